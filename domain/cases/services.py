@@ -1,0 +1,179 @@
+"""Use cases of complaint and request handling: open, route, work, resolve, follow up."""
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from uuid import UUID
+
+from domain.cases.commands import (
+    AssignCase,
+    CloseCase,
+    CreateRoutingRule,
+    DeleteRoutingRule,
+    OpenCase,
+    ReopenCase,
+    ResolveCase,
+    StartCase,
+)
+from domain.cases.model import DEFAULT_QUEUE, Case, CaseStatus, RoutingRule, SlaPolicy, route
+from domain.organisation.services import require_staff, require_store
+from domain.ports import UnitOfWork
+from domain.shared.errors import DomainError, ErrorCode, not_found, stale_version
+from domain.shared.events import Event
+from domain.shared.idempotency import fingerprint, replayed_result
+from domain.shared.ids import new_id
+from domain.shared.validation import Problems
+
+OPEN_SCOPE = "caseOpen"
+
+
+async def open_case(cmd: OpenCase, *, uow: UnitOfWork, sla: SlaPolicy) -> Case:
+    problems = Problems()
+    subject = problems.text(("subject",), cmd.subject, max_length=200, required=True)
+    description = problems.text(("description",), cmd.description, max_length=5000)
+    category = problems.slug(("category",), cmd.category) if cmd.category else None
+    if cmd.customer_id is None and cmd.interaction_id is None:
+        problems.add(("customer_id",), ErrorCode.REQUIRED, "give a customer or an interaction")
+    problems.raise_if_any()
+    async with uow:
+        if cmd.idempotency_key:
+            digest = fingerprint(cmd)
+            claim = await uow.idempotency.claim(OPEN_SCOPE, cmd.idempotency_key, digest)
+            first = replayed_result(claim, digest)
+            if first is not None:
+                return await _require_case(uow, first)
+        customer_id, channel, store_id = cmd.customer_id, cmd.channel, cmd.store_id
+        if cmd.interaction_id is not None:
+            origin = await uow.interactions.get(cmd.interaction_id)
+            if origin is None:
+                raise not_found(("interaction_id",), "interaction")
+            if customer_id is not None and customer_id != origin.customer_id:
+                raise DomainError.single(
+                    ("interaction_id",), ErrorCode.INVALID, "belongs to another customer"
+                )
+            customer_id = origin.customer_id
+            channel, store_id = channel or origin.channel, store_id or origin.store_id
+        assert customer_id is not None
+        customer = await uow.customers.get(customer_id)
+        if customer is not None and customer.merged_into_id is not None:
+            customer = await uow.customers.get(customer.merged_into_id)
+        if customer is None:
+            raise not_found(("customer_id",), "customer")
+        await require_store(uow, store_id, ("store_id",))
+        await require_staff(uow, cmd.owner_id, ("owner_id",))
+        now = uow.clock.now()
+        facts = {"kind": cmd.kind, "category": category, "channel": channel, "store_id": store_id}
+        routed = route(await uow.routing_rules.all(), facts)
+        case = Case(
+            id=new_id(), customer_id=customer.id, kind=cmd.kind, subject=subject or "",
+            priority=cmd.priority, opened_at=now, updated_at=now,
+            due_at=now + sla.resolve_within[cmd.priority],
+            owner_id=cmd.owner_id or routed.owner_id,
+            queue=routed.queue, category=category, description=description, channel=channel,
+            store_id=store_id, origin_interaction_id=cmd.interaction_id,
+        )
+        case.events.append(Event("CaseOpened", case.id, now, {"queue": case.queue}))
+        await uow.cases.add(case)
+        if cmd.idempotency_key:
+            await uow.idempotency.complete(OPEN_SCOPE, cmd.idempotency_key, case.id)
+        await uow.commit()
+    return case
+
+
+async def assign_case(cmd: AssignCase, *, uow: UnitOfWork) -> Case:
+    problems = Problems()
+    queue = problems.slug(("queue",), cmd.queue) if cmd.queue else None
+    problems.raise_if_any()
+
+    async def change(case: Case, now: datetime) -> None:
+        await require_staff(uow, cmd.owner_id, ("owner_id",))
+        case.assign(cmd.owner_id, queue or case.queue, now)
+
+    return await _change_case(uow, cmd.case_id, cmd.expected_version, change)
+
+
+async def start_case(cmd: StartCase, *, uow: UnitOfWork) -> Case:
+    return await _transition(uow, cmd.case_id, cmd.expected_version,
+                             lambda case, now: case.move_to(CaseStatus.IN_PROGRESS, now))
+
+
+async def resolve_case(cmd: ResolveCase, *, uow: UnitOfWork, sla: SlaPolicy) -> Case:
+    problems = Problems()
+    note = problems.text(("resolution_note",), cmd.resolution_note, max_length=5000,
+                         required=True)
+    if cmd.follow_up_at is not None and cmd.follow_up_at.tzinfo is None:
+        problems.add(("follow_up_at",), ErrorCode.INVALID, "needs a time zone offset")
+    problems.raise_if_any()
+
+    def resolve(case: Case, now: datetime) -> None:
+        follow_up_at = cmd.follow_up_at or now + sla.follow_up_after
+        if follow_up_at < now:
+            raise DomainError.single(("follow_up_at",), ErrorCode.INVALID, "is in the past")
+        case.resolve(note or "", follow_up_at, now)
+
+    return await _transition(uow, cmd.case_id, cmd.expected_version, resolve)
+
+
+async def close_case(cmd: CloseCase, *, uow: UnitOfWork) -> Case:
+    return await _transition(uow, cmd.case_id, cmd.expected_version,
+                             lambda case, now: case.close(now))
+
+
+async def reopen_case(cmd: ReopenCase, *, uow: UnitOfWork) -> Case:
+    return await _transition(uow, cmd.case_id, cmd.expected_version,
+                             lambda case, now: case.reopen(now))
+
+
+async def create_routing_rule(cmd: CreateRoutingRule, *, uow: UnitOfWork) -> RoutingRule:
+    problems = Problems()
+    queue = problems.slug(("queue",), cmd.queue) if cmd.queue else DEFAULT_QUEUE
+    category = problems.slug(("category",), cmd.category) if cmd.category else None
+    problems.raise_if_any()
+    async with uow:
+        await require_staff(uow, cmd.owner_id, ("owner_id",))
+        await require_store(uow, cmd.store_id, ("store_id",))
+        rule = RoutingRule(
+            id=new_id(), created_at=uow.clock.now(), queue=queue, owner_id=cmd.owner_id,
+            kind=cmd.kind, category=category, channel=cmd.channel, store_id=cmd.store_id,
+        )
+        await uow.routing_rules.add(rule)
+        await uow.commit()
+    return rule
+
+
+async def delete_routing_rule(cmd: DeleteRoutingRule, *, uow: UnitOfWork) -> UUID:
+    async with uow:
+        if not await uow.routing_rules.delete(cmd.rule_id):
+            raise not_found(("rule_id",), "routing rule")
+        await uow.commit()
+    return cmd.rule_id
+
+
+async def _transition(
+    uow: UnitOfWork, case_id: UUID, expected_version: int | None,
+    apply: Callable[[Case, datetime], None],
+) -> Case:
+    async def change(case: Case, now: datetime) -> None:
+        apply(case, now)
+
+    return await _change_case(uow, case_id, expected_version, change)
+
+
+async def _change_case(uow: UnitOfWork, case_id: UUID, expected_version: int | None,
+                       change: Callable[[Case, datetime], Awaitable[None]]) -> Case:
+    async with uow:
+        case = await uow.cases.get(case_id, for_update=True)
+        if case is None:
+            raise not_found(("case_id",), "case")
+        if expected_version is not None and expected_version != case.version:
+            raise stale_version(expected_version, case.version)
+        await change(case, uow.clock.now())
+        await uow.cases.save(case)
+        await uow.commit()
+    return case
+
+
+async def _require_case(uow: UnitOfWork, case_id: UUID) -> Case:
+    case = await uow.cases.get(case_id)
+    if case is None:
+        raise not_found(("case_id",), "case")
+    return case

@@ -1,0 +1,1 @@
+"""The single customer record: profile, contact points, household, external references."""

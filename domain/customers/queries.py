@@ -1,0 +1,65 @@
+"""The customers read port: what the API asks, shaped for its pages and nested lists."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Protocol
+from uuid import UUID
+
+from domain.customers.model import ContactPoint, ExternalReference, HouseholdMember, Profile
+from domain.shared.paging import Page, PageRequest
+
+
+@dataclass(frozen=True)
+class CustomerSummary:
+    """A customer without its child lists, which load separately and in batches."""
+
+    id: UUID
+    profile: Profile
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    archived_at: datetime | None
+    last_interaction_at: datetime | None
+
+
+class CustomerSortKey(StrEnum):
+    NAME = "NAME"
+    CREATED_AT = "CREATED_AT"
+    LAST_INTERACTION_AT = "LAST_INTERACTION_AT"
+
+
+@dataclass(frozen=True)
+class CustomerFilter:
+    """Archived customers are left out unless `archived` is True (only them) or None (all).
+    Merged duplicates are never listed."""
+
+    search: str | None = None
+    tags: tuple[str, ...] = ()
+    interests: tuple[str, ...] = ()
+    home_store_id: UUID | None = None
+    owner_id: UUID | None = None
+    created_after: datetime | None = None
+    created_before: datetime | None = None
+    archived: bool | None = False
+
+
+class CustomerQueries(Protocol):
+    async def by_ids(self, ids: Sequence[UUID]) -> dict[UUID, CustomerSummary]:
+        """Keyed by the requested id; a merged duplicate's id maps to its survivor."""
+        ...
+
+    async def by_external_ref(self, system: str, value: str) -> CustomerSummary | None: ...
+    async def by_email(self, email: str) -> CustomerSummary | None: ...
+    async def by_phone(self, phone: str) -> CustomerSummary | None: ...
+
+    async def page(
+        self, where: CustomerFilter, sort: CustomerSortKey, reverse: bool, page: PageRequest
+    ) -> Page[CustomerSummary]: ...
+
+    async def count(self, where: CustomerFilter) -> int: ...
+
+    async def contact_points(self, ids: Sequence[UUID]) -> dict[UUID, list[ContactPoint]]: ...
+    async def household(self, ids: Sequence[UUID]) -> dict[UUID, list[HouseholdMember]]: ...
+    async def external_refs(self, ids: Sequence[UUID]) -> dict[UUID, list[ExternalReference]]: ...

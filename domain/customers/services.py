@@ -1,0 +1,344 @@
+"""Use cases of the customers context.
+
+Each takes a command and a fresh unit of work, validates before touching the database, and
+commits once; a DomainError leaves nothing written.
+"""
+
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict, replace
+from typing import TypeVar
+from uuid import UUID
+
+from domain.customers.commands import (
+    AddContactPoint,
+    AddExternalReference,
+    AddHouseholdMember,
+    ArchiveCustomer,
+    ContactPointInput,
+    CreateCustomer,
+    ExternalReferenceInput,
+    HouseholdMemberInput,
+    ImportantDateInput,
+    MergeCustomers,
+    RemoveCustomerItem,
+    RestoreCustomer,
+    UpdateContactPoint,
+    UpdateCustomer,
+    UpdateExternalReference,
+    UpdateHouseholdMember,
+)
+from domain.customers.model import Customer, ExternalReference, Profile
+from domain.customers.rules import (
+    contact_point_from,
+    external_ref_from,
+    household_member_from,
+    merge_consents,
+    profile_from,
+)
+from domain.organisation.services import require_staff, require_store
+from domain.ports import UnitOfWork
+from domain.shared.errors import DomainError, ErrorCode, not_found, stale_version
+from domain.shared.events import Event
+from domain.shared.idempotency import fingerprint, replayed_result
+from domain.shared.ids import new_id
+from domain.shared.validation import Problems
+
+CREATE_SCOPE = "customerCreate"
+T = TypeVar("T")
+
+
+async def create_customer(cmd: CreateCustomer, *, uow: UnitOfWork) -> Customer:
+    now = uow.clock.now()
+    problems = Problems()
+    profile = profile_from(cmd.profile, problems)
+    contacts = [
+        contact_point_from(c, ("contact_points", str(i)), problems, now)
+        for i, c in enumerate(cmd.contact_points)
+    ]
+    household = [
+        household_member_from(m, ("household", str(i)), problems)
+        for i, m in enumerate(cmd.household)
+    ]
+    refs = [
+        external_ref_from(r, ("external_refs", str(i)), problems)
+        for i, r in enumerate(cmd.external_refs)
+    ]
+    _check_distinct_refs(refs, ("external_refs",), problems)
+    problems.raise_if_any()
+    async with uow:
+        if cmd.idempotency_key:
+            digest = fingerprint(cmd)
+            claim = await uow.idempotency.claim(CREATE_SCOPE, cmd.idempotency_key, digest)
+            first = replayed_result(claim, digest)
+            if first is not None:
+                return await _get_existing(uow, first)
+        await _check_profile_links(uow, profile)
+        for index, ref in enumerate(refs):
+            await _check_ref_free(uow, ref, ("external_refs", str(index)))
+        customer = Customer(
+            id=new_id(), profile=profile, created_at=now, updated_at=now,
+            contact_points=contacts, household=household, external_refs=refs,
+        )
+        customer.events.append(Event("CustomerCreated", customer.id, now))
+        await uow.customers.add(customer)
+        if cmd.idempotency_key:
+            await uow.idempotency.complete(CREATE_SCOPE, cmd.idempotency_key, customer.id)
+        await uow.commit()
+    return customer
+
+
+async def update_customer(cmd: UpdateCustomer, *, uow: UnitOfWork) -> Customer:
+    async def change(customer: Customer) -> None:
+        problems = Problems()
+        profile = profile_from(cmd.changes, problems, base=customer.profile)
+        problems.raise_if_any()
+        await _check_profile_links(uow, profile)
+        customer.change_profile(profile, uow.clock.now())
+
+    return await _edit(uow, cmd.customer_id, cmd.expected_version, change)
+
+
+async def archive_customer(cmd: ArchiveCustomer, *, uow: UnitOfWork) -> Customer:
+    async with uow:
+        customer = await _load(uow, cmd.customer_id, cmd.expected_version)
+        if not customer.is_archived:
+            now = uow.clock.now()
+            customer.archived_at = now
+            customer.touch(now, "CustomerArchived")
+            await uow.customers.save(customer)
+            await uow.commit()
+    return customer
+
+
+async def restore_customer(cmd: RestoreCustomer, *, uow: UnitOfWork) -> Customer:
+    async with uow:
+        customer = await _load(uow, cmd.customer_id, cmd.expected_version)
+        if customer.merged_into_id is not None:
+            raise DomainError.single(
+                ("customer_id",), ErrorCode.INVALID, "a merged duplicate cannot be restored"
+            )
+        if customer.is_archived:
+            customer.archived_at = None
+            customer.touch(uow.clock.now(), "CustomerRestored")
+            await uow.customers.save(customer)
+            await uow.commit()
+    return customer
+
+
+async def merge_customers(cmd: MergeCustomers, *, uow: UnitOfWork) -> Customer:
+    """Moves everything the duplicate holds to the survivor; the duplicate's id then resolves
+    to the survivor."""
+    if cmd.survivor_id == cmd.duplicate_id:
+        raise DomainError.single(
+            ("duplicate_id",), ErrorCode.SELF_MERGE, "a customer cannot be merged into itself"
+        )
+    async with uow:
+        # Lock both rows in id order so two opposite merges cannot deadlock.
+        locked = {}
+        for customer_id in sorted((cmd.survivor_id, cmd.duplicate_id)):
+            locked[customer_id] = await uow.customers.get(customer_id, for_update=True)
+        survivor, duplicate = locked[cmd.survivor_id], locked[cmd.duplicate_id]
+        if survivor is None or survivor.merged_into_id is not None:
+            raise not_found(("survivor_id",), "customer")
+        if duplicate is None:
+            raise not_found(("duplicate_id",), "customer")
+        if duplicate.merged_into_id is not None:
+            raise DomainError.single(
+                ("duplicate_id",), ErrorCode.CONFLICT, "this customer was already merged"
+            )
+        if survivor.is_archived:
+            raise DomainError.single(
+                ("survivor_id",), ErrorCode.ARCHIVED, "restore the survivor before merging into it"
+            )
+        now = uow.clock.now()
+        # The duplicate gives up its references first: they are unique across customers.
+        survivor.absorb(duplicate, now)
+        duplicate.become_merged_into(survivor.id, now)
+        await uow.customers.save(duplicate)
+        await uow.customers.save(survivor)
+        await uow.customers.redirect_merged(duplicate.id, survivor.id)
+        await uow.interactions.move_to_customer(duplicate.id, survivor.id)
+        await uow.cases.move_to_customer(duplicate.id, survivor.id)
+        await uow.commit()
+    return survivor
+
+
+async def add_contact_point(cmd: AddContactPoint, *, uow: UnitOfWork) -> Customer:
+    async def change(customer: Customer) -> None:
+        problems = Problems()
+        point = contact_point_from(cmd.contact_point, ("contact_point",), problems, uow.clock.now())
+        problems.raise_if_any()
+        customer.contact_points.append(point)
+        customer.touch(uow.clock.now(), "ContactPointAdded", kind=point.kind.value)
+
+    return await _edit(uow, cmd.customer_id, cmd.expected_version, change)
+
+
+async def update_contact_point(cmd: UpdateContactPoint, *, uow: UnitOfWork) -> Customer:
+    async def change(customer: Customer) -> None:
+        current = _item(customer.contact_points, cmd.contact_point_id, "contact_point_id")
+        fields = {k: v for k, v in cmd.changes.items() if k != "consents"}
+        wanted = ContactPointInput(
+            kind=current.kind, value=current.value, label=current.label,
+            platform=current.platform, verified=current.verified,
+        )
+        problems = Problems()
+        now = uow.clock.now()
+        point = contact_point_from(
+            replace(wanted, **fields), ("contact_point",), problems, now,
+            point_id=current.id, earlier=current.consents,
+        )
+        point = replace(point, consents=merge_consents(
+            current.consents, tuple(cmd.changes.get("consents", ())), now
+        ))
+        problems.raise_if_any()
+        customer.replace_item(customer.contact_points, point)
+        customer.touch(now, "ContactPointUpdated", kind=point.kind.value)
+
+    return await _edit(uow, cmd.customer_id, cmd.expected_version, change)
+
+
+async def add_household_member(cmd: AddHouseholdMember, *, uow: UnitOfWork) -> Customer:
+    async def change(customer: Customer) -> None:
+        problems = Problems()
+        member = household_member_from(cmd.member, ("member",), problems)
+        problems.raise_if_any()
+        customer.household.append(member)
+        customer.touch(uow.clock.now(), "HouseholdMemberAdded")
+
+    return await _edit(uow, cmd.customer_id, cmd.expected_version, change)
+
+
+async def update_household_member(cmd: UpdateHouseholdMember, *, uow: UnitOfWork) -> Customer:
+    async def change(customer: Customer) -> None:
+        current = _item(customer.household, cmd.member_id, "member_id")
+        wanted = HouseholdMemberInput(
+            name=current.name, relationship=current.relationship, birth_date=current.birth_date,
+            important_dates=tuple(ImportantDateInput(**asdict(d)) for d in current.important_dates),
+        )
+        problems = Problems()
+        member = household_member_from(
+            replace(wanted, **cmd.changes), ("member",), problems, member_id=current.id
+        )
+        problems.raise_if_any()
+        customer.replace_item(customer.household, member)
+        customer.touch(uow.clock.now(), "HouseholdMemberUpdated")
+
+    return await _edit(uow, cmd.customer_id, cmd.expected_version, change)
+
+
+async def add_external_reference(cmd: AddExternalReference, *, uow: UnitOfWork) -> Customer:
+    async def change(customer: Customer) -> None:
+        problems = Problems()
+        ref = external_ref_from(cmd.reference, ("reference",), problems)
+        problems.raise_if_any()
+        await _check_ref_free(uow, ref, ("reference",))
+        customer.external_refs.append(ref)
+        customer.touch(uow.clock.now(), "ExternalReferenceAdded", system=ref.system)
+
+    return await _edit(uow, cmd.customer_id, cmd.expected_version, change)
+
+
+async def update_external_reference(cmd: UpdateExternalReference, *, uow: UnitOfWork) -> Customer:
+    async def change(customer: Customer) -> None:
+        current = _item(customer.external_refs, cmd.reference_id, "reference_id")
+        problems = Problems()
+        wanted = ExternalReferenceInput(system=current.system, value=cmd.value)
+        ref = external_ref_from(wanted, ("reference",), problems, ref_id=current.id)
+        problems.raise_if_any()
+        if ref.value != current.value:
+            await _check_ref_free(uow, ref, ("value",))
+        customer.replace_item(customer.external_refs, ref)
+        customer.touch(uow.clock.now(), "ExternalReferenceUpdated", system=ref.system)
+
+    return await _edit(uow, cmd.customer_id, cmd.expected_version, change)
+
+
+async def remove_contact_point(cmd: RemoveCustomerItem, *, uow: UnitOfWork) -> Customer:
+    return await _remove(uow, cmd, "contact_points", "contact_point_id", "ContactPointRemoved")
+
+
+async def remove_household_member(cmd: RemoveCustomerItem, *, uow: UnitOfWork) -> Customer:
+    return await _remove(uow, cmd, "household", "member_id", "HouseholdMemberRemoved")
+
+
+async def remove_external_reference(cmd: RemoveCustomerItem, *, uow: UnitOfWork) -> Customer:
+    return await _remove(uow, cmd, "external_refs", "reference_id", "ExternalReferenceRemoved")
+
+
+async def _remove(
+    uow: UnitOfWork, cmd: RemoveCustomerItem, collection: str, field: str, event: str
+) -> Customer:
+    async def change(customer: Customer) -> None:
+        items = getattr(customer, collection)
+        items.remove(_item(items, cmd.item_id, field))
+        customer.touch(uow.clock.now(), event)
+
+    return await _edit(uow, cmd.customer_id, cmd.expected_version, change)
+
+
+async def _edit(
+    uow: UnitOfWork,
+    customer_id: UUID,
+    expected_version: int | None,
+    change: Callable[[Customer], Awaitable[None]],
+) -> Customer:
+    async with uow:
+        customer = await _load(uow, customer_id, expected_version)
+        if customer.is_archived:
+            raise DomainError.single(
+                ("customer_id",), ErrorCode.ARCHIVED, "restore the customer before editing"
+            )
+        await change(customer)
+        await uow.customers.save(customer)
+        await uow.commit()
+    return customer
+
+
+async def _load(uow: UnitOfWork, customer_id: UUID, expected_version: int | None) -> Customer:
+    """The customer to change, locked; a merged duplicate's id leads to its survivor."""
+    customer = await uow.customers.get(customer_id, for_update=True)
+    if customer is not None and customer.merged_into_id is not None:
+        customer = await uow.customers.get(customer.merged_into_id, for_update=True)
+    if customer is None:
+        raise not_found(("customer_id",), "customer")
+    if expected_version is not None and expected_version != customer.version:
+        raise stale_version(expected_version, customer.version)
+    return customer
+
+
+async def _get_existing(uow: UnitOfWork, customer_id: UUID) -> Customer:
+    customer = await uow.customers.get(customer_id)
+    if customer is None:
+        raise not_found(("customer_id",), "customer")
+    return customer
+
+
+def _item(items: list[T], item_id: UUID, field: str) -> T:
+    for item in items:
+        if getattr(item, "id", None) == item_id:
+            return item
+    raise not_found((field,), "item of this customer")
+
+
+async def _check_profile_links(uow: UnitOfWork, profile: Profile) -> None:
+    await require_staff(uow, profile.owner_id, ("owner_id",))
+    await require_store(uow, profile.home_store_id, ("home_store_id",))
+
+
+async def _check_ref_free(uow: UnitOfWork, ref: ExternalReference, path: tuple[str, ...]) -> None:
+    if await uow.customers.find_by_external_ref(ref.system, ref.value) is not None:
+        raise DomainError.single(
+            path, ErrorCode.DUPLICATE,
+            f"{ref.system} reference {ref.value} already belongs to a customer",
+        )
+
+
+def _check_distinct_refs(
+    refs: list[ExternalReference], path: tuple[str, ...], problems: Problems
+) -> None:
+    seen: set[tuple[str, str]] = set()
+    for index, ref in enumerate(refs):
+        if (ref.system, ref.value) in seen:
+            problems.add((*path, str(index)), ErrorCode.DUPLICATE, "listed twice")
+        seen.add((ref.system, ref.value))

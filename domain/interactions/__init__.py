@@ -1,0 +1,1 @@
+"""Interactions: the append-only timeline every channel writes to."""

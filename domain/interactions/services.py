@@ -1,0 +1,74 @@
+"""Recording interactions. POS and web shops retry, so a key makes the write idempotent."""
+
+from datetime import timedelta
+
+from domain.interactions.commands import RecordInteraction
+from domain.interactions.model import Interaction
+from domain.organisation.services import require_staff, require_store
+from domain.ports import UnitOfWork
+from domain.shared.errors import DomainError, ErrorCode, not_found
+from domain.shared.events import Event
+from domain.shared.idempotency import fingerprint, replayed_result
+from domain.shared.ids import new_id
+from domain.shared.validation import Problems
+
+RECORD_SCOPE = "interactionRecord"
+MAX_PAYLOAD_BYTES = 64 * 1024
+# Tills' clocks drift; an event a few minutes "in the future" is still a real event.
+CLOCK_SKEW = timedelta(minutes=5)
+
+
+async def record_interaction(cmd: RecordInteraction, *, uow: UnitOfWork) -> Interaction:
+    now = uow.clock.now()
+    problems = Problems()
+    kind = problems.slug(("kind",), cmd.kind)
+    summary = problems.text(("summary",), cmd.summary, max_length=2000)
+    place = problems.text(("place",), cmd.place, max_length=200)
+    payload = problems.json_object(("payload",), cmd.payload, max_bytes=MAX_PAYLOAD_BYTES)
+    if cmd.occurred_at.tzinfo is None:
+        problems.add(("occurred_at",), ErrorCode.INVALID, "needs a time zone offset")
+    elif cmd.occurred_at > now + CLOCK_SKEW:
+        problems.add(("occurred_at",), ErrorCode.INVALID, "is in the future")
+    if cmd.geo and not (-90 <= cmd.geo.latitude <= 90 and -180 <= cmd.geo.longitude <= 180):
+        problems.add(("geo",), ErrorCode.INVALID, "latitude -90..90, longitude -180..180")
+    problems.raise_if_any()
+    async with uow:
+        if cmd.idempotency_key:
+            digest = fingerprint(cmd)
+            claim = await uow.idempotency.claim(RECORD_SCOPE, cmd.idempotency_key, digest)
+            first = replayed_result(claim, digest)
+            if first is not None:
+                existing = await uow.interactions.get(first)
+                if existing is None:
+                    raise not_found(("idempotency_key",), "first result")
+                return existing
+        customer = await uow.customers.get(cmd.customer_id)
+        if customer is not None and customer.merged_into_id is not None:
+            customer = await uow.customers.get(customer.merged_into_id)
+        if customer is None:
+            raise not_found(("customer_id",), "customer")
+        await require_store(uow, cmd.store_id, ("store_id",))
+        await require_staff(uow, cmd.staff_id, ("staff_id",))
+        if cmd.case_id is not None:
+            case = await uow.cases.get(cmd.case_id)
+            if case is None:
+                raise not_found(("case_id",), "case")
+            if case.customer_id != customer.id:
+                raise DomainError.single(
+                    ("case_id",), ErrorCode.INVALID, "the case belongs to another customer"
+                )
+        interaction = Interaction(
+            id=new_id(), customer_id=customer.id, channel=cmd.channel, direction=cmd.direction,
+            kind=kind, occurred_at=cmd.occurred_at, recorded_at=now, summary=summary,
+            payload=payload, store_id=cmd.store_id, geo=cmd.geo, place=place,
+            staff_id=cmd.staff_id, case_id=cmd.case_id,
+        )
+        await uow.interactions.add(interaction)
+        uow.emit(Event("InteractionRecorded", customer.id, now, {
+            "interaction_id": str(interaction.id), "channel": interaction.channel.value,
+            "kind": interaction.kind,
+        }))
+        if cmd.idempotency_key:
+            await uow.idempotency.complete(RECORD_SCOPE, cmd.idempotency_key, interaction.id)
+        await uow.commit()
+    return interaction

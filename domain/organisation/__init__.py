@@ -1,0 +1,1 @@
+"""Stores and the staff who work in them: the owners of customers and cases."""

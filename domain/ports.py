@@ -1,0 +1,40 @@
+"""The unit of work: one transaction, and the repositories that act inside it."""
+
+from types import TracebackType
+from typing import Protocol, Self
+
+from domain.cases.ports import CaseRepository, RoutingRuleRepository
+from domain.customers.ports import CustomerRepository
+from domain.interactions.ports import InteractionRepository
+from domain.organisation.ports import StaffRepository, StoreRepository
+from domain.shared.clock import Clock
+from domain.shared.events import Event
+from domain.shared.idempotency import IdempotencyStore
+
+
+class UnitOfWork(Protocol):
+    """Entered once per use case. Leaving without `commit()` rolls everything back, so a use
+    case that raises writes nothing. Events raised by saved aggregates or emitted go to the
+    outbox in the same transaction."""
+
+    clock: Clock
+    customers: CustomerRepository
+    interactions: InteractionRepository
+    cases: CaseRepository
+    routing_rules: RoutingRuleRepository
+    stores: StoreRepository
+    staff: StaffRepository
+    idempotency: IdempotencyStore
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+    async def commit(self) -> None: ...
+
+    def emit(self, event: Event) -> None: ...

@@ -1,0 +1,53 @@
+"""Idempotent writes: the same key with the same input replays the first result.
+
+POS tills and web shops retry after time-outs; a retry must not record a second visit or a
+second customer. The first call claims the key with a fingerprint of its input; a repeat with
+the same fingerprint gets the first result back, a repeat with another input is refused.
+"""
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, is_dataclass
+from typing import Any, Protocol
+from uuid import UUID
+
+from domain.shared.errors import DomainError, ErrorCode
+
+
+@dataclass(frozen=True)
+class Claim:
+    """What a key was first used for. `result_id` is None while that first call is in flight."""
+
+    fingerprint: str
+    result_id: UUID | None
+
+
+class IdempotencyStore(Protocol):
+    async def claim(self, scope: str, key: str, fingerprint: str) -> Claim | None:
+        """Claims the key for this call; returns the earlier claim when the key was taken."""
+        ...
+
+    async def complete(self, scope: str, key: str, result_id: UUID) -> None: ...
+
+
+def fingerprint(command: Any) -> str:
+    """A stable digest of a command's content, ignoring the idempotency key itself."""
+    is_instance = is_dataclass(command) and not isinstance(command, type)
+    content = asdict(command) if is_instance else command
+    if isinstance(content, dict):
+        content = {k: v for k, v in content.items() if k != "idempotency_key"}
+    encoded = json.dumps(content, sort_keys=True, default=str, ensure_ascii=False)
+    return hashlib.sha256(encoded.encode()).hexdigest()
+
+
+def replayed_result(claim: Claim | None, command_fingerprint: str) -> UUID | None:
+    """The first call's result when this is a faithful retry; raises when the key was reused."""
+    if claim is None:
+        return None
+    if claim.fingerprint != command_fingerprint:
+        raise DomainError.single(
+            ("idempotency_key",),
+            ErrorCode.IDEMPOTENCY_KEY_REUSED,
+            "this idempotency key was already used with a different input",
+        )
+    return claim.result_id

@@ -1,0 +1,1 @@
+"""Driven adapters: Postgres, settings, the embedded server, telemetry, and the composition root."""

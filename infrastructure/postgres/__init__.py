@@ -1,0 +1,1 @@
+"""Postgres adapters: tables, repositories (write side), query services (read side)."""

@@ -1,0 +1,168 @@
+"""Customers, read side: summaries, pages and batched child lists for the API."""
+
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+from uuid import UUID
+
+from sqlalchemy import Select, Table, and_, func, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from domain.customers.model import ContactKind, ContactPoint, ExternalReference, HouseholdMember
+from domain.customers.queries import CustomerFilter, CustomerSortKey, CustomerSummary
+from domain.shared.paging import Page, PageRequest
+from infrastructure.postgres.customers_rows import (
+    contact_point_from_row,
+    external_ref_from_row,
+    household_member_from_row,
+    profile_from_row,
+)
+from infrastructure.postgres.paging import (
+    Ordering,
+    id_column,
+    text_column,
+    timestamp_column,
+)
+from infrastructure.postgres.reading import fetch_all
+from infrastructure.postgres.tables import (
+    LAST_INTERACTION_SORT_KEY,
+    contact_points,
+    customers,
+    external_refs,
+    household_members,
+)
+
+T = TypeVar("T")
+_c = customers.c
+
+_ORDERINGS = {
+    CustomerSortKey.NAME: [text_column(_c.display_name, "display_name"), id_column(_c.id)],
+    CustomerSortKey.CREATED_AT: [timestamp_column(_c.created_at, "created_at"), id_column(_c.id)],
+    CustomerSortKey.LAST_INTERACTION_AT: [
+        timestamp_column(LAST_INTERACTION_SORT_KEY, "last_interaction_sort"),
+        id_column(_c.id),
+    ],
+}
+
+
+def summary_from_row(row: Any) -> CustomerSummary:
+    return CustomerSummary(
+        id=row["id"],
+        profile=profile_from_row(row),
+        version=row["version"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        archived_at=row["archived_at"],
+        last_interaction_at=row["last_interaction_at"],
+    )
+
+
+def _conditions(where: CustomerFilter) -> list[Any]:
+    conditions: list[Any] = [_c.merged_into_id.is_(None)]
+    if where.archived is not None:
+        archived = _c.archived_at.isnot(None)
+        conditions.append(archived if where.archived else ~archived)
+    if where.search:
+        # ILIKE on the trigram-indexed column: an index scan, not a table scan.
+        pattern = "%" + _escape_like(where.search.strip().lower()) + "%"
+        conditions.append(_c.search_text.ilike(pattern, escape="\\"))
+    if where.tags:
+        conditions.append(_c.tags.contains(list(where.tags)))
+    if where.interests:
+        conditions.append(_c.interests.contains(list(where.interests)))
+    for column, value in ((_c.home_store_id, where.home_store_id), (_c.owner_id, where.owner_id)):
+        if value is not None:
+            conditions.append(column == value)
+    if where.created_after is not None:
+        conditions.append(_c.created_at >= where.created_after)
+    if where.created_before is not None:
+        conditions.append(_c.created_at < where.created_before)
+    return conditions
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+class PgCustomerQueries:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def by_ids(self, ids: Sequence[UUID]) -> dict[UUID, CustomerSummary]:
+        rows = await fetch_all(self._engine, select(customers).where(_c.id.in_(ids)))
+        wanted = {r["merged_into_id"] for r in rows if r["merged_into_id"] is not None}
+        survivors = (
+            {
+                r["id"]: r
+                for r in await fetch_all(self._engine, select(customers).where(_c.id.in_(wanted)))
+            }
+            if wanted
+            else {}
+        )
+        return {
+            row["id"]: summary_from_row(survivors.get(row["merged_into_id"], row)) for row in rows
+        }
+
+    async def by_external_ref(self, system: str, value: str) -> CustomerSummary | None:
+        owner = select(external_refs.c.customer_id).where(
+            external_refs.c.system == system, external_refs.c.value == value
+        )
+        return await self._first(select(customers).where(_c.id.in_(owner.scalar_subquery())))
+
+    async def by_email(self, email: str) -> CustomerSummary | None:
+        return await self._by_contact(ContactKind.EMAIL, email.strip().lower())
+
+    async def by_phone(self, phone: str) -> CustomerSummary | None:
+        return await self._by_contact(ContactKind.PHONE, phone)
+
+    async def _by_contact(self, kind: ContactKind, value: str) -> CustomerSummary | None:
+        """Several people may share a phone (a household); the longest-standing active
+        customer answers."""
+        holders = select(contact_points.c.customer_id).where(
+            contact_points.c.kind == kind.value, contact_points.c.value == value
+        )
+        return await self._first(
+            select(customers)
+            .where(_c.id.in_(holders), _c.merged_into_id.is_(None))
+            .order_by(_c.archived_at.isnot(None), _c.created_at, _c.id)
+            .limit(1)
+        )
+
+    async def _first(self, query: Select[Any]) -> CustomerSummary | None:
+        rows = await fetch_all(self._engine, query)
+        return summary_from_row(rows[0]) if rows else None
+
+    async def page(
+        self, where: CustomerFilter, sort: CustomerSortKey, reverse: bool, page: PageRequest
+    ) -> Page[CustomerSummary]:
+        ordering = Ordering(_ORDERINGS[sort], descending=reverse)
+        query = select(customers, LAST_INTERACTION_SORT_KEY.label("last_interaction_sort"))
+        query = ordering.apply(query.where(and_(*_conditions(where))), page.validated())
+        return ordering.page(await fetch_all(self._engine, query), page, summary_from_row)
+
+    async def count(self, where: CustomerFilter) -> int:
+        query = select(func.count()).select_from(customers).where(and_(*_conditions(where)))
+        async with self._engine.connect() as connection:
+            return int((await connection.execute(query)).scalar_one())
+
+    async def contact_points(self, ids: Sequence[UUID]) -> dict[UUID, list[ContactPoint]]:
+        return await self._children(contact_points, ids, contact_point_from_row)
+
+    async def household(self, ids: Sequence[UUID]) -> dict[UUID, list[HouseholdMember]]:
+        return await self._children(household_members, ids, household_member_from_row)
+
+    async def external_refs(self, ids: Sequence[UUID]) -> dict[UUID, list[ExternalReference]]:
+        return await self._children(external_refs, ids, external_ref_from_row)
+
+    async def _children(
+        self, table: Table, ids: Sequence[UUID], read: Callable[[Any], T]
+    ) -> dict[UUID, list[T]]:
+        order = table.c.position if "position" in table.c else table.c.id
+        rows = await fetch_all(
+            self._engine,
+            select(table).where(table.c.customer_id.in_(ids)).order_by(table.c.customer_id, order),
+        )
+        grouped: dict[UUID, list[T]] = defaultdict(list)
+        for row in rows:
+            grouped[row["customer_id"]].append(read(row))
+        return grouped

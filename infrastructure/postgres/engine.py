@@ -1,0 +1,31 @@
+"""The async SQLAlchemy engine over asyncpg."""
+
+import json
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import NullPool
+
+
+def async_url(url: str) -> str:
+    """Accepts plain `postgresql://` URLs (as libpq and the embedded server give them)."""
+    for prefix in ("postgresql+asyncpg://", "postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+asyncpg://" + url[len(prefix):]
+    raise ValueError(f"not a PostgreSQL URL: {url!r}")
+
+
+def create_engine(
+    url: str, *, pool_size: int = 10, statement_timeout_ms: int = 15_000, pooled: bool = True
+) -> AsyncEngine:
+    settings: dict[str, str] = {"statement_timeout": str(statement_timeout_ms), "timezone": "UTC"}
+    pool: dict[str, Any] = (
+        {"pool_size": pool_size, "max_overflow": 0, "pool_pre_ping": False}
+        if pooled else {"poolclass": NullPool}
+    )
+    return create_async_engine(
+        async_url(url),
+        connect_args={"server_settings": settings},
+        json_serializer=lambda value: json.dumps(value, ensure_ascii=False, default=str),
+        **pool,
+    )

@@ -1,0 +1,66 @@
+"""Interactions, write side: append only."""
+
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from domain.interactions.model import Channel, Direction, GeoPoint, Interaction
+from infrastructure.postgres.tables import customers, interactions
+
+
+def interaction_from_row(row: Any) -> Interaction:
+    geo = GeoPoint(row["latitude"], row["longitude"]) if row["latitude"] is not None else None
+    return Interaction(
+        id=row["id"], customer_id=row["customer_id"], channel=Channel(row["channel"]),
+        direction=Direction(row["direction"]), kind=row["kind"], occurred_at=row["occurred_at"],
+        recorded_at=row["recorded_at"], summary=row["summary"], payload=dict(row["payload"]),
+        store_id=row["store_id"], geo=geo, place=row["place"], staff_id=row["staff_id"],
+        case_id=row["case_id"],
+    )
+
+
+class PgInteractionRepository:
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._connection = connection
+
+    async def get(self, interaction_id: UUID) -> Interaction | None:
+        query = select(interactions).where(interactions.c.id == interaction_id)
+        row = (await self._connection.execute(query)).mappings().first()
+        return interaction_from_row(row) if row else None
+
+    async def add(self, interaction: Interaction) -> None:
+        geo = interaction.geo
+        await self._connection.execute(insert(interactions).values(
+            id=interaction.id, customer_id=interaction.customer_id,
+            channel=interaction.channel.value, direction=interaction.direction.value,
+            kind=interaction.kind, occurred_at=interaction.occurred_at,
+            recorded_at=interaction.recorded_at, summary=interaction.summary,
+            payload=interaction.payload, store_id=interaction.store_id,
+            latitude=geo.latitude if geo else None, longitude=geo.longitude if geo else None,
+            place=interaction.place, staff_id=interaction.staff_id, case_id=interaction.case_id,
+        ))
+        # Not a profile edit: the version stays, so clerks' open forms don't go stale.
+        await self._connection.execute(
+            update(customers).where(customers.c.id == interaction.customer_id).values(
+                last_interaction_at=func.greatest(
+                    customers.c.last_interaction_at, interaction.occurred_at
+                )
+            )
+        )
+
+    async def move_to_customer(self, from_id: UUID, to_id: UUID) -> None:
+        await self._connection.execute(
+            update(interactions).where(interactions.c.customer_id == from_id)
+            .values(customer_id=to_id)
+        )
+        latest = select(func.max(interactions.c.occurred_at)).where(
+            interactions.c.customer_id == to_id
+        ).scalar_subquery()
+        await self._connection.execute(
+            update(customers).where(customers.c.id == to_id).values(last_interaction_at=latest)
+        )
+        await self._connection.execute(
+            update(customers).where(customers.c.id == from_id).values(last_interaction_at=None)
+        )

@@ -1,0 +1,36 @@
+"""Stores and staff, read side."""
+
+from collections.abc import Sequence
+from uuid import UUID
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from domain.organisation.model import Staff, Store
+from infrastructure.postgres.reading import fetch_all
+from infrastructure.postgres.tables import staff, stores
+
+
+class PgOrganisationQueries:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def staff_by_ids(self, ids: Sequence[UUID]) -> dict[UUID, Staff]:
+        rows = await fetch_all(self._engine, select(staff).where(staff.c.id.in_(ids)))
+        return {row["id"]: Staff(**row) for row in rows}
+
+    async def stores_by_ids(self, ids: Sequence[UUID]) -> dict[UUID, Store]:
+        rows = await fetch_all(self._engine, select(stores).where(stores.c.id.in_(ids)))
+        return {row["id"]: Store(**row) for row in rows}
+
+    async def all_staff(self) -> list[Staff]:
+        return [
+            Staff(**row)
+            for row in await fetch_all(self._engine, select(staff).order_by(staff.c.name))
+        ]
+
+    async def all_stores(self) -> list[Store]:
+        return [
+            Store(**row)
+            for row in await fetch_all(self._engine, select(stores).order_by(stores.c.code))
+        ]

@@ -1,0 +1,115 @@
+"""Keyset pagination: cursors carry the sort key of an edge, so pages stay stable while rows
+are inserted, and every page is an index range scan rather than an OFFSET."""
+
+import base64
+import binascii
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TypeVar
+from uuid import UUID
+
+from sqlalchemy import ColumnElement, Select, func, literal, select, true, tuple_
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import UUID as PgUUID
+
+from domain.shared.paging import Edge, Page, PageRequest, bad_cursor
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class SortColumn:
+    expression: ColumnElement[Any]
+    key: str  # the result column holding its value
+    parse: Callable[[str], Any]  # cursor text back to a bind value
+
+
+def timestamp_column(expression: ColumnElement[Any], key: str) -> SortColumn:
+    return SortColumn(expression, key, datetime.fromisoformat)
+
+
+def text_column(expression: ColumnElement[Any], key: str) -> SortColumn:
+    return SortColumn(expression, key, str)
+
+
+def id_column(expression: ColumnElement[Any]) -> SortColumn:
+    return SortColumn(expression, "id", UUID)
+
+
+@dataclass(frozen=True)
+class Ordering:
+    """Sort columns, the last one unique (the id), all in one direction."""
+
+    columns: Sequence[SortColumn]
+    descending: bool = False
+
+    def cursor(self, row: Any) -> str:
+        values = [_plain(row[c.key]) for c in self.columns]
+        return base64.urlsafe_b64encode(json.dumps(values).encode()).decode()
+
+    def decode(self, cursor: str, argument: str) -> list[Any]:
+        try:
+            values = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+            if len(values) != len(self.columns):
+                raise ValueError(cursor)
+            return [c.parse(v) for c, v in zip(self.columns, values, strict=True)]
+        except (ValueError, TypeError, binascii.Error, json.JSONDecodeError) as error:
+            raise bad_cursor(argument) from error
+
+    def apply(self, query: Select[Any], page: PageRequest) -> Select[Any]:
+        """Narrows `query` to the page (plus one row, to tell whether more follow)."""
+        forward = not page.backwards
+        descending = self.descending != (not forward)
+        keys = tuple_(*(c.expression for c in self.columns))
+        cursor, argument = (page.after, "after") if forward else (page.before, "before")
+        if cursor is not None:
+            bound = tuple_(*(
+                literal(v, type_=c.expression.type)
+                for c, v in zip(self.columns, self.decode(cursor, argument), strict=True)
+            ))
+            query = query.where(keys < bound if descending else keys > bound)
+        order = [c.expression.desc() if descending else c.expression.asc() for c in self.columns]
+        return query.order_by(*order).limit(page.size + 1)
+
+    def page(self, rows: Sequence[Any], page: PageRequest, node: Callable[[Any], T]) -> Page[T]:
+        more = len(rows) > page.size
+        rows = list(rows[: page.size])
+        if page.backwards:
+            rows.reverse()
+        edges = [Edge(self.cursor(r), node(r)) for r in rows]
+        if page.backwards:
+            return Page(edges, has_next_page=page.before is not None, has_previous_page=more)
+        return Page(edges, has_next_page=more, has_previous_page=page.after is not None)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, UUID):
+        return str(value)
+    return value
+
+
+def pages_per_parent(
+    rows_for: Callable[[ColumnElement[Any]], Select[Any]],
+    parent_ids: Sequence[UUID],
+    ordering: Ordering,
+    page: PageRequest,
+) -> Select[Any]:
+    """One statement returning a page for each parent: `unnest(ids)` joined LATERAL to the
+    page query, so each parent's page is its own index range scan. Rows carry `parent_id`."""
+    parents = func.unnest(literal(list(parent_ids), ARRAY(PgUUID(as_uuid=True))))
+    parent = parents.table_valued("parent_id").render_derived(name="parents")
+    per_parent = ordering.apply(rows_for(parent.c.parent_id), page).lateral("page")
+    return select(parent.c.parent_id, per_parent).select_from(parent.join(per_parent, true()))
+
+
+def group_pages(
+    rows: Sequence[Any], ordering: Ordering, page: PageRequest, node: Callable[[Any], T]
+) -> dict[UUID, Page[T]]:
+    grouped: dict[UUID, list[Any]] = {}
+    for row in rows:
+        grouped.setdefault(row["parent_id"], []).append(row)
+    return {parent: ordering.page(group, page, node) for parent, group in grouped.items()}

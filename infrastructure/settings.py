@@ -1,0 +1,79 @@
+"""Configuration. The only module that reads the environment (DESIGN.md §3, §5)."""
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+
+from domain.cases.model import CasePriority, SlaPolicy
+
+DEFAULT_SLA_HOURS = "URGENT=4,HIGH=24,NORMAL=72,LOW=168"
+
+
+def _default_data_dir() -> Path:
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("rapport", appauthor=False))
+
+
+def _parse_sla(text: str, follow_up_days: float) -> SlaPolicy:
+    hours = dict(item.split("=", 1) for item in text.replace(" ", "").split(",") if item)
+    try:
+        within = {CasePriority(k): timedelta(hours=float(v)) for k, v in hours.items()}
+    except ValueError as error:
+        raise ValueError(f"RAPPORT_CASE_SLA_HOURS is malformed: {text!r}") from error
+    missing = set(CasePriority) - set(within)
+    if missing:
+        raise ValueError(f"RAPPORT_CASE_SLA_HOURS misses {sorted(p.value for p in missing)}")
+    return SlaPolicy(within, follow_up_after=timedelta(days=follow_up_days))
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every knob of the service. Build it with `from_environment()`; tests build it directly."""
+
+    database_url: str | None = None
+    data_dir: Path = field(default_factory=_default_data_dir)
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = 1
+    environment: str = "development"
+    log_level: str = "INFO"
+    log_json: bool = False
+    db_pool_size: int = 10
+    statement_timeout_ms: int = 15_000
+    graphiql: bool = True
+    document_cache_size: int = 1024
+    sla: SlaPolicy = field(default_factory=SlaPolicy.default)
+    test_database_url: str | None = None
+
+    @property
+    def embedded(self) -> bool:
+        """No database given: run a private PostgreSQL under `data_dir`."""
+        return not self.database_url
+
+    @classmethod
+    def from_environment(cls, env: Mapping[str, str] | None = None) -> "Settings":
+        env = os.environ if env is None else env
+        production = env.get("RAPPORT_ENV", "development") == "production"
+        data_dir = env.get("RAPPORT_DATA_DIR")
+        return cls(
+            database_url=env.get("RAPPORT_DATABASE_URL") or None,
+            data_dir=Path(data_dir) if data_dir else _default_data_dir(),
+            host=env.get("RAPPORT_HOST", "127.0.0.1"),
+            port=int(env.get("RAPPORT_PORT", "8000")),
+            workers=int(env.get("RAPPORT_WORKERS", "1")),
+            environment="production" if production else "development",
+            log_level=env.get("RAPPORT_LOG_LEVEL", "INFO").upper(),
+            log_json=env.get("RAPPORT_LOG_FORMAT", "json" if production else "console") == "json",
+            db_pool_size=int(env.get("RAPPORT_DB_POOL_SIZE", "10")),
+            statement_timeout_ms=int(env.get("RAPPORT_STATEMENT_TIMEOUT_MS", "15000")),
+            graphiql=env.get("RAPPORT_GRAPHIQL", "false" if production else "true") == "true",
+            document_cache_size=int(env.get("RAPPORT_DOCUMENT_CACHE_SIZE", "1024")),
+            sla=_parse_sla(
+                env.get("RAPPORT_CASE_SLA_HOURS", DEFAULT_SLA_HOURS),
+                float(env.get("RAPPORT_CASE_FOLLOW_UP_DAYS", "3")),
+            ),
+            test_database_url=env.get("RAPPORT_TEST_DATABASE_URL") or None,
+        )
