@@ -1,0 +1,1 @@
+"""Driving adapters: the GraphQL schema, the HTTP app and the command line."""

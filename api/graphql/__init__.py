@@ -1,0 +1,1 @@
+"""The GraphQL API: one package per bounded context, merged in `schema.py`."""

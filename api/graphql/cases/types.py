@@ -1,0 +1,123 @@
+"""The Case type: a complaint, request or enquiry with an owner and a due time."""
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
+from uuid import UUID
+
+import strawberry
+
+from api.graphql.context import Info
+from api.graphql.interactions.types import ChannelEnum, InteractionType
+from api.graphql.organisation.types import StaffType, StoreType, load_staff, load_store
+from api.graphql.relay import Connection, Node, to_global_id
+from domain.cases import model
+
+if TYPE_CHECKING:
+    from api.graphql.customers.types import CustomerType
+
+CaseKindEnum = strawberry.enum(model.CaseKind, name="CaseKind")
+CasePriorityEnum = strawberry.enum(model.CasePriority, name="CasePriority")
+CaseStatusEnum = strawberry.enum(model.CaseStatus, name="CaseStatus")
+
+
+@strawberry.type(name="Case", description="A complaint, request or enquiry being handled.")
+class CaseType(Node):
+    customer_uuid: strawberry.Private[UUID]
+    owner_uuid: strawberry.Private[UUID | None]
+    store_uuid: strawberry.Private[UUID | None]
+    origin_uuid: strawberry.Private[UUID | None]
+    kind: CaseKindEnum  # type: ignore[valid-type]
+    category: str | None
+    subject: str
+    description: str | None
+    channel: ChannelEnum | None  # type: ignore[valid-type]
+    priority: CasePriorityEnum  # type: ignore[valid-type]
+    status: CaseStatusEnum  # type: ignore[valid-type]
+    queue: str = strawberry.field(description="The work queue it sits in while unowned.")
+    due_at: datetime = strawberry.field(description="When it should be resolved (SLA).")
+    opened_at: datetime
+    updated_at: datetime
+    resolved_at: datetime | None
+    closed_at: datetime | None
+    resolution_note: str | None
+    follow_up_at: datetime | None = strawberry.field(
+        description="When the follow-up visit after resolution is due."
+    )
+    version: int
+
+    @classmethod
+    def from_domain(cls, case: model.Case) -> "CaseType":
+        return cls(
+            id=to_global_id("Case", case.id), customer_uuid=case.customer_id,
+            owner_uuid=case.owner_id, store_uuid=case.store_id,
+            origin_uuid=case.origin_interaction_id, kind=case.kind, category=case.category,
+            subject=case.subject, description=case.description, channel=case.channel,
+            priority=case.priority, status=case.status, queue=case.queue, due_at=case.due_at,
+            opened_at=case.opened_at, updated_at=case.updated_at,
+            resolved_at=case.resolved_at, closed_at=case.closed_at,
+            resolution_note=case.resolution_note, follow_up_at=case.follow_up_at,
+            version=case.version,
+        )
+
+    @strawberry.field(description="Still open and past its due time.")
+    def overdue(self, info: Info) -> bool:
+        now = info.context.container.clock.now()
+        return self.status in model.OPEN_STATUSES and self.due_at < now
+
+    @strawberry.field
+    async def customer(
+        self, info: Info
+    ) -> Annotated["CustomerType", strawberry.lazy("api.graphql.customers.types")]:
+        from api.graphql.customers.types import CustomerType
+
+        summary = await info.context.loaders.customer.load(self.customer_uuid)
+        assert summary is not None, "cases always belong to a customer"
+        return CustomerType.from_summary(summary)
+
+    @strawberry.field
+    async def owner(self, info: Info) -> StaffType | None:
+        return await load_staff(info, self.owner_uuid)
+
+    @strawberry.field
+    async def store(self, info: Info) -> StoreType | None:
+        return await load_store(info, self.store_uuid)
+
+    @strawberry.field(description="The interaction the case was opened from, if any.")
+    async def origin_interaction(self, info: Info) -> InteractionType | None:
+        if self.origin_uuid is None:
+            return None
+        interaction = await info.context.loaders.interaction.load(self.origin_uuid)
+        return InteractionType.from_domain(interaction) if interaction else None
+
+
+@strawberry.type
+class CaseConnection(Connection[CaseType]):
+    pass
+
+
+@strawberry.type(name="CaseRoutingRule",
+                 description="Sends matching new cases to an owner or a queue.")
+class CaseRoutingRuleType(Node):
+    owner_uuid: strawberry.Private[UUID | None]
+    store_uuid: strawberry.Private[UUID | None]
+    queue: str
+    kind: CaseKindEnum | None  # type: ignore[valid-type]
+    category: str | None
+    channel: ChannelEnum | None  # type: ignore[valid-type]
+    created_at: datetime
+
+    @classmethod
+    def from_domain(cls, rule: model.RoutingRule) -> "CaseRoutingRuleType":
+        return cls(
+            id=to_global_id("CaseRoutingRule", rule.id), owner_uuid=rule.owner_id,
+            store_uuid=rule.store_id, queue=rule.queue, kind=rule.kind, category=rule.category,
+            channel=rule.channel, created_at=rule.created_at,
+        )
+
+    @strawberry.field
+    async def owner(self, info: Info) -> StaffType | None:
+        return await load_staff(info, self.owner_uuid)
+
+    @strawberry.field
+    async def store(self, info: Info) -> StoreType | None:
+        return await load_store(info, self.store_uuid)

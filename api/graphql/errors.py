@@ -1,0 +1,55 @@
+"""Expected failures become `userErrors` in payloads (mutations) or GraphQL errors with a
+code (queries); anything else is masked by the HTTP layer."""
+
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import strawberry
+from graphql import GraphQLError
+
+from domain.shared.errors import DomainError, ErrorCode, FieldError
+
+P = TypeVar("P")
+
+UserErrorCode = strawberry.enum(ErrorCode, name="UserErrorCode",
+                                description="Why an input was refused.")
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+@strawberry.type(description="An expected failure: which input field, why, and a code to act on.")
+class UserError:
+    field: list[str] | None = strawberry.field(
+        description="Path to the input field, from the mutation's input (list indexes as text)."
+    )
+    code: UserErrorCode  # type: ignore[valid-type]
+    message: str
+
+    @classmethod
+    def from_domain(cls, error: FieldError) -> "UserError":
+        return cls(field=[_camel(part) for part in error.field] or None, code=error.code,
+                   message=error.message)
+
+
+async def payload_or_user_errors(
+    make: Callable[..., P], result_field: str, attempt: Callable[[], Awaitable[Any]]
+) -> P:
+    """Runs a mutation: its result in `result_field`, or userErrors when the use case refused."""
+    try:
+        result = await attempt()
+    except DomainError as error:
+        return make(**{result_field: None,
+                       "user_errors": [UserError.from_domain(e) for e in error.errors]})
+    return make(**{result_field: result, "user_errors": []})
+
+
+def bad_query_input(error: DomainError) -> GraphQLError:
+    """A query argument the domain refused (a bad cursor, `first` over 100)."""
+    first = error.errors[0]
+    return GraphQLError(
+        str(error),
+        extensions={"code": "BAD_USER_INPUT", "field": [_camel(p) for p in first.field]},
+    )

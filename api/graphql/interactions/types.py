@@ -1,0 +1,111 @@
+"""The Interaction type: one touchpoint on the timeline."""
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
+from uuid import UUID
+
+import strawberry
+from strawberry.scalars import JSON
+
+from api.graphql.context import Info
+from api.graphql.organisation.types import StaffType, StoreType, load_staff, load_store
+from api.graphql.relay import Connection, Node, to_global_id
+from domain.interactions import model
+from domain.interactions.queries import TimelineFilter
+
+if TYPE_CHECKING:
+    from api.graphql.cases.types import CaseType
+    from api.graphql.customers.types import CustomerType
+
+ChannelEnum = strawberry.enum(model.Channel, name="Channel")
+DirectionEnum = strawberry.enum(model.Direction, name="Direction")
+
+
+@strawberry.type(description="A point on Earth, WGS 84 degrees.")
+class GeoPoint:
+    latitude: float
+    longitude: float
+
+
+@strawberry.input(description="A point on Earth, WGS 84 degrees.")
+class GeoPointInput:
+    latitude: float
+    longitude: float
+
+
+@strawberry.type(name="Interaction", description="One touchpoint: append-only.")
+class InteractionType(Node):
+    customer_uuid: strawberry.Private[UUID]
+    store_uuid: strawberry.Private[UUID | None]
+    staff_uuid: strawberry.Private[UUID | None]
+    case_uuid: strawberry.Private[UUID | None]
+    channel: ChannelEnum  # type: ignore[valid-type]
+    direction: DirectionEnum  # type: ignore[valid-type]
+    kind: str = strawberry.field(description="What happened: purchase, visit, check-in, note…")
+    occurred_at: datetime
+    recorded_at: datetime
+    summary: str | None
+    payload: JSON
+    geo: GeoPoint | None
+    place: str | None
+
+    @classmethod
+    def from_domain(cls, i: model.Interaction) -> "InteractionType":
+        return cls(
+            id=to_global_id("Interaction", i.id), customer_uuid=i.customer_id,
+            store_uuid=i.store_id, staff_uuid=i.staff_id, case_uuid=i.case_id,
+            channel=i.channel, direction=i.direction, kind=i.kind, occurred_at=i.occurred_at,
+            recorded_at=i.recorded_at, summary=i.summary, payload=i.payload,
+            geo=GeoPoint(latitude=i.geo.latitude, longitude=i.geo.longitude) if i.geo else None,
+            place=i.place,
+        )
+
+    @strawberry.field
+    async def customer(
+        self, info: Info
+    ) -> Annotated["CustomerType", strawberry.lazy("api.graphql.customers.types")]:
+        from api.graphql.customers.types import CustomerType
+
+        summary = await info.context.loaders.customer.load(self.customer_uuid)
+        assert summary is not None, "interactions always belong to a customer"
+        return CustomerType.from_summary(summary)
+
+    @strawberry.field
+    async def store(self, info: Info) -> StoreType | None:
+        return await load_store(info, self.store_uuid)
+
+    @strawberry.field(description="The member of staff who acted, if any.")
+    async def staff(self, info: Info) -> StaffType | None:
+        return await load_staff(info, self.staff_uuid)
+
+    @strawberry.field(name="case", description="The case this interaction belongs to, if any.")
+    async def case_(
+        self, info: Info
+    ) -> Annotated["CaseType", strawberry.lazy("api.graphql.cases.types")] | None:
+        from api.graphql.cases.types import CaseType
+
+        if self.case_uuid is None:
+            return None
+        case = await info.context.loaders.case.load(self.case_uuid)
+        return CaseType.from_domain(case) if case else None
+
+
+@strawberry.type
+class InteractionConnection(Connection[InteractionType]):
+    pass
+
+
+@strawberry.input(description="Narrows a timeline; every field given must match.")
+class TimelineFilterInput:
+    channels: list[ChannelEnum] | None = None  # type: ignore[valid-type]
+    kinds: list[str] | None = None
+    occurred_after: datetime | None = None
+    occurred_before: datetime | None = None
+
+    def to_domain(self) -> TimelineFilter:
+        return TimelineFilter(
+            channels=tuple(model.Channel(c) for c in self.channels or ()),
+            kinds=tuple(self.kinds or ()),
+            occurred_after=self.occurred_after,
+            occurred_before=self.occurred_before,
+        )

@@ -1,0 +1,51 @@
+"""`node(id)` and `nodes(ids)`: any object by its global id (Relay)."""
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+from uuid import UUID
+
+import strawberry
+
+from api.graphql.cases.types import CaseType
+from api.graphql.context import Info
+from api.graphql.customers.types import CustomerType
+from api.graphql.interactions.types import InteractionType
+from api.graphql.organisation.types import StaffType, StoreType
+from api.graphql.relay import Node, parse_global_id
+
+
+async def _load(info: Info, loader: str, present: Callable[[Any], Node], key: UUID) -> Node | None:
+    found = await getattr(info.context.loaders, loader).load(key)
+    return present(found) if found else None
+
+
+# Child objects of a customer (contact points, household members, references) are reached
+# through their customer, not here.
+_RESOLVERS: dict[str, Callable[[Info, UUID], Awaitable[Node | None]]] = {
+    "Customer": lambda info, key: _load(info, "customer", CustomerType.from_summary, key),
+    "Interaction": lambda info, key: _load(info, "interaction", InteractionType.from_domain, key),
+    "Case": lambda info, key: _load(info, "case", CaseType.from_domain, key),
+    "Staff": lambda info, key: _load(info, "staff", StaffType.from_domain, key),
+    "Store": lambda info, key: _load(info, "store", StoreType.from_domain, key),
+}
+
+
+async def resolve_node(info: Info, global_id: str) -> Node | None:
+    parsed = parse_global_id(global_id)
+    if parsed is None or parsed[0] not in _RESOLVERS:
+        return None
+    type_name, key = parsed
+    return await _RESOLVERS[type_name](info, key)
+
+
+@strawberry.type
+class NodeQueries:
+    @strawberry.field(description="Any object by its global id; null when there is none.")
+    async def node(self, info: Info, id: strawberry.ID) -> Node | None:
+        return await resolve_node(info, id)
+
+    @strawberry.field(description="Several objects by global id, in the order asked.")
+    async def nodes(self, info: Info, ids: list[strawberry.ID]) -> list[Node | None]:
+        import asyncio
+
+        return list(await asyncio.gather(*(resolve_node(info, i) for i in ids)))

@@ -1,0 +1,108 @@
+"""Relay conventions: the Node interface, opaque global ids, connections and page arguments."""
+
+import base64
+import binascii
+from collections.abc import Callable
+from typing import Any, Generic, TypeVar
+from uuid import UUID
+
+import strawberry
+from graphql import GraphQLError
+
+from domain.shared.errors import DomainError, ErrorCode
+from domain.shared.paging import Page, PageRequest
+
+N = TypeVar("N")
+D = TypeVar("D")
+
+
+def to_global_id(type_name: str, uuid: UUID) -> strawberry.ID:
+    return strawberry.ID(base64.b64encode(f"{type_name}:{uuid}".encode()).decode())
+
+
+def parse_global_id(global_id: str) -> tuple[str, UUID] | None:
+    try:
+        type_name, _, raw = base64.b64decode(global_id, validate=True).decode().partition(":")
+        return type_name, UUID(raw)
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        return None
+
+
+def uuid_of(global_id: str, type_name: str, field: tuple[str, ...]) -> UUID:
+    """The UUID inside a global id of the expected type; a clear userError otherwise."""
+    parsed = parse_global_id(global_id)
+    if parsed is None or parsed[0] != type_name:
+        raise DomainError.single(field, ErrorCode.INVALID, f"is not a {type_name} id")
+    return parsed[1]
+
+
+def optional_uuid_of(
+    global_id: str | None, type_name: str, field: tuple[str, ...]
+) -> UUID | None:
+    return None if global_id is None else uuid_of(global_id, type_name, field)
+
+
+def lookup_uuid(global_id: str, type_name: str) -> UUID | None:
+    """For queries: an id of another type, or no id at all, finds nothing."""
+    parsed = parse_global_id(global_id)
+    return parsed[1] if parsed and parsed[0] == type_name else None
+
+
+def filter_uuid(global_id: str | None, type_name: str) -> UUID | None:
+    """For query filters: absent is None; an id of another type is a clear error."""
+    if global_id is None:
+        return None
+    found = lookup_uuid(global_id, type_name)
+    if found is None:
+        raise GraphQLError(f"{global_id!r} is not a {type_name} id",
+                           extensions={"code": "BAD_USER_INPUT"})
+    return found
+
+
+@strawberry.interface(description="An object with a globally unique, opaque id.")
+class Node:
+    id: strawberry.ID
+
+
+@strawberry.type(description="Where a page sits in its connection (Relay).")
+class PageInfo:
+    has_next_page: bool
+    has_previous_page: bool
+    start_cursor: str | None
+    end_cursor: str | None
+
+
+@strawberry.type
+class Edge(Generic[N]):
+    cursor: str
+    node: N
+
+
+@strawberry.type
+class Connection(Generic[N]):
+    edges: list[Edge[N]]
+    page_info: PageInfo
+
+    @strawberry.field(description="The nodes of the edges, for clients that need no cursors.")
+    def nodes(self) -> list[N]:
+        return [edge.node for edge in self.edges]
+
+
+def connection_parts(page: Page[D], node: Callable[[D], Any]) -> dict[str, Any]:
+    """The constructor arguments of any Connection type, from a domain page."""
+    edges = [Edge(cursor=e.cursor, node=node(e.node)) for e in page.edges]
+    return {
+        "edges": edges,
+        "page_info": PageInfo(
+            has_next_page=page.has_next_page,
+            has_previous_page=page.has_previous_page,
+            start_cursor=edges[0].cursor if edges else None,
+            end_cursor=edges[-1].cursor if edges else None,
+        ),
+    }
+
+
+def page_request(
+    first: int | None, after: str | None, last: int | None, before: str | None
+) -> PageRequest:
+    return PageRequest(first=first, after=after, last=last, before=before).validated()

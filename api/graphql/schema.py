@@ -1,0 +1,36 @@
+"""The schema: every context's queries and mutations merged into one."""
+
+import strawberry
+from strawberry.tools import merge_types
+
+from api.graphql.cases.mutations import CaseMutations
+from api.graphql.cases.queries import CaseQueries
+from api.graphql.customers.mutations import CustomerMutations
+from api.graphql.customers.queries import CustomerQueries
+from api.graphql.customers.types import (
+    ContactPointType,
+    CustomerType,
+    ExternalReferenceType,
+    HouseholdMemberType,
+)
+from api.graphql.interactions.mutations import InteractionMutations
+from api.graphql.node import NodeQueries
+from api.graphql.organisation.mutations import OrganisationMutations
+from api.graphql.organisation.queries import OrganisationQueries
+
+Query = merge_types("Query", (NodeQueries, CustomerQueries, CaseQueries, OrganisationQueries))
+Mutation = merge_types(
+    "Mutation", (CustomerMutations, InteractionMutations, CaseMutations, OrganisationMutations)
+)
+
+schema = strawberry.Schema(
+    query=Query,
+    mutation=Mutation,
+    # Node implementations reached only through the interface must still be in the schema.
+    types=[CustomerType, ContactPointType, HouseholdMemberType, ExternalReferenceType],
+)
+
+
+def export_sdl() -> str:
+    """The schema as committed in schema.graphql."""
+    return schema.as_str() + "\n"

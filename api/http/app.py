@@ -1,0 +1,82 @@
+"""The Starlette application: GraphQL, health checks, and the engine's lifespan."""
+
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+from sqlalchemy import text
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from api.graphql.context import Context
+from api.graphql.schema import schema
+from api.http.graphql_endpoint import GraphQLEndpoint
+from infrastructure.bootstrap import Container, build_container
+from infrastructure.logging import configure_logging
+from infrastructure.migrations import is_at_head
+from infrastructure.postgres.engine import create_engine
+from infrastructure.settings import Settings
+
+
+def create_app(settings: Settings, *, container: Container | None = None) -> Starlette:
+    """The app over `settings.database_url`, or over a ready container (tests)."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if container is not None:
+            app.state.container = container
+            yield
+            return
+        if not settings.database_url:
+            raise RuntimeError("RAPPORT_DATABASE_URL is not set; start with `rapport serve`")
+        engine = create_engine(settings.database_url, pool_size=settings.db_pool_size,
+                               statement_timeout_ms=settings.statement_timeout_ms)
+        app.state.container = build_container(settings, engine)
+        try:
+            yield
+        finally:
+            await engine.dispose()
+
+    def context(request: Request) -> Context:
+        return Context(request.app.state.container)
+
+    endpoint = GraphQLEndpoint(schema._schema, context, graphiql=settings.graphiql,
+                               cache_size=settings.document_cache_size)
+    return Starlette(
+        routes=[
+            Route("/graphql", endpoint.handle, methods=["GET", "POST"]),
+            Route("/healthz", healthz, methods=["GET"]),
+            Route("/readyz", readyz, methods=["GET"]),
+        ],
+        lifespan=lifespan,
+    )
+
+
+def create_app_from_environment() -> Starlette:
+    """The uvicorn factory: `uvicorn --factory api.http.app:create_app_from_environment`."""
+    settings = Settings.from_environment()
+    configure_logging(settings)
+    return create_app(settings)
+
+
+async def healthz(request: Request) -> JSONResponse:
+    """Alive: the process answers. Says nothing about the database."""
+    return JSONResponse({"status": "ok"})
+
+
+async def readyz(request: Request) -> JSONResponse:
+    """Ready: the database answers and its schema is at the head migration."""
+    checks: dict[str, Any] = {}
+    engine = request.app.state.container.engine
+    try:
+        async with engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+        checks["database"] = "ok"
+        checks["schema"] = "ok" if await is_at_head(engine) else "behind head: run rapport migrate"
+    except Exception as error:  # readiness reports, it does not crash
+        checks["database"] = f"unreachable: {type(error).__name__}"
+    ready = all(value == "ok" for value in checks.values())
+    return JSONResponse({"status": "ok" if ready else "unavailable", **checks},
+                        status_code=200 if ready else 503)

@@ -1,0 +1,206 @@
+"""GraphQL over HTTP (the GraphQL-over-HTTP spec): GET and POST, `application/json` and
+`application/graphql-response+json`, spec status codes, GraphiQL for browsers.
+
+Parsed and validated documents are cached by query text, so a repeated operation goes
+straight to execution. Unexpected errors are masked: the client gets an error id, the log
+gets the traceback.
+"""
+
+import functools
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from graphql import (
+    DocumentNode,
+    ExecutionResult,
+    GraphQLError,
+    GraphQLSchema,
+    OperationDefinitionNode,
+    OperationType,
+    execute,
+    get_operation_ast,
+    parse,
+    validate,
+)
+from graphql.execution.values import get_variable_values
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from strawberry.http.ides import get_graphql_ide_html
+
+from domain.shared.errors import DomainError
+
+log = logging.getLogger("rapport.graphql")
+
+JSON = "application/json"
+GRAPHQL_RESPONSE = "application/graphql-response+json"
+
+
+class RequestError(Exception):
+    """The request can't be executed at all (GraphQL-over-HTTP "request error")."""
+
+    def __init__(self, message: str, status: int = 400, headers: dict[str, str] | None = None):
+        super().__init__(message)
+        self.status, self.headers = status, headers or {}
+
+
+@dataclass(frozen=True)
+class GraphQLParams:
+    query: str
+    variables: dict[str, Any]
+    operation_name: str | None
+
+
+@dataclass(frozen=True)
+class PreparedDocument:
+    document: DocumentNode | None
+    errors: list[GraphQLError]
+
+
+class GraphQLEndpoint:
+    def __init__(
+        self, schema: GraphQLSchema, context: Callable[[Request], Any], *,
+        graphiql: bool, cache_size: int,
+    ) -> None:
+        self._schema = schema
+        self._context = context
+        self._graphiql = graphiql
+        self.prepare = functools.lru_cache(maxsize=cache_size)(self._parse_and_validate)
+
+    async def handle(self, request: Request) -> Response:
+        if self._graphiql and _wants_html(request) and "query" not in request.query_params:
+            return HTMLResponse(get_graphql_ide_html())
+        try:
+            media_type = _negotiate(request.headers.get("accept", ""))
+        except RequestError as error:
+            return Response(str(error), status_code=error.status, media_type="text/plain")
+        try:
+            params = await _read_params(request)
+            result = await self._run(request, params)
+        except RequestError as error:
+            return _respond({"errors": [{"message": str(error)}]}, media_type, error.status,
+                            error.headers)
+        except _InvalidDocument as invalid:
+            status = 400 if media_type == GRAPHQL_RESPONSE else 200
+            return _respond({"errors": [e.formatted for e in invalid.errors]}, media_type, status)
+        return _respond(_formatted(result), media_type, 200)
+
+    def _parse_and_validate(self, query: str) -> PreparedDocument:
+        try:
+            document = parse(query)
+        except GraphQLError as error:
+            return PreparedDocument(None, [error])
+        errors = validate(self._schema, document)
+        return PreparedDocument(None if errors else document, errors)
+
+    async def _run(self, request: Request, params: GraphQLParams) -> ExecutionResult:
+        prepared = self.prepare(params.query)
+        if prepared.document is None:
+            raise _InvalidDocument(prepared.errors)
+        operation = get_operation_ast(prepared.document, params.operation_name)
+        if operation is None:
+            raise RequestError("no operation with that name, or several and no operationName")
+        _check_method(request, operation)
+        coerced = get_variable_values(
+            self._schema, operation.variable_definitions or (), params.variables
+        )
+        if isinstance(coerced, list):
+            raise _InvalidDocument(coerced)
+        result = execute(
+            self._schema, prepared.document, context_value=self._context(request),
+            variable_values=params.variables, operation_name=params.operation_name,
+        )
+        if not isinstance(result, ExecutionResult):
+            result = await result
+        return result
+
+
+class _InvalidDocument(Exception):
+    def __init__(self, errors: list[GraphQLError]) -> None:
+        super().__init__("invalid document")
+        self.errors = errors
+
+
+def _wants_html(request: Request) -> bool:
+    return request.method == "GET" and "text/html" in request.headers.get("accept", "")
+
+
+def _negotiate(accept: str) -> str:
+    """The spec's preferred type when the client names it; plain JSON for legacy clients."""
+    if not accept or GRAPHQL_RESPONSE in accept:
+        return GRAPHQL_RESPONSE if GRAPHQL_RESPONSE in accept else JSON
+    if JSON in accept or "*/*" in accept or "application/*" in accept:
+        return JSON
+    raise RequestError(f"can answer only {GRAPHQL_RESPONSE} or {JSON}", status=406)
+
+
+async def _read_params(request: Request) -> GraphQLParams:
+    if request.method == "GET":
+        raw: dict[str, Any] = dict(request.query_params)
+        if "variables" in raw:
+            raw["variables"] = _json(raw["variables"], "variables")
+    else:
+        content_type = request.headers.get("content-type", "").split(";")[0].strip()
+        if content_type != JSON:
+            raise RequestError(f"POST needs Content-Type: {JSON}", status=415)
+        raw = _json(await request.body(), "body")
+        if not isinstance(raw, dict):
+            raise RequestError("the body must be a JSON object")
+    query, variables = raw.get("query"), raw.get("variables") or {}
+    operation_name = raw.get("operationName")
+    if not isinstance(query, str) or not query.strip():
+        raise RequestError("a query string is required")
+    if not isinstance(variables, dict):
+        raise RequestError("variables must be a JSON object")
+    if operation_name is not None and not isinstance(operation_name, str):
+        raise RequestError("operationName must be a string")
+    return GraphQLParams(query, variables, operation_name)
+
+
+def _json(text: str | bytes, what: str) -> Any:
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError as error:
+        raise RequestError(f"{what} is not valid JSON") from error
+
+
+def _check_method(request: Request, operation: OperationDefinitionNode) -> None:
+    if request.method == "GET" and operation.operation is not OperationType.QUERY:
+        raise RequestError("only queries may use GET; send mutations with POST",
+                           status=405, headers={"Allow": "POST"})
+
+
+def _formatted(result: ExecutionResult) -> dict[str, Any]:
+    response: dict[str, Any] = {}
+    if result.errors:
+        response["errors"] = [_error(e) for e in result.errors]
+    response["data"] = result.data
+    return response
+
+
+def _error(error: GraphQLError) -> dict[str, Any]:
+    original = error.original_error
+    if original is None or isinstance(original, GraphQLError):
+        return error.formatted
+    if isinstance(original, DomainError):
+        first = original.errors[0]
+        return {**error.formatted, "message": str(original),
+                "extensions": {"code": "BAD_USER_INPUT", "userErrorCode": first.code.value}}
+    error_id = uuid.uuid4().hex
+    log.error("unexpected error %s at %s", error_id, error.path, exc_info=original)
+    return {
+        "message": "Internal server error",
+        "locations": error.formatted.get("locations"),
+        "path": error.path,
+        "extensions": {"code": "INTERNAL_SERVER_ERROR", "errorId": error_id},
+    }
+
+
+def _respond(
+    body: dict[str, Any], media_type: str, status: int, headers: dict[str, str] | None = None
+) -> Response:
+    return Response(orjson.dumps(body), status_code=status, media_type=media_type,
+                    headers=headers)
