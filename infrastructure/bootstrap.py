@@ -97,15 +97,17 @@ def build_container(
     def new_unit_of_work() -> UnitOfWork:
         return PgUnitOfWork(engine, clock)
 
+    # Reads are single statements: in autocommit they skip the BEGIN/ROLLBACK round trips.
+    reads = engine.execution_options(isolation_level="AUTOCOMMIT")
     return Container(
         settings=settings,
         engine=engine,
         clock=clock,
         use_cases=UseCases(new_unit_of_work, settings),
         queries=Queries(
-            customers=PgCustomerQueries(engine),
-            interactions=PgInteractionQueries(engine),
-            cases=PgCaseQueries(engine, clock),
-            organisation=PgOrganisationQueries(engine),
+            customers=PgCustomerQueries(reads),
+            interactions=PgInteractionQueries(reads),
+            cases=PgCaseQueries(reads, clock),
+            organisation=PgOrganisationQueries(reads),
         ),
     )
