@@ -75,7 +75,7 @@ def contact_point_from(
         value=_contact_value(data.kind, data.value, (*path, "value"), problems),
         label=problems.text((*path, "label"), data.label, max_length=50),
         platform=_platform(data, path, problems),
-        verified=data.verified,
+        verified=bool(data.verified),
         consents=merge_consents(earlier, data.consents, now),
     )
 
@@ -96,6 +96,8 @@ def household_member_from(
     data: HouseholdMemberInput, path: Path, problems: Problems, *, member_id: UUID | None = None
 ) -> HouseholdMember:
     _check_birth_date((*path, "birth_date"), data.birth_date, problems)
+    if data.relationship is None:
+        problems.add((*path, "relationship"), ErrorCode.REQUIRED, "must be given")
     if len(data.important_dates) > 20:
         problems.add((*path, "important_dates"), ErrorCode.TOO_LARGE, "at most 20 dates")
     return HouseholdMember(
@@ -128,7 +130,10 @@ def _important_date(data: ImportantDateInput, path: Path, problems: Problems) ->
     )
 
 
-def _contact_value(kind: ContactKind, value: str, path: Path, problems: Problems) -> str:
+def _contact_value(kind: ContactKind, value: str | None, path: Path, problems: Problems) -> str:
+    if value is None or not value.strip():
+        problems.add(path, ErrorCode.REQUIRED, "must not be empty")
+        return ""
     if kind is ContactKind.EMAIL:
         email = normalise_email(value)
         if email is None:
