@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+from opentelemetry import trace
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain.cases import services as cases
@@ -26,6 +27,8 @@ from infrastructure.postgres.interactions_queries import PgInteractionQueries
 from infrastructure.postgres.organisation_queries import PgOrganisationQueries
 from infrastructure.postgres.unit_of_work import PgUnitOfWork
 from infrastructure.settings import Settings
+
+tracer = trace.get_tracer("rapport.use_cases")
 
 USE_CASES: list[Callable[..., Awaitable[Any]]] = [
     customers.create_customer, customers.update_customer, customers.archive_customer,
@@ -59,9 +62,12 @@ class UseCases:
         wanted: list[inspect.Parameter],
         providers: dict[str, Callable[[], Any]],
     ) -> Callable[[Any], Awaitable[Any]]:
+        span_name = f"use case {use_case.__name__}"
+
         @functools.wraps(use_case)
         async def run(command: Any) -> Any:
-            return await use_case(command, **{p.name: providers[p.name]() for p in wanted})
+            with tracer.start_as_current_span(span_name):
+                return await use_case(command, **{p.name: providers[p.name]() for p in wanted})
 
         return run
 

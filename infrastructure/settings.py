@@ -47,6 +47,7 @@ class Settings:
     document_cache_size: int = 1024
     sla: SlaPolicy = field(default_factory=SlaPolicy.default)
     test_database_url: str | None = None
+    otel_endpoint: str | None = None
 
     @property
     def embedded(self) -> bool:
@@ -76,4 +77,5 @@ class Settings:
                 float(env.get("RAPPORT_CASE_FOLLOW_UP_DAYS", "3")),
             ),
             test_database_url=env.get("RAPPORT_TEST_DATABASE_URL") or None,
+            otel_endpoint=env.get("RAPPORT_OTEL_ENDPOINT") or None,
         )

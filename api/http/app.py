@@ -18,6 +18,7 @@ from infrastructure.logging import configure_logging
 from infrastructure.migrations import is_at_head
 from infrastructure.postgres.engine import create_engine
 from infrastructure.settings import Settings
+from infrastructure.telemetry import configure_tracing
 
 
 def create_app(settings: Settings, *, container: Container | None = None) -> Starlette:
@@ -58,6 +59,7 @@ def create_app_from_environment() -> Starlette:
     """The uvicorn factory: `uvicorn --factory api.http.app:create_app_from_environment`."""
     settings = Settings.from_environment()
     configure_logging(settings)
+    configure_tracing(settings)
     return create_app(settings)
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
+from opentelemetry import trace
 from graphql import (
     DocumentNode,
     ExecutionResult,
@@ -34,6 +35,7 @@ from strawberry.http.ides import get_graphql_ide_html
 from domain.shared.errors import DomainError
 
 log = logging.getLogger("rapport.graphql")
+tracer = trace.get_tracer("rapport.graphql")
 
 JSON = "application/json"
 GRAPHQL_RESPONSE = "application/graphql-response+json"
@@ -109,12 +111,17 @@ class GraphQLEndpoint:
         )
         if isinstance(coerced, list):
             raise _InvalidDocument(coerced)
-        result = execute(
-            self._schema, prepared.document, context_value=self._context(request),
-            variable_values=params.variables, operation_name=params.operation_name,
-        )
-        if not isinstance(result, ExecutionResult):
-            result = await result
+        name = operation.name.value if operation.name else "anonymous"
+        attributes = {"graphql.operation.type": operation.operation.value,
+                      "graphql.operation.name": name}
+        with tracer.start_as_current_span(f"{operation.operation.value} {name}",
+                                          attributes=attributes):
+            result = execute(
+                self._schema, prepared.document, context_value=self._context(request),
+                variable_values=params.variables, operation_name=params.operation_name,
+            )
+            if not isinstance(result, ExecutionResult):
+                result = await result
         return result
 
 
