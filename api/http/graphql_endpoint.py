@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from opentelemetry import trace
 from graphql import (
     DocumentNode,
     ExecutionResult,
@@ -28,6 +27,7 @@ from graphql import (
     validate,
 )
 from graphql.execution.values import get_variable_values
+from opentelemetry import trace
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from strawberry.http.ides import get_graphql_ide_html
