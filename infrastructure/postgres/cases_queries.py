@@ -56,7 +56,7 @@ class PgCaseQueries:
         return {row["id"]: case_from_row(row) for row in rows}
 
     async def page(self, where: CaseFilter, page: PageRequest) -> Page[Case]:
-        query = select(cases).where(and_(*self._conditions(where)))
+        query = select(cases).where(*self._conditions(where))
         query = NEWEST_FIRST.apply(query, page.validated())
         return NEWEST_FIRST.page(await fetch_all(self._engine, query), page, case_from_row)
 
@@ -65,7 +65,7 @@ class PgCaseQueries:
     ) -> dict[UUID, Page[Case]]:
         def cases_of(customer_id: ColumnElement[Any]) -> Select[Any]:
             return select(cases).where(
-                _k.customer_id == customer_id, and_(*self._conditions(where))
+                _k.customer_id == customer_id, *self._conditions(where)
             )
 
         query = pages_per_parent(cases_of, customer_ids, NEWEST_FIRST, page.validated())

@@ -5,7 +5,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 from uuid import UUID
 
-from sqlalchemy import Select, Table, and_, func, select
+from sqlalchemy import Select, Table, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain.customers.model import ContactKind, ContactPoint, ExternalReference, HouseholdMember
@@ -137,11 +137,11 @@ class PgCustomerQueries:
     ) -> Page[CustomerSummary]:
         ordering = Ordering(_ORDERINGS[sort], descending=reverse)
         query = select(customers, LAST_INTERACTION_SORT_KEY.label("last_interaction_sort"))
-        query = ordering.apply(query.where(and_(*_conditions(where))), page.validated())
+        query = ordering.apply(query.where(*_conditions(where)), page.validated())
         return ordering.page(await fetch_all(self._engine, query), page, summary_from_row)
 
     async def count(self, where: CustomerFilter) -> int:
-        query = select(func.count()).select_from(customers).where(and_(*_conditions(where)))
+        query = select(func.count()).select_from(customers).where(*_conditions(where))
         async with self._engine.connect() as connection:
             return int((await connection.execute(query)).scalar_one())
 

@@ -4,7 +4,7 @@ from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, Select, and_, select
+from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain.interactions.model import Interaction
@@ -53,7 +53,7 @@ class PgInteractionQueries:
     ) -> dict[UUID, Page[Interaction]]:
         def timeline_of(customer_id: ColumnElement[Any]) -> Select[Any]:
             return select(interactions).where(
-                _i.customer_id == customer_id, and_(*_conditions(where))
+                _i.customer_id == customer_id, *_conditions(where)
             )
 
         query = pages_per_parent(timeline_of, customer_ids, NEWEST_FIRST, page.validated())
