@@ -19,13 +19,15 @@ from infrastructure.postgres.paging import (
     pages_per_parent,
     timestamp_column,
 )
-from infrastructure.postgres.reading import fetch_all
+from infrastructure.postgres.reading import fetch_all, rows_by_ids
 from infrastructure.postgres.tables import case_routing_rules, cases
 
 _k = cases.c
 NEWEST_FIRST = Ordering(
     [timestamp_column(_k.opened_at, "opened_at"), id_column(_k.id)], descending=True
 )
+
+_BY_IDS = rows_by_ids(cases)
 
 
 class PgCaseQueries:
@@ -52,7 +54,7 @@ class PgCaseQueries:
         return conditions
 
     async def by_ids(self, ids: Sequence[UUID]) -> dict[UUID, Case]:
-        rows = await fetch_all(self._engine, select(cases).where(_k.id.in_(ids)))
+        rows = await _BY_IDS.fetch(self._engine, ids=list(ids))
         return {row["id"]: case_from_row(row) for row in rows}
 
     async def page(self, where: CaseFilter, page: PageRequest) -> Page[Case]:

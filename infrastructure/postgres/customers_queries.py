@@ -5,7 +5,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 from uuid import UUID
 
-from sqlalchemy import Select, Table, func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain.customers.model import ContactKind, ContactPoint, ExternalReference, HouseholdMember
@@ -23,7 +23,7 @@ from infrastructure.postgres.paging import (
     text_column,
     timestamp_column,
 )
-from infrastructure.postgres.reading import fetch_all
+from infrastructure.postgres.reading import PreparedRead, fetch_all, rows_by_ids
 from infrastructure.postgres.tables import (
     LAST_INTERACTION_SORT_KEY,
     contact_points,
@@ -43,6 +43,12 @@ _ORDERINGS = {
         id_column(_c.id),
     ],
 }
+
+
+_BY_IDS = rows_by_ids(customers)
+_CONTACT_POINTS = rows_by_ids(contact_points, "customer_id", order_by="position")
+_HOUSEHOLD = rows_by_ids(household_members, "customer_id", order_by="position")
+_EXTERNAL_REFS = rows_by_ids(external_refs, "customer_id", order_by="id")
 
 
 def summary_from_row(row: Any) -> CustomerSummary:
@@ -89,18 +95,14 @@ class PgCustomerQueries:
         self._engine = engine
 
     async def by_ids(self, ids: Sequence[UUID]) -> dict[UUID, CustomerSummary]:
-        rows = await fetch_all(self._engine, select(customers).where(_c.id.in_(ids)))
-        wanted = {r["merged_into_id"] for r in rows if r["merged_into_id"] is not None}
+        rows = await _BY_IDS.fetch(self._engine, ids=list(ids))
+        wanted = [r["merged_into_id"] for r in rows if r["merged_into_id"] is not None]
         survivors = (
-            {
-                r["id"]: r
-                for r in await fetch_all(self._engine, select(customers).where(_c.id.in_(wanted)))
-            }
-            if wanted
-            else {}
+            {r["id"]: r for r in await _BY_IDS.fetch(self._engine, ids=wanted)} if wanted else {}
         )
         return {
-            row["id"]: summary_from_row(survivors.get(row["merged_into_id"], row)) for row in rows
+            row["id"]: summary_from_row(survivors.get(row["merged_into_id"], row))
+            for row in rows
         }
 
     async def by_external_ref(self, system: str, value: str) -> CustomerSummary | None:
@@ -146,23 +148,18 @@ class PgCustomerQueries:
             return int((await connection.execute(query)).scalar_one())
 
     async def contact_points(self, ids: Sequence[UUID]) -> dict[UUID, list[ContactPoint]]:
-        return await self._children(contact_points, ids, contact_point_from_row)
+        return await self._children(_CONTACT_POINTS, ids, contact_point_from_row)
 
     async def household(self, ids: Sequence[UUID]) -> dict[UUID, list[HouseholdMember]]:
-        return await self._children(household_members, ids, household_member_from_row)
+        return await self._children(_HOUSEHOLD, ids, household_member_from_row)
 
     async def external_refs(self, ids: Sequence[UUID]) -> dict[UUID, list[ExternalReference]]:
-        return await self._children(external_refs, ids, external_ref_from_row)
+        return await self._children(_EXTERNAL_REFS, ids, external_ref_from_row)
 
     async def _children(
-        self, table: Table, ids: Sequence[UUID], read: Callable[[Any], T]
+        self, read: PreparedRead, ids: Sequence[UUID], present: Callable[[Any], T]
     ) -> dict[UUID, list[T]]:
-        order = table.c.position if "position" in table.c else table.c.id
-        rows = await fetch_all(
-            self._engine,
-            select(table).where(table.c.customer_id.in_(ids)).order_by(table.c.customer_id, order),
-        )
         grouped: dict[UUID, list[T]] = defaultdict(list)
-        for row in rows:
-            grouped[row["customer_id"]].append(read(row))
+        for row in await read.fetch(self._engine, ids=list(ids)):
+            grouped[row["customer_id"]].append(present(row))
         return grouped

@@ -18,13 +18,15 @@ from infrastructure.postgres.paging import (
     pages_per_parent,
     timestamp_column,
 )
-from infrastructure.postgres.reading import fetch_all
+from infrastructure.postgres.reading import fetch_all, rows_by_ids
 from infrastructure.postgres.tables import interactions
 
 _i = interactions.c
 NEWEST_FIRST = Ordering(
     [timestamp_column(_i.occurred_at, "occurred_at"), id_column(_i.id)], descending=True
 )
+
+_BY_IDS = rows_by_ids(interactions)
 
 
 def _conditions(where: TimelineFilter) -> list[Any]:
@@ -45,7 +47,7 @@ class PgInteractionQueries:
         self._engine = engine
 
     async def by_ids(self, ids: Sequence[UUID]) -> dict[UUID, Interaction]:
-        rows = await fetch_all(self._engine, select(interactions).where(_i.id.in_(ids)))
+        rows = await _BY_IDS.fetch(self._engine, ids=list(ids))
         return {row["id"]: interaction_from_row(row) for row in rows}
 
     async def timelines(

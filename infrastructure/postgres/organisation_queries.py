@@ -7,8 +7,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain.organisation.model import Staff, Store
-from infrastructure.postgres.reading import fetch_all
+from infrastructure.postgres.reading import fetch_all, rows_by_ids
 from infrastructure.postgres.tables import staff, stores
+
+_STAFF_BY_IDS = rows_by_ids(staff)
+_STORES_BY_IDS = rows_by_ids(stores)
 
 
 class PgOrganisationQueries:
@@ -16,11 +19,11 @@ class PgOrganisationQueries:
         self._engine = engine
 
     async def staff_by_ids(self, ids: Sequence[UUID]) -> dict[UUID, Staff]:
-        rows = await fetch_all(self._engine, select(staff).where(staff.c.id.in_(ids)))
+        rows = await _STAFF_BY_IDS.fetch(self._engine, ids=list(ids))
         return {row["id"]: Staff(**row) for row in rows}
 
     async def stores_by_ids(self, ids: Sequence[UUID]) -> dict[UUID, Store]:
-        rows = await fetch_all(self._engine, select(stores).where(stores.c.id.in_(ids)))
+        rows = await _STORES_BY_IDS.fetch(self._engine, ids=list(ids))
         return {row["id"]: Store(**row) for row in rows}
 
     async def all_staff(self) -> list[Staff]:
