@@ -123,12 +123,15 @@ class Case:
 
     def move_to(self, status: CaseStatus, now: datetime) -> None:
         if status not in TRANSITIONS[self.status]:
-            raise DomainError.single(
-                ("status",), ErrorCode.INVALID_TRANSITION,
-                f"a case cannot go from {self.status.value} to {status.value}",
-            )
+            raise self._cannot_go_to(status)
         self.status = status
         self._changed(now, "CaseStatusChanged", status=status.value)
+
+    def start(self, now: datetime) -> None:
+        """OPEN → IN_PROGRESS only; a resolved case goes back to work by `reopen`."""
+        if self.status is not CaseStatus.OPEN:
+            raise self._cannot_go_to(CaseStatus.IN_PROGRESS)
+        self.move_to(CaseStatus.IN_PROGRESS, now)
 
     def resolve(self, note: str, follow_up_at: datetime, now: datetime) -> None:
         self.move_to(CaseStatus.RESOLVED, now)
@@ -142,6 +145,9 @@ class Case:
         self.closed_at = now
 
     def reopen(self, now: datetime) -> None:
+        """RESOLVED → IN_PROGRESS only; an open case is started, not reopened."""
+        if self.status is not CaseStatus.RESOLVED:
+            raise self._cannot_go_to(CaseStatus.IN_PROGRESS)
         self.move_to(CaseStatus.IN_PROGRESS, now)
         self.resolved_at, self.follow_up_at = None, None
 
@@ -152,6 +158,12 @@ class Case:
             )
         self.owner_id, self.queue = owner_id, queue
         self._changed(now, "CaseAssigned", owner_id=str(owner_id) if owner_id else None)
+
+    def _cannot_go_to(self, status: CaseStatus) -> DomainError:
+        return DomainError.single(
+            ("status",), ErrorCode.INVALID_TRANSITION,
+            f"a case cannot go from {self.status.value} to {status.value}",
+        )
 
     def _changed(self, now: datetime, event: str, **data: Any) -> None:
         self.version += 1

@@ -14,7 +14,7 @@ from domain.cases.commands import (
     ResolveCase,
     StartCase,
 )
-from domain.cases.model import DEFAULT_QUEUE, Case, CaseStatus, RoutingRule, SlaPolicy, route
+from domain.cases.model import DEFAULT_QUEUE, Case, RoutingRule, SlaPolicy, route
 from domain.organisation.services import require_staff, require_store
 from domain.ports import UnitOfWork
 from domain.shared.errors import DomainError, ErrorCode, not_found, stale_version
@@ -42,15 +42,12 @@ async def open_case(cmd: OpenCase, *, uow: UnitOfWork, sla: SlaPolicy) -> Case:
             if first is not None:
                 return await _require_case(uow, first)
         customer_id, channel, store_id = cmd.customer_id, cmd.channel, cmd.store_id
+        origin = None
         if cmd.interaction_id is not None:
             origin = await uow.interactions.get(cmd.interaction_id)
             if origin is None:
                 raise not_found(("interaction_id",), "interaction")
-            if customer_id is not None and customer_id != origin.customer_id:
-                raise DomainError.single(
-                    ("interaction_id",), ErrorCode.INVALID, "belongs to another customer"
-                )
-            customer_id = origin.customer_id
+            customer_id = customer_id or origin.customer_id
             channel, store_id = channel or origin.channel, store_id or origin.store_id
         assert customer_id is not None
         customer = await uow.customers.get(customer_id)
@@ -58,6 +55,11 @@ async def open_case(cmd: OpenCase, *, uow: UnitOfWork, sla: SlaPolicy) -> Case:
             customer = await uow.customers.get(customer.merged_into_id)
         if customer is None:
             raise not_found(("customer_id",), "customer")
+        # Compared after following a merge: a duplicate's interactions moved to its survivor.
+        if origin is not None and origin.customer_id != customer.id:
+            raise DomainError.single(
+                ("interaction_id",), ErrorCode.INVALID, "belongs to another customer"
+            )
         await require_store(uow, store_id, ("store_id",))
         await require_staff(uow, cmd.owner_id, ("owner_id",))
         now = uow.clock.now()
@@ -93,7 +95,7 @@ async def assign_case(cmd: AssignCase, *, uow: UnitOfWork) -> Case:
 
 async def start_case(cmd: StartCase, *, uow: UnitOfWork) -> Case:
     return await _transition(uow, cmd.case_id, cmd.expected_version,
-                             lambda case, now: case.move_to(CaseStatus.IN_PROGRESS, now))
+                             lambda case, now: case.start(now))
 
 
 async def resolve_case(cmd: ResolveCase, *, uow: UnitOfWork, sla: SlaPolicy) -> Case:

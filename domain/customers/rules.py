@@ -35,7 +35,7 @@ Path = tuple[str, ...]
 
 
 def profile_from(
-    fields: Mapping[str, Any], problems: Problems, *, base: Profile | None = None
+    fields: Mapping[str, Any], problems: Problems, *, today: date, base: Profile | None = None
 ) -> Profile:
     """A valid Profile from `fields` laid over `base` (or the defaults); problems collected."""
     unknown = set(fields) - PROFILE_FIELDS
@@ -49,7 +49,7 @@ def profile_from(
     display = display or " ".join(n for n in (given, family) if n) or None
     if display is None:
         problems.add(("display_name",), ErrorCode.REQUIRED, "give a display name or a name")
-    _check_birth_date(("birth_date",), merged.birth_date, problems)
+    _check_birth_date(("birth_date",), merged.birth_date, problems, today)
     return replace(
         merged,
         display_name=display or "",
@@ -93,9 +93,10 @@ def merge_consents(
 
 
 def household_member_from(
-    data: HouseholdMemberInput, path: Path, problems: Problems, *, member_id: UUID | None = None
+    data: HouseholdMemberInput, path: Path, problems: Problems, *, today: date,
+    member_id: UUID | None = None,
 ) -> HouseholdMember:
-    _check_birth_date((*path, "birth_date"), data.birth_date, problems)
+    _check_birth_date((*path, "birth_date"), data.birth_date, problems, today)
     if data.relationship is None:
         problems.add((*path, "relationship"), ErrorCode.REQUIRED, "must be given")
     if len(data.important_dates) > 20:
@@ -156,6 +157,6 @@ def _platform(data: ContactPointInput, path: Path, problems: Problems) -> str | 
     return problems.slug((*path, "platform"), data.platform, max_length=32)
 
 
-def _check_birth_date(path: Path, value: date | None, problems: Problems) -> None:
-    if value is not None and not EARLIEST_BIRTH_DATE <= value <= date.today():
+def _check_birth_date(path: Path, value: date | None, problems: Problems, today: date) -> None:
+    if value is not None and not EARLIEST_BIRTH_DATE <= value <= today:
         problems.add(path, ErrorCode.INVALID, "must be between 1900-01-01 and today")

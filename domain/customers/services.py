@@ -50,13 +50,13 @@ T = TypeVar("T")
 async def create_customer(cmd: CreateCustomer, *, uow: UnitOfWork) -> Customer:
     now = uow.clock.now()
     problems = Problems()
-    profile = profile_from(cmd.profile, problems)
+    profile = profile_from(cmd.profile, problems, today=now.date())
     contacts = [
         contact_point_from(c, ("contact_points", str(i)), problems, now)
         for i, c in enumerate(cmd.contact_points)
     ]
     household = [
-        household_member_from(m, ("household", str(i)), problems)
+        household_member_from(m, ("household", str(i)), problems, today=now.date())
         for i, m in enumerate(cmd.household)
     ]
     refs = [
@@ -90,7 +90,9 @@ async def create_customer(cmd: CreateCustomer, *, uow: UnitOfWork) -> Customer:
 async def update_customer(cmd: UpdateCustomer, *, uow: UnitOfWork) -> Customer:
     async def change(customer: Customer) -> None:
         problems = Problems()
-        profile = profile_from(cmd.changes, problems, base=customer.profile)
+        profile = profile_from(
+            cmd.changes, problems, today=uow.clock.now().date(), base=customer.profile
+        )
         problems.raise_if_any()
         await _check_profile_links(uow, profile)
         customer.change_profile(profile, uow.clock.now())
@@ -100,7 +102,7 @@ async def update_customer(cmd: UpdateCustomer, *, uow: UnitOfWork) -> Customer:
 
 async def archive_customer(cmd: ArchiveCustomer, *, uow: UnitOfWork) -> Customer:
     async with uow:
-        customer = await _load(uow, cmd.customer_id, cmd.expected_version)
+        customer = await _load_unmerged(uow, cmd.customer_id, cmd.expected_version, "archived")
         if not customer.is_archived:
             now = uow.clock.now()
             customer.archived_at = now
@@ -112,11 +114,7 @@ async def archive_customer(cmd: ArchiveCustomer, *, uow: UnitOfWork) -> Customer
 
 async def restore_customer(cmd: RestoreCustomer, *, uow: UnitOfWork) -> Customer:
     async with uow:
-        customer = await _load(uow, cmd.customer_id, cmd.expected_version)
-        if customer.merged_into_id is not None:
-            raise DomainError.single(
-                ("customer_id",), ErrorCode.INVALID, "a merged duplicate cannot be restored"
-            )
+        customer = await _load_unmerged(uow, cmd.customer_id, cmd.expected_version, "restored")
         if customer.is_archived:
             customer.archived_at = None
             customer.touch(uow.clock.now(), "CustomerRestored")
@@ -201,7 +199,9 @@ async def update_contact_point(cmd: UpdateContactPoint, *, uow: UnitOfWork) -> C
 async def add_household_member(cmd: AddHouseholdMember, *, uow: UnitOfWork) -> Customer:
     async def change(customer: Customer) -> None:
         problems = Problems()
-        member = household_member_from(cmd.member, ("member",), problems)
+        member = household_member_from(
+            cmd.member, ("member",), problems, today=uow.clock.now().date()
+        )
         problems.raise_if_any()
         customer.household.append(member)
         customer.touch(uow.clock.now(), "HouseholdMemberAdded")
@@ -218,7 +218,8 @@ async def update_household_member(cmd: UpdateHouseholdMember, *, uow: UnitOfWork
         )
         problems = Problems()
         member = household_member_from(
-            replace(wanted, **cmd.changes), ("member",), problems, member_id=current.id
+            replace(wanted, **cmd.changes), ("member",), problems,
+            today=uow.clock.now().date(), member_id=current.id,
         )
         problems.raise_if_any()
         customer.replace_item(customer.household, member)
@@ -305,6 +306,20 @@ async def _load(uow: UnitOfWork, customer_id: UUID, expected_version: int | None
     if expected_version is not None and expected_version != customer.version:
         raise stale_version(expected_version, customer.version)
     return customer
+
+
+async def _load_unmerged(
+    uow: UnitOfWork, customer_id: UUID, expected_version: int | None, verb: str
+) -> Customer:
+    """Archiving and restoring act on the record itself: a merged duplicate's id does not
+    lead to its survivor here, which would surprise the caller."""
+    stored = await uow.customers.get(customer_id, for_update=True)
+    if stored is not None and stored.merged_into_id is not None:
+        raise DomainError.single(
+            ("customer_id",), ErrorCode.INVALID,
+            f"a merged duplicate cannot be {verb}; act on the customer it was merged into",
+        )
+    return await _load(uow, customer_id, expected_version)
 
 
 async def _get_existing(uow: UnitOfWork, customer_id: UUID) -> Customer:

@@ -1,0 +1,352 @@
+"""In-memory fakes of the domain's ports, for tests/unit (STYLE.md rule 5).
+
+A `FakeUnitOfWork` keeps a committed `FakeData`; entering it hands the repositories a deep
+copy to work on, and only `commit()` makes that copy the committed state. Leaving without a
+commit (a use case that raised) therefore discards every change, as the Postgres unit of work
+does. Repositories copy aggregates on the way in and out, so a use case that changes an
+aggregate and forgets to `save` it changes nothing.
+
+The fakes mirror the Postgres adapters' semantics: merged duplicates are returned as stored,
+external references are unique per (system, value), `interactions.add` moves the customer's
+last-interaction time forward, routing rules come oldest first, and events are collected on
+commit from the customers and cases that were added or saved, plus those emitted.
+"""
+
+import copy
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from types import TracebackType
+from typing import Self, TypeVar
+from uuid import UUID
+
+from domain.cases.model import Case, RoutingRule
+from domain.cases.ports import CaseRepository, RoutingRuleRepository
+from domain.customers.model import Customer
+from domain.customers.ports import CustomerRepository
+from domain.interactions.model import Interaction
+from domain.interactions.ports import InteractionRepository
+from domain.organisation.model import Staff, Store
+from domain.organisation.ports import StaffRepository, StoreRepository
+from domain.shared.clock import Clock
+from domain.shared.errors import DomainError, ErrorCode
+from domain.shared.events import Event
+from domain.shared.idempotency import Claim, IdempotencyStore
+
+DEFAULT_NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
+
+T = TypeVar("T")
+
+
+class FixedClock:
+    """A clock that stands still until a test sets or advances it."""
+
+    def __init__(self, now: datetime = DEFAULT_NOW) -> None:
+        self._now = now
+
+    def now(self) -> datetime:
+        return self._now
+
+    def set(self, now: datetime) -> None:
+        self._now = now
+
+    def advance(self, delta: timedelta | None = None, **units: float) -> datetime:
+        """`advance(timedelta(hours=1))` or `advance(hours=1)`; returns the new instant."""
+        self._now += (delta or timedelta()) + timedelta(**units)
+        return self._now
+
+
+@dataclass
+class FakeData:
+    """Everything the fake database holds: the rows of each table, by id."""
+
+    customers: dict[UUID, Customer] = field(default_factory=dict)
+    # customers.last_interaction_at: a column, not part of the aggregate
+    last_interaction_at: dict[UUID, datetime] = field(default_factory=dict)
+    interactions: dict[UUID, Interaction] = field(default_factory=dict)
+    cases: dict[UUID, Case] = field(default_factory=dict)
+    routing_rules: dict[UUID, RoutingRule] = field(default_factory=dict)
+    stores: dict[UUID, Store] = field(default_factory=dict)
+    staff: dict[UUID, Staff] = field(default_factory=dict)
+    idempotency: dict[tuple[str, str], Claim] = field(default_factory=dict)
+    outbox: list[Event] = field(default_factory=list)
+
+
+class _Transaction:
+    """The working copy one `async with uow` block sees; closed once the block is left."""
+
+    def __init__(self, data: FakeData, *, open_: bool = True) -> None:
+        self._data = data
+        self.open = open_
+        self.written: list[Customer | Case] = []
+
+    @property
+    def data(self) -> FakeData:
+        assert self.open, "a repository was used outside `async with uow`"
+        return self._data
+
+    def wrote(self, aggregate: Customer | Case) -> None:
+        if all(aggregate is not seen for seen in self.written):
+            self.written.append(aggregate)
+
+
+def _stored(value: T) -> T:
+    """A copy for the store, without the aggregate's pending events."""
+    stored = copy.deepcopy(value)
+    if isinstance(stored, Customer | Case):
+        stored.events = []
+    return stored
+
+
+class FakeCustomerRepository:
+    def __init__(self, tx: _Transaction) -> None:
+        self._tx = tx
+
+    async def get(self, customer_id: UUID, *, for_update: bool = False) -> Customer | None:
+        found = self._tx.data.customers.get(customer_id)
+        return copy.deepcopy(found)
+
+    async def add(self, customer: Customer) -> None:
+        data = self._tx.data
+        assert customer.id not in data.customers, "add() of a customer that exists"
+        self._check_refs_unique(customer)
+        data.customers[customer.id] = _stored(customer)
+        self._tx.wrote(customer)
+
+    async def save(self, customer: Customer) -> None:
+        data = self._tx.data
+        assert customer.id in data.customers, "save() of a customer that was never added"
+        self._check_refs_unique(customer)
+        data.customers[customer.id] = _stored(customer)
+        self._tx.wrote(customer)
+
+    async def find_by_external_ref(self, system: str, value: str) -> UUID | None:
+        for customer in self._tx.data.customers.values():
+            if any((r.system, r.value) == (system, value) for r in customer.external_refs):
+                return customer.id
+        return None
+
+    async def redirect_merged(self, from_id: UUID, to_id: UUID) -> None:
+        for customer in self._tx.data.customers.values():
+            if customer.merged_into_id == from_id:
+                customer.merged_into_id = to_id
+
+    def _check_refs_unique(self, customer: Customer) -> None:
+        """The unique (system, value) constraint of the external_refs table."""
+        taken = {
+            (r.system, r.value)
+            for other in self._tx.data.customers.values()
+            if other.id != customer.id
+            for r in other.external_refs
+        }
+        mine = [(r.system, r.value) for r in customer.external_refs]
+        if len(set(mine)) != len(mine) or taken.intersection(mine):
+            raise DomainError.single(
+                ("external_refs",), ErrorCode.DUPLICATE,
+                "an external reference already belongs to another customer",
+            )
+
+
+class FakeInteractionRepository:
+    def __init__(self, tx: _Transaction) -> None:
+        self._tx = tx
+
+    async def get(self, interaction_id: UUID) -> Interaction | None:
+        return self._tx.data.interactions.get(interaction_id)
+
+    async def add(self, interaction: Interaction) -> None:
+        data = self._tx.data
+        assert interaction.customer_id in data.customers, "interaction of an unknown customer"
+        assert interaction.id not in data.interactions, "interactions are append-only"
+        data.interactions[interaction.id] = interaction
+        latest = data.last_interaction_at.get(interaction.customer_id)
+        if latest is None or interaction.occurred_at > latest:
+            data.last_interaction_at[interaction.customer_id] = interaction.occurred_at
+
+    async def move_to_customer(self, from_id: UUID, to_id: UUID) -> None:
+        data = self._tx.data
+        for interaction_id, interaction in list(data.interactions.items()):
+            if interaction.customer_id == from_id:
+                data.interactions[interaction_id] = replace(interaction, customer_id=to_id)
+        times = [i.occurred_at for i in data.interactions.values() if i.customer_id == to_id]
+        data.last_interaction_at.pop(from_id, None)
+        if times:
+            data.last_interaction_at[to_id] = max(times)
+
+
+class FakeCaseRepository:
+    def __init__(self, tx: _Transaction) -> None:
+        self._tx = tx
+
+    async def get(self, case_id: UUID, *, for_update: bool = False) -> Case | None:
+        return copy.deepcopy(self._tx.data.cases.get(case_id))
+
+    async def add(self, case: Case) -> None:
+        data = self._tx.data
+        assert case.id not in data.cases, "add() of a case that exists"
+        assert case.customer_id in data.customers, "case of an unknown customer"
+        data.cases[case.id] = _stored(case)
+        self._tx.wrote(case)
+
+    async def save(self, case: Case) -> None:
+        data = self._tx.data
+        assert case.id in data.cases, "save() of a case that was never added"
+        data.cases[case.id] = _stored(case)
+        self._tx.wrote(case)
+
+    async def move_to_customer(self, from_id: UUID, to_id: UUID) -> None:
+        for case in self._tx.data.cases.values():
+            if case.customer_id == from_id:
+                case.customer_id = to_id
+
+
+class FakeRoutingRuleRepository:
+    def __init__(self, tx: _Transaction) -> None:
+        self._tx = tx
+
+    async def all(self) -> list[RoutingRule]:
+        """Oldest first, like the Postgres adapter; same-instant rules in insertion order."""
+        return sorted(self._tx.data.routing_rules.values(), key=lambda r: r.created_at)
+
+    async def add(self, rule: RoutingRule) -> None:
+        self._tx.data.routing_rules[rule.id] = rule
+
+    async def delete(self, rule_id: UUID) -> bool:
+        return self._tx.data.routing_rules.pop(rule_id, None) is not None
+
+
+class FakeStoreRepository:
+    def __init__(self, tx: _Transaction) -> None:
+        self._tx = tx
+
+    async def get(self, store_id: UUID) -> Store | None:
+        return self._tx.data.stores.get(store_id)
+
+    async def get_by_code(self, code: str) -> Store | None:
+        return next((s for s in self._tx.data.stores.values() if s.code == code), None)
+
+    async def add(self, store: Store) -> None:
+        assert await self.get_by_code(store.code) is None, "stores.code is unique"
+        self._tx.data.stores[store.id] = store
+
+
+class FakeStaffRepository:
+    def __init__(self, tx: _Transaction) -> None:
+        self._tx = tx
+
+    async def get(self, staff_id: UUID) -> Staff | None:
+        return self._tx.data.staff.get(staff_id)
+
+    async def get_by_email(self, email: str) -> Staff | None:
+        return next((s for s in self._tx.data.staff.values() if s.email == email), None)
+
+    async def add(self, staff: Staff) -> None:
+        assert await self.get_by_email(staff.email) is None, "staff.email is unique"
+        self._tx.data.staff[staff.id] = staff
+
+
+class FakeIdempotencyStore:
+    def __init__(self, tx: _Transaction) -> None:
+        self._tx = tx
+
+    async def claim(self, scope: str, key: str, fingerprint: str) -> Claim | None:
+        claims = self._tx.data.idempotency
+        if (scope, key) in claims:
+            return claims[(scope, key)]
+        claims[(scope, key)] = Claim(fingerprint=fingerprint, result_id=None)
+        return None
+
+    async def complete(self, scope: str, key: str, result_id: UUID) -> None:
+        claims = self._tx.data.idempotency
+        claims[(scope, key)] = Claim(claims[(scope, key)].fingerprint, result_id)
+
+
+class FakeUnitOfWork:
+    """`committed` tells whether the last `async with` block committed; `data` is the
+    committed state, which only `commit()` changes. `fixed_clock` is `clock`, settable."""
+
+    # Typed as the ports: the Protocol's attributes are settable, hence invariant.
+    clock: Clock
+    customers: CustomerRepository
+    interactions: InteractionRepository
+    cases: CaseRepository
+    routing_rules: RoutingRuleRepository
+    stores: StoreRepository
+    staff: StaffRepository
+    idempotency: IdempotencyStore
+
+    def __init__(self, clock: FixedClock | None = None) -> None:
+        self.fixed_clock = clock or FixedClock()
+        self.clock = self.fixed_clock
+        self.data = FakeData()
+        self.committed = False
+        self._emitted: list[Event] = []
+        self._bind(_Transaction(FakeData(), open_=False))
+
+    @property
+    def events(self) -> list[Event]:
+        """The committed outbox, oldest first."""
+        return list(self.data.outbox)
+
+    @property
+    def event_names(self) -> list[str]:
+        return [event.name for event in self.data.outbox]
+
+    def snapshot(self) -> FakeData:
+        """A copy of the committed state, to compare with after a refused use case."""
+        return copy.deepcopy(self.data)
+
+    async def __aenter__(self) -> Self:
+        assert not self._tx.open, "the unit of work was entered twice"
+        self.committed = False
+        self._emitted = []
+        self._bind(_Transaction(copy.deepcopy(self.data)))
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._tx.open = False
+        self._emitted = []
+
+    async def commit(self) -> None:
+        tx = self._tx
+        working = tx.data
+        for aggregate in tx.written:
+            working.outbox += aggregate.events
+            aggregate.events.clear()
+        working.outbox += self._emitted
+        self._emitted, tx.written = [], []
+        self.data = working
+        self._bind(_Transaction(copy.deepcopy(working)))
+        self.committed = True
+
+    def emit(self, event: Event) -> None:
+        assert self._tx.open, "emit() outside `async with uow`"
+        self._emitted.append(event)
+
+    def _bind(self, tx: _Transaction) -> None:
+        self._tx = tx
+        self.customers = FakeCustomerRepository(tx)
+        self.interactions = FakeInteractionRepository(tx)
+        self.cases = FakeCaseRepository(tx)
+        self.routing_rules = FakeRoutingRuleRepository(tx)
+        self.stores = FakeStoreRepository(tx)
+        self.staff = FakeStaffRepository(tx)
+        self.idempotency = FakeIdempotencyStore(tx)
+
+    # Read helpers for assertions: the committed state only.
+
+    def stored_customer(self, customer_id: UUID) -> Customer:
+        return copy.deepcopy(self.data.customers[customer_id])
+
+    def stored_case(self, case_id: UUID) -> Case:
+        return copy.deepcopy(self.data.cases[case_id])
+
+    def interactions_of(self, customer_id: UUID) -> list[Interaction]:
+        return [i for i in self.data.interactions.values() if i.customer_id == customer_id]
+
+    def cases_of(self, customer_id: UUID) -> list[Case]:
+        return [c for c in self.data.cases.values() if c.customer_id == customer_id]
