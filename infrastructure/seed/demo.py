@@ -1,0 +1,359 @@
+"""`seed_demo`: the people of DESIGN.md §1 as data, written through the use cases.
+
+Safe to run again: stores, staff, the routing rule and customers are looked up by their
+natural keys (code, email, criteria, external reference) before being created; interactions and
+the case carry idempotency keys. Their commands are dated from the customer's `created_at`,
+which is the same on every run, so a repeat is a faithful retry that replays the first result.
+"""
+
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict, astuple, dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, TypeVar
+from uuid import UUID
+
+from domain.cases.commands import CreateRoutingRule, OpenCase, ResolveCase, StartCase
+from domain.cases.model import Case, CaseKind, CasePriority, CaseStatus, RoutingRule
+from domain.cases.services import OPEN_SCOPE
+from domain.customers.commands import (
+    ConsentInput,
+    ContactPointInput,
+    CreateCustomer,
+    ExternalReferenceInput,
+    HouseholdMemberInput,
+    ImportantDateInput,
+)
+from domain.customers.model import (
+    ConsentPurpose,
+    ContactKind,
+    Customer,
+    Gender,
+    Occasion,
+    Relationship,
+)
+from domain.interactions.commands import RecordInteraction
+from domain.interactions.model import Channel, Direction, GeoPoint, Interaction
+from domain.interactions.services import RECORD_SCOPE
+from domain.organisation.commands import CreateStaff, CreateStore
+from domain.organisation.model import Staff, Store
+from domain.ports import UnitOfWork
+from infrastructure.bootstrap import Container
+from infrastructure.seed.vocabulary import PRODUCTS_BY_SKU, purchase_payload
+
+T = TypeVar("T")
+
+HANGZHOU, JINGAN = "hz-westlake", "sh-jingan"
+HANGZHOU_CLERK = "wang.fang@hz-westlake.example.com"
+JINGAN_CLERK = "chen.jing@sh-jingan.example.com"
+SERVICE_LEAD = "zhou.min@service.example.com"
+LI_CARD = ExternalReferenceInput("pos-card", "HZ-000187")
+LISA_OPEN_ID = ExternalReferenceInput("wechat", "oLisa9Zr3kT2mQ8vX1pN4dY7wH0e")
+COMPLAINT_QUEUE = "complaints"
+
+STORES = (
+    CreateStore(code=HANGZHOU, name="Hangzhou West Lake", city="Hangzhou"),
+    CreateStore(code=JINGAN, name="Shanghai Jing'an", city="Shanghai"),
+)
+
+
+@dataclass(frozen=True)
+class StaffMember:
+    name: str
+    email: str
+    store_code: str | None
+
+
+STAFF = (
+    StaffMember("Wang Fang 王芳", HANGZHOU_CLERK, HANGZHOU),
+    StaffMember("Chen Jing 陈静", JINGAN_CLERK, JINGAN),
+    StaffMember("Zhou Min 周敏", SERVICE_LEAD, None),  # customer service: owns complaints
+)
+
+
+@dataclass(frozen=True)
+class Organisation:
+    stores: dict[str, Store]  # by code
+    staff: dict[str, Staff]  # by email
+
+    def store_id(self, code: str | None) -> UUID | None:
+        return self.stores[code].id if code else None
+
+    def staff_id(self, email: str | None) -> UUID | None:
+        return self.staff[email].id if email else None
+
+
+@dataclass(frozen=True)
+class Moment:
+    """One interaction of a story, `days_before` its anchor (the customer's `created_at`, or
+    the case's `opened_at`): the same instant on every run."""
+
+    key: str
+    days_before: float
+    channel: Channel
+    kind: str
+    summary: str
+    direction: Direction = Direction.INBOUND
+    payload: dict[str, Any] = field(default_factory=dict)
+    store: str | None = None
+    staff: str | None = None
+    geo: GeoPoint | None = None
+    place: str | None = None
+
+
+def _sale(*skus: str) -> dict[str, Any]:
+    return purchase_payload([(PRODUCTS_BY_SKU[sku], 1) for sku in skus])
+
+
+def mrs_li(org: Organisation, today: date) -> CreateCustomer:
+    return CreateCustomer(
+        profile={
+            "display_name": "李秀英 Mrs. Li", "family_name": "李", "given_name": "秀英",
+            "gender": Gender.FEMALE, "birth_date": date(1968, 4, 12),
+            "occupation": "retired teacher",
+            "preferences": ("silk", "muted colours", "size M"),
+            "interests": ("gardening",), "tags": ("vip", "villa-owner"),
+            "custom_attributes": {"membership": "women's wear", "member_since": "2015-03-08"},
+            "home_store_id": org.store_id(HANGZHOU), "owner_id": org.staff_id(HANGZHOU_CLERK),
+        },
+        contact_points=(
+            ContactPointInput(ContactKind.PHONE, "+86 139 5712 0187", label="mobile",
+                              verified=True,
+                              consents=(ConsentInput(ConsentPurpose.MARKETING_SMS, True),)),
+            ContactPointInput(ContactKind.EMAIL, "li.xiuying@163.com", label="personal",
+                              consents=(ConsentInput(ConsentPurpose.MARKETING_EMAIL, True),)),
+        ),
+        household=(
+            HouseholdMemberInput("李明", Relationship.CHILD, birth_date=date(2006, 9, 15)),
+            HouseholdMemberInput("张伟", Relationship.SPOUSE, birth_date=date(1966, 1, 30),
+                                 important_dates=(
+                ImportantDateInput(Occasion.ANNIVERSARY, date(1992, 10, 2), "Wedding anniversary"),
+                # Still to come whenever the demo is seeded, so its reminders are due.
+                ImportantDateInput(Occasion.TRIP, today + timedelta(days=45),
+                                   "Family trip to Sanya"),
+            )),
+        ),
+        external_refs=(LI_CARD,),
+    )
+
+
+LI_MOMENTS = (
+    Moment("demo:li:blouse", 300, Channel.POS, "purchase", "Bought a silk blouse and a scarf",
+           payload=_sale("WW-SILK-BLOUSE-01", "WW-SCARF-05"), store=HANGZHOU,
+           staff=HANGZHOU_CLERK),
+    Moment("demo:li:gardening", 160, Channel.VISIT, "visit",
+           "Mentioned she loves gardening in her villa's garden",
+           payload={"noted_interest": "gardening"}, store=HANGZHOU, staff=HANGZHOU_CLERK),
+    Moment("demo:li:repellent", 150, Channel.VISIT, "gift",
+           "The store gave her mosquito repellent for her garden", direction=Direction.OUTBOUND,
+           payload={"gift": "mosquito repellent", "because": "gardening"}, store=HANGZHOU,
+           staff=HANGZHOU_CLERK),
+    Moment("demo:li:autumn", 95, Channel.SMS, "reminder",
+           "Season change: the autumn silk collection is in", direction=Direction.OUTBOUND,
+           payload={"occasion": "season change"}),
+    Moment("demo:li:coat", 40, Channel.POS, "purchase", "Bought a wool coat",
+           payload=_sale("WW-WOOL-COAT-04"), store=HANGZHOU, staff=HANGZHOU_CLERK),
+    Moment("demo:li:zip-call", 3, Channel.PHONE, "complaint",
+           "Called: the zip of the wool coat broke after two wears",
+           payload={"sku": "WW-WOOL-COAT-04"}, store=HANGZHOU),
+)
+LI_COMPLAINT_KEY = "demo:li:zip-complaint"
+LI_COMPLAINT_CALL = "demo:li:zip-call"
+# Dated from the case's opening: she brought the coat in as the case was taken on.
+LI_REPAIR_VISIT = Moment(
+    "demo:li:zip-repair", 0, Channel.VISIT, "follow-up",
+    "Brought the coat in; the zip was replaced free of charge while she waited",
+    payload={"sku": "WW-WOOL-COAT-04", "remedy": "zip replaced"}, store=HANGZHOU,
+    staff=HANGZHOU_CLERK,
+)
+
+
+def lisa(org: Organisation) -> CreateCustomer:
+    return CreateCustomer(
+        profile={
+            "display_name": "Lisa Zhou", "family_name": "Zhou", "given_name": "Lisa",
+            "gender": Gender.FEMALE, "birth_date": date(1994, 7, 21),
+            "occupation": "marketing manager", "preferences": ("matte finish",),
+            "interests": ("films",), "tags": ("white-collar", "loves-films"),
+            "home_store_id": org.store_id(JINGAN), "owner_id": org.staff_id(JINGAN_CLERK),
+        },
+        contact_points=(
+            ContactPointInput(ContactKind.PHONE, "+86 186 2100 5566", label="mobile",
+                              consents=(ConsentInput(ConsentPurpose.MARKETING_SMS, True),)),
+            ContactPointInput(ContactKind.SOCIAL, "lisa_zhou_sh", platform="wechat",
+                              consents=(ConsentInput(ConsentPurpose.MARKETING_SOCIAL, True),)),
+        ),
+        external_refs=(LISA_OPEN_ID,),
+    )
+
+
+LISA_MOMENTS = (
+    Moment("demo:lisa:film-post", 60, Channel.SOCIAL, "social",
+           "Liked the brand's post about the Shanghai film festival",
+           payload={"platform": "wechat", "post": "shanghai-film-festival"}),
+    Moment("demo:lisa:eye-shadow", 30, Channel.POS, "purchase", "Bought an eye shadow palette",
+           payload=_sale("CS-EYESHADOW-11"), store=JINGAN, staff=JINGAN_CLERK),
+    Moment("demo:lisa:check-in", 1, Channel.CHECK_IN, "check-in",
+           "Checked in near the Jing'an Temple counter", payload={"source": "mini-program"},
+           store=JINGAN, geo=GeoPoint(31.2231, 121.4454), place="Jing'an Temple counter"),
+)
+
+
+@dataclass(frozen=True)
+class SeedReport:
+    """What one run created or moved on; all zero when the demo data was already there."""
+
+    stores: int = 0
+    staff: int = 0
+    routing_rules: int = 0
+    customers: int = 0
+    interactions: int = 0
+    cases: int = 0
+    case_transitions: int = 0
+
+    @property
+    def changed_nothing(self) -> bool:
+        return not any(astuple(self))
+
+    def __str__(self) -> str:
+        if self.changed_nothing:
+            return "demo data already present: nothing changed"
+        done = [f"{count} {name.replace('_', ' ')}" for name, count in asdict(self).items()
+                if count]
+        return "demo data seeded: " + ", ".join(done)
+
+
+async def seed_demo(container: Container) -> SeedReport:
+    return await _DemoSeeder(container).run()
+
+
+class _DemoSeeder:
+    def __init__(self, container: Container) -> None:
+        self._use_cases = container.use_cases
+        self._new_uow = container.uow_factory
+        self._clock = container.clock
+        self._tally: Counter[str] = Counter()
+
+    async def run(self) -> SeedReport:
+        org = await self._organisation()
+        await self._complaints_rule(org)
+        li = await self._customer(mrs_li(org, self._clock.now().date()))
+        li_moments = await self._record_all(li, LI_MOMENTS, org)
+        await self._complaint(li, li_moments[LI_COMPLAINT_CALL], org)
+        await self._record_all(await self._customer(lisa(org)), LISA_MOMENTS, org)
+        return SeedReport(**self._tally)
+
+    async def _organisation(self) -> Organisation:
+        stores = {store.code: await self._store(store) for store in STORES}
+        staff = {member.email: await self._staff_member(member, stores) for member in STAFF}
+        return Organisation(stores, staff)
+
+    async def _store(self, command: CreateStore) -> Store:
+        return await self._ensure(
+            "stores", lambda uow: uow.stores.get_by_code(command.code),
+            lambda: self._use_cases.create_store(command),
+        )
+
+    async def _staff_member(self, member: StaffMember, stores: dict[str, Store]) -> Staff:
+        store_id = stores[member.store_code].id if member.store_code else None
+        command = CreateStaff(member.name, member.email, store_id)
+        return await self._ensure(
+            "staff", lambda uow: uow.staff.get_by_email(member.email),
+            lambda: self._use_cases.create_staff(command),
+        )
+
+    async def _complaints_rule(self, org: Organisation) -> RoutingRule:
+        command = CreateRoutingRule(queue=COMPLAINT_QUEUE, owner_id=org.staff_id(SERVICE_LEAD),
+                                    kind=CaseKind.COMPLAINT)
+
+        async def find(uow: UnitOfWork) -> RoutingRule | None:
+            return next((rule for rule in await uow.routing_rules.all()
+                         if (rule.queue, rule.owner_id, rule.criteria())
+                         == (command.queue, command.owner_id, {"kind": command.kind})), None)
+
+        return await self._ensure(
+            "routing_rules", find, lambda: self._use_cases.create_routing_rule(command)
+        )
+
+    async def _customer(self, command: CreateCustomer) -> Customer:
+        """Known by the external reference the story gives them."""
+        ref = command.external_refs[0]
+
+        async def find(uow: UnitOfWork) -> Customer | None:
+            customer_id = await uow.customers.find_by_external_ref(ref.system, ref.value)
+            return await uow.customers.get(customer_id) if customer_id else None
+
+        return await self._ensure(
+            "customers", find, lambda: self._use_cases.create_customer(command)
+        )
+
+    async def _record_all(
+        self, customer: Customer, moments: tuple[Moment, ...], org: Organisation
+    ) -> dict[str, Interaction]:
+        anchor = customer.created_at
+        return {m.key: await self._record(customer, m, anchor, org) for m in moments}
+
+    async def _record(
+        self, customer: Customer, moment: Moment, anchor: datetime, org: Organisation,
+        case_id: UUID | None = None,
+    ) -> Interaction:
+        command = RecordInteraction(
+            customer_id=customer.id, channel=moment.channel, kind=moment.kind,
+            # In UTC whatever the clock's zone: the fingerprint of a retry must not change.
+            occurred_at=(anchor - timedelta(days=moment.days_before)).astimezone(UTC),
+            direction=moment.direction, summary=moment.summary, payload=moment.payload,
+            store_id=org.store_id(moment.store), geo=moment.geo, place=moment.place,
+            staff_id=org.staff_id(moment.staff), case_id=case_id, idempotency_key=moment.key,
+        )
+        return await self._keyed("interactions", RECORD_SCOPE, moment.key,
+                                 lambda: self._use_cases.record_interaction(command))
+
+    async def _complaint(self, customer: Customer, call: Interaction, org: Organisation) -> Case:
+        """Opened from the call, routed to the service lead by the rule, worked on, resolved
+        with a follow-up (回访) scheduled; each step only if the case has not taken it yet."""
+        opening = OpenCase(
+            kind=CaseKind.COMPLAINT, subject="Faulty zip on a wool coat",
+            interaction_id=call.id, category="product-quality", priority=CasePriority.HIGH,
+            description="The zip broke after two wears; she wants it repaired before winter.",
+            idempotency_key=LI_COMPLAINT_KEY,
+        )
+        case: Case = await self._keyed("cases", OPEN_SCOPE, LI_COMPLAINT_KEY,
+                                       lambda: self._use_cases.open_case(opening))
+        if case.status is CaseStatus.OPEN:
+            case = await self._use_cases.start_case(StartCase(case.id))
+            self._tally["case_transitions"] += 1
+        await self._record(customer, LI_REPAIR_VISIT, case.opened_at, org, case_id=case.id)
+        if case.status is CaseStatus.IN_PROGRESS:
+            case = await self._use_cases.resolve_case(ResolveCase(
+                case.id, "Zip replaced free of charge; she was pleased. Follow-up call to check "
+                "the coat is fine.",
+            ))
+            self._tally["case_transitions"] += 1
+        return case
+
+    async def _ensure(
+        self, tally: str, find: Callable[[UnitOfWork], Awaitable[T | None]],
+        create: Callable[[], Awaitable[T]],
+    ) -> T:
+        existing = await self._read(find)
+        if existing is not None:
+            return existing
+        created = await create()
+        self._tally[tally] += 1
+        return created
+
+    async def _keyed(
+        self, tally: str, scope: str, key: str, write: Callable[[], Awaitable[T]]
+    ) -> T:
+        """Writes (or, for a used key, replays); counts only what is new."""
+        used = await self._read(lambda uow: uow.idempotency.claim(scope, key, ""))
+        result = await write()
+        if used is None:
+            self._tally[tally] += 1
+        return result
+
+    async def _read(self, look: Callable[[UnitOfWork], Awaitable[T]]) -> T:
+        """Runs `look` in a unit of work that is never committed, so nothing it does stays:
+        an idempotency claim made there only tells whether the key was taken."""
+        async with self._new_uow() as uow:
+            return await look(uow)
