@@ -1,7 +1,7 @@
 """Expected failures become `userErrors` in payloads (mutations) or GraphQL errors with a
 code (queries); anything else is masked by the HTTP layer."""
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeVar
 
 import strawberry
@@ -13,6 +13,11 @@ P = TypeVar("P")
 
 UserErrorCode = strawberry.enum(ErrorCode, name="UserErrorCode",
                                 description="Why an input was refused.")
+
+
+Renames = Mapping[str, tuple[str, ...]]
+"""Where a command's field sits in the mutation's input when the two differ, e.g.
+`{"customer_id": ("id",)}`: userErrors point at the input the client sent."""
 
 
 def _camel(name: str) -> str:
@@ -29,20 +34,24 @@ class UserError:
     message: str
 
     @classmethod
-    def from_domain(cls, error: FieldError) -> "UserError":
-        return cls(field=[_camel(part) for part in error.field] or None, code=error.code,
+    def from_domain(cls, error: FieldError, renames: Renames | None = None) -> "UserError":
+        path = error.field
+        if path and renames and path[0] in renames:
+            path = (*renames[path[0]], *path[1:])
+        return cls(field=[_camel(part) for part in path] or None, code=error.code,
                    message=error.message)
 
 
 async def payload_or_user_errors(
-    make: Callable[..., P], result_field: str, attempt: Callable[[], Awaitable[Any]]
+    make: Callable[..., P], result_field: str, attempt: Callable[[], Awaitable[Any]],
+    renames: Renames | None = None,
 ) -> P:
     """Runs a mutation: its result in `result_field`, or userErrors when the use case refused."""
     try:
         result = await attempt()
     except DomainError as error:
-        return make(**{result_field: None,
-                       "user_errors": [UserError.from_domain(e) for e in error.errors]})
+        user_errors = [UserError.from_domain(e, renames) for e in error.errors]
+        return make(**{result_field: None, "user_errors": user_errors})
     return make(**{result_field: result, "user_errors": []})
 
 

@@ -1,6 +1,7 @@
 """Request-scoped DataLoaders: every nested read is batched, so a page of customers with
 nested lists costs one statement per list, whatever the page size."""
 
+import functools
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Hashable, Sequence
 from dataclasses import dataclass
@@ -9,7 +10,7 @@ from uuid import UUID
 
 from strawberry.dataloader import DataLoader
 
-from domain.cases.model import Case
+from domain.cases.model import Case, RoutingRule
 from domain.customers.model import ContactPoint, ExternalReference, HouseholdMember
 from domain.customers.queries import CustomerSummary
 from domain.interactions.model import Interaction
@@ -73,6 +74,14 @@ class Loaders:
         self.case: DataLoader[UUID, Case | None] = _by_key(queries.cases.by_ids)
         self.customer_cases: DataLoader[PageKey, Page[Case]] = _pages(
             queries.cases.for_customers)
+        self.contact_point: DataLoader[UUID, Any] = _by_key(
+            functools.partial(customers.items_by_ids, ContactPoint))
+        self.household_member: DataLoader[UUID, Any] = _by_key(
+            functools.partial(customers.items_by_ids, HouseholdMember))
+        self.external_reference: DataLoader[UUID, Any] = _by_key(
+            functools.partial(customers.items_by_ids, ExternalReference))
+        self.routing_rule: DataLoader[UUID, RoutingRule | None] = _by_key(
+            queries.cases.routing_rules_by_ids)
         self.staff: DataLoader[UUID, Staff | None] = _by_key(organisation.staff_by_ids)
         self.store: DataLoader[UUID, Store | None] = _by_key(organisation.stores_by_ids)
 

@@ -6,9 +6,14 @@ from uuid import UUID
 
 import strawberry
 
-from api.graphql.cases.types import CaseType
+from api.graphql.cases.types import CaseRoutingRuleType, CaseType
 from api.graphql.context import Info
-from api.graphql.customers.types import CustomerType
+from api.graphql.customers.types import (
+    ContactPointType,
+    CustomerType,
+    ExternalReferenceType,
+    HouseholdMemberType,
+)
 from api.graphql.interactions.types import InteractionType
 from api.graphql.organisation.types import StaffType, StoreType
 from api.graphql.relay import Node, parse_global_id
@@ -19,9 +24,15 @@ async def _load(info: Info, loader: str, present: Callable[[Any], Node], key: UU
     return present(found) if found else None
 
 
-# Child objects of a customer (contact points, household members, references) are reached
-# through their customer, not here.
 _RESOLVERS: dict[str, Callable[[Info, UUID], Awaitable[Node | None]]] = {
+    "ContactPoint": lambda info, key: _load(
+        info, "contact_point", ContactPointType.from_domain, key),
+    "HouseholdMember": lambda info, key: _load(
+        info, "household_member", HouseholdMemberType.from_domain, key),
+    "ExternalReference": lambda info, key: _load(
+        info, "external_reference", ExternalReferenceType.from_domain, key),
+    "CaseRoutingRule": lambda info, key: _load(
+        info, "routing_rule", CaseRoutingRuleType.from_domain, key),
     "Customer": lambda info, key: _load(info, "customer", CustomerType.from_summary, key),
     "Interaction": lambda info, key: _load(info, "interaction", InteractionType.from_domain, key),
     "Case": lambda info, key: _load(info, "case", CaseType.from_domain, key),

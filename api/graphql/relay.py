@@ -10,6 +10,7 @@ import strawberry
 from graphql import GraphQLError
 
 from domain.shared.errors import DomainError, ErrorCode
+from domain.shared.paging import Edge as DomainEdge
 from domain.shared.paging import Page, PageRequest
 
 N = TypeVar("N")
@@ -29,10 +30,13 @@ def parse_global_id(global_id: str) -> tuple[str, UUID] | None:
 
 
 def uuid_of(global_id: str, type_name: str, field: tuple[str, ...]) -> UUID:
-    """The UUID inside a global id of the expected type; a clear userError otherwise."""
+    """The UUID inside a global id of the expected type; a clear userError otherwise: INVALID
+    for no global id at all, NOT_FOUND for another type's (no such object; docs/api.md)."""
     parsed = parse_global_id(global_id)
-    if parsed is None or parsed[0] != type_name:
+    if parsed is None:
         raise DomainError.single(field, ErrorCode.INVALID, f"is not a {type_name} id")
+    if parsed[0] != type_name:
+        raise DomainError.single(field, ErrorCode.NOT_FOUND, f"no {type_name} has this id")
     return parsed[1]
 
 
@@ -68,13 +72,26 @@ class Node:
 class PageInfo:
     has_next_page: bool
     has_previous_page: bool
-    start_cursor: str | None
-    end_cursor: str | None
+    first: strawberry.Private[DomainEdge[Any] | None]
+    last: strawberry.Private[DomainEdge[Any] | None]
+
+    @strawberry.field
+    def start_cursor(self) -> str | None:
+        return self.first.cursor if self.first else None
+
+    @strawberry.field
+    def end_cursor(self) -> str | None:
+        return self.last.cursor if self.last else None
 
 
 @strawberry.type
 class Edge(Generic[N]):
-    cursor: str
+    source: strawberry.Private[DomainEdge[Any]]
+
+    @strawberry.field
+    def cursor(self) -> str:
+        return self.source.cursor
+
     node: N
 
 
@@ -90,14 +107,14 @@ class Connection(Generic[N]):
 
 def connection_parts(page: Page[D], node: Callable[[D], Any]) -> dict[str, Any]:
     """The constructor arguments of any Connection type, from a domain page."""
-    edges = [Edge(cursor=e.cursor, node=node(e.node)) for e in page.edges]
+    edges = page.edges
     return {
-        "edges": edges,
+        "edges": [Edge(source=e, node=node(e.node)) for e in edges],
         "page_info": PageInfo(
             has_next_page=page.has_next_page,
             has_previous_page=page.has_previous_page,
-            start_cursor=edges[0].cursor if edges else None,
-            end_cursor=edges[-1].cursor if edges else None,
+            first=edges[0] if edges else None,
+            last=edges[-1] if edges else None,
         ),
     }
 

@@ -1,7 +1,7 @@
 """Use cases of complaint and request handling: open, route, work, resolve, follow up."""
 
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from uuid import UUID
 
 from domain.cases.commands import (
@@ -107,7 +107,9 @@ async def resolve_case(cmd: ResolveCase, *, uow: UnitOfWork, sla: SlaPolicy) -> 
     problems.raise_if_any()
 
     def resolve(case: Case, now: datetime) -> None:
-        follow_up_at = cmd.follow_up_at or now + sla.follow_up_after
+        # Answers are in UTC whatever offset the caller sent (docs/api.md).
+        given = cmd.follow_up_at.astimezone(UTC) if cmd.follow_up_at else None
+        follow_up_at = given or now + sla.follow_up_after
         if follow_up_at < now:
             raise DomainError.single(("follow_up_at",), ErrorCode.INVALID, "is in the past")
         case.resolve(note or "", follow_up_at, now)

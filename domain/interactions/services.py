@@ -1,6 +1,6 @@
 """Recording interactions. POS and web shops retry, so a key makes the write idempotent."""
 
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 from domain.interactions.commands import RecordInteraction
 from domain.interactions.model import Interaction
@@ -59,9 +59,9 @@ async def record_interaction(cmd: RecordInteraction, *, uow: UnitOfWork) -> Inte
                 )
         interaction = Interaction(
             id=new_id(), customer_id=customer.id, channel=cmd.channel, direction=cmd.direction,
-            kind=kind, occurred_at=cmd.occurred_at, recorded_at=now, summary=summary,
-            payload=payload, store_id=cmd.store_id, geo=cmd.geo, place=place,
-            staff_id=cmd.staff_id, case_id=cmd.case_id,
+            kind=kind, occurred_at=cmd.occurred_at.astimezone(UTC),  # answers are in UTC
+            recorded_at=now, summary=summary, payload=payload, store_id=cmd.store_id,
+            geo=cmd.geo, place=place, staff_id=cmd.staff_id, case_id=cmd.case_id,
         )
         await uow.interactions.add(interaction)
         uow.emit(Event("InteractionRecorded", customer.id, now, {

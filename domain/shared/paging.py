@@ -1,6 +1,7 @@
 """Cursor pages (Relay connections) as the read ports return them. Cursors are opaque
 strings made by the adapter; the domain only checks the request is sensible."""
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
@@ -43,8 +44,15 @@ class PageRequest:
 
 @dataclass(frozen=True)
 class Edge(Generic[T]):
-    cursor: str
+    """A node and its cursor. The cursor is encoded only when someone reads it: most
+    clients never ask for most cursors."""
+
     node: T
+    encode_cursor: Callable[[], str] = field(repr=False, compare=False)
+
+    @property
+    def cursor(self) -> str:
+        return self.encode_cursor()
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ NEWEST_FIRST = Ordering(
 )
 
 _BY_IDS = rows_by_ids(cases)
+_RULES_BY_IDS = rows_by_ids(case_routing_rules)
 
 
 class PgCaseQueries:
@@ -72,6 +73,10 @@ class PgCaseQueries:
 
         query = pages_per_parent(cases_of, customer_ids, NEWEST_FIRST, page.validated())
         return group_pages(await fetch_all(self._engine, query), NEWEST_FIRST, page, case_from_row)
+
+    async def routing_rules_by_ids(self, ids: Sequence[UUID]) -> dict[UUID, RoutingRule]:
+        rows = await _RULES_BY_IDS.fetch(self._engine, ids=list(ids))
+        return {row["id"]: routing_rule_from_row(row) for row in rows}
 
     async def routing_rules(self) -> list[RoutingRule]:
         query = select(case_routing_rules).order_by(case_routing_rules.c.created_at)

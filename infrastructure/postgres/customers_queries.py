@@ -49,6 +49,11 @@ _BY_IDS = rows_by_ids(customers)
 _CONTACT_POINTS = rows_by_ids(contact_points, "customer_id", order_by="position")
 _HOUSEHOLD = rows_by_ids(household_members, "customer_id", order_by="position")
 _EXTERNAL_REFS = rows_by_ids(external_refs, "customer_id", order_by="id")
+_ITEMS_BY_IDS: dict[type, tuple[PreparedRead, Callable[[Any], Any]]] = {
+    ContactPoint: (rows_by_ids(contact_points), contact_point_from_row),
+    HouseholdMember: (rows_by_ids(household_members), household_member_from_row),
+    ExternalReference: (rows_by_ids(external_refs), external_ref_from_row),
+}
 
 
 def summary_from_row(row: Any) -> CustomerSummary:
@@ -155,6 +160,13 @@ class PgCustomerQueries:
 
     async def external_refs(self, ids: Sequence[UUID]) -> dict[UUID, list[ExternalReference]]:
         return await self._children(_EXTERNAL_REFS, ids, external_ref_from_row)
+
+    async def items_by_ids(
+        self, kind: type[ContactPoint] | type[HouseholdMember] | type[ExternalReference],
+        ids: Sequence[UUID],
+    ) -> dict[UUID, ContactPoint | HouseholdMember | ExternalReference]:
+        read, present = _ITEMS_BY_IDS[kind]
+        return {row["id"]: present(row) for row in await read.fetch(self._engine, ids=list(ids))}
 
     async def _children(
         self, read: PreparedRead, ids: Sequence[UUID], present: Callable[[Any], T]

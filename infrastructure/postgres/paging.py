@@ -3,6 +3,7 @@ are inserted, and every page is an index range scan rather than an OFFSET."""
 
 import base64
 import binascii
+import functools
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -10,8 +11,8 @@ from datetime import datetime
 from typing import Any, TypeVar
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, Select, func, literal, select, true, tuple_
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import ColumnElement, Select, cast, func, literal, select, true, tuple_
+from sqlalchemy.dialects.postgresql import ARRAY, TIMESTAMP
 from sqlalchemy.dialects.postgresql import UUID as PgUUID
 
 from domain.shared.paging import Edge, Page, PageRequest, bad_cursor
@@ -19,15 +20,26 @@ from domain.shared.paging import Edge, Page, PageRequest, bad_cursor
 T = TypeVar("T")
 
 
+def _bind(value: Any, column: ColumnElement[Any]) -> ColumnElement[Any]:
+    return literal(value, type_=column.type)
+
+
+def _bind_timestamp(value: datetime, column: ColumnElement[Any]) -> ColumnElement[Any]:
+    # As text: asyncpg sends 0001-01-01T00:00:00+00:00 (the "never" sort key of a customer's
+    # last interaction) as -infinity, and the page after such a cursor would repeat forever.
+    return cast(literal(value.isoformat()), TIMESTAMP(timezone=True))
+
+
 @dataclass(frozen=True)
 class SortColumn:
     expression: ColumnElement[Any]
     key: str  # the result column holding its value
     parse: Callable[[str], Any]  # cursor text back to a bind value
+    bind: Callable[[Any, ColumnElement[Any]], ColumnElement[Any]] = _bind
 
 
 def timestamp_column(expression: ColumnElement[Any], key: str) -> SortColumn:
-    return SortColumn(expression, key, datetime.fromisoformat)
+    return SortColumn(expression, key, datetime.fromisoformat, _bind_timestamp)
 
 
 def text_column(expression: ColumnElement[Any], key: str) -> SortColumn:
@@ -66,7 +78,7 @@ class Ordering:
         cursor, argument = (page.after, "after") if forward else (page.before, "before")
         if cursor is not None:
             bound = tuple_(*(
-                literal(v, type_=c.expression.type)
+                c.bind(v, c.expression)
                 for c, v in zip(self.columns, self.decode(cursor, argument), strict=True)
             ))
             query = query.where(keys < bound if descending else keys > bound)
@@ -78,7 +90,7 @@ class Ordering:
         rows = list(rows[: page.size])
         if page.backwards:
             rows.reverse()
-        edges = [Edge(self.cursor(r), node(r)) for r in rows]
+        edges = [Edge(node(r), functools.partial(self.cursor, r)) for r in rows]
         if page.backwards:
             return Page(edges, has_next_page=page.before is not None, has_previous_page=more)
         return Page(edges, has_next_page=more, has_previous_page=page.after is not None)

@@ -14,7 +14,7 @@ from api.graphql.cases.types import (
     CaseType,
 )
 from api.graphql.context import Info
-from api.graphql.errors import payload_or_user_errors
+from api.graphql.errors import Renames, payload_or_user_errors
 from api.graphql.interactions.types import ChannelEnum
 from api.graphql.payloads import payload_type
 from api.graphql.relay import optional_uuid_of, uuid_of
@@ -130,12 +130,19 @@ class CaseRoutingRuleCreateInput:
         )
 
 
-async def _run(info: Info, payload: Any, use_case: str, command: Callable[[], Any]) -> Any:
+# A move the case's status does not allow is a problem with the case the input names.
+MOVES = {"status": ("case_id",)}
+
+
+async def _run(
+    info: Info, payload: Any, use_case: str, command: Callable[[], Any],
+    renames: Renames | None = None,
+) -> Any:
     async def attempt() -> CaseType:
         case = await getattr(info.context.use_cases, use_case)(command())
         return CaseType.from_domain(case)
 
-    return await payload_or_user_errors(payload, "case", attempt)
+    return await payload_or_user_errors(payload, "case", attempt, renames)
 
 
 def _transition(source: CaseTransitionInput, command: Any) -> Callable[[], Any]:
@@ -155,21 +162,21 @@ class CaseMutations:
     @strawberry.mutation(description="OPEN → IN_PROGRESS.")
     async def case_start(self, info: Info, input: CaseTransitionInput) -> CaseStartPayload:  # type: ignore[valid-type]
         return await _run(info, CaseStartPayload, "start_case",
-                          _transition(input, commands.StartCase))
+                          _transition(input, commands.StartCase), MOVES)
 
     @strawberry.mutation(description="IN_PROGRESS → RESOLVED, scheduling the follow-up visit.")
     async def case_resolve(self, info: Info, input: CaseResolveInput) -> CaseResolvePayload:  # type: ignore[valid-type]
-        return await _run(info, CaseResolvePayload, "resolve_case", input.to_command)
+        return await _run(info, CaseResolvePayload, "resolve_case", input.to_command, MOVES)
 
     @strawberry.mutation(description="RESOLVED → CLOSED.")
     async def case_close(self, info: Info, input: CaseTransitionInput) -> CaseClosePayload:  # type: ignore[valid-type]
         return await _run(info, CaseClosePayload, "close_case",
-                          _transition(input, commands.CloseCase))
+                          _transition(input, commands.CloseCase), MOVES)
 
     @strawberry.mutation(description="RESOLVED → IN_PROGRESS, when the follow-up finds more to do.")
     async def case_reopen(self, info: Info, input: CaseTransitionInput) -> CaseReopenPayload:  # type: ignore[valid-type]
         return await _run(info, CaseReopenPayload, "reopen_case",
-                          _transition(input, commands.ReopenCase))
+                          _transition(input, commands.ReopenCase), MOVES)
 
     @strawberry.mutation
     async def case_routing_rule_create(
@@ -190,4 +197,5 @@ class CaseMutations:
             await info.context.use_cases.delete_routing_rule(commands.DeleteRoutingRule(rule_id))
             return id
 
-        return await payload_or_user_errors(CaseRoutingRuleDeletePayload, "deleted_id", attempt)
+        return await payload_or_user_errors(CaseRoutingRuleDeletePayload, "deleted_id", attempt,
+                                            {"rule_id": ("id",)})

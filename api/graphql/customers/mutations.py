@@ -9,7 +9,7 @@ import strawberry
 from api.graphql.context import Info
 from api.graphql.customers import inputs
 from api.graphql.customers.types import CustomerType
-from api.graphql.errors import payload_or_user_errors
+from api.graphql.errors import Renames, payload_or_user_errors
 from api.graphql.payloads import payload_type
 from api.graphql.relay import uuid_of
 from domain.customers import commands
@@ -37,13 +37,20 @@ ExternalReferenceRemovePayload = _payload("ExternalReferenceRemovePayload",
                                           "The customer after it.")
 
 
-async def _run(info: Info, payload: Any, use_case: str, command: Callable[[], Any]) -> Any:
+# Command fields that sit elsewhere in the mutation's input (see `Renames`).
+BY_ID = {"customer_id": ("id",)}
+
+
+async def _run(
+    info: Info, payload: Any, use_case: str, command: Callable[[], Any],
+    renames: Renames | None = None,
+) -> Any:
     async def attempt() -> CustomerType:
         customer = await getattr(info.context.use_cases, use_case)(command())
         summary = await info.context.loaders.customer.load(customer.id)
         return CustomerType.from_summary(summary)
 
-    return await payload_or_user_errors(payload, "customer", attempt)
+    return await payload_or_user_errors(payload, "customer", attempt, renames)
 
 
 def _versioned(source: inputs.CustomerVersionInput, command: Any) -> Callable[[], Any]:
@@ -62,21 +69,21 @@ class CustomerMutations:
     async def customer_update(
         self, info: Info, input: inputs.CustomerUpdateInput
     ) -> CustomerUpdatePayload:  # type: ignore[valid-type]
-        return await _run(info, CustomerUpdatePayload, "update_customer", input.to_command)
+        return await _run(info, CustomerUpdatePayload, "update_customer", input.to_command, BY_ID)
 
     @strawberry.mutation(description="Hides a customer from lists; reversible.")
     async def customer_archive(
         self, info: Info, input: inputs.CustomerVersionInput
     ) -> CustomerArchivePayload:  # type: ignore[valid-type]
         command = _versioned(input, commands.ArchiveCustomer)
-        return await _run(info, CustomerArchivePayload, "archive_customer", command)
+        return await _run(info, CustomerArchivePayload, "archive_customer", command, BY_ID)
 
     @strawberry.mutation(description="Brings an archived customer back.")
     async def customer_restore(
         self, info: Info, input: inputs.CustomerVersionInput
     ) -> CustomerRestorePayload:  # type: ignore[valid-type]
         command = _versioned(input, commands.RestoreCustomer)
-        return await _run(info, CustomerRestorePayload, "restore_customer", command)
+        return await _run(info, CustomerRestorePayload, "restore_customer", command, BY_ID)
 
     @strawberry.mutation(description="Merges a duplicate into a survivor: interactions, cases, "
                                      "contact points and references move over.")
@@ -96,14 +103,14 @@ class CustomerMutations:
         self, info: Info, input: inputs.ContactPointUpdateInput
     ) -> ContactPointUpdatePayload:  # type: ignore[valid-type]
         return await _run(info, ContactPointUpdatePayload, "update_contact_point",
-                          input.to_command)
+                          input.to_command, {"contact_point": ()})
 
     @strawberry.mutation
     async def contact_point_remove(
         self, info: Info, input: inputs.CustomerItemRemoveInput
     ) -> ContactPointRemovePayload:  # type: ignore[valid-type]
         return await _run(info, ContactPointRemovePayload, "remove_contact_point",
-                          lambda: input.to_command("ContactPoint"))
+                          lambda: input.to_command("ContactPoint"), {"contact_point_id": ("id",)})
 
     @strawberry.mutation
     async def household_member_add(
@@ -117,14 +124,14 @@ class CustomerMutations:
         self, info: Info, input: inputs.HouseholdMemberUpdateInput
     ) -> HouseholdMemberUpdatePayload:  # type: ignore[valid-type]
         return await _run(info, HouseholdMemberUpdatePayload, "update_household_member",
-                          input.to_command)
+                          input.to_command, {"member": ()})
 
     @strawberry.mutation
     async def household_member_remove(
         self, info: Info, input: inputs.CustomerItemRemoveInput
     ) -> HouseholdMemberRemovePayload:  # type: ignore[valid-type]
         return await _run(info, HouseholdMemberRemovePayload, "remove_household_member",
-                          lambda: input.to_command("HouseholdMember"))
+                          lambda: input.to_command("HouseholdMember"), {"member_id": ("id",)})
 
     @strawberry.mutation
     async def external_reference_add(
@@ -138,11 +145,12 @@ class CustomerMutations:
         self, info: Info, input: inputs.ExternalReferenceUpdateInput
     ) -> ExternalReferenceUpdatePayload:  # type: ignore[valid-type]
         return await _run(info, ExternalReferenceUpdatePayload, "update_external_reference",
-                          input.to_command)
+                          input.to_command, {"reference": ()})
 
     @strawberry.mutation
     async def external_reference_remove(
         self, info: Info, input: inputs.CustomerItemRemoveInput
     ) -> ExternalReferenceRemovePayload:  # type: ignore[valid-type]
         return await _run(info, ExternalReferenceRemovePayload, "remove_external_reference",
-                          lambda: input.to_command("ExternalReference"))
+                          lambda: input.to_command("ExternalReference"),
+                          {"reference_id": ("id",)})

@@ -1,0 +1,194 @@
+"""Database fixtures for integration and end-to-end tests (DESIGN.md §6).
+
+The session works on a fresh database `rapport_test_<random>`, migrated to head once, on the
+server at RAPPORT_TEST_DATABASE_URL, or else on an embedded server started for the session.
+Everything is lazy: a test that asks for no database fixture (tests/unit) starts nothing.
+
+A test asks for `db` (the engine over a database emptied just before the test), or for
+`empty_database_url` (a database of its own, without any schema, dropped afterwards).
+"""
+
+import secrets
+import signal
+import tempfile
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+import pytest
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from infrastructure.migrations import upgrade_to_head
+from infrastructure.postgres.engine import create_engine
+from infrastructure.postgres.tables import ALL_TABLES
+from infrastructure.settings import Settings
+
+_TRANSACTION_CONTROL = {"BEGIN", "COMMIT", "ROLLBACK"}
+StatementCounter = Callable[..., AbstractContextManager[list[str]]]
+
+
+def with_database(server_url: str, database: str) -> str:
+    """The URL of another database on the same server (keeps `?host=/socket/dir`)."""
+    return urlunsplit(urlsplit(server_url)._replace(path=f"/{database}"))
+
+
+async def _on_server(server_url: str, statement: str) -> None:
+    connection = await asyncpg.connect(server_url)
+    try:
+        await connection.execute(statement)
+    finally:
+        await connection.close()
+
+
+async def create_scratch_database(server_url: str) -> str:
+    name = f"rapport_test_{secrets.token_hex(6)}"
+    await _on_server(server_url, f'CREATE DATABASE "{name}"')
+    return with_database(server_url, name)
+
+
+async def drop_scratch_database(url: str, server_url: str) -> None:
+    name = urlsplit(url).path.lstrip("/")
+    await _on_server(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """A CI timeout or `kill` sends SIGTERM, which ends pytest on the spot and would leave the
+    embedded server running; as an interrupt, pytest tears down and the server stops."""
+    previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+@pytest.fixture(scope="session")
+async def postgres_server_url() -> AsyncIterator[str]:
+    """A server the tests may create databases on."""
+    configured = Settings.from_environment().test_database_url
+    if configured:
+        yield configured
+        return
+    from infrastructure.embedded_postgres import EmbeddedPostgres
+
+    # Short path: the server's unix socket lives in its data directory.
+    with (
+        _sigterm_as_interrupt(),
+        tempfile.TemporaryDirectory(prefix="rapport-test-") as scratch,
+        EmbeddedPostgres(Path(scratch) / "postgres") as server,
+    ):
+        await _skip_durability(server.url)
+        yield server.url
+
+
+async def _skip_durability(server_url: str) -> None:
+    """A throwaway server need not survive a power cut; not waiting for the disk on every
+    commit makes the suite markedly faster."""
+    for statement in ("ALTER SYSTEM SET fsync = off", "ALTER SYSTEM SET synchronous_commit = off",
+                      "SELECT pg_reload_conf()"):
+        await _on_server(server_url, statement)
+
+
+@pytest.fixture(scope="session")
+async def database_url(postgres_server_url: str) -> AsyncIterator[str]:
+    """The session's own database, migrated to head."""
+    url = await create_scratch_database(postgres_server_url)
+    try:
+        migrating = create_engine(url, pooled=False)
+        try:
+            await upgrade_to_head(migrating)
+        finally:
+            await migrating.dispose()
+        yield url
+    finally:
+        await drop_scratch_database(url, postgres_server_url)
+
+
+@pytest.fixture(scope="session")
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(database_url, pool_size=10)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+async def clean_db(engine: AsyncEngine) -> None:
+    """Empties every table, so that each test starts from nothing whatever ran before.
+    DELETE, children first as ALL_TABLES lists them: on the few rows a test writes it takes
+    ~10 ms where TRUNCATE takes 100-400 ms, which was most of the suite's run time."""
+    async with engine.begin() as connection:
+        for table in ALL_TABLES:
+            await connection.execute(table.delete())
+
+
+@pytest.fixture
+def db(engine: AsyncEngine, clean_db: None) -> AsyncEngine:
+    """The engine over the session's database, emptied for this test."""
+    return engine
+
+
+@pytest.fixture
+async def empty_database_url(postgres_server_url: str) -> AsyncIterator[str]:
+    """A database of the test's own, with no schema at all; dropped after the test."""
+    url = await create_scratch_database(postgres_server_url)
+    yield url
+    await drop_scratch_database(url, postgres_server_url)
+
+
+@pytest.fixture
+def statement_counter(engine: AsyncEngine) -> StatementCounter:
+    """`with statement_counter() as statements: ...` then `len(statements)`: the SQL statements
+    sent through the session's engine (or the engine given) inside the block — both those
+    SQLAlchemy executes and the prepared reads run on the asyncpg connection directly
+    (infrastructure/postgres/reading.py). Transaction control is not counted."""
+
+    @contextmanager
+    def counting(counted: AsyncEngine | None = None) -> Iterator[list[str]]:
+        target = (counted or engine).sync_engine
+        statements: list[str] = []
+
+        def record(_connection: Any, _cursor: Any, statement: str, *_: Any) -> None:
+            statements.append(statement)
+
+        def log(query: Any) -> None:
+            # asyncpg logs what bypasses SQLAlchemy, plus SQLAlchemy's BEGIN/COMMIT.
+            if query.query.strip().rstrip(";").upper() not in _TRANSACTION_CONTROL:
+                statements.append(query.query)
+
+        def attach(dbapi_connection: Any, *_: Any) -> None:
+            dbapi_connection.driver_connection.add_query_logger(log)
+
+        def detach(dbapi_connection: Any, *_: Any) -> None:
+            if dbapi_connection is not None:  # None when the connection was invalidated
+                dbapi_connection.driver_connection.remove_query_logger(log)
+
+        listeners = [("before_cursor_execute", record), ("checkout", attach),
+                     ("checkin", detach)]
+        for name, listener in listeners:
+            event.listen(target, name, listener)
+        try:
+            yield statements
+        finally:
+            for name, listener in listeners:
+                event.remove(target, name, listener)
+
+    return counting
+
+
+@pytest.fixture
+def postgres_processes() -> Callable[[Path], list[Any]]:
+    """The PostgreSQL server processes running over a data directory (to find orphans)."""
+    psutil = pytest.importorskip("psutil", reason="comes with the `embedded` extra")
+
+    def over(data_dir: Path) -> list[Any]:
+        return [
+            process for process in psutil.process_iter(["name", "cmdline"])
+            if process.info["name"] == "postgres"
+            and str(data_dir) in (process.info["cmdline"] or [])
+        ]
+
+    return over
