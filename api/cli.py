@@ -71,8 +71,10 @@ def resolved_database(settings: Settings) -> Iterator[Settings]:
     try:
         yield dataclasses.replace(settings, database_url=server.url)
     finally:
-        server.stop()
-        say("embedded PostgreSQL stopped")
+        if server.stop():
+            say("embedded PostgreSQL stopped")
+        else:
+            say("embedded PostgreSQL left running: another rapport process is using it")
 
 
 def _create_engine(settings: Settings) -> AsyncEngine:

