@@ -19,7 +19,7 @@ from domain.organisation.services import require_staff, require_store
 from domain.ports import UnitOfWork
 from domain.shared.errors import DomainError, ErrorCode, not_found, stale_version
 from domain.shared.events import Event
-from domain.shared.idempotency import fingerprint, replayed_result
+from domain.shared.idempotency import first_result, remember_result
 from domain.shared.ids import new_id
 from domain.shared.validation import Problems
 
@@ -35,12 +35,9 @@ async def open_case(cmd: OpenCase, *, uow: UnitOfWork, sla: SlaPolicy) -> Case:
         problems.add(("customer_id",), ErrorCode.REQUIRED, "give a customer or an interaction")
     problems.raise_if_any()
     async with uow:
-        if cmd.idempotency_key:
-            digest = fingerprint(cmd)
-            claim = await uow.idempotency.claim(OPEN_SCOPE, cmd.idempotency_key, digest)
-            first = replayed_result(claim, digest)
-            if first is not None:
-                return await _require_case(uow, first)
+        first = await first_result(uow.idempotency, OPEN_SCOPE, cmd)
+        if first is not None:
+            return await _require_case(uow, first)
         customer_id, channel, store_id = cmd.customer_id, cmd.channel, cmd.store_id
         origin = None
         if cmd.interaction_id is not None:
@@ -75,8 +72,7 @@ async def open_case(cmd: OpenCase, *, uow: UnitOfWork, sla: SlaPolicy) -> Case:
         )
         case.events.append(Event("CaseOpened", case.id, now, {"queue": case.queue}))
         await uow.cases.add(case)
-        if cmd.idempotency_key:
-            await uow.idempotency.complete(OPEN_SCOPE, cmd.idempotency_key, case.id)
+        await remember_result(uow.idempotency, OPEN_SCOPE, cmd, case.id)
         await uow.commit()
     return case
 

@@ -39,7 +39,7 @@ from domain.organisation.services import require_staff, require_store
 from domain.ports import UnitOfWork
 from domain.shared.errors import DomainError, ErrorCode, not_found, stale_version
 from domain.shared.events import Event
-from domain.shared.idempotency import fingerprint, replayed_result
+from domain.shared.idempotency import first_result, remember_result
 from domain.shared.ids import new_id
 from domain.shared.validation import Problems
 
@@ -66,12 +66,9 @@ async def create_customer(cmd: CreateCustomer, *, uow: UnitOfWork) -> Customer:
     _check_distinct_refs(refs, ("external_refs",), problems)
     problems.raise_if_any()
     async with uow:
-        if cmd.idempotency_key:
-            digest = fingerprint(cmd)
-            claim = await uow.idempotency.claim(CREATE_SCOPE, cmd.idempotency_key, digest)
-            first = replayed_result(claim, digest)
-            if first is not None:
-                return await _get_existing(uow, first)
+        first = await first_result(uow.idempotency, CREATE_SCOPE, cmd)
+        if first is not None:
+            return await _get_existing(uow, first)
         await _check_profile_links(uow, profile)
         for index, ref in enumerate(refs):
             await _check_ref_free(uow, ref, ("external_refs", str(index)))
@@ -81,8 +78,7 @@ async def create_customer(cmd: CreateCustomer, *, uow: UnitOfWork) -> Customer:
         )
         customer.events.append(Event("CustomerCreated", customer.id, now))
         await uow.customers.add(customer)
-        if cmd.idempotency_key:
-            await uow.idempotency.complete(CREATE_SCOPE, cmd.idempotency_key, customer.id)
+        await remember_result(uow.idempotency, CREATE_SCOPE, cmd, customer.id)
         await uow.commit()
     return customer
 

@@ -8,7 +8,7 @@ from domain.organisation.services import require_staff, require_store
 from domain.ports import UnitOfWork
 from domain.shared.errors import DomainError, ErrorCode, not_found
 from domain.shared.events import Event
-from domain.shared.idempotency import fingerprint, replayed_result
+from domain.shared.idempotency import first_result, remember_result
 from domain.shared.ids import new_id
 from domain.shared.validation import Problems
 
@@ -33,15 +33,12 @@ async def record_interaction(cmd: RecordInteraction, *, uow: UnitOfWork) -> Inte
         problems.add(("geo",), ErrorCode.INVALID, "latitude -90..90, longitude -180..180")
     problems.raise_if_any()
     async with uow:
-        if cmd.idempotency_key:
-            digest = fingerprint(cmd)
-            claim = await uow.idempotency.claim(RECORD_SCOPE, cmd.idempotency_key, digest)
-            first = replayed_result(claim, digest)
-            if first is not None:
-                existing = await uow.interactions.get(first)
-                if existing is None:
-                    raise not_found(("idempotency_key",), "first result")
-                return existing
+        first = await first_result(uow.idempotency, RECORD_SCOPE, cmd)
+        if first is not None:
+            existing = await uow.interactions.get(first)
+            if existing is None:
+                raise not_found(("idempotency_key",), "first result")
+            return existing
         customer = await uow.customers.get(cmd.customer_id)
         if customer is not None and customer.merged_into_id is not None:
             customer = await uow.customers.get(customer.merged_into_id)
@@ -68,7 +65,6 @@ async def record_interaction(cmd: RecordInteraction, *, uow: UnitOfWork) -> Inte
             "interaction_id": str(interaction.id), "channel": interaction.channel.value,
             "kind": interaction.kind,
         }))
-        if cmd.idempotency_key:
-            await uow.idempotency.complete(RECORD_SCOPE, cmd.idempotency_key, interaction.id)
+        await remember_result(uow.idempotency, RECORD_SCOPE, cmd, interaction.id)
         await uow.commit()
     return interaction

@@ -51,3 +51,24 @@ def replayed_result(claim: Claim | None, command_fingerprint: str) -> UUID | Non
             "this idempotency key was already used with a different input",
         )
     return claim.result_id
+
+
+class Idempotent(Protocol):
+    @property
+    def idempotency_key(self) -> str | None: ...
+
+
+async def first_result(store: IdempotencyStore, scope: str, command: Idempotent) -> UUID | None:
+    """Claims the command's key, if it has one. Returns the first call's result when this
+    call is a faithful retry, None when it is the first; raises when the key was reused."""
+    if not command.idempotency_key:
+        return None
+    digest = fingerprint(command)
+    return replayed_result(await store.claim(scope, command.idempotency_key, digest), digest)
+
+
+async def remember_result(
+    store: IdempotencyStore, scope: str, command: Idempotent, result_id: UUID
+) -> None:
+    if command.idempotency_key:
+        await store.complete(scope, command.idempotency_key, result_id)

@@ -1,19 +1,16 @@
 """The Case type: a complaint, request or enquiry with an owner and a due time."""
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated
 from uuid import UUID
 
 import strawberry
 
 from api.graphql.context import Info
+from api.graphql.customers.types import CustomerType, load_customer
 from api.graphql.interactions.types import ChannelEnum, InteractionType
 from api.graphql.organisation.types import StaffType, StoreType, load_staff, load_store
 from api.graphql.relay import Connection, Node, to_global_id
 from domain.cases import model
-
-if TYPE_CHECKING:
-    from api.graphql.customers.types import CustomerType
 
 CaseKindEnum = strawberry.enum(model.CaseKind, name="CaseKind")
 CasePriorityEnum = strawberry.enum(model.CasePriority, name="CasePriority")
@@ -65,14 +62,8 @@ class CaseType(Node):
         return self.status in model.OPEN_STATUSES and self.due_at < now
 
     @strawberry.field
-    async def customer(
-        self, info: Info
-    ) -> Annotated["CustomerType", strawberry.lazy("api.graphql.customers.types")]:
-        from api.graphql.customers.types import CustomerType
-
-        summary = await info.context.loaders.customer.load(self.customer_uuid)
-        assert summary is not None, "cases always belong to a customer"
-        return CustomerType.from_summary(summary)
+    async def customer(self, info: Info) -> CustomerType:
+        return await load_customer(info, self.customer_uuid)
 
     @strawberry.field
     async def owner(self, info: Info) -> StaffType | None:

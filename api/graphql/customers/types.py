@@ -196,3 +196,10 @@ class CustomerConnection(Connection[CustomerType]):
     @strawberry.field(description="How many customers match, across all pages.")
     async def total_count(self) -> int:
         return await self.count()
+
+
+async def load_customer(info: Info, customer_id: UUID) -> CustomerType:
+    """The customer an interaction or a case belongs to (there always is one)."""
+    summary = await info.context.loaders.customer.load(customer_id)
+    assert summary is not None, f"customer {customer_id} is missing"
+    return CustomerType.from_summary(summary)

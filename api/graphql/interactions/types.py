@@ -8,6 +8,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from api.graphql.context import Info
+from api.graphql.customers.types import CustomerType, load_customer
 from api.graphql.organisation.types import StaffType, StoreType, load_staff, load_store
 from api.graphql.relay import Connection, Node, to_global_id
 from domain.interactions import model
@@ -15,7 +16,6 @@ from domain.interactions.queries import TimelineFilter
 
 if TYPE_CHECKING:
     from api.graphql.cases.types import CaseType
-    from api.graphql.customers.types import CustomerType
 
 ChannelEnum = strawberry.enum(model.Channel, name="Channel")
 DirectionEnum = strawberry.enum(model.Direction, name="Direction")
@@ -61,14 +61,8 @@ class InteractionType(Node):
         )
 
     @strawberry.field
-    async def customer(
-        self, info: Info
-    ) -> Annotated["CustomerType", strawberry.lazy("api.graphql.customers.types")]:
-        from api.graphql.customers.types import CustomerType
-
-        summary = await info.context.loaders.customer.load(self.customer_uuid)
-        assert summary is not None, "interactions always belong to a customer"
-        return CustomerType.from_summary(summary)
+    async def customer(self, info: Info) -> CustomerType:
+        return await load_customer(info, self.customer_uuid)
 
     @strawberry.field
     async def store(self, info: Info) -> StoreType | None:
