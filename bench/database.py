@@ -1,0 +1,157 @@
+"""The data the bench reads: a database at schema head holding the requested number of seeded
+customers, reused from the previous run when it already does (seeding 100k takes a while)."""
+
+import inspect
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+
+from bench.baseline_reads import global_id
+from bench.operations import Dataset
+from infrastructure.migrations import upgrade_to_head
+from infrastructure.postgres.engine import create_engine
+
+LOCAL_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
+SCRATCH_DATABASE = "rapport_bench"
+EMBEDDED_DATA_DIR = Path(__file__).resolve().parent / ".pgdata"
+
+
+@dataclass(frozen=True)
+class Scale:
+    customers: int
+    interactions_per_customer: int
+
+    @property
+    def interactions(self) -> int:
+        return self.customers * self.interactions_per_customer
+
+
+def _with_database(url: str, database: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{database}"))
+
+
+async def _reachable(url: str) -> bool:
+    try:
+        connection = await asyncpg.connect(url, timeout=3)
+    except (OSError, asyncpg.PostgresError, TimeoutError):
+        return False
+    await connection.close()
+    return True
+
+
+async def _on_server(server_url: str, statement: str) -> None:
+    connection = await asyncpg.connect(server_url)
+    try:
+        await connection.execute(statement)
+    finally:
+        await connection.close()
+
+
+async def _create_scratch(server_url: str, *, fresh: bool) -> str:
+    connection = await asyncpg.connect(server_url)
+    try:
+        if fresh:
+            await connection.execute(f'DROP DATABASE IF EXISTS "{SCRATCH_DATABASE}" WITH (FORCE)')
+        exists = await connection.fetchval(
+            "SELECT 1 FROM pg_database WHERE datname = $1", SCRATCH_DATABASE)
+        if not exists:
+            await connection.execute(f'CREATE DATABASE "{SCRATCH_DATABASE}"')
+    finally:
+        await connection.close()
+    return _with_database(server_url, SCRATCH_DATABASE)
+
+
+async def _migrate(url: str) -> None:
+    engine = create_engine(url, pooled=False)
+    try:
+        await upgrade_to_head(engine)
+    finally:
+        await engine.dispose()
+
+
+async def _counts(url: str) -> tuple[int, int]:
+    connection = await asyncpg.connect(url)
+    try:
+        customers = await connection.fetchval("SELECT count(*) FROM customers")
+        interactions = await connection.fetchval("SELECT count(*) FROM interactions")
+    finally:
+        await connection.close()
+    return customers, interactions
+
+
+async def _seed(url: str, scale: Scale) -> None:
+    from infrastructure.seed.bulk import seed_bulk  # the seed helper's; imported when needed
+
+    print(f"seeding {scale.customers:,} customers x {scale.interactions_per_customer} "
+          "interactions (once; later runs reuse them)...", flush=True)
+    seeded = seed_bulk(url, customers=scale.customers,
+                       interactions_per_customer=scale.interactions_per_customer)
+    if inspect.isawaitable(seeded):
+        await seeded
+    # Fresh statistics and visibility map, so neither server pays for a cold planner.
+    await _on_server(url, "VACUUM ANALYZE")
+
+
+async def _prepare(url: str, scale: Scale, *, server_url: str | None) -> str:
+    """Migrated and seeded at `scale`. `server_url` is set when the database is the bench's
+    own scratch database, which may be dropped and seeded again."""
+    await _migrate(url)
+    counts = await _counts(url)
+    if counts == (scale.customers, scale.interactions):
+        print(f"reusing the {scale.customers:,} customers already seeded", flush=True)
+        return url
+    if counts[0] and server_url is None:
+        raise SystemExit(f"{url} holds {counts[0]:,} customers and {counts[1]:,} interactions, "
+                         "not the requested scale; give an empty database or matching sizes")
+    if counts[0] and server_url is not None:
+        url = await _create_scratch(server_url, fresh=True)
+        await _migrate(url)
+    await _seed(url, scale)
+    return url
+
+
+@asynccontextmanager
+async def _embedded_server() -> AsyncIterator[str]:
+    from infrastructure.embedded_postgres import EmbeddedPostgres  # the runtime helper's
+
+    # Joined through the maintenance database; the scratch database is created like on any
+    # other server.
+    with EmbeddedPostgres(EMBEDDED_DATA_DIR, database="postgres") as server:
+        yield server.url
+
+
+@asynccontextmanager
+async def bench_database(database_url: str | None, scale: Scale) -> AsyncIterator[str]:
+    """The URL of a database ready to bench: the one given, else a scratch database on the
+    local server, else on an embedded server started for the run."""
+    if database_url:
+        yield await _prepare(database_url, scale, server_url=None)
+    elif await _reachable(LOCAL_SERVER):
+        scratch = await _create_scratch(LOCAL_SERVER, fresh=False)
+        yield await _prepare(scratch, scale, server_url=LOCAL_SERVER)
+    else:
+        async with _embedded_server() as server_url:
+            scratch = await _create_scratch(server_url, fresh=False)
+            yield await _prepare(scratch, scale, server_url=server_url)
+
+
+async def load_dataset(url: str) -> Dataset:
+    connection = await asyncpg.connect(url)
+    try:
+        rows = await connection.fetch("SELECT id::text FROM customers ORDER BY id")
+    finally:
+        await connection.close()
+    return Dataset(customer_ids=tuple(global_id("Customer", row[0]) for row in rows))
+
+
+async def server_version(url: str) -> str:
+    connection = await asyncpg.connect(url)
+    try:
+        return str(await connection.fetchval("SHOW server_version"))
+    finally:
+        await connection.close()

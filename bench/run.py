@@ -1,0 +1,208 @@
+"""Run the read benchmarks: each operation against the GraphQL API and the hand-written
+baseline, on the same data, in one run (DESIGN.md §7, docs/performance.md).
+
+    .venv/bin/python bench/run.py [--customers 100000] [--interactions 5] [--concurrency 8]
+                                  [--duration 10] [--warmup 2] [--operations a,b]
+"""
+
+import argparse
+import contextlib
+import os
+import platform
+import random
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import orjson
+import uvloop
+
+if __package__ in (None, ""):  # run as a script: make `bench` importable from the repo root
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench import statements
+from bench.answers import find_mismatches
+from bench.database import Scale, bench_database, load_dataset, server_version
+from bench.load import Figures, Sample, measure
+from bench.operations import Dataset, Operation, select_operations
+from bench.report import BASELINE, GRAPHQL, TARGETS, OperationResult, table, write_json
+from bench.servers import BASELINE_FACTORY, RAPPORT_FACTORY, Server, running_server
+
+RESULTS_DIR = Path(__file__).resolve().parent / "results"
+DISTINCT_REQUESTS = 20_000  # cycled; enough that ids rarely repeat within a measurement
+CHECKED_REQUESTS = 5
+
+
+def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    add = parser.add_argument
+    add("--customers", type=int, default=100_000, help="seeded customers (default 100000)")
+    add("--interactions", type=int, default=5, help="interactions per customer (default 5)")
+    add("--concurrency", type=int, default=8, help="connections, each back to back (8)")
+    add("--duration", type=float, default=10.0, help="measured seconds per target and round")
+    add("--warmup", type=float, default=2.0, help="unrecorded seconds before each measurement")
+    add("--rounds", type=int, default=2,
+        help="rounds per operation; targets alternate order each round to cancel drift (2)")
+    add("--operations", default="a,b", help="operation keys or names, comma-separated")
+    add("--database-url", help="bench this database (default: scratch database "
+        "rapport_bench on postgresql://postgres@127.0.0.1:5432, else an embedded server)")
+    add("--seed", type=int, default=20261123, help="seed of the request sequence")
+    add("--graphql-factory", default=RAPPORT_FACTORY,
+        help="uvicorn factory of the GraphQL target; bench.baseline:create_app checks the "
+        "machinery against itself")
+    add("--ignore-mismatch", action="store_true",
+        help="measure operations even when the two servers answer differently")
+    add("--no-statements", dest="count_statements", action="store_false",
+        help="skip counting SQL statements per request")
+    return parser.parse_args(argv)
+
+
+def request_bodies(operation: Operation, dataset: Dataset, seed: int) -> list[bytes]:
+    """The request sequence both targets get: the same seed gives the same sequence."""
+    rng = random.Random(f"{seed}:{operation.name}")
+    return [
+        orjson.dumps({"query": operation.document, "variables": operation.variables(dataset, rng)})
+        for _ in range(DISTINCT_REQUESTS)
+    ]
+
+
+def round_order(round_index: int) -> tuple[str, ...]:
+    # baseline, graphql, then graphql, baseline: slow drift (caches, thermal, neighbours)
+    # then weighs on both targets alike.
+    return TARGETS if round_index % 2 == 0 else TARGETS[::-1]
+
+
+def print_progress(round_index: int, target: str, figures: Figures) -> None:
+    print(f"  round {round_index + 1} {target:8} {figures.requests_per_s:8,.0f} req/s"
+          f"  p50 {figures.p50_ms:7.2f} ms  p99 {figures.p99_ms:7.2f} ms"
+          f"  (load generator: {figures.client_cpu_percent:.0f}% of a core)", flush=True)
+
+
+async def run_rounds(
+    servers: dict[str, Server], bodies: list[bytes], args: argparse.Namespace
+) -> tuple[dict[str, Sample], list[dict[str, Figures]]]:
+    totals = {target: Sample() for target in TARGETS}
+    rounds = []
+    for round_index in range(args.rounds):
+        figures = {}
+        for target in round_order(round_index):
+            sample = await measure(servers[target].graphql_url, bodies,
+                                   concurrency=args.concurrency, warmup_s=args.warmup,
+                                   duration_s=args.duration)
+            figures[target] = Figures.of(sample)
+            totals[target].add(sample)
+            print_progress(round_index, target, figures[target])
+        rounds.append(figures)
+    return totals, rounds
+
+
+def report_errors(name: str, totals: dict[str, Sample], servers: dict[str, Server]) -> None:
+    for target, sample in totals.items():
+        if sample.errors:
+            print(f"  !! {name}/{target}: {sample.errors} of {sample.requests} requests failed; "
+                  f"first: {sample.first_error}\n     server log: {servers[target].log}")
+
+
+async def bench_operation(
+    operation: Operation, dataset: Dataset, servers: dict[str, Server],
+    args: argparse.Namespace,
+) -> OperationResult:
+    print(f"{operation.key}) {operation.name}", flush=True)
+    bodies = request_bodies(operation, dataset, args.seed)
+    mismatches = await find_mismatches(servers[BASELINE].graphql_url,
+                                       servers[GRAPHQL].graphql_url, bodies[:CHECKED_REQUESTS])
+    result = OperationResult(operation.name, not mismatches, mismatches)
+    for mismatch in mismatches:
+        print(f"  ANSWERS DIFFER\n{mismatch}\n")
+    if mismatches and not args.ignore_mismatch:
+        print("  not measured: the servers answer differently (--ignore-mismatch measures)")
+        return result
+    totals, result.rounds = await run_rounds(servers, bodies, args)
+    report_errors(operation.name, totals, servers)
+    result.figures = {target: Figures.of(sample) for target, sample in totals.items()}
+    return result
+
+
+def cpu_model() -> str:
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return platform.processor() or "unknown"
+
+
+def machine() -> dict[str, Any]:
+    return {"cpus": os.cpu_count(), "processor": cpu_model(), "platform": platform.platform(),
+            "python": platform.python_version(), "load_average_1m": os.getloadavg()[0]}
+
+
+def warn_if_busy(context: dict[str, Any]) -> None:
+    """Ratios cancel steady load, not bursts of other work on the same cores."""
+    load, cpus = context["machine"]["load_average_1m"], context["machine"]["cpus"]
+    if load > 0.5 * (cpus or 1):
+        print(f"!! the machine is busy before the run (load average {load:.1f} on {cpus} "
+              "CPUs): expect noisy figures", flush=True)
+
+
+def run_context(args: argparse.Namespace, url: str, postgres: str) -> dict[str, Any]:
+    parts = urlsplit(url)
+    return {
+        "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": {**machine(), "postgres": postgres},
+        "database": f"{parts.hostname or parts.query}{parts.path}",
+        "arguments": {k: v for k, v in vars(args).items() if k != "database_url"},
+    }
+
+
+async def count_statements(
+    operations: list[Operation], dataset: Dataset, url: str, args: argparse.Namespace,
+    log_dir: Path, results: list[OperationResult],
+) -> None:
+    """A short extra pass with both servers behind a counting proxy, so the measured servers
+    never pay for it."""
+    factories = {BASELINE: BASELINE_FACTORY, GRAPHQL: args.graphql_factory}
+    for target, factory in factories.items():
+        async with statements.counting_proxy(url) as proxy, running_server(
+                f"{target}-counted", factory, proxy.url, log_dir) as server:
+            for operation, result in zip(operations, results, strict=True):
+                bodies = request_bodies(operation, dataset, args.seed)[:CHECKED_REQUESTS]
+                result.statements_per_request[target] = await statements.per_request(
+                    proxy, server.graphql_url, bodies)
+
+
+def print_summary(results: list[OperationResult], path: Path) -> None:
+    print(f"\n{table(results)}\n\nratio = graphql / baseline; sql/req = statements sent to "
+          f"PostgreSQL per request (transaction control included)\nresults: {path}")
+
+
+async def main(args: argparse.Namespace) -> None:
+    operations = select_operations(args.operations)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    log_dir = RESULTS_DIR / f"{stamp}-logs"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    scale = Scale(args.customers, args.interactions)
+    async with bench_database(args.database_url, scale) as url:
+        dataset = await load_dataset(url)
+        context = run_context(args, url, await server_version(url))
+        print(f"{len(dataset.customer_ids):,} customers; {args.concurrency} connections; "
+              f"{context['machine']['cpus']} CPUs shared by the load generator, both servers "
+              "and PostgreSQL, so only the ratios mean anything", flush=True)
+        warn_if_busy(context)
+        async with running_server(BASELINE, BASELINE_FACTORY, url, log_dir) as baseline, \
+                running_server(GRAPHQL, args.graphql_factory, url, log_dir) as graphql:
+            servers = {BASELINE: baseline, GRAPHQL: graphql}
+            results = [await bench_operation(op, dataset, servers, args) for op in operations]
+        if args.count_statements:
+            await count_statements(operations, dataset, url, args, log_dir, results)
+    context["machine"]["load_average_1m_after"] = os.getloadavg()[0]
+    path = RESULTS_DIR / f"{stamp}.json"
+    write_json(path, context, results)
+    print_summary(results, path)
+    if any(not result.answers_equal for result in results):
+        raise SystemExit(1)
+
+
+if __name__ == "__main__":
+    uvloop.run(main(parse_arguments()))
