@@ -5,7 +5,6 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeVar
 
 import strawberry
-from graphql import GraphQLError
 
 from domain.shared.errors import DomainError, ErrorCode, FieldError
 
@@ -53,12 +52,3 @@ async def payload_or_user_errors(
         user_errors = [UserError.from_domain(e, renames) for e in error.errors]
         return make(**{result_field: None, "user_errors": user_errors})
     return make(**{result_field: result, "user_errors": []})
-
-
-def bad_query_input(error: DomainError) -> GraphQLError:
-    """A query argument the domain refused (a bad cursor, `first` over 100)."""
-    first = error.errors[0]
-    return GraphQLError(
-        str(error),
-        extensions={"code": "BAD_USER_INPUT", "field": [_camel(p) for p in first.field]},
-    )

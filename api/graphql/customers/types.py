@@ -131,14 +131,6 @@ class CustomerType(Node):
             archived_at=s.archived_at, last_interaction_at=s.last_interaction_at,
         )
 
-    @classmethod
-    def from_aggregate(cls, customer: model.Customer) -> "CustomerType":
-        return cls.from_summary(CustomerSummary(
-            id=customer.id, profile=customer.profile, version=customer.version,
-            created_at=customer.created_at, updated_at=customer.updated_at,
-            archived_at=customer.archived_at, last_interaction_at=None,
-        ))
-
     @strawberry.field
     async def owner(self, info: Info) -> StaffType | None:
         return await load_staff(info, self.owner_uuid)
