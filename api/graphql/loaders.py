@@ -58,30 +58,66 @@ def _pages(
 
 
 class Loaders:
-    def __init__(self, queries: Queries) -> None:
-        customers, organisation = queries.customers, queries.organisation
-        self.customer: DataLoader[UUID, CustomerSummary | None] = _by_key(customers.by_ids)
-        self.contact_points: DataLoader[UUID, list[ContactPoint]] = _by_key(
-            customers.contact_points, default=[])
-        self.household: DataLoader[UUID, list[HouseholdMember]] = _by_key(
-            customers.household, default=[])
-        self.external_refs: DataLoader[UUID, list[ExternalReference]] = _by_key(
-            customers.external_refs, default=[])
-        self.interaction: DataLoader[UUID, Interaction | None] = _by_key(
-            queries.interactions.by_ids)
-        self.timeline: DataLoader[PageKey, Page[Interaction]] = _pages(
-            queries.interactions.timelines)
-        self.case: DataLoader[UUID, Case | None] = _by_key(queries.cases.by_ids)
-        self.customer_cases: DataLoader[PageKey, Page[Case]] = _pages(
-            queries.cases.for_customers)
-        self.contact_point: DataLoader[UUID, Any] = _by_key(
-            functools.partial(customers.items_by_ids, ContactPoint))
-        self.household_member: DataLoader[UUID, Any] = _by_key(
-            functools.partial(customers.items_by_ids, HouseholdMember))
-        self.external_reference: DataLoader[UUID, Any] = _by_key(
-            functools.partial(customers.items_by_ids, ExternalReference))
-        self.routing_rule: DataLoader[UUID, RoutingRule | None] = _by_key(
-            queries.cases.routing_rules_by_ids)
-        self.staff: DataLoader[UUID, Staff | None] = _by_key(organisation.staff_by_ids)
-        self.store: DataLoader[UUID, Store | None] = _by_key(organisation.stores_by_ids)
+    """One of each loader per request, each made the first time a resolver asks for it: most
+    requests need two or three of the fourteen."""
 
+    def __init__(self, queries: Queries) -> None:
+        self._queries = queries
+
+    @functools.cached_property
+    def customer(self) -> DataLoader[UUID, CustomerSummary | None]:
+        return _by_key(self._queries.customers.by_ids)
+
+    @functools.cached_property
+    def contact_points(self) -> DataLoader[UUID, list[ContactPoint]]:
+        return _by_key(self._queries.customers.contact_points, default=[])
+
+    @functools.cached_property
+    def household(self) -> DataLoader[UUID, list[HouseholdMember]]:
+        return _by_key(self._queries.customers.household, default=[])
+
+    @functools.cached_property
+    def external_refs(self) -> DataLoader[UUID, list[ExternalReference]]:
+        return _by_key(self._queries.customers.external_refs, default=[])
+
+    @functools.cached_property
+    def interaction(self) -> DataLoader[UUID, Interaction | None]:
+        return _by_key(self._queries.interactions.by_ids)
+
+    @functools.cached_property
+    def timeline(self) -> DataLoader[PageKey, Page[Interaction]]:
+        return _pages(self._queries.interactions.timelines)
+
+    @functools.cached_property
+    def case(self) -> DataLoader[UUID, Case | None]:
+        return _by_key(self._queries.cases.by_ids)
+
+    @functools.cached_property
+    def customer_cases(self) -> DataLoader[PageKey, Page[Case]]:
+        return _pages(self._queries.cases.for_customers)
+
+    @functools.cached_property
+    def contact_point(self) -> DataLoader[UUID, Any]:
+        return _by_key(functools.partial(self._queries.customers.items_by_ids, ContactPoint))
+
+    @functools.cached_property
+    def household_member(self) -> DataLoader[UUID, Any]:
+        return _by_key(functools.partial(self._queries.customers.items_by_ids, HouseholdMember))
+
+    @functools.cached_property
+    def external_reference(self) -> DataLoader[UUID, Any]:
+        return _by_key(
+            functools.partial(self._queries.customers.items_by_ids, ExternalReference)
+        )
+
+    @functools.cached_property
+    def routing_rule(self) -> DataLoader[UUID, RoutingRule | None]:
+        return _by_key(self._queries.cases.routing_rules_by_ids)
+
+    @functools.cached_property
+    def staff(self) -> DataLoader[UUID, Staff | None]:
+        return _by_key(self._queries.organisation.staff_by_ids)
+
+    @functools.cached_property
+    def store(self) -> DataLoader[UUID, Store | None]:
+        return _by_key(self._queries.organisation.stores_by_ids)

@@ -83,7 +83,10 @@ async def _find(
     queries = info.context.queries.customers
     if id is not None:
         customer_id = lookup_uuid(id, "Customer")
-        return await info.context.loaders.customer.load(customer_id) if customer_id else None
+        if customer_id is None:
+            return None
+        # A root lookup is one key: straight to the query, without a batch to schedule.
+        return (await queries.by_ids([customer_id])).get(customer_id)
     if external_ref is not None:
         return await queries.by_external_ref(external_ref.system.strip().lower(),
                                              external_ref.value.strip())
