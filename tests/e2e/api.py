@@ -234,3 +234,14 @@ class Api:
             await self.gql(ROUTING_RULE_CREATE, {"input": fields}), "caseRoutingRuleCreate"
         )
         return created
+
+
+async def refused(
+    gql: Gql, snapshot: Snapshot, document: str, mutation: str, fields: dict[str, Any]
+) -> list[tuple[list[str] | None, str]]:
+    """Sends the mutation, expects it refused, checks the database did not change at all, and
+    returns the userErrors as (field, code) pairs."""
+    before = await snapshot()
+    errors = refusal(await gql(document, {"input": fields}), mutation)
+    assert await snapshot() == before
+    return errors

@@ -20,6 +20,7 @@ from tests.e2e.api import (
     Snapshot,
     iso,
     refusal,
+    refused,
     result,
     unknown_id,
 )
@@ -38,15 +39,6 @@ TRANSITIONS = {
 @pytest.fixture
 async def li(api: Api) -> dict[str, Any]:
     return await api.customer(displayName="Mrs. Li")
-
-
-async def _refused(
-    gql: Gql, snapshot: Snapshot, document: str, mutation: str, fields: dict[str, Any]
-) -> list[Any]:
-    before = await snapshot()
-    errors = refusal(await gql(document, {"input": fields}), mutation)
-    assert await snapshot() == before
-    return errors
 
 
 async def _case_in(api: Api, customer_id: str, status: str) -> dict[str, Any]:
@@ -92,7 +84,7 @@ async def test_open_with_an_explicit_owner_skips_routing(api: Api, li: dict[str,
 async def test_open_without_customer_or_interaction_is_required(
     gql: Gql, snapshot: Snapshot
 ) -> None:
-    errors = await _refused(gql, snapshot, CASE_OPEN, "caseOpen",
+    errors = await refused(gql, snapshot, CASE_OPEN, "caseOpen",
                             {"kind": "COMPLAINT", "subject": "Zip broke"})
     assert errors == [(["customerId"], "REQUIRED")]
 
@@ -100,7 +92,7 @@ async def test_open_without_customer_or_interaction_is_required(
 async def test_open_with_an_empty_subject_is_required(
     gql: Gql, snapshot: Snapshot, li: dict[str, Any]
 ) -> None:
-    errors = await _refused(gql, snapshot, CASE_OPEN, "caseOpen",
+    errors = await refused(gql, snapshot, CASE_OPEN, "caseOpen",
                             {"kind": "COMPLAINT", "subject": "   ", "customerId": li["id"]})
     assert errors == [(["subject"], "REQUIRED")]
 
@@ -108,14 +100,14 @@ async def test_open_with_an_empty_subject_is_required(
 async def test_open_from_an_unknown_interaction_is_not_found(
     gql: Gql, snapshot: Snapshot
 ) -> None:
-    errors = await _refused(gql, snapshot, CASE_OPEN, "caseOpen", {
+    errors = await refused(gql, snapshot, CASE_OPEN, "caseOpen", {
         "kind": "COMPLAINT", "subject": "Zip broke", "interactionId": unknown_id("Interaction"),
     })
     assert errors == [(["interactionId"], "NOT_FOUND")]
 
 
 async def test_open_for_an_unknown_customer_is_not_found(gql: Gql, snapshot: Snapshot) -> None:
-    errors = await _refused(gql, snapshot, CASE_OPEN, "caseOpen", {
+    errors = await refused(gql, snapshot, CASE_OPEN, "caseOpen", {
         "kind": "COMPLAINT", "subject": "Zip broke", "customerId": unknown_id("Customer"),
     })
     assert errors == [(["customerId"], "NOT_FOUND")]
@@ -126,7 +118,7 @@ async def test_open_from_an_interaction_of_another_customer_is_invalid(
 ) -> None:
     other = await api.customer(displayName="Lisa")
     call = await api.interaction(other["id"], channel="PHONE", kind="call")
-    errors = await _refused(gql, snapshot, CASE_OPEN, "caseOpen", {
+    errors = await refused(gql, snapshot, CASE_OPEN, "caseOpen", {
         "kind": "COMPLAINT", "subject": "Zip broke", "customerId": li["id"],
         "interactionId": call["id"],
     })
@@ -136,18 +128,18 @@ async def test_open_from_an_interaction_of_another_customer_is_invalid(
 async def test_open_with_an_unknown_owner_is_not_found(
     gql: Gql, snapshot: Snapshot, li: dict[str, Any]
 ) -> None:
-    errors = await _refused(gql, snapshot, CASE_OPEN, "caseOpen", {
+    errors = await refused(gql, snapshot, CASE_OPEN, "caseOpen", {
         "kind": "COMPLAINT", "subject": "Zip broke", "customerId": li["id"],
         "ownerId": unknown_id("Staff"),
     })
     assert errors == [(["ownerId"], "NOT_FOUND")]
 
 
-async def test_open_reusing_an_idempotency_key_with_other_input_is_refused(
+async def test_open_reusing_an_idempotency_key_with_other_input_isrefused_unchanged(
     gql: Gql, api: Api, snapshot: Snapshot, li: dict[str, Any]
 ) -> None:
     await api.case(li["id"], idempotencyKey="web-form-7")
-    errors = await _refused(gql, snapshot, CASE_OPEN, "caseOpen", {
+    errors = await refused(gql, snapshot, CASE_OPEN, "caseOpen", {
         "kind": "COMPLAINT", "subject": "Another subject", "customerId": li["id"],
         "idempotencyKey": "web-form-7",
     })
@@ -184,7 +176,7 @@ async def test_assign_to_an_unknown_owner_is_not_found(
     gql: Gql, api: Api, snapshot: Snapshot, li: dict[str, Any]
 ) -> None:
     case = await api.case(li["id"])
-    errors = await _refused(gql, snapshot, CASE_ASSIGN, "caseAssign",
+    errors = await refused(gql, snapshot, CASE_ASSIGN, "caseAssign",
                             {"caseId": case["id"], "ownerId": unknown_id("Staff")})
     assert errors == [(["ownerId"], "NOT_FOUND")]
 
@@ -192,7 +184,7 @@ async def test_assign_to_an_unknown_owner_is_not_found(
 async def test_assign_of_an_unknown_case_is_not_found(gql: Gql, api: Api,
                                                       snapshot: Snapshot) -> None:
     staff = await api.staff()
-    errors = await _refused(gql, snapshot, CASE_ASSIGN, "caseAssign",
+    errors = await refused(gql, snapshot, CASE_ASSIGN, "caseAssign",
                             {"caseId": unknown_id("Case"), "ownerId": staff["id"]})
     assert errors == [(["caseId"], "NOT_FOUND")]
 
@@ -201,7 +193,7 @@ async def test_assign_with_a_stale_version_is_a_conflict(
     gql: Gql, api: Api, snapshot: Snapshot, li: dict[str, Any]
 ) -> None:
     case = await _case_in(api, li["id"], "IN_PROGRESS")
-    errors = await _refused(gql, snapshot, CASE_ASSIGN, "caseAssign",
+    errors = await refused(gql, snapshot, CASE_ASSIGN, "caseAssign",
                             {"caseId": case["id"], "ownerId": None, "expectedVersion": 1})
     assert errors == [(["expectedVersion"], "CONFLICT")]
 
@@ -210,7 +202,7 @@ async def test_assign_of_a_closed_case_is_an_invalid_transition(
     gql: Gql, api: Api, snapshot: Snapshot, li: dict[str, Any]
 ) -> None:
     case = await _case_in(api, li["id"], "CLOSED")
-    errors = await _refused(gql, snapshot, CASE_ASSIGN, "caseAssign",
+    errors = await refused(gql, snapshot, CASE_ASSIGN, "caseAssign",
                             {"caseId": case["id"], "ownerId": None})
     assert errors == [(["caseId"], "INVALID_TRANSITION")]
 
@@ -219,7 +211,7 @@ async def test_assign_to_a_malformed_queue_is_invalid(
     gql: Gql, api: Api, snapshot: Snapshot, li: dict[str, Any]
 ) -> None:
     case = await api.case(li["id"])
-    errors = await _refused(gql, snapshot, CASE_ASSIGN, "caseAssign",
+    errors = await refused(gql, snapshot, CASE_ASSIGN, "caseAssign",
                             {"caseId": case["id"], "ownerId": None, "queue": "after sales!"})
     assert errors == [(["queue"], "INVALID")]
 
@@ -239,7 +231,7 @@ async def test_a_move_the_status_does_not_allow_is_an_invalid_transition(
 ) -> None:
     case = await _case_in(api, li["id"], status)
     extra = {"resolutionNote": "Done"} if mutation == "caseResolve" else {}
-    errors = await _refused(gql, snapshot, TRANSITIONS[mutation], mutation,
+    errors = await refused(gql, snapshot, TRANSITIONS[mutation], mutation,
                             {"caseId": case["id"], **extra})
     assert errors == [(["caseId"], "INVALID_TRANSITION")]
     assert (await api.get_case(case["id"]))["version"] == case["version"]
@@ -250,7 +242,7 @@ async def test_a_move_of_an_unknown_case_is_not_found(
     gql: Gql, snapshot: Snapshot, mutation: str
 ) -> None:
     extra = {"resolutionNote": "Done"} if mutation == "caseResolve" else {}
-    errors = await _refused(gql, snapshot, TRANSITIONS[mutation], mutation,
+    errors = await refused(gql, snapshot, TRANSITIONS[mutation], mutation,
                             {"caseId": unknown_id("Case"), **extra})
     assert errors == [(["caseId"], "NOT_FOUND")]
 
@@ -260,7 +252,7 @@ async def test_start_with_a_stale_version_is_a_conflict(
 ) -> None:
     case = await api.case(li["id"])
     await api.move_case(CASE_ASSIGN, "caseAssign", case["id"], ownerId=None, queue="vip")
-    errors = await _refused(gql, snapshot, CASE_START, "caseStart",
+    errors = await refused(gql, snapshot, CASE_START, "caseStart",
                             {"caseId": case["id"], "expectedVersion": 1})
     assert errors == [(["expectedVersion"], "CONFLICT")]
 
@@ -269,7 +261,7 @@ async def test_resolve_with_an_empty_note_is_required(
     gql: Gql, api: Api, snapshot: Snapshot, li: dict[str, Any]
 ) -> None:
     case = await _case_in(api, li["id"], "IN_PROGRESS")
-    errors = await _refused(gql, snapshot, CASE_RESOLVE, "caseResolve",
+    errors = await refused(gql, snapshot, CASE_RESOLVE, "caseResolve",
                             {"caseId": case["id"], "resolutionNote": " "})
     assert errors == [(["resolutionNote"], "REQUIRED")]
 
@@ -278,7 +270,7 @@ async def test_resolve_with_a_follow_up_in_the_past_is_invalid(
     gql: Gql, api: Api, snapshot: Snapshot, li: dict[str, Any], clock: MovableClock
 ) -> None:
     case = await _case_in(api, li["id"], "IN_PROGRESS")
-    errors = await _refused(gql, snapshot, CASE_RESOLVE, "caseResolve", {
+    errors = await refused(gql, snapshot, CASE_RESOLVE, "caseResolve", {
         "caseId": case["id"], "resolutionNote": "Replaced the zip",
         "followUpAt": iso(clock.now() - timedelta(hours=1)),
     })
@@ -334,7 +326,7 @@ async def test_routing_rule_create_and_delete(gql: Gql, api: Api) -> None:
 async def test_routing_rule_create_with_an_unknown_owner_is_not_found(
     gql: Gql, snapshot: Snapshot
 ) -> None:
-    errors = await _refused(gql, snapshot, ROUTING_RULE_CREATE, "caseRoutingRuleCreate",
+    errors = await refused(gql, snapshot, ROUTING_RULE_CREATE, "caseRoutingRuleCreate",
                             {"ownerId": unknown_id("Staff"), "kind": "COMPLAINT"})
     assert errors == [(["ownerId"], "NOT_FOUND")]
 
@@ -342,7 +334,7 @@ async def test_routing_rule_create_with_an_unknown_owner_is_not_found(
 async def test_routing_rule_create_with_an_unknown_store_is_not_found(
     gql: Gql, snapshot: Snapshot
 ) -> None:
-    errors = await _refused(gql, snapshot, ROUTING_RULE_CREATE, "caseRoutingRuleCreate",
+    errors = await refused(gql, snapshot, ROUTING_RULE_CREATE, "caseRoutingRuleCreate",
                             {"storeId": unknown_id("Store"), "queue": "west-lake"})
     assert errors == [(["storeId"], "NOT_FOUND")]
 
@@ -350,7 +342,7 @@ async def test_routing_rule_create_with_an_unknown_store_is_not_found(
 async def test_routing_rule_create_with_a_malformed_queue_is_invalid(
     gql: Gql, snapshot: Snapshot
 ) -> None:
-    errors = await _refused(gql, snapshot, ROUTING_RULE_CREATE, "caseRoutingRuleCreate",
+    errors = await refused(gql, snapshot, ROUTING_RULE_CREATE, "caseRoutingRuleCreate",
                             {"queue": "West Lake"})
     assert errors == [(["queue"], "INVALID")]
 

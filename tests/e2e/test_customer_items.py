@@ -19,7 +19,7 @@ from tests.e2e.api import (
     Api,
     Gql,
     Snapshot,
-    refusal,
+    refused,
     unknown_id,
 )
 
@@ -28,15 +28,6 @@ query($system: String!, $value: String!) {
   customer(externalRef: {system: $system, value: $value}) { id }
 }
 """
-
-
-async def _refused(
-    gql: Gql, snapshot: Snapshot, document: str, mutation: str, fields: dict[str, Any]
-) -> list[Any]:
-    before = await snapshot()
-    errors = refusal(await gql(document, {"input": fields}), mutation)
-    assert await snapshot() == before
-    return errors
 
 
 @pytest.fixture
@@ -67,7 +58,7 @@ async def test_contact_point_add_appends_a_normalised_point(api: Api, li: dict[s
 async def test_contact_point_add_with_a_malformed_email_is_invalid(
     gql: Gql, snapshot: Snapshot, li: dict[str, Any]
 ) -> None:
-    errors = await _refused(gql, snapshot, CONTACT_POINT_ADD, "contactPointAdd", {
+    errors = await refused(gql, snapshot, CONTACT_POINT_ADD, "contactPointAdd", {
         "customerId": li["id"], "contactPoint": {"kind": "EMAIL", "value": "li at example"},
     })
     assert errors == [(["contactPoint", "value"], "INVALID")]
@@ -76,7 +67,7 @@ async def test_contact_point_add_with_a_malformed_email_is_invalid(
 async def test_contact_point_add_of_a_social_handle_requires_its_platform(
     gql: Gql, snapshot: Snapshot, li: dict[str, Any]
 ) -> None:
-    errors = await _refused(gql, snapshot, CONTACT_POINT_ADD, "contactPointAdd", {
+    errors = await refused(gql, snapshot, CONTACT_POINT_ADD, "contactPointAdd", {
         "customerId": li["id"], "contactPoint": {"kind": "SOCIAL", "value": "li_garden"},
     })
     assert errors == [(["contactPoint", "platform"], "REQUIRED")]
@@ -85,7 +76,7 @@ async def test_contact_point_add_of_a_social_handle_requires_its_platform(
 async def test_contact_point_add_to_an_unknown_customer_is_not_found(
     gql: Gql, snapshot: Snapshot
 ) -> None:
-    errors = await _refused(gql, snapshot, CONTACT_POINT_ADD, "contactPointAdd", {
+    errors = await refused(gql, snapshot, CONTACT_POINT_ADD, "contactPointAdd", {
         "customerId": unknown_id("Customer"),
         "contactPoint": {"kind": "EMAIL", "value": "li@example.com"},
     })
@@ -97,7 +88,7 @@ async def test_contact_point_add_with_a_stale_version_is_a_conflict(
 ) -> None:
     await api.edit(CONTACT_POINT_ADD, "contactPointAdd", customerId=li["id"],
                    contactPoint={"kind": "ADDRESS", "value": "12 Lingyin Road"})
-    errors = await _refused(gql, snapshot, CONTACT_POINT_ADD, "contactPointAdd", {
+    errors = await refused(gql, snapshot, CONTACT_POINT_ADD, "contactPointAdd", {
         "customerId": li["id"], "expectedVersion": 1,
         "contactPoint": {"kind": "EMAIL", "value": "li@example.com"},
     })
@@ -108,7 +99,7 @@ async def test_contact_point_add_to_an_archived_customer_is_refused_as_archived(
     gql: Gql, api: Api, snapshot: Snapshot, li: dict[str, Any]
 ) -> None:
     await api.edit(CUSTOMER_ARCHIVE, "customerArchive", id=li["id"])
-    errors = await _refused(gql, snapshot, CONTACT_POINT_ADD, "contactPointAdd", {
+    errors = await refused(gql, snapshot, CONTACT_POINT_ADD, "contactPointAdd", {
         "customerId": li["id"], "contactPoint": {"kind": "EMAIL", "value": "li@example.com"},
     })
     assert errors == [(["customerId"], "ARCHIVED")]
@@ -144,7 +135,7 @@ async def test_contact_point_update_changes_sent_fields_and_merges_consents(
 async def test_contact_point_update_of_an_unknown_point_is_not_found(
     gql: Gql, snapshot: Snapshot, li: dict[str, Any]
 ) -> None:
-    errors = await _refused(gql, snapshot, CONTACT_POINT_UPDATE, "contactPointUpdate", {
+    errors = await refused(gql, snapshot, CONTACT_POINT_UPDATE, "contactPointUpdate", {
         "customerId": li["id"], "contactPointId": unknown_id("ContactPoint"), "label": "x",
     })
     assert errors == [(["contactPointId"], "NOT_FOUND")]
@@ -154,7 +145,7 @@ async def test_contact_point_update_of_another_customers_point_is_not_found(
     gql: Gql, api: Api, snapshot: Snapshot, li: dict[str, Any]
 ) -> None:
     other = await api.customer()
-    errors = await _refused(gql, snapshot, CONTACT_POINT_UPDATE, "contactPointUpdate", {
+    errors = await refused(gql, snapshot, CONTACT_POINT_UPDATE, "contactPointUpdate", {
         "customerId": other["id"], "contactPointId": li["contactPoints"][0]["id"], "label": "x",
     })
     assert errors == [(["contactPointId"], "NOT_FOUND")]
@@ -163,7 +154,7 @@ async def test_contact_point_update_of_another_customers_point_is_not_found(
 async def test_contact_point_update_to_a_malformed_email_is_invalid(
     gql: Gql, snapshot: Snapshot, li: dict[str, Any]
 ) -> None:
-    errors = await _refused(gql, snapshot, CONTACT_POINT_UPDATE, "contactPointUpdate", {
+    errors = await refused(gql, snapshot, CONTACT_POINT_UPDATE, "contactPointUpdate", {
         "customerId": li["id"], "contactPointId": li["contactPoints"][0]["id"],
         "value": "not an email",
     })
@@ -185,7 +176,7 @@ async def test_contact_point_remove_takes_it_off_the_customer(
 async def test_contact_point_remove_of_an_unknown_point_is_not_found(
     gql: Gql, snapshot: Snapshot, li: dict[str, Any]
 ) -> None:
-    errors = await _refused(gql, snapshot, CONTACT_POINT_REMOVE, "contactPointRemove", {
+    errors = await refused(gql, snapshot, CONTACT_POINT_REMOVE, "contactPointRemove", {
         "customerId": li["id"], "id": unknown_id("ContactPoint"),
     })
     assert errors == [(["id"], "NOT_FOUND")]
@@ -194,7 +185,7 @@ async def test_contact_point_remove_of_an_unknown_point_is_not_found(
 async def test_contact_point_remove_with_a_malformed_id_is_invalid(
     gql: Gql, snapshot: Snapshot, li: dict[str, Any]
 ) -> None:
-    errors = await _refused(gql, snapshot, CONTACT_POINT_REMOVE, "contactPointRemove", {
+    errors = await refused(gql, snapshot, CONTACT_POINT_REMOVE, "contactPointRemove", {
         "customerId": li["id"], "id": "%%%",
     })
     assert errors == [(["id"], "INVALID")]
@@ -218,7 +209,7 @@ async def test_household_member_add_keeps_important_dates(api: Api, li: dict[str
 async def test_household_member_add_with_an_empty_name_is_required(
     gql: Gql, snapshot: Snapshot, li: dict[str, Any]
 ) -> None:
-    errors = await _refused(gql, snapshot, HOUSEHOLD_MEMBER_ADD, "householdMemberAdd", {
+    errors = await refused(gql, snapshot, HOUSEHOLD_MEMBER_ADD, "householdMemberAdd", {
         "customerId": li["id"], "member": {"name": " ", "relationship": "CHILD"},
     })
     assert errors == [(["member", "name"], "REQUIRED")]
@@ -227,7 +218,7 @@ async def test_household_member_add_with_an_empty_name_is_required(
 async def test_household_member_add_born_in_the_future_is_invalid(
     gql: Gql, snapshot: Snapshot, li: dict[str, Any]
 ) -> None:
-    errors = await _refused(gql, snapshot, HOUSEHOLD_MEMBER_ADD, "householdMemberAdd", {
+    errors = await refused(gql, snapshot, HOUSEHOLD_MEMBER_ADD, "householdMemberAdd", {
         "customerId": li["id"],
         "member": {"name": "Li Xiao", "relationship": "CHILD", "birthDate": "2999-01-01"},
     })
@@ -237,7 +228,7 @@ async def test_household_member_add_born_in_the_future_is_invalid(
 async def test_household_member_add_to_an_unknown_customer_is_not_found(
     gql: Gql, snapshot: Snapshot
 ) -> None:
-    errors = await _refused(gql, snapshot, HOUSEHOLD_MEMBER_ADD, "householdMemberAdd", {
+    errors = await refused(gql, snapshot, HOUSEHOLD_MEMBER_ADD, "householdMemberAdd", {
         "customerId": unknown_id("Customer"), "member": {"name": "Li", "relationship": "CHILD"},
     })
     assert errors == [(["customerId"], "NOT_FOUND")]
@@ -272,7 +263,7 @@ async def test_household_member_update_replaces_important_dates(
 async def test_household_member_update_of_an_unknown_member_is_not_found(
     gql: Gql, snapshot: Snapshot, li: dict[str, Any]
 ) -> None:
-    errors = await _refused(gql, snapshot, HOUSEHOLD_MEMBER_UPDATE, "householdMemberUpdate", {
+    errors = await refused(gql, snapshot, HOUSEHOLD_MEMBER_UPDATE, "householdMemberUpdate", {
         "customerId": li["id"], "memberId": unknown_id("HouseholdMember"), "name": "Li Jun",
     })
     assert errors == [(["memberId"], "NOT_FOUND")]
@@ -281,7 +272,7 @@ async def test_household_member_update_of_an_unknown_member_is_not_found(
 async def test_household_member_update_to_an_empty_name_is_required(
     gql: Gql, snapshot: Snapshot, li: dict[str, Any]
 ) -> None:
-    errors = await _refused(gql, snapshot, HOUSEHOLD_MEMBER_UPDATE, "householdMemberUpdate", {
+    errors = await refused(gql, snapshot, HOUSEHOLD_MEMBER_UPDATE, "householdMemberUpdate", {
         "customerId": li["id"], "memberId": li["household"][0]["id"], "name": "",
     })
     assert errors == [(["name"], "REQUIRED")]
@@ -299,7 +290,7 @@ async def test_household_member_remove_takes_them_off(api: Api, li: dict[str, An
 async def test_household_member_remove_of_an_unknown_member_is_not_found(
     gql: Gql, snapshot: Snapshot, li: dict[str, Any]
 ) -> None:
-    errors = await _refused(gql, snapshot, HOUSEHOLD_MEMBER_REMOVE, "householdMemberRemove", {
+    errors = await refused(gql, snapshot, HOUSEHOLD_MEMBER_REMOVE, "householdMemberRemove", {
         "customerId": li["id"], "id": unknown_id("HouseholdMember"),
     })
     assert errors == [(["id"], "NOT_FOUND")]
@@ -310,7 +301,7 @@ async def test_household_member_remove_with_a_stale_version_is_a_conflict(
 ) -> None:
     await api.edit(HOUSEHOLD_MEMBER_ADD, "householdMemberAdd", customerId=li["id"],
                    member={"name": "Li Jun", "relationship": "SPOUSE"})
-    errors = await _refused(gql, snapshot, HOUSEHOLD_MEMBER_REMOVE, "householdMemberRemove", {
+    errors = await refused(gql, snapshot, HOUSEHOLD_MEMBER_REMOVE, "householdMemberRemove", {
         "customerId": li["id"], "id": li["household"][0]["id"], "expectedVersion": 1,
     })
     assert errors == [(["expectedVersion"], "CONFLICT")]
@@ -335,7 +326,7 @@ async def test_external_reference_add_of_another_customers_ref_is_a_duplicate(
     gql: Gql, api: Api, snapshot: Snapshot, li: dict[str, Any]
 ) -> None:
     other = await api.customer()
-    errors = await _refused(gql, snapshot, EXTERNAL_REFERENCE_ADD, "externalReferenceAdd", {
+    errors = await refused(gql, snapshot, EXTERNAL_REFERENCE_ADD, "externalReferenceAdd", {
         "customerId": other["id"], "reference": {"system": "pos-card", "value": "HZ-000187"},
     })
     assert errors == [(["reference"], "DUPLICATE")]
@@ -344,7 +335,7 @@ async def test_external_reference_add_of_another_customers_ref_is_a_duplicate(
 async def test_external_reference_add_with_a_malformed_system_is_invalid(
     gql: Gql, snapshot: Snapshot, li: dict[str, Any]
 ) -> None:
-    errors = await _refused(gql, snapshot, EXTERNAL_REFERENCE_ADD, "externalReferenceAdd", {
+    errors = await refused(gql, snapshot, EXTERNAL_REFERENCE_ADD, "externalReferenceAdd", {
         "customerId": li["id"], "reference": {"system": "pos card!", "value": "1"},
     })
     assert errors == [(["reference", "system"], "INVALID")]
@@ -353,7 +344,7 @@ async def test_external_reference_add_with_a_malformed_system_is_invalid(
 async def test_external_reference_add_with_an_empty_value_is_required(
     gql: Gql, snapshot: Snapshot, li: dict[str, Any]
 ) -> None:
-    errors = await _refused(gql, snapshot, EXTERNAL_REFERENCE_ADD, "externalReferenceAdd", {
+    errors = await refused(gql, snapshot, EXTERNAL_REFERENCE_ADD, "externalReferenceAdd", {
         "customerId": li["id"], "reference": {"system": "shop", "value": "  "},
     })
     assert errors == [(["reference", "value"], "REQUIRED")]
@@ -378,7 +369,7 @@ async def test_external_reference_update_changes_its_value(
 async def test_external_reference_update_of_an_unknown_ref_is_not_found(
     gql: Gql, snapshot: Snapshot, li: dict[str, Any]
 ) -> None:
-    errors = await _refused(gql, snapshot, EXTERNAL_REFERENCE_UPDATE, "externalReferenceUpdate",
+    errors = await refused(gql, snapshot, EXTERNAL_REFERENCE_UPDATE, "externalReferenceUpdate",
                             {"customerId": li["id"], "referenceId": unknown_id("ExternalReference"),
                              "value": "HZ-1"})
     assert errors == [(["referenceId"], "NOT_FOUND")]
@@ -388,7 +379,7 @@ async def test_external_reference_update_to_another_customers_value_is_a_duplica
     gql: Gql, api: Api, snapshot: Snapshot, li: dict[str, Any]
 ) -> None:
     await api.customer(externalRefs=[{"system": "pos-card", "value": "HZ-000200"}])
-    errors = await _refused(gql, snapshot, EXTERNAL_REFERENCE_UPDATE, "externalReferenceUpdate",
+    errors = await refused(gql, snapshot, EXTERNAL_REFERENCE_UPDATE, "externalReferenceUpdate",
                             {"customerId": li["id"], "referenceId": li["externalRefs"][0]["id"],
                              "value": "HZ-000200"})
     assert errors == [(["value"], "DUPLICATE")]
@@ -397,7 +388,7 @@ async def test_external_reference_update_to_another_customers_value_is_a_duplica
 async def test_external_reference_update_to_an_empty_value_is_required(
     gql: Gql, snapshot: Snapshot, li: dict[str, Any]
 ) -> None:
-    errors = await _refused(gql, snapshot, EXTERNAL_REFERENCE_UPDATE, "externalReferenceUpdate",
+    errors = await refused(gql, snapshot, EXTERNAL_REFERENCE_UPDATE, "externalReferenceUpdate",
                             {"customerId": li["id"], "referenceId": li["externalRefs"][0]["id"],
                              "value": ""})
     assert errors == [(["value"], "REQUIRED")]
@@ -420,7 +411,7 @@ async def test_external_reference_remove_frees_the_reference(
 async def test_external_reference_remove_of_an_unknown_ref_is_not_found(
     gql: Gql, snapshot: Snapshot, li: dict[str, Any]
 ) -> None:
-    errors = await _refused(gql, snapshot, EXTERNAL_REFERENCE_REMOVE, "externalReferenceRemove",
+    errors = await refused(gql, snapshot, EXTERNAL_REFERENCE_REMOVE, "externalReferenceRemove",
                             {"customerId": li["id"], "id": unknown_id("ExternalReference")})
     assert errors == [(["id"], "NOT_FOUND")]
 
@@ -428,7 +419,7 @@ async def test_external_reference_remove_of_an_unknown_ref_is_not_found(
 async def test_external_reference_remove_from_an_unknown_customer_is_not_found(
     gql: Gql, snapshot: Snapshot, li: dict[str, Any]
 ) -> None:
-    errors = await _refused(gql, snapshot, EXTERNAL_REFERENCE_REMOVE, "externalReferenceRemove",
+    errors = await refused(gql, snapshot, EXTERNAL_REFERENCE_REMOVE, "externalReferenceRemove",
                             {"customerId": unknown_id("Customer"),
                              "id": li["externalRefs"][0]["id"]})
     assert errors == [(["customerId"], "NOT_FOUND")]

@@ -14,7 +14,7 @@ from tests.e2e.api import (
     Snapshot,
     ago,
     iso,
-    refusal,
+    refused,
     result,
     unknown_id,
 )
@@ -27,10 +27,7 @@ async def li(api: Api) -> dict[str, Any]:
 
 
 async def _refused(gql: Gql, snapshot: Snapshot, fields: dict[str, Any]) -> list[Any]:
-    before = await snapshot()
-    errors = refusal(await gql(INTERACTION_RECORD, {"input": fields}), "interactionRecord")
-    assert await snapshot() == before
-    return errors
+    return await refused(gql, snapshot, INTERACTION_RECORD, "interactionRecord", fields)
 
 
 def _visit(customer_id: str, **fields: Any) -> dict[str, Any]:

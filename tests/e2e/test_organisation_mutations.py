@@ -1,19 +1,17 @@
 """storeCreate and staffCreate over HTTP: the minimum organisation, and its refusals."""
 
-from typing import Any
 
-from tests.e2e.api import STAFF_CREATE, STORE_CREATE, Api, Gql, Snapshot, refusal, unknown_id
+from tests.e2e.api import (
+    STAFF_CREATE,
+    STORE_CREATE,
+    Api,
+    Gql,
+    Snapshot,
+    refused,
+    unknown_id,
+)
 
 STORES_AND_STAFF = "query { stores { code name city } staff { name email store { code } } }"
-
-
-async def _refused(
-    gql: Gql, snapshot: Snapshot, document: str, mutation: str, fields: dict[str, Any]
-) -> list[Any]:
-    before = await snapshot()
-    errors = refusal(await gql(document, {"input": fields}), mutation)
-    assert await snapshot() == before
-    return errors
 
 
 async def test_store_and_staff_create_are_listed(gql: Gql, api: Api) -> None:
@@ -32,7 +30,7 @@ async def test_store_create_with_a_taken_code_is_a_duplicate(
     gql: Gql, api: Api, snapshot: Snapshot
 ) -> None:
     await api.store("hz-westlake")
-    errors = await _refused(gql, snapshot, STORE_CREATE, "storeCreate",
+    errors = await refused(gql, snapshot, STORE_CREATE, "storeCreate",
                             {"code": "HZ-WESTLAKE", "name": "Another"})
     assert errors == [(["code"], "DUPLICATE")]
 
@@ -40,7 +38,7 @@ async def test_store_create_with_a_taken_code_is_a_duplicate(
 async def test_store_create_with_a_malformed_code_is_invalid(
     gql: Gql, snapshot: Snapshot
 ) -> None:
-    errors = await _refused(gql, snapshot, STORE_CREATE, "storeCreate",
+    errors = await refused(gql, snapshot, STORE_CREATE, "storeCreate",
                             {"code": "west lake/1", "name": "West Lake"})
     assert errors == [(["code"], "INVALID")]
 
@@ -48,14 +46,14 @@ async def test_store_create_with_a_malformed_code_is_invalid(
 async def test_store_create_without_code_or_name_reports_both(
     gql: Gql, snapshot: Snapshot
 ) -> None:
-    errors = await _refused(gql, snapshot, STORE_CREATE, "storeCreate", {"code": "", "name": ""})
+    errors = await refused(gql, snapshot, STORE_CREATE, "storeCreate", {"code": "", "name": ""})
     assert sorted(errors) == [(["code"], "REQUIRED"), (["name"], "REQUIRED")]
 
 
 async def test_staff_create_with_a_malformed_email_is_invalid(
     gql: Gql, snapshot: Snapshot
 ) -> None:
-    errors = await _refused(gql, snapshot, STAFF_CREATE, "staffCreate",
+    errors = await refused(gql, snapshot, STAFF_CREATE, "staffCreate",
                             {"name": "Wang Fang", "email": "wang@"})
     assert errors == [(["email"], "INVALID")]
 
@@ -64,7 +62,7 @@ async def test_staff_create_with_a_taken_email_is_a_duplicate(
     gql: Gql, api: Api, snapshot: Snapshot
 ) -> None:
     await api.staff("wang@example.com")
-    errors = await _refused(gql, snapshot, STAFF_CREATE, "staffCreate",
+    errors = await refused(gql, snapshot, STAFF_CREATE, "staffCreate",
                             {"name": "Another Wang", "email": "WANG@example.com"})
     assert errors == [(["email"], "DUPLICATE")]
 
@@ -72,7 +70,7 @@ async def test_staff_create_with_a_taken_email_is_a_duplicate(
 async def test_staff_create_at_an_unknown_store_is_not_found(
     gql: Gql, snapshot: Snapshot
 ) -> None:
-    errors = await _refused(gql, snapshot, STAFF_CREATE, "staffCreate", {
+    errors = await refused(gql, snapshot, STAFF_CREATE, "staffCreate", {
         "name": "Wang Fang", "email": "wang@example.com", "storeId": unknown_id("Store"),
     })
     assert errors == [(["storeId"], "NOT_FOUND")]
