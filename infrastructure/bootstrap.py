@@ -22,6 +22,7 @@ from domain.ports import UnitOfWork
 from domain.shared.clock import Clock
 from infrastructure.clock import SystemClock
 from infrastructure.postgres.cases_queries import PgCaseQueries
+from infrastructure.postgres.compiled.reads import PgCompiledReads
 from infrastructure.postgres.customers_queries import PgCustomerQueries
 from infrastructure.postgres.interactions_queries import PgInteractionQueries
 from infrastructure.postgres.organisation_queries import PgOrganisationQueries
@@ -81,6 +82,7 @@ class Queries:
     interactions: PgInteractionQueries
     cases: PgCaseQueries
     organisation: PgOrganisationQueries
+    compiled: PgCompiledReads
 
 
 @dataclass(frozen=True)
@@ -115,5 +117,6 @@ def build_container(
             interactions=PgInteractionQueries(reads),
             cases=PgCaseQueries(reads, clock),
             organisation=PgOrganisationQueries(reads),
+            compiled=PgCompiledReads(reads),
         ),
     )

@@ -45,6 +45,7 @@ class Settings:
     statement_timeout_ms: int = 15_000
     graphiql: bool = True
     document_cache_size: int = 1024
+    compiled_reads: bool = True
     sla: SlaPolicy = field(default_factory=SlaPolicy.default)
     test_database_url: str | None = None
     otel_endpoint: str | None = None
@@ -72,6 +73,7 @@ class Settings:
             statement_timeout_ms=int(env.get("RAPPORT_STATEMENT_TIMEOUT_MS", "15000")),
             graphiql=env.get("RAPPORT_GRAPHIQL", "false" if production else "true") == "true",
             document_cache_size=int(env.get("RAPPORT_DOCUMENT_CACHE_SIZE", "1024")),
+            compiled_reads=env.get("RAPPORT_COMPILED_READS", "true") == "true",
             sla=_parse_sla(
                 env.get("RAPPORT_CASE_SLA_HOURS", DEFAULT_SLA_HOURS),
                 float(env.get("RAPPORT_CASE_FOLLOW_UP_DAYS", "3")),

@@ -6,12 +6,14 @@ from dataclasses import dataclass, field
 from strawberry.types import Info as StrawberryInfo
 
 from api.graphql.loaders import Loaders
+from domain.shared.access import Viewer
 from infrastructure.bootstrap import Container, Queries, UseCases
 
 
 @dataclass
 class Context:
     container: Container
+    viewer: Viewer = field(default_factory=Viewer.trusted)
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:

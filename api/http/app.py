@@ -11,12 +11,15 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from api.graphql.compiled.fast_path import FastPath
+from api.graphql.compiled.readers import READERS
 from api.graphql.context import Context
 from api.graphql.schema import schema
 from api.http.graphql_endpoint import GraphQLEndpoint
 from infrastructure.bootstrap import Container, build_container
 from infrastructure.logging import configure_logging
 from infrastructure.migrations import is_at_head
+from infrastructure.postgres import compiled as compiled_reads
 from infrastructure.postgres.engine import create_engine
 from infrastructure.settings import Settings
 from infrastructure.telemetry import configure_tracing
@@ -45,8 +48,12 @@ def create_app(settings: Settings, *, container: Container | None = None) -> Sta
     def context(request: Request) -> Context:
         return Context(request.app.state.container)
 
+    fast_path = None
+    if settings.compiled_reads:
+        fast_path = FastPath(schema, READERS, compiled_reads.plan,
+                             cache_size=settings.document_cache_size)
     endpoint = GraphQLEndpoint(schema._schema, context, graphiql=settings.graphiql,
-                               cache_size=settings.document_cache_size)
+                               cache_size=settings.document_cache_size, fast_path=fast_path)
     return Starlette(
         routes=[
             Route("/graphql", endpoint.handle, methods=["GET", "POST"]),

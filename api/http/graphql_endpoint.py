@@ -32,7 +32,9 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from strawberry.http.ides import get_graphql_ide_html
 
+from api.graphql.compiled.fast_path import FastPath
 from domain.shared.errors import DomainError
+from infrastructure.postgres.compiled.compiler import Statement
 
 log = logging.getLogger("rapport.graphql")
 tracer = trace.get_tracer("rapport.graphql")
@@ -65,10 +67,11 @@ class PreparedDocument:
 class GraphQLEndpoint:
     def __init__(
         self, schema: GraphQLSchema, context: Callable[[Request], Any], *,
-        graphiql: bool, cache_size: int,
+        graphiql: bool, cache_size: int, fast_path: FastPath | None = None,
     ) -> None:
         self._schema = schema
         self._context = context
+        self._fast_path = fast_path
         self._graphiql = graphiql
         self.prepare = functools.lru_cache(maxsize=cache_size)(self._parse_and_validate)
 
@@ -88,6 +91,8 @@ class GraphQLEndpoint:
         except _InvalidDocument as invalid:
             status = 400 if media_type == GRAPHQL_RESPONSE else 200
             return _respond({"errors": [e.formatted for e in invalid.errors]}, media_type, status)
+        if isinstance(result, bytes):
+            return Response(result, media_type=media_type)
         return _respond(_formatted(result), media_type, 200)
 
     def _parse_and_validate(self, query: str) -> PreparedDocument:
@@ -98,7 +103,8 @@ class GraphQLEndpoint:
         errors = validate(self._schema, document)
         return PreparedDocument(None if errors else document, errors)
 
-    async def _run(self, request: Request, params: GraphQLParams) -> ExecutionResult:
+    async def _run(self, request: Request, params: GraphQLParams) -> ExecutionResult | bytes:
+        """The result to format, or the finished body of a compiled read."""
         prepared = self.prepare(params.query)
         if prepared.document is None:
             raise _InvalidDocument(prepared.errors)
@@ -115,14 +121,50 @@ class GraphQLEndpoint:
         attributes = {"graphql.operation.type": operation.operation.value,
                       "graphql.operation.name": name}
         with tracer.start_as_current_span(f"{operation.operation.value} {name}",
-                                          attributes=attributes):
+                                          attributes=attributes) as span:
+            context = self._context(request)
+            statement = self._compiled(context, params, prepared.document, operation, coerced)
+            span.set_attribute("rapport.compiled", statement is not None)
+            if statement is not None:
+                return await _answer_compiled(context, statement)
             result = execute(
-                self._schema, prepared.document, context_value=self._context(request),
+                self._schema, prepared.document, context_value=context,
                 variable_values=params.variables, operation_name=params.operation_name,
             )
             if not isinstance(result, ExecutionResult):
                 result = await result
         return result
+
+    def _compiled(
+        self, context: Any, params: GraphQLParams, document: DocumentNode,
+        operation: OperationDefinitionNode, variables: dict[str, Any],
+    ) -> Statement | None:
+        """The one statement answering this query, if it compiles and its arguments bind."""
+        if self._fast_path is None or operation.operation is not OperationType.QUERY:
+            return None
+        compiled = self._fast_path.compiled(
+            params.query, params.operation_name, document, operation, variables)
+        if compiled is None:
+            return None
+        plan, arguments = compiled
+        try:
+            return plan.statement(arguments, context.viewer.scopes,
+                                  context.container.clock.now())
+        except DomainError:  # a bad cursor: normal execution answers with the error
+            return None
+
+
+async def _answer_compiled(context: Any, statement: Statement) -> bytes:
+    try:
+        data = await context.container.queries.compiled.data_json(statement)
+    except Exception:
+        error_id = uuid.uuid4().hex
+        log.exception("unexpected error %s in a compiled read", error_id)
+        return orjson.dumps({"errors": [{
+            "message": "Internal server error",
+            "extensions": {"code": "INTERNAL_SERVER_ERROR", "errorId": error_id},
+        }], "data": None})
+    return b'{"data":' + data.encode() + b"}"
 
 
 class _InvalidDocument(Exception):

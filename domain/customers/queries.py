@@ -45,6 +45,32 @@ class CustomerFilter:
     archived: bool | None = False
 
 
+@dataclass(frozen=True)
+class ById:
+    customer_id: UUID
+
+
+@dataclass(frozen=True)
+class ByExternalRef:
+    system: str
+    value: str
+
+
+@dataclass(frozen=True)
+class ByEmail:
+    email: str
+
+
+@dataclass(frozen=True)
+class ByPhone:
+    phone: str
+
+
+# One customer by one of its handles. A merged duplicate's id finds the survivor; an email or
+# phone shared by several finds the longest-standing active one.
+CustomerLookup = ById | ByExternalRef | ByEmail | ByPhone
+
+
 class CustomerQueries(Protocol):
     async def by_ids(self, ids: Sequence[UUID]) -> dict[UUID, CustomerSummary]:
         """Keyed by the requested id; a merged duplicate's id maps to its survivor."""

@@ -79,6 +79,8 @@ class PgCaseQueries:
         return {row["id"]: routing_rule_from_row(row) for row in rows}
 
     async def routing_rules(self) -> list[RoutingRule]:
-        query = select(case_routing_rules).order_by(case_routing_rules.c.created_at)
+        query = select(case_routing_rules).order_by(
+            case_routing_rules.c.created_at, case_routing_rules.c.id
+        )
         rows = await fetch_all(self._engine, query)
         return [routing_rule_from_row(row) for row in rows]

@@ -35,7 +35,7 @@ from infrastructure.postgres.tables import (
 T = TypeVar("T")
 _c = customers.c
 
-_ORDERINGS = {
+SORT_COLUMNS = {
     CustomerSortKey.NAME: [text_column(_c.display_name, "display_name"), id_column(_c.id)],
     CustomerSortKey.CREATED_AT: [timestamp_column(_c.created_at, "created_at"), id_column(_c.id)],
     CustomerSortKey.LAST_INTERACTION_AT: [
@@ -43,6 +43,12 @@ _ORDERINGS = {
         id_column(_c.id),
     ],
 }
+
+
+
+
+def ordering_for(sort: CustomerSortKey, reverse: bool) -> Ordering:
+    return Ordering(SORT_COLUMNS[sort], descending=reverse)
 
 
 _BY_IDS = rows_by_ids(customers)
@@ -75,8 +81,7 @@ def _conditions(where: CustomerFilter) -> list[Any]:
         conditions.append(archived if where.archived else ~archived)
     if where.search:
         # ILIKE on the trigram-indexed column: an index scan, not a table scan.
-        pattern = "%" + _escape_like(where.search.strip().lower()) + "%"
-        conditions.append(_c.search_text.ilike(pattern, escape="\\"))
+        conditions.append(_c.search_text.ilike(search_pattern(where.search), escape="\\"))
     if where.tags:
         conditions.append(_c.tags.contains(list(where.tags)))
     if where.interests:
@@ -89,6 +94,11 @@ def _conditions(where: CustomerFilter) -> list[Any]:
     if where.created_before is not None:
         conditions.append(_c.created_at < where.created_before)
     return conditions
+
+
+def search_pattern(search: str) -> str:
+    """What `search_text` is matched against with ILIKE (backslash escapes)."""
+    return "%" + _escape_like(search.strip().lower()) + "%"
 
 
 def _escape_like(text: str) -> str:
@@ -142,7 +152,7 @@ class PgCustomerQueries:
     async def page(
         self, where: CustomerFilter, sort: CustomerSortKey, reverse: bool, page: PageRequest
     ) -> Page[CustomerSummary]:
-        ordering = Ordering(_ORDERINGS[sort], descending=reverse)
+        ordering = ordering_for(sort, reverse)
         query = select(customers, LAST_INTERACTION_SORT_KEY.label("last_interaction_sort"))
         query = ordering.apply(query.where(*_conditions(where)), page.validated())
         return ordering.page(await fetch_all(self._engine, query), page, summary_from_row)

@@ -27,10 +27,8 @@ class PgOrganisationQueries:
         return {row["id"]: Store(**row) for row in rows}
 
     async def all_staff(self) -> list[Staff]:
-        return [
-            Staff(**row)
-            for row in await fetch_all(self._engine, select(staff).order_by(staff.c.name))
-        ]
+        query = select(staff).order_by(staff.c.name, staff.c.id)
+        return [Staff(**row) for row in await fetch_all(self._engine, query)]
 
     async def all_stores(self) -> list[Store]:
         return [

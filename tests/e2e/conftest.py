@@ -2,9 +2,11 @@
 
 `gql` posts a document and returns the parsed answer; `api` wraps the common set-up writes;
 `snapshot` captures every table (row count and content digest) for "nothing changed"
-assertions; `clock` lets a test move time forward (overdue cases)."""
+assertions; `clock` lets a test move time forward (overdue cases). `client` answers reads
+with compiled SQL where it can; `executed_client` always executes field by field."""
 
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -59,9 +61,23 @@ async def app(settings: Settings, container: Container) -> AsyncIterator[Starlet
 
 @pytest.fixture
 async def client(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://rapport") as http:
+    async with _client_of(app) as http:
         yield http
+
+
+@pytest.fixture
+async def executed_client(
+    settings: Settings, container: Container
+) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of an app that executes every operation field by field (no compiled reads),
+    over the same container and database as `client`."""
+    application = create_app(replace(settings, compiled_reads=False), container=container)
+    async with application.router.lifespan_context(application), _client_of(application) as http:
+        yield http
+
+
+def _client_of(app: Starlette) -> httpx.AsyncClient:
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://rapport")
 
 
 @pytest.fixture

@@ -40,12 +40,12 @@ def logged(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
 
 
 async def test_a_failing_query_is_masked_and_its_error_id_logged_with_the_detail(
-    client: httpx.AsyncClient, container: Container, monkeypatch: pytest.MonkeyPatch,
+    executed_client: httpx.AsyncClient, container: Container, monkeypatch: pytest.MonkeyPatch,
     logged: pytest.LogCaptureFixture,
 ) -> None:
     monkeypatch.setattr(container.queries.customers, "page", _explode)
 
-    response = await client.post("/graphql", json={"query": PAGE})
+    response = await executed_client.post("/graphql", json={"query": PAGE})
 
     error = _masked(response)
     assert error["path"] == ["customers"]
@@ -53,6 +53,22 @@ async def test_a_failing_query_is_masked_and_its_error_id_logged_with_the_detail
     assert error_id
     (record,) = [r for r in logged.records if error_id in r.getMessage()]
     assert record.levelno == logging.ERROR
+    assert record.exc_info is not None
+    assert SECRET in str(record.exc_info[1])
+
+
+async def test_a_failing_compiled_read_is_masked_and_its_error_id_logged_with_the_detail(
+    client: httpx.AsyncClient, container: Container, monkeypatch: pytest.MonkeyPatch,
+    logged: pytest.LogCaptureFixture,
+) -> None:
+    monkeypatch.setattr(container.queries.compiled, "data_json", _explode)
+
+    response = await client.post("/graphql", json={"query": PAGE})
+
+    error = _masked(response)
+    assert response.json()["data"] is None
+    error_id = error["extensions"]["errorId"]
+    (record,) = [r for r in logged.records if error_id in r.getMessage()]
     assert record.exc_info is not None
     assert SECRET in str(record.exc_info[1])
 
@@ -76,13 +92,13 @@ async def test_a_failing_mutation_is_masked_and_writes_nothing(
 
 
 async def test_every_failure_gets_its_own_error_id(
-    client: httpx.AsyncClient, container: Container, monkeypatch: pytest.MonkeyPatch,
+    executed_client: httpx.AsyncClient, container: Container, monkeypatch: pytest.MonkeyPatch,
     logged: pytest.LogCaptureFixture,
 ) -> None:
     monkeypatch.setattr(container.queries.cases, "page", _explode)
 
-    first = _masked(await client.post("/graphql", json={"query": CASES}))
-    second = _masked(await client.post("/graphql", json={"query": CASES}))
+    first = _masked(await executed_client.post("/graphql", json={"query": CASES}))
+    second = _masked(await executed_client.post("/graphql", json={"query": CASES}))
 
     assert first["extensions"]["errorId"] != second["extensions"]["errorId"]
 

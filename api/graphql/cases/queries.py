@@ -7,6 +7,7 @@ from api.graphql.context import Info
 from api.graphql.relay import connection_parts, filter_uuid, page_request
 from domain.cases.model import CaseStatus
 from domain.cases.queries import CaseFilter
+from domain.shared.paging import PageRequest
 
 
 @strawberry.input(description="Every field given must match.")
@@ -37,12 +38,19 @@ class CaseQueries:
         last: int | None = None, before: str | None = None,
         filter: CaseFilterInput | None = None,
     ) -> CaseConnection:
-        where = (filter or CaseFilterInput()).to_domain()
-        page = await info.context.queries.cases.page(where, page_request(first, after, last,
-                                                                          before))
+        page = await info.context.queries.cases.page(
+            *cases_arguments(first, after, last, before, filter))
         return CaseConnection(**connection_parts(page, CaseType.from_domain))
 
     @strawberry.field(description="The rules that route new cases, oldest first.")
     async def case_routing_rules(self, info: Info) -> list[CaseRoutingRuleType]:
         rules = await info.context.queries.cases.routing_rules()
         return [CaseRoutingRuleType.from_domain(r) for r in rules]
+
+
+def cases_arguments(
+    first: int | None = None, after: str | None = None, last: int | None = None,
+    before: str | None = None, filter: CaseFilterInput | None = None,
+) -> tuple[CaseFilter, PageRequest]:
+    """The arguments of `cases` as the query service (and compiled reads) take them."""
+    return (filter or CaseFilterInput()).to_domain(), page_request(first, after, last, before)

@@ -10,7 +10,17 @@ from api.graphql.context import Info
 from api.graphql.customers.inputs import ExternalReferenceInput
 from api.graphql.customers.types import CustomerConnection, CustomerType
 from api.graphql.relay import connection_parts, filter_uuid, lookup_uuid, page_request
-from domain.customers.queries import CustomerFilter, CustomerSortKey, CustomerSummary
+from domain.customers.queries import (
+    ByEmail,
+    ByExternalRef,
+    ById,
+    ByPhone,
+    CustomerFilter,
+    CustomerLookup,
+    CustomerSortKey,
+    CustomerSummary,
+)
+from domain.shared.paging import PageRequest
 from domain.shared.validation import normalise_phone
 
 CustomerSortKeyEnum = strawberry.enum(CustomerSortKey, name="CustomerSortKey")
@@ -49,11 +59,8 @@ class CustomerQueries:
         external_ref: ExternalReferenceInput | None = None,
         email: str | None = None, phone: str | None = None,
     ) -> CustomerType | None:
-        given = [arg for arg in (id, external_ref, email, phone) if arg is not None]
-        if len(given) != 1:
-            raise GraphQLError("give exactly one of id, externalRef, email, phone",
-                               extensions={"code": "BAD_USER_INPUT"})
-        summary = await _find(info, id, external_ref, email, phone)
+        (lookup,) = customer_arguments(id, external_ref, email, phone)
+        summary = await _find(info, lookup) if lookup else None
         return CustomerType.from_summary(summary) if summary else None
 
     @strawberry.field(description="Customers matching a search and filters, one page at a time.")
@@ -67,29 +74,56 @@ class CustomerQueries:
         reverse: bool = False,
     ) -> CustomerConnection:
         queries = info.context.queries.customers
-        where = (filter or CustomerFilterInput()).to_domain(search)
-        page = await queries.page(where, CustomerSortKey(sort_key), reverse,
-                                  page_request(first, after, last, before))
+        where, sort, reverse, page_asked = customers_arguments(
+            first, after, last, before, search, filter, sort_key, reverse)
+        page = await queries.page(where, sort, reverse, page_asked)
         return CustomerConnection(
             **connection_parts(page, CustomerType.from_summary),
             count=lambda: queries.count(where),
         )
 
 
-async def _find(
-    info: Info, id: str | None, external_ref: ExternalReferenceInput | None,
-    email: str | None, phone: str | None,
-) -> CustomerSummary | None:
-    queries = info.context.queries.customers
+# The arguments of a field as the query services (and compiled reads) take them.
+
+
+def customer_arguments(
+    id: str | None = None, external_ref: ExternalReferenceInput | None = None,
+    email: str | None = None, phone: str | None = None,
+) -> tuple[CustomerLookup | None]:
+    """None: an id of another type, or no id at all, finds nobody."""
+    given = [arg for arg in (id, external_ref, email, phone) if arg is not None]
+    if len(given) != 1:
+        raise GraphQLError("give exactly one of id, externalRef, email, phone",
+                           extensions={"code": "BAD_USER_INPUT"})
     if id is not None:
         customer_id = lookup_uuid(id, "Customer")
-        if customer_id is None:
-            return None
-        # A root lookup is one key: straight to the query, without a batch to schedule.
-        return (await queries.by_ids([customer_id])).get(customer_id)
+        return (ById(customer_id) if customer_id else None,)
     if external_ref is not None:
-        return await queries.by_external_ref(external_ref.system.strip().lower(),
-                                             external_ref.value.strip())
+        return (ByExternalRef(external_ref.system.strip().lower(), external_ref.value.strip()),)
     if email is not None:
-        return await queries.by_email(email)
-    return await queries.by_phone(normalise_phone(phone or "") or "")
+        return (ByEmail(email.strip().lower()),)
+    return (ByPhone(normalise_phone(phone or "") or ""),)
+
+
+def customers_arguments(
+    first: int | None = None, after: str | None = None, last: int | None = None,
+    before: str | None = None, search: str | None = None,
+    filter: CustomerFilterInput | None = None,
+    sort_key: CustomerSortKey = CustomerSortKey.CREATED_AT, reverse: bool = False,
+) -> tuple[CustomerFilter, CustomerSortKey, bool, PageRequest]:
+    where = (filter or CustomerFilterInput()).to_domain(search)
+    return where, CustomerSortKey(sort_key), reverse, page_request(first, after, last, before)
+
+
+async def _find(info: Info, lookup: CustomerLookup) -> CustomerSummary | None:
+    queries = info.context.queries.customers
+    match lookup:
+        case ById(customer_id):
+            # A root lookup is one key: straight to the query, without a batch to schedule.
+            return (await queries.by_ids([customer_id])).get(customer_id)
+        case ByExternalRef(system, value):
+            return await queries.by_external_ref(system, value)
+        case ByEmail(email):
+            return await queries.by_email(email)
+        case ByPhone(phone):
+            return await queries.by_phone(phone)

@@ -17,6 +17,7 @@ from domain.cases.queries import CaseFilter
 from domain.customers import model
 from domain.customers.queries import CustomerSummary
 from domain.interactions.queries import TimelineFilter
+from domain.shared.paging import PageRequest
 
 if TYPE_CHECKING:
     from api.graphql.cases.types import CaseConnection, CaseStatusEnum
@@ -162,8 +163,7 @@ class CustomerType(Node):
     ) -> Annotated["InteractionConnection", strawberry.lazy(_INTERACTIONS)]:
         from api.graphql.interactions.types import InteractionConnection, InteractionType
 
-        where = filter.to_domain() if filter else TimelineFilter()
-        key = PageKey(self.uuid, where, page_request(first, after, last, before))
+        key = PageKey(self.uuid, *timeline_arguments(first, after, last, before, filter))
         page = await info.context.loaders.timeline.load(key)
         return InteractionConnection(**connection_parts(page, InteractionType.from_domain))
 
@@ -175,8 +175,7 @@ class CustomerType(Node):
     ) -> Annotated["CaseConnection", strawberry.lazy(_CASES)]:
         from api.graphql.cases.types import CaseConnection, CaseType
 
-        where = CaseFilter(statuses=tuple(CaseStatus(s) for s in status or ()))
-        key = PageKey(self.uuid, where, page_request(first, after, last, before))
+        key = PageKey(self.uuid, *customer_cases_arguments(first, after, last, before, status))
         page = await info.context.loaders.customer_cases.load(key)
         return CaseConnection(**connection_parts(page, CaseType.from_domain))
 
@@ -188,6 +187,26 @@ class CustomerConnection(Connection[CustomerType]):
     @strawberry.field(description="How many customers match, across all pages.")
     async def total_count(self) -> int:
         return await self.count()
+
+
+# The arguments of the customer's connections as the query services (and compiled reads)
+# take them.
+
+
+def timeline_arguments(
+    first: int | None = None, after: str | None = None, last: int | None = None,
+    before: str | None = None, filter: "TimelineFilterInput | None" = None,
+) -> tuple[TimelineFilter, PageRequest]:
+    where = filter.to_domain() if filter else TimelineFilter()
+    return where, page_request(first, after, last, before)
+
+
+def customer_cases_arguments(
+    first: int | None = None, after: str | None = None, last: int | None = None,
+    before: str | None = None, status: "list[CaseStatusEnum] | None" = None,
+) -> tuple[CaseFilter, PageRequest]:
+    where = CaseFilter(statuses=tuple(CaseStatus(s) for s in status or ()))
+    return where, page_request(first, after, last, before)
 
 
 async def load_customer(info: Info, customer_id: UUID) -> CustomerType:

@@ -1,0 +1,143 @@
+"""Answers a query operation with one compiled SQL statement, or says it can't (None), in
+which case the endpoint executes it normally.
+
+Per operation (query text and name) the selection tree and its SQL plan are made once and
+kept in a bounded LRU. Per request: read the arguments with the resolvers' own readers
+(arguments without variables only once), bind them, run the statement, and wrap the JSON
+text Postgres built in `{"data": …}`. Any argument a resolver would refuse (a bad cursor,
+`first: 500`) falls back to normal execution, which answers with the usual error.
+"""
+
+import logging
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import strawberry
+from graphql import (
+    DocumentNode,
+    FragmentDefinitionNode,
+    GraphQLError,
+    OperationDefinitionNode,
+    VariableNode,
+    visit,
+)
+from graphql.execution.values import get_argument_values
+from graphql.language import Visitor
+from strawberry.types.arguments import convert_arguments
+
+from api.graphql.compiled.selection import (
+    ArgumentSite,
+    Readers,
+    directive_variables,
+    selection_tree,
+)
+from domain.shared.errors import DomainError
+from infrastructure.postgres.compiled.compiler import Plan, Unmapped
+
+log = logging.getLogger("rapport.graphql.compiled")
+Arguments = tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    plan: Plan
+    readers: list[Callable[[dict[str, Any]], Arguments]]
+    constants: dict[int, Arguments]  # arguments without variables, read once
+
+
+class _Operation:
+    """One operation of one document: its plans, by the values of @skip/@include variables."""
+
+    def __init__(self, document: DocumentNode, operation: OperationDefinitionNode) -> None:
+        self.operation = operation
+        self.fragments = {d.name.value: d for d in document.definitions
+                          if isinstance(d, FragmentDefinitionNode)}
+        self.switches = directive_variables(operation, self.fragments.values())
+        self.compiled: dict[tuple[Any, ...], _Compiled | None] = {}
+
+
+class FastPath:
+    def __init__(self, schema: strawberry.Schema, readers: Readers,
+                 make_plan: Callable[..., Plan], cache_size: int) -> None:
+        self._schema = schema
+        self._readers = readers
+        self._make_plan = make_plan
+        self._cache_size = cache_size
+        self._operations: OrderedDict[tuple[str, str | None], _Operation] = OrderedDict()
+
+    def compiled(self, query: str, operation_name: str | None, document: DocumentNode,
+                 operation: OperationDefinitionNode, variables: dict[str, Any]
+                 ) -> tuple[Plan, list[Arguments]] | None:
+        """The plan and this request's arguments; None when it must be executed normally."""
+        entry = self._entry((query, operation_name), document, operation)
+        switches = tuple(variables.get(name) for name in entry.switches)
+        if switches not in entry.compiled:
+            entry.compiled[switches] = self._compile(entry, variables)
+        compiled = entry.compiled[switches]
+        if compiled is None:
+            return None
+        try:
+            arguments = [
+                compiled.constants[i] if i in compiled.constants else read(variables)
+                for i, read in enumerate(compiled.readers)
+            ]
+        except (GraphQLError, DomainError, ValueError, TypeError):
+            return None
+        return compiled.plan, arguments
+
+    def _entry(self, key: tuple[str, str | None], document: DocumentNode,
+               operation: OperationDefinitionNode) -> _Operation:
+        entry = self._operations.get(key)
+        if entry is None:
+            entry = self._operations[key] = _Operation(document, operation)
+            if len(self._operations) > self._cache_size:
+                self._operations.popitem(last=False)
+        else:
+            self._operations.move_to_end(key)
+        return entry
+
+    def _compile(self, entry: _Operation, variables: dict[str, Any]) -> _Compiled | None:
+        try:
+            tree = selection_tree(self._schema._schema, entry.fragments, entry.operation,
+                                  variables, self._readers)
+            plan = self._make_plan("Query", tree.selections)
+        except Unmapped as reason:
+            log.debug("executed field by field: %s", reason)
+            return None
+        readers = [self._reader(site) for site in tree.sites]
+        constants: dict[int, Arguments] = {}
+        for i, (site, read) in enumerate(zip(tree.sites, readers, strict=True)):
+            if not _has_variables(site):
+                try:
+                    constants[i] = read({})
+                except (GraphQLError, DomainError, ValueError, TypeError):
+                    return None  # refused every time: normal execution says why
+        return _Compiled(plan, readers, constants)
+
+    def _reader(self, site: ArgumentSite) -> Callable[[dict[str, Any]], Arguments]:
+        name = site.node.name.value
+        definition = site.parent.fields[name]
+        field = self._schema.get_field_for_type(name, site.parent.name)
+        assert field is not None
+        registry = self._schema.schema_converter.scalar_registry
+        config = self._schema.config
+
+        def read(variables: dict[str, Any]) -> Arguments:
+            raw = get_argument_values(definition, site.node, variables)
+            return site.reader(**convert_arguments(raw, field.arguments, registry, config))
+
+        return read
+
+
+def _has_variables(site: ArgumentSite) -> bool:
+    found: list[bool] = []
+
+    class Finder(Visitor):
+        def enter_variable(self, node: VariableNode, *args: Any) -> None:
+            found.append(True)
+
+    for argument in site.node.arguments or ():
+        visit(argument, Finder())
+    return bool(found)

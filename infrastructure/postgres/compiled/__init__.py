@@ -1,0 +1,43 @@
+"""Compiled reads: a GraphQL query operation whose fields all map to SQL runs as one
+statement in which Postgres builds the whole `data` JSON (docs/performance.md).
+
+The mappings of each bounded context are in its module here; `MAPPINGS` gathers them, and
+`RESOLVED_IN_PYTHON` names what deliberately has none (an operation selecting it is
+executed field by field instead).
+"""
+
+from infrastructure.postgres.compiled import cases, customers, interactions, organisation
+from infrastructure.postgres.compiled.compiler import Plan, Selection
+from infrastructure.postgres.compiled.mapping import ObjectMapping
+
+_QUERY = ObjectMapping("Query", {
+    **customers.ROOT_FIELDS, **cases.ROOT_FIELDS, **organisation.ROOT_FIELDS,
+})
+_CUSTOMER = ObjectMapping(
+    "Customer",
+    {**customers.CUSTOMER.fields, **interactions.CUSTOMER_FIELDS, **cases.CUSTOMER_FIELDS},
+    row=customers.CUSTOMER.row,
+)
+
+MAPPINGS: dict[str, ObjectMapping] = {
+    mapping.type_name: mapping
+    for mapping in (
+        _QUERY, _CUSTOMER,
+        *customers.MAPPINGS, *interactions.MAPPINGS, *cases.MAPPINGS, *organisation.MAPPINGS,
+    )
+    if mapping is not customers.CUSTOMER
+}
+
+# (type, field) pairs answered only by normal execution, and why.
+RESOLVED_IN_PYTHON: dict[tuple[str, str], str] = {
+    ("Query", "node"): "the type is known only from the id at run time",
+    ("Query", "nodes"): "the types are known only from the ids at run time",
+}
+# Mutations never compile: they run use cases, and their payloads are built in Python.
+RESOLVED_IN_PYTHON_TYPES = ("Mutation",)
+
+
+def plan(root: str, selections: tuple[Selection, ...]) -> Plan:
+    """The plan of an operation over these mappings; raises Unmapped when a selected field
+    has none."""
+    return Plan(MAPPINGS, root, selections)

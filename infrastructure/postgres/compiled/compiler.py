@@ -1,0 +1,327 @@
+"""Selections → one SQL statement whose single text value is the `data` JSON.
+
+A `Plan` is made once per operation (the API layer caches it) from the selected fields,
+already resolved by the API layer into plain `Selection` trees. Per request, the plan binds
+the arguments of its connections and lookups, and renders SQL for their shape (which
+arguments were given) the first time that shape is seen; the values go as bind parameters.
+
+What the SQL looks like:
+- an object is `json_build_object('key', value, ...)`, keys in selection order;
+- a reference is a scalar subquery on the target's row, a list `json_agg` in a subquery;
+- a connection pages its rows in a subquery (keyset condition, `LIMIT n + 1`), numbers them,
+  and aggregates edges, nodes and pageInfo from the first n; totalCount counts the same
+  conditions without the cursor.
+"""
+
+import itertools
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from infrastructure.postgres.compiled.mapping import (
+    PARAMETER,
+    Children,
+    Embedded,
+    Listing,
+    Lookup,
+    ObjectMapping,
+    Paged,
+    PageQuery,
+    Reference,
+    RowQuery,
+    Template,
+    Value,
+)
+from infrastructure.postgres.compiled.sql import cursor, json_text, quoted
+
+MAX_KEYS = 50  # json_build_object takes at most 100 arguments
+STATEMENTS_PER_PLAN = 32
+_CASTS = {"timestamp": "::text::timestamptz", "text": "::text", "uuid": "::uuid"}
+
+
+class Unmapped(Exception):
+    """The selection has a field without a SQL mapping: execute it field by field."""
+
+
+@dataclass(frozen=True)
+class Selection:
+    """One response key: the field it reads, its subselection, and for fields with
+    arguments the position of their bound query in a request's argument list."""
+
+    key: str
+    name: str
+    selections: tuple["Selection", ...] = ()
+    slot: int | None = None
+
+
+@dataclass(frozen=True)
+class Statement:
+    sql: str
+    parameters: list[Any]
+
+
+class Plan:
+    def __init__(
+        self, mappings: dict[str, ObjectMapping], root: str, selections: tuple[Selection, ...]
+    ) -> None:
+        self._mappings = mappings
+        self._root = root
+        self._selections = selections
+        self._binds: dict[int, Any] = {}
+        self._check(mappings[root], selections)
+        self._slots = sorted(self._binds)
+        self._rendered: OrderedDict[object, tuple[str, bool]] = OrderedDict()
+
+    def _check(self, mapping: ObjectMapping, selections: tuple[Selection, ...]) -> None:
+        if len(selections) > MAX_KEYS:
+            raise Unmapped(f"more than {MAX_KEYS} fields on one {mapping.type_name}")
+        for selection in selections:
+            if selection.name == "__typename":
+                continue
+            field = mapping.fields.get(selection.name)
+            if field is None:
+                raise Unmapped(f"{mapping.type_name}.{selection.name}")
+            if isinstance(field, Lookup | Paged):
+                if selection.slot is None:
+                    raise Unmapped(f"{mapping.type_name}.{selection.name} has no arguments")
+                self._binds[selection.slot] = field.bind
+            if isinstance(field, Paged):
+                self._check_connection(field.type_name, selection.selections)
+            elif not isinstance(field, Value):
+                self._check(self._mappings[field.type_name], selection.selections)
+
+    def _check_connection(self, node_type: str, selections: tuple[Selection, ...]) -> None:
+        node = self._mappings[node_type]
+        for part in selections:
+            if part.name == "nodes":
+                self._check(node, part.selections)
+            for edge_part in part.selections if part.name == "edges" else ():
+                if edge_part.name == "node":
+                    self._check(node, edge_part.selections)
+
+    @property
+    def argument_slots(self) -> list[int]:
+        return self._slots
+
+    def statement(self, arguments: Sequence[tuple[Any, ...]], scopes: frozenset[str],
+                  now: datetime) -> Statement:
+        """The SQL and parameters for one request. `arguments[i]` are the arguments of the
+        field in slot `argument_slots[i]`, as the mapping's bind takes them; a DomainError
+        from binding (a bad cursor) means the request must be executed normally."""
+        bound = {slot: self._binds[slot](*args) for slot, args in zip(self._slots, arguments,
+                                                                      strict=True)}
+        shape = (scopes, tuple(bound[slot].shape for slot in self._slots))
+        rendered = self._rendered.get(shape)
+        if rendered is None:
+            rendered = _Renderer(self._mappings, bound, scopes).statement(
+                self._root, self._selections)
+            self._rendered[shape] = rendered
+            if len(self._rendered) > STATEMENTS_PER_PLAN:
+                self._rendered.popitem(last=False)
+        sql, uses_now = rendered
+        parameters = [value for slot in self._slots for value in bound[slot].values]
+        if uses_now:
+            parameters.append(now.isoformat())
+        return Statement(sql, parameters)
+
+
+class _Renderer:
+    """Writes the SQL for one shape. Parameters are numbered slot by slot, in slot order,
+    so the values of any request of the same shape line up with them."""
+
+    def __init__(
+        self, mappings: dict[str, ObjectMapping], bound: dict[int, RowQuery | PageQuery],
+        scopes: frozenset[str],
+    ) -> None:
+        self._mappings = mappings
+        self._bound = bound
+        self._scopes = scopes
+        self._aliases = itertools.count()
+        self._first_parameter: dict[int, int] = {}
+        number = 1
+        for slot in sorted(bound):
+            self._first_parameter[slot] = number
+            number += len(bound[slot].values)
+        self._now = f"${number}::text::timestamptz"
+        self._uses_now = False
+
+    def statement(self, root: str, selections: tuple[Selection, ...]) -> tuple[str, bool]:
+        body = self._object(self._mappings[root], "", selections)
+        return f"SELECT {body}::text", self._uses_now
+
+    def _alias(self) -> str:
+        return f"t{next(self._aliases)}"
+
+    def _sql(self, template: Template, **names: str) -> str:
+        if "{now}" in template:
+            self._uses_now = True
+            template = template.replace("{now}", self._now)
+        for name, value in names.items():
+            template = template.replace("{" + name + "}", value)
+        return template
+
+    def _object(self, mapping: ObjectMapping, alias: str,
+                selections: tuple[Selection, ...]) -> str:
+        pairs = (f"{quoted(s.key)}, {self._field(mapping, alias, s)}" for s in selections)
+        return f"json_build_object({', '.join(pairs)})"
+
+    def _field(self, mapping: ObjectMapping, alias: str, selection: Selection) -> str:
+        if selection.name == "__typename":
+            return quoted(mapping.type_name)
+        field = mapping.fields[selection.name]
+        if isinstance(field, Value):
+            if field.rule is not None and field.rule.scope not in self._scopes:
+                return field.rule.masked
+            return self._sql(field.sql, t=alias)
+        if isinstance(field, Paged):
+            return self._connection(field, alias, selection)
+        target = self._mappings[field.type_name]
+        if isinstance(field, Embedded):
+            present = self._sql(field.present, t=alias)
+            value = self._object(target, alias, selection.selections)
+            return f"CASE WHEN {present} THEN {value} END"
+        if isinstance(field, Reference):
+            assert target.row is not None, f"{target.type_name} has no row to refer to"
+            child = self._alias()
+            rows = self._sql(target.row, t=child, key=self._sql(field.key, t=alias))
+            return f"(SELECT {self._object(target, child, selection.selections)} FROM {rows})"
+        if isinstance(field, Lookup):
+            return self._lookup(target, selection)
+        return self._list(field, target, alias, selection)
+
+    def _list(self, field: Children | Listing, target: ObjectMapping, alias: str,
+              selection: Selection) -> str:
+        child = self._alias()
+        node = self._object(target, child, selection.selections)
+        rows = self._sql(field.rows, t=alias, c=child)
+        order = self._sql(field.order, c=child)
+        return f"coalesce((SELECT json_agg({node} ORDER BY {order}) FROM {rows}), '[]'::json)"
+
+    def _lookup(self, target: ObjectMapping, selection: Selection) -> str:
+        assert selection.slot is not None
+        query = self._bound[selection.slot]
+        assert isinstance(query, RowQuery)
+        if query.sql is None:
+            return "NULL"
+        row = self._alias()
+        found = self._numbered(selection.slot, self._sql(query.sql, t=row))[0]
+        return f"(SELECT {self._object(target, row, selection.selections)} {found})"
+
+    def _numbered(self, slot: int, *templates: str) -> list[str]:
+        """Each `$?` → the next parameter of `slot`, across `templates` in order."""
+        numbers = itertools.count(self._first_parameter[slot])
+        out = []
+        for template in templates:
+            parts = template.split(PARAMETER)
+            out.append("".join(
+                part + (f"${next(numbers)}" if i < len(parts) - 1 else "")
+                for i, part in enumerate(parts)
+            ))
+        return out
+
+    def _connection(self, field: Paged, parent: str, selection: Selection) -> str:
+        assert selection.slot is not None
+        query = self._bound[selection.slot]
+        assert isinstance(query, PageQuery)
+        page = _PageSql(self, field, query, parent, selection.slot)
+        pairs = (f"{quoted(s.key)}, {page.part(s)}" for s in selection.selections)
+        # GROUP BY (): one row even when no part aggregates (only totalCount, say).
+        return f"(SELECT json_build_object({', '.join(pairs)}) FROM {page.rows()} GROUP BY ())"
+
+
+class _PageSql:
+    """The SQL of one connection: its page of rows (alias `row`, numbered `_rn` in the order
+    of the edges' fetch) and the parts built from them."""
+
+    def __init__(self, renderer: _Renderer, field: Paged, query: PageQuery, parent: str,
+                 slot: int) -> None:
+        self.r, self.field, self.query = renderer, field, query
+        self.node = renderer._mappings[field.type_name]
+        conditions = [c.sql for c in query.conditions]
+        cursor_parameters = [PARAMETER + _CASTS[k.kind] for k in query.keys] \
+            if query.cursor_values is not None else []
+        *self.conditions, size, cursor_text = renderer._numbered(
+            slot, *conditions, PARAMETER + "::int", ", ".join(cursor_parameters))
+        self.conditions = [renderer._sql(c, p=parent) for c in self.conditions]
+        self.size, self.cursor = size, cursor_text
+        self.row = renderer._alias()
+        backwards = query.page.backwards
+        # Rows are fetched from the cursor outwards: for `last`, in reverse.
+        self.fetch_descending = query.descending != backwards
+        self.edge_order = f"{self.row}._rn {'DESC' if backwards else 'ASC'}"
+        self.reverse_edge_order = f"{self.row}._rn {'ASC' if backwards else 'DESC'}"
+
+    def _where(self, alias: str, with_cursor: bool) -> str:
+        terms = [self.r._sql(c, t=alias) for c in self.conditions]
+        if with_cursor and self.query.cursor_values is not None:
+            keys = ", ".join(self.r._sql(k.sql, t=alias) for k in self.query.keys)
+            terms.append(f"({keys}) {'<' if self.fetch_descending else '>'} ({self.cursor})")
+        return " AND ".join(terms) or "TRUE"
+
+    def _order(self, alias: str) -> str:
+        direction = " DESC" if self.fetch_descending else ""
+        return ", ".join(self.r._sql(k.sql, t=alias) + direction for k in self.query.keys)
+
+    def rows(self) -> str:
+        inner, fetched = self.r._alias(), self.r._alias()
+        page = (f"SELECT {inner}.* FROM {self.query.table} {inner}"
+                f" WHERE {self._where(inner, with_cursor=True)}"
+                f" ORDER BY {self._order(inner)} LIMIT {self.size} + 1")
+        return (f"(SELECT {fetched}.*, row_number() OVER (ORDER BY {self._order(fetched)}) AS _rn"
+                f" FROM ({page}) {fetched}) {self.row}")
+
+    def _in_page(self) -> str:
+        return f"FILTER (WHERE {self.row}._rn <= {self.size})"
+
+    def _edges_of(self, value: str) -> str:
+        return (f"coalesce(json_agg({value} ORDER BY {self.edge_order}) {self._in_page()},"
+                f" '[]'::json)")
+
+    def _cursor(self) -> str:
+        return cursor([json_text(k.kind, self.r._sql(k.sql, t=self.row)) for k in self.query.keys])
+
+    def part(self, selection: Selection) -> str:
+        name = selection.name
+        if name == "__typename":
+            return quoted(f"{self.field.type_name}Connection")
+        if name == "nodes":
+            return self._edges_of(self._node(selection))
+        if name == "edges":
+            pairs = (f"{quoted(s.key)}, {self._edge_part(s)}" for s in selection.selections)
+            return self._edges_of(f"json_build_object({', '.join(pairs)})")
+        if name == "pageInfo":
+            pairs = (f"{quoted(s.key)}, {self._page_info(s.name)}" for s in selection.selections)
+            return f"json_build_object({', '.join(pairs)})"
+        if name == "totalCount" and self.field.counted:
+            counted = self.r._alias()
+            return (f"(SELECT count(*) FROM {self.query.table} {counted}"
+                    f" WHERE {self._where(counted, with_cursor=False)})")
+        raise AssertionError(f"{self.field.type_name}Connection.{name} is not mapped")
+
+    def _node(self, selection: Selection) -> str:
+        return self.r._object(self.node, self.row, selection.selections)
+
+    def _edge_part(self, selection: Selection) -> str:
+        if selection.name == "node":
+            return self._node(selection)
+        if selection.name == "cursor":
+            return self._cursor()
+        return quoted(f"{self.field.type_name}Edge")
+
+    def _page_info(self, name: str) -> str:
+        page = self.query.page
+        more = f"count(*) > {self.size}"
+        if name == "hasNextPage":
+            return more if not page.backwards else _boolean(page.before is not None)
+        if name == "hasPreviousPage":
+            return more if page.backwards else _boolean(page.after is not None)
+        if name in ("startCursor", "endCursor"):
+            order = self.edge_order if name == "startCursor" else self.reverse_edge_order
+            return f"(array_agg({self._cursor()} ORDER BY {order}) {self._in_page()})[1]"
+        return quoted("PageInfo")
+
+
+def _boolean(value: bool) -> str:
+    return "true" if value else "false"

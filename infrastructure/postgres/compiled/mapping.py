@@ -1,0 +1,202 @@
+"""The vocabulary of read mappings: how each GraphQL type and field is read from Postgres.
+
+A mapping is declared once per GraphQL type, in the module of its bounded context, with SQL
+templates in which `{t}` stands for the alias of the row the field is read from. The
+compiler (compiler.py) puts the templates together into one statement per operation.
+
+Fields whose answer depends on arguments (connections, root lookups) have a `bind`
+function: it turns the arguments, already checked and converted to the domain's query
+objects by the API layer, into a `PageQuery` or `RowQuery`. Their SQL text depends only on
+which arguments were given (the shape); the values travel as bind parameters, so one
+compiled statement serves every request of the same shape.
+"""
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from domain.shared.paging import PageRequest
+from infrastructure.postgres.compiled.sql import SORT_KEY_KINDS
+from infrastructure.postgres.paging import Ordering
+
+Template = str
+PARAMETER = "$?"  # where a bind value goes in a Condition; numbered when compiled
+
+
+@dataclass(frozen=True)
+class Rule:
+    """Who may see a field: viewers without `scope` get `masked` (SQL) instead."""
+
+    scope: str
+    masked: str = "NULL"
+
+
+@dataclass(frozen=True)
+class Value:
+    """A scalar, scalar list or JSON value computed from the row. `{now}` in the template is
+    the request's time, from the service clock."""
+
+    sql: Template
+    rule: Rule | None = None
+
+
+@dataclass(frozen=True)
+class Embedded:
+    """An object read from the same row (a geo point); null when `present` is false."""
+
+    type_name: str
+    present: Template
+
+
+@dataclass(frozen=True)
+class Reference:
+    """One object of `type_name` found by `key`, an expression on this row."""
+
+    type_name: str
+    key: Template
+
+
+@dataclass(frozen=True)
+class Children:
+    """A list of objects: `rows` is a FROM item where `{c}` is the child's alias and `{t}`
+    the parent's; `order` sorts them."""
+
+    type_name: str
+    rows: Template
+    order: Template
+
+
+@dataclass(frozen=True)
+class Condition:
+    """A WHERE term; each `$?` in it takes the next of `values`."""
+
+    sql: Template
+    values: tuple[Any, ...] = ()
+
+    def __post_init__(self) -> None:
+        assert self.sql.count(PARAMETER) == len(self.values), self.sql
+
+
+@dataclass(frozen=True)
+class SortKey:
+    sql: Template
+    kind: str  # one of sql.SORT_KEY_KINDS: how its cursor value is written
+
+    def __post_init__(self) -> None:
+        assert self.kind in SORT_KEY_KINDS, self.kind
+
+
+@dataclass(frozen=True)
+class RowQuery:
+    """At most one row: `sql` is "FROM … WHERE … [ORDER BY … LIMIT 1]" with `{t}` the row's
+    alias; None finds nothing."""
+
+    sql: Template | None
+    values: tuple[Any, ...] = ()
+
+    @property
+    def shape(self) -> object:
+        return self.sql
+
+
+@dataclass(frozen=True)
+class PageQuery:
+    """One page of a connection over `table`, in the order of `keys` (the last one unique).
+    `{p}` in a condition is the parent row's alias. `ordering` decodes cursors exactly as
+    the query service does; a bad cursor raises the same DomainError."""
+
+    table: str
+    conditions: tuple[Condition, ...]
+    keys: tuple[SortKey, ...]
+    descending: bool
+    page: PageRequest
+    ordering: Ordering
+    cursor_values: tuple[Any, ...] | None = field(init=False)
+
+    def __post_init__(self) -> None:
+        cursor, argument = (
+            (self.page.before, "before") if self.page.backwards else (self.page.after, "after")
+        )
+        decoded = None if cursor is None else tuple(
+            _bindable(v) for v in self.ordering.decode(cursor, argument)
+        )
+        object.__setattr__(self, "cursor_values", decoded)
+
+    @property
+    def shape(self) -> object:
+        return (self.table, tuple(c.sql for c in self.conditions), self.keys, self.descending,
+                self.page.backwards, self.page.after is not None, self.page.before is not None)
+
+    @property
+    def values(self) -> tuple[Any, ...]:
+        values = [v for c in self.conditions for v in c.values]
+        values.append(self.page.size)
+        values.extend(self.cursor_values or ())
+        return tuple(values)
+
+
+def _bindable(value: Any) -> Any:
+    # Timestamps travel as text (see paging._bind_timestamp).
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+Bind = Callable[..., RowQuery | PageQuery]
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """A root field answering one object, or null."""
+
+    type_name: str
+    bind: Callable[..., RowQuery]
+
+
+@dataclass(frozen=True)
+class Listing:
+    """A root field answering every row of a table, in order."""
+
+    type_name: str
+    rows: Template
+    order: Template
+
+
+@dataclass(frozen=True)
+class Paged:
+    """A connection (edges, nodes, pageInfo, totalCount when `counted`)."""
+
+    type_name: str  # the node type
+    bind: Callable[..., PageQuery]
+    counted: bool = False
+
+
+FieldMapping = Value | Embedded | Reference | Children | Lookup | Listing | Paged
+
+
+@dataclass(frozen=True)
+class ObjectMapping:
+    """A GraphQL object type. `row` finds the row with id `{key}` (a FROM item and WHERE,
+    `{t}` its alias), for references to this type."""
+
+    type_name: str
+    fields: Mapping[str, FieldMapping]
+    row: Template | None = None
+
+
+def value_fields(**templates: Template) -> dict[str, Value]:
+    return {name: Value(sql) for name, sql in templates.items()}
+
+
+def sort_keys(*keys: tuple[Template, str]) -> tuple[SortKey, ...]:
+    return tuple(SortKey(sql, kind) for sql, kind in keys)
+
+
+def conditions(*terms: Condition | None) -> tuple[Condition, ...]:
+    return tuple(term for term in terms if term is not None)
+
+
+def when(given: Any, sql: Template, *values: Any) -> Condition | None:
+    """The condition if `given` is set (not None, not empty), else nothing."""
+    if given is None or (isinstance(given, tuple | list | set | frozenset) and not given):
+        return None
+    return Condition(sql, values)

@@ -1,0 +1,43 @@
+"""SQL expressions that write values exactly as the GraphQL layer writes them, so a compiled
+answer and an executed one are the same JSON."""
+
+SORT_KEY_KINDS = ("timestamp", "text", "uuid")
+
+
+def datetime_json(expression: str) -> str:
+    """A timestamptz as Python's isoformat() writes it in UTC: microseconds only when there
+    are some (Postgres' own JSON trims trailing zeros instead)."""
+    utc = f"({expression}) AT TIME ZONE 'UTC'"
+    return (f"CASE WHEN date_trunc('second', {expression}) = {expression}"
+            f" THEN to_char({utc}, 'YYYY-MM-DD\"T\"HH24:MI:SS\"+00:00\"')"
+            f" ELSE to_char({utc}, 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"+00:00\"') END")
+
+
+def date_json(expression: str) -> str:
+    return f"to_char({expression}, 'YYYY-MM-DD')"
+
+
+def global_id(type_name: str, expression: str) -> str:
+    """base64 of "TypeName:uuid": short enough for one base64 line, so no line breaks."""
+    return f"encode(convert_to('{type_name}:' || {expression}, 'UTF8'), 'base64')"
+
+
+def json_text(kind: str, expression: str) -> str:
+    """One sort-key value as JSON text, as `json.dumps(..., ensure_ascii=False)` writes it."""
+    if kind == "timestamp":
+        return f"'\"' || {datetime_json(expression)} || '\"'"
+    if kind == "uuid":
+        return f"'\"' || ({expression})::text || '\"'"
+    return f"to_json(({expression})::text)::text"
+
+
+def cursor(parts: list[str]) -> str:
+    """URL-safe base64 of a JSON array of sort-key values (see paging.Ordering.cursor)."""
+    array = " || ', ' || ".join(parts)
+    return (f"translate(encode(convert_to('[' || {array} || ']', 'UTF8'), 'base64'),"
+            f" E'+/\\n', '-_')")
+
+
+def quoted(text: str) -> str:
+    """A string literal; response keys are GraphQL names, which need no escaping."""
+    return "'" + text.replace("'", "''") + "'"
