@@ -17,6 +17,7 @@ from api.graphql.interactions.mutations import InteractionMutations
 from api.graphql.node import NodeQueries
 from api.graphql.organisation.mutations import OrganisationMutations
 from api.graphql.organisation.queries import OrganisationQueries
+from api.graphql.visibility import FIELD_RULES, mask_restricted_fields
 
 Query = merge_types("Query", (NodeQueries, CustomerQueries, CaseQueries, OrganisationQueries))
 Mutation = merge_types(
@@ -29,6 +30,7 @@ schema = strawberry.Schema(
     # Node implementations reached only through the interface must still be in the schema.
     types=[CustomerType, ContactPointType, HouseholdMemberType, ExternalReferenceType],
 )
+mask_restricted_fields(schema._schema, FIELD_RULES)
 
 
 def export_sdl() -> str:

@@ -1,8 +1,9 @@
 """The Starlette application: GraphQL, health checks, and the engine's lifespan."""
 
 import contextlib
+import functools
 import gc
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from sqlalchemy import text
@@ -15,7 +16,9 @@ from api.graphql.compiled.fast_path import FastPath
 from api.graphql.compiled.readers import READERS
 from api.graphql.context import Context
 from api.graphql.schema import schema
+from api.graphql.visibility import FIELD_RULES
 from api.http.graphql_endpoint import GraphQLEndpoint
+from domain.shared.access import Viewer
 from infrastructure.bootstrap import Container, build_container
 from infrastructure.logging import configure_logging
 from infrastructure.migrations import is_at_head
@@ -25,8 +28,12 @@ from infrastructure.settings import Settings
 from infrastructure.telemetry import configure_tracing
 
 
-def create_app(settings: Settings, *, container: Container | None = None) -> Starlette:
-    """The app over `settings.database_url`, or over a ready container (tests)."""
+def create_app(
+    settings: Settings, *, container: Container | None = None,
+    viewer_of: Callable[[Request], Viewer] = lambda request: Viewer.trusted(),
+) -> Starlette:
+    """The app over `settings.database_url`, or over a ready container (tests). `viewer_of`
+    says who is asking (every caller is trusted until authentication, issue #5)."""
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -46,12 +53,12 @@ def create_app(settings: Settings, *, container: Container | None = None) -> Sta
             await engine.dispose()
 
     def context(request: Request) -> Context:
-        return Context(request.app.state.container)
+        return Context(request.app.state.container, viewer_of(request))
 
     fast_path = None
     if settings.compiled_reads:
-        fast_path = FastPath(schema, READERS, compiled_reads.plan,
-                             cache_size=settings.document_cache_size)
+        plan = functools.partial(compiled_reads.plan, rules=FIELD_RULES)
+        fast_path = FastPath(schema, READERS, plan, cache_size=settings.document_cache_size)
     endpoint = GraphQLEndpoint(schema._schema, context, graphiql=settings.graphiql,
                                cache_size=settings.document_cache_size, fast_path=fast_path)
     return Starlette(

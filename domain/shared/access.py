@@ -22,3 +22,11 @@ class Viewer:
 
     def may_see(self, scope: str) -> bool:
         return scope in self.scopes
+
+
+@dataclass(frozen=True)
+class Restricted:
+    """A value only viewers with `scope` may see; the others get `masked` instead."""
+
+    scope: Scope
+    masked: str | None = None

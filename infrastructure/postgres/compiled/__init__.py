@@ -7,7 +7,7 @@ executed field by field instead).
 """
 
 from infrastructure.postgres.compiled import cases, customers, interactions, organisation
-from infrastructure.postgres.compiled.compiler import Plan, Selection
+from infrastructure.postgres.compiled.compiler import Plan, Rules, Selection
 from infrastructure.postgres.compiled.mapping import ObjectMapping
 
 _QUERY = ObjectMapping("Query", {
@@ -37,7 +37,7 @@ RESOLVED_IN_PYTHON: dict[tuple[str, str], str] = {
 RESOLVED_IN_PYTHON_TYPES = ("Mutation",)
 
 
-def plan(root: str, selections: tuple[Selection, ...]) -> Plan:
+def plan(root: str, selections: tuple[Selection, ...], rules: Rules) -> Plan:
     """The plan of an operation over these mappings; raises Unmapped when a selected field
     has none."""
-    return Plan(MAPPINGS, root, selections)
+    return Plan(MAPPINGS, root, selections, rules)

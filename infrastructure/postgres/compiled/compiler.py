@@ -15,11 +15,12 @@ What the SQL looks like:
 
 import itertools
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from domain.shared.access import Restricted
 from infrastructure.postgres.compiled.mapping import (
     PARAMETER,
     Children,
@@ -36,8 +37,16 @@ from infrastructure.postgres.compiled.mapping import (
 )
 from infrastructure.postgres.compiled.sql import cursor, json_text, quoted
 
+# Who may see which (type, field): the rest get the masked value, written into the SQL.
+Rules = Mapping[tuple[str, str], Restricted]
 MAX_KEYS = 50  # json_build_object takes at most 100 arguments
 STATEMENTS_PER_PLAN = 32
+# The fields the compiler writes itself for every connection (mapping.Paged).
+CONNECTION_PARTS = {
+    "connection": {"edges", "nodes", "pageInfo", "totalCount"},
+    "edge": {"node", "cursor"},
+    "pageInfo": {"hasNextPage", "hasPreviousPage", "startCursor", "endCursor"},
+}
 _CASTS = {"timestamp": "::text::timestamptz", "text": "::text", "uuid": "::uuid"}
 
 
@@ -64,9 +73,11 @@ class Statement:
 
 class Plan:
     def __init__(
-        self, mappings: dict[str, ObjectMapping], root: str, selections: tuple[Selection, ...]
+        self, mappings: dict[str, ObjectMapping], root: str, selections: tuple[Selection, ...],
+        rules: Rules,
     ) -> None:
         self._mappings = mappings
+        self._rules = rules
         self._root = root
         self._selections = selections
         self._binds: dict[int, Any] = {}
@@ -115,7 +126,7 @@ class Plan:
         shape = (scopes, tuple(bound[slot].shape for slot in self._slots))
         rendered = self._rendered.get(shape)
         if rendered is None:
-            rendered = _Renderer(self._mappings, bound, scopes).statement(
+            rendered = _Renderer(self._mappings, self._rules, bound, scopes).statement(
                 self._root, self._selections)
             self._rendered[shape] = rendered
             if len(self._rendered) > STATEMENTS_PER_PLAN:
@@ -132,10 +143,11 @@ class _Renderer:
     so the values of any request of the same shape line up with them."""
 
     def __init__(
-        self, mappings: dict[str, ObjectMapping], bound: dict[int, RowQuery | PageQuery],
-        scopes: frozenset[str],
+        self, mappings: dict[str, ObjectMapping], rules: Rules,
+        bound: dict[int, RowQuery | PageQuery], scopes: frozenset[str],
     ) -> None:
         self._mappings = mappings
+        self._rules = rules
         self._bound = bound
         self._scopes = scopes
         self._aliases = itertools.count()
@@ -172,8 +184,9 @@ class _Renderer:
             return quoted(mapping.type_name)
         field = mapping.fields[selection.name]
         if isinstance(field, Value):
-            if field.rule is not None and field.rule.scope not in self._scopes:
-                return field.rule.masked
+            rule = self._rules.get((mapping.type_name, selection.name))
+            if rule is not None and rule.scope not in self._scopes:
+                return "NULL" if rule.masked is None else quoted(rule.masked)
             return self._sql(field.sql, t=alias)
         if isinstance(field, Paged):
             return self._connection(field, alias, selection)

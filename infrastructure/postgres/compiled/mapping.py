@@ -25,20 +25,11 @@ PARAMETER = "$?"  # where a bind value goes in a Condition; numbered when compil
 
 
 @dataclass(frozen=True)
-class Rule:
-    """Who may see a field: viewers without `scope` get `masked` (SQL) instead."""
-
-    scope: str
-    masked: str = "NULL"
-
-
-@dataclass(frozen=True)
 class Value:
     """A scalar, scalar list or JSON value computed from the row. `{now}` in the template is
     the request's time, from the service clock."""
 
     sql: Template
-    rule: Rule | None = None
 
 
 @dataclass(frozen=True)

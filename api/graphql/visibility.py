@@ -1,0 +1,40 @@
+"""Fields only some viewers may see, and what the others get. Declared once here; both
+execution paths obey it: the compiled path writes the masked value into its SQL, and
+`mask_restricted_fields` wraps the resolvers of normal execution.
+
+Every caller is trusted until issue #5 brings authentication; the rules already hold for
+any viewer without a scope (tests/e2e/test_visibility.py)."""
+
+from collections.abc import Mapping
+from typing import Any
+
+from graphql import GraphQLObjectType, GraphQLResolveInfo, GraphQLSchema, default_field_resolver
+
+from domain.shared.access import Restricted, Scope
+
+PERSONAL_DATA = Restricted(Scope.PERSONAL_DATA)
+
+FIELD_RULES: Mapping[tuple[str, str], Restricted] = {
+    ("Customer", "birthDate"): PERSONAL_DATA,
+    ("HouseholdMember", "birthDate"): PERSONAL_DATA,
+    ("ContactPoint", "value"): Restricted(Scope.PERSONAL_DATA, masked="***"),
+}
+
+
+def mask_restricted_fields(
+    schema: GraphQLSchema, rules: Mapping[tuple[str, str], Restricted]
+) -> None:
+    for (type_name, field_name), rule in rules.items():
+        type_ = schema.type_map[type_name]
+        assert isinstance(type_, GraphQLObjectType), type_name
+        field = type_.fields[field_name]
+        field.resolve = _masked(field.resolve or default_field_resolver, rule)
+
+
+def _masked(resolve: Any, rule: Restricted) -> Any:
+    def resolve_if_visible(source: Any, info: GraphQLResolveInfo, **arguments: Any) -> Any:
+        if not info.context.viewer.may_see(rule.scope):
+            return rule.masked
+        return resolve(source, info, **arguments)
+
+    return resolve_if_visible

@@ -1,0 +1,106 @@
+"""Every field of the schema either has a SQL mapping (compiled reads) or is marked as
+resolved in Python, so a new field can't silently push its operations off the fast path."""
+
+from collections.abc import Iterator
+
+from graphql import GraphQLField, GraphQLObjectType, get_named_type
+
+from api.graphql.schema import schema
+from infrastructure.postgres.compiled import (
+    MAPPINGS,
+    RESOLVED_IN_PYTHON,
+    RESOLVED_IN_PYTHON_TYPES,
+)
+from infrastructure.postgres.compiled.compiler import CONNECTION_PARTS
+from infrastructure.postgres.compiled.mapping import Paged
+
+SCHEMA = schema._schema
+
+
+def _object_types() -> Iterator[GraphQLObjectType]:
+    for type_ in SCHEMA.type_map.values():
+        if isinstance(type_, GraphQLObjectType) and not type_.name.startswith("__"):
+            yield type_
+
+
+def _reachable(root: str, skip: set[str]) -> set[str]:
+    """Object types reachable from `root` without passing through `skip`."""
+    seen: set[str] = set()
+    stack = [root]
+    while stack:
+        name = stack.pop()
+        if name in seen or name in skip:
+            continue
+        seen.add(name)
+        type_ = SCHEMA.type_map[name]
+        assert isinstance(type_, GraphQLObjectType)
+        for field in type_.fields.values():
+            target = get_named_type(field.type)
+            if isinstance(target, GraphQLObjectType):
+                stack.append(target.name)
+    return seen
+
+
+def _connection_types() -> dict[str, str]:
+    """Connection, edge and PageInfo types, which the compiler writes itself, by the
+    structure it gives them."""
+    parts: dict[str, str] = {}
+    for mapping in MAPPINGS.values():
+        for field in mapping.fields.values():
+            if isinstance(field, Paged):
+                parts[f"{field.type_name}Connection"] = "connection"
+                parts[f"{field.type_name}Edge"] = "edge"
+                parts["PageInfo"] = "pageInfo"
+    return parts
+
+
+def _python_only() -> set[str]:
+    """Types reached only through what is marked resolved in Python (mutation payloads)."""
+    through_query = _reachable("Query", skip=set(RESOLVED_IN_PYTHON_TYPES))
+    return {t.name for t in _object_types()} - through_query
+
+
+def test_every_field_is_mapped_to_sql_or_marked_resolved_in_python() -> None:
+    connections, python_only = _connection_types(), _python_only()
+    missing = []
+    for type_ in _object_types():
+        if type_.name in python_only:
+            continue
+        mapping = MAPPINGS.get(type_.name)
+        known = CONNECTION_PARTS[connections[type_.name]] if type_.name in connections \
+            else set(mapping.fields if mapping else ())
+        missing += [
+            f"{type_.name}.{name}" for name in type_.fields
+            if name not in known and (type_.name, name) not in RESOLVED_IN_PYTHON
+        ]
+    assert not missing, f"map these in infrastructure/postgres/compiled or mark them: {missing}"
+
+
+def _fields(type_name: str) -> dict[str, GraphQLField]:
+    type_ = SCHEMA.type_map.get(type_name)
+    return dict(type_.fields) if isinstance(type_, GraphQLObjectType) else {}
+
+
+def test_every_mapping_names_a_field_of_the_schema() -> None:
+    stale = [
+        f"{type_name}.{name}"
+        for type_name, mapping in MAPPINGS.items()
+        for name in mapping.fields
+        if name not in _fields(type_name)
+    ]
+    assert not stale
+
+
+def test_only_mutation_payloads_are_left_to_python_whole() -> None:
+    assert {name for name in _python_only() if not name.endswith("Payload")} == {
+        "Mutation", "UserError",
+    }
+
+
+def test_connections_counted_in_the_schema_are_counted_by_the_compiler() -> None:
+    for mapping in MAPPINGS.values():
+        for name, field in mapping.fields.items():
+            if isinstance(field, Paged):
+                connection = get_named_type(_fields(mapping.type_name)[name].type).name
+                counted = "totalCount" in _fields(connection)
+                assert counted == field.counted, f"{mapping.type_name}.{name}"
