@@ -96,6 +96,10 @@ class Container:
     def uow_factory(self) -> UnitOfWork:
         return PgUnitOfWork(self.engine, self.clock)
 
+    async def close(self) -> None:
+        """Closes what the container opened itself (the engine belongs to its creator)."""
+        await self.queries.compiled.close()
+
 
 def build_container(
     settings: Settings, engine: AsyncEngine, *, clock: Clock | None = None
@@ -117,6 +121,7 @@ def build_container(
             interactions=PgInteractionQueries(reads),
             cases=PgCaseQueries(reads, clock),
             organisation=PgOrganisationQueries(reads),
-            compiled=PgCompiledReads(reads),
+            compiled=PgCompiledReads(engine.url, pool_size=settings.db_pool_size,
+                                     statement_timeout_ms=settings.statement_timeout_ms),
         ),
     )

@@ -23,6 +23,8 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from infrastructure.migrations import upgrade_to_head
+from infrastructure.postgres.compiled.compiler import Statement
+from infrastructure.postgres.compiled.reads import PgCompiledReads
 from infrastructure.postgres.engine import create_engine
 from infrastructure.postgres.tables import ALL_TABLES
 from infrastructure.settings import Settings
@@ -144,7 +146,8 @@ def statement_counter(engine: AsyncEngine) -> StatementCounter:
     """`with statement_counter() as statements: ...` then `len(statements)`: the SQL statements
     sent through the session's engine (or the engine given) inside the block — both those
     SQLAlchemy executes and the prepared reads run on the asyncpg connection directly
-    (infrastructure/postgres/reading.py). Transaction control is not counted."""
+    (infrastructure/postgres/reading.py) — and the compiled reads, which run on their own
+    pool, one statement each. Transaction control is not counted."""
 
     @contextmanager
     def counting(counted: AsyncEngine | None = None) -> Iterator[list[str]]:
@@ -166,13 +169,21 @@ def statement_counter(engine: AsyncEngine) -> StatementCounter:
             if dbapi_connection is not None:  # None when the connection was invalidated
                 dbapi_connection.driver_connection.remove_query_logger(log)
 
+        run_compiled = PgCompiledReads.data_json
+
+        async def count_compiled(self: PgCompiledReads, statement: Statement) -> bytes:
+            statements.append(statement.sql)
+            return await run_compiled(self, statement)
+
         listeners = [("before_cursor_execute", record), ("checkout", attach),
                      ("checkin", detach)]
         for name, listener in listeners:
             event.listen(target, name, listener)
+        PgCompiledReads.data_json = count_compiled  # type: ignore[method-assign]
         try:
             yield statements
         finally:
+            PgCompiledReads.data_json = run_compiled  # type: ignore[method-assign]
             for name, listener in listeners:
                 event.remove(target, name, listener)
 

@@ -50,6 +50,7 @@ def create_app(
         try:
             yield
         finally:
+            await app.state.container.close()
             await engine.dispose()
 
     def context(request: Request) -> Context:

@@ -164,7 +164,7 @@ async def _answer_compiled(context: Any, statement: Statement) -> bytes:
             "message": "Internal server error",
             "extensions": {"code": "INTERNAL_SERVER_ERROR", "errorId": error_id},
         }], "data": None})
-    return b'{"data":' + data.encode() + b"}"
+    return b'{"data":' + data + b"}"
 
 
 class _InvalidDocument(Exception):

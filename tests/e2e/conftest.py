@@ -48,8 +48,12 @@ def settings(database_url: str) -> Settings:
 
 
 @pytest.fixture
-def container(settings: Settings, db: AsyncEngine, clock: MovableClock) -> Container:
-    return build_container(settings, db, clock=clock)
+async def container(
+    settings: Settings, db: AsyncEngine, clock: MovableClock
+) -> AsyncIterator[Container]:
+    built = build_container(settings, db, clock=clock)
+    yield built
+    await built.close()
 
 
 @pytest.fixture

@@ -161,7 +161,7 @@ class _Renderer:
 
     def statement(self, root: str, selections: tuple[Selection, ...]) -> tuple[str, bool]:
         body = self._object(self._mappings[root], "", selections)
-        return f"SELECT {body}::text", self._uses_now
+        return f"SELECT convert_to({body}::text, 'UTF8')", self._uses_now
 
     def _alias(self) -> str:
         return f"t{next(self._aliases)}"
