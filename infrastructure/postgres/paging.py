@@ -58,8 +58,11 @@ class Ordering:
     descending: bool = False
 
     def cursor(self, row: Any) -> str:
+        # Non-ASCII as UTF-8, not \u escapes: Postgres' to_json writes compiled reads'
+        # cursors the same way (compiled/sql.py).
         values = [_plain(row[c.key]) for c in self.columns]
-        return base64.urlsafe_b64encode(json.dumps(values).encode()).decode()
+        text = json.dumps(values, ensure_ascii=False)
+        return base64.urlsafe_b64encode(text.encode()).decode()
 
     def decode(self, cursor: str, argument: str) -> list[Any]:
         try:
