@@ -1,5 +1,5 @@
-"""Before measuring: both servers must give equal answers (parsed JSON) to the same sample
-requests, or the figures would compare unlike work."""
+"""Before measuring: every server must give the baseline's answers (parsed JSON) to the same
+sample requests, or the figures would compare unlike work."""
 
 import difflib
 import json
@@ -15,8 +15,11 @@ MAX_DIFF_LINES = 80
 
 
 async def _answer(session: aiohttp.ClientSession, url: str, body: bytes) -> Any:
-    async with session.post(url, data=body, headers=HEADERS) as response:
-        payload = await response.read()
+    try:
+        async with session.post(url, data=body, headers=HEADERS) as response:
+            payload = await response.read()
+    except aiohttp.ClientError as error:  # a server that crashes on it differs, visibly
+        return {"no answer": repr(error)}
     try:
         return orjson.loads(payload)
     except orjson.JSONDecodeError:
@@ -27,9 +30,9 @@ def _pretty(answer: Any) -> list[str]:
     return json.dumps(answer, indent=2, sort_keys=True, ensure_ascii=False).splitlines()
 
 
-def describe_mismatch(request: bytes, baseline: Any, graphql: Any) -> str:
+def describe_mismatch(request: bytes, baseline: Any, answer: Any, target: str) -> str:
     diff = list(difflib.unified_diff(
-        _pretty(baseline), _pretty(graphql), "baseline", "graphql", lineterm="", n=2,
+        _pretty(baseline), _pretty(answer), "baseline", target, lineterm="", n=2,
     ))
     shown = diff[:MAX_DIFF_LINES]
     if len(diff) > MAX_DIFF_LINES:
@@ -38,15 +41,17 @@ def describe_mismatch(request: bytes, baseline: Any, graphql: Any) -> str:
 
 
 async def find_mismatches(
-    baseline_url: str, graphql_url: str, requests: Sequence[bytes]
-) -> list[str]:
-    """One description per request the two servers answer differently (empty: all equal).
-    An answer with errors never counts as equal, even if both carry the same errors."""
-    mismatches = []
+    baseline_url: str, urls: dict[str, str], requests: Sequence[bytes]
+) -> dict[str, list[str]]:
+    """By target (`urls` names them): one description per request it answers differently
+    from the baseline (empty: all equal). An answer with errors never counts as equal, even
+    if both carry the same errors."""
+    mismatches: dict[str, list[str]] = {target: [] for target in urls}
     async with aiohttp.ClientSession() as session:
         for body in requests:
             baseline = await _answer(session, baseline_url, body)
-            graphql = await _answer(session, graphql_url, body)
-            if baseline != graphql or "errors" in graphql or "errors" in baseline:
-                mismatches.append(describe_mismatch(body, baseline, graphql))
+            for target, url in urls.items():
+                answer = await _answer(session, url, body)
+                if baseline != answer or "errors" in answer or "errors" in baseline:
+                    mismatches[target].append(describe_mismatch(body, baseline, answer, target))
     return mismatches

@@ -1,5 +1,6 @@
 """The data the bench reads: a database at schema head holding the requested number of seeded
-customers, reused from the previous run when it already does (seeding 100k takes a while)."""
+customers, reused from the previous run when it already does (seeding 100k takes a while),
+with the open cases of bench/open_cases.py."""
 
 import inspect
 from collections.abc import AsyncIterator
@@ -11,6 +12,7 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 
 from bench.baseline_reads import global_id
+from bench.open_cases import OPEN, add_open_cases
 from bench.operations import Dataset
 from infrastructure.migrations import upgrade_to_head
 from infrastructure.postgres.engine import create_engine
@@ -97,14 +99,15 @@ async def _seed(url: str, scale: Scale) -> None:
     await _on_server(url, "VACUUM ANALYZE")
 
 
-async def _prepare(url: str, scale: Scale, *, server_url: str | None) -> str:
-    """Migrated and seeded at `scale`. `server_url` is set when the database is the bench's
-    own scratch database, which may be dropped and seeded again."""
+async def _seeded(url: str, scale: Scale, *, server_url: str | None) -> tuple[str, bool]:
+    """Migrated and seeded at `scale`, and whether it was seeded now. `server_url` is set
+    when the database is the bench's own scratch database, which may be dropped and seeded
+    again."""
     await _migrate(url)
     counts = await _counts(url)
     if counts == (scale.customers, scale.interactions):
         print(f"reusing the {scale.customers:,} customers already seeded", flush=True)
-        return url
+        return url, False
     if counts[0] and server_url is None:
         raise SystemExit(f"{url} holds {counts[0]:,} customers and {counts[1]:,} interactions, "
                          "not the requested scale; give an empty database or matching sizes")
@@ -112,6 +115,15 @@ async def _prepare(url: str, scale: Scale, *, server_url: str | None) -> str:
         url = await _create_scratch(server_url, fresh=True)
         await _migrate(url)
     await _seed(url, scale)
+    return url, True
+
+
+async def _prepare(url: str, scale: Scale, *, server_url: str | None) -> str:
+    """Seeded, plus the open cases operation (c) reads, added only to a database the bench
+    owns (its scratch database, or one it has just seeded): never to data it was given."""
+    url, seeded = await _seeded(url, scale, server_url=server_url)
+    if seeded or server_url is not None:
+        await add_open_cases(url)
     return url
 
 
@@ -144,9 +156,15 @@ async def load_dataset(url: str) -> Dataset:
     connection = await asyncpg.connect(url)
     try:
         rows = await connection.fetch("SELECT id::text FROM customers ORDER BY id")
+        with_open_cases = await connection.fetch(
+            "SELECT DISTINCT customer_id::text FROM cases WHERE status = ANY($1::text[])"
+            " ORDER BY 1", OPEN)
     finally:
         await connection.close()
-    return Dataset(customer_ids=tuple(global_id("Customer", row[0]) for row in rows))
+    return Dataset(
+        customer_ids=tuple(global_id("Customer", row[0]) for row in rows),
+        customers_with_open_cases=tuple(global_id("Customer", row[0]) for row in with_open_cases),
+    )
 
 
 async def server_version(url: str) -> str:

@@ -66,10 +66,13 @@ async def _send_back_to_back(
     while perf_counter() < until:
         body = next(bodies)  # one event loop, so connections share the iterator safely
         started = perf_counter()
-        async with session.post(url, data=body, headers=HEADERS) as response:
-            payload = await response.read()
+        try:
+            async with session.post(url, data=body, headers=HEADERS) as response:
+                status, payload = response.status, await response.read()
+        except aiohttp.ClientError as error:  # e.g. a server dropping the connection
+            status, payload = 0, repr(error).encode()
         sample.latencies_s.append(perf_counter() - started)
-        if _is_error(response.status, payload):
+        if _is_error(status, payload):
             sample.errors += 1
             sample.first_error = sample.first_error or payload[:500].decode(errors="replace")
 

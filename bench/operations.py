@@ -17,6 +17,7 @@ class Dataset:
     """What variables are drawn from: facts about the seeded data, loaded once per run."""
 
     customer_ids: tuple[str, ...]  # global ids, in a stable order
+    customers_with_open_cases: tuple[str, ...] = ()  # global ids, in a stable order
 
 
 Variables = dict[str, Any]
@@ -25,12 +26,22 @@ BaselineRead = Callable[[asyncpg.Pool, Variables], Awaitable[bytes]]
 
 
 @dataclass(frozen=True)
+class Goal:
+    """What the compiled path must reach against the baseline (issue #4)."""
+
+    throughput_ratio: float | None = None  # req/s ÷ baseline's, at least; None: no target
+    p99_ratio: float = 1.5  # p99 ÷ baseline's, at most
+    statements: float = 1  # SQL statements per request, at most
+
+
+@dataclass(frozen=True)
 class Operation:
     key: str  # what `--operations` selects, e.g. "a"
     name: str
-    document: str  # sent verbatim to both servers; the baseline dispatches on it
+    document: str  # sent verbatim to every server; the baseline dispatches on it
     variables: VariablesFactory  # one request's variables; drawn from a seeded generator
     baseline: BaselineRead  # the baseline's hand-written answer to the same request
+    goal: Goal = Goal()
 
 
 def no_variables(dataset: Dataset, rng: random.Random) -> Variables:
@@ -39,6 +50,15 @@ def no_variables(dataset: Dataset, rng: random.Random) -> Variables:
 
 def any_customer(dataset: Dataset, rng: random.Random) -> Variables:
     return {"id": rng.choice(dataset.customer_ids)}
+
+
+def customer_at_the_counter(dataset: Dataset, rng: random.Random) -> Variables:
+    """One request in two is for a customer with open cases: they come back to the shop
+    more than most, and so the cases part of the answer is measured, not only its empty
+    list (and the answer check sees both)."""
+    with_cases = dataset.customers_with_open_cases
+    ids = with_cases if with_cases and rng.random() < 0.5 else dataset.customer_ids
+    return {"id": rng.choice(ids)}
 
 
 CUSTOMER_BY_ID = """query CustomerById($id: ID!) {
@@ -56,11 +76,26 @@ CUSTOMERS_WITH_TIMELINE = """query CustomersWithTimeline {
   }
 }"""
 
+# What a clerk's tablet shows when a customer walks in: the latest of their history (with
+# cursors, to scroll further) and what is still open for them.
+CUSTOMER_WITH_TIMELINE_AND_CASES = """query CustomerActivity($id: ID!) {
+  customer(id: $id) {
+    id displayName
+    timeline(first: 20) {
+      edges { cursor node { id channel kind occurredAt summary } }
+      pageInfo { hasNextPage endCursor }
+    }
+    cases(status: [OPEN, IN_PROGRESS]) { nodes { id subject status priority dueAt } }
+  }
+}"""
+
 OPERATIONS: tuple[Operation, ...] = (
     Operation("a", "customer_by_id", CUSTOMER_BY_ID, any_customer,
-              baseline_reads.customer_by_id),
+              baseline_reads.customer_by_id, Goal(throughput_ratio=0.8)),
     Operation("b", "customers_with_timeline", CUSTOMERS_WITH_TIMELINE, no_variables,
-              baseline_reads.customers_with_timeline),
+              baseline_reads.customers_with_timeline, Goal(throughput_ratio=0.6)),
+    Operation("c", "customer_with_timeline_and_cases", CUSTOMER_WITH_TIMELINE_AND_CASES,
+              customer_at_the_counter, baseline_reads.customer_with_timeline_and_cases),
 )
 
 

@@ -6,65 +6,110 @@ from pathlib import Path
 from typing import Any
 
 from bench.load import Figures
+from bench.operations import Goal
 
-BASELINE = "baseline"
-GRAPHQL = "graphql"
-TARGETS = (BASELINE, GRAPHQL)
+BASELINE = "baseline"  # the hand-written reads
+COMPILED = "compiled"  # Rapport as deployed: compiled reads on (the default)
+EXECUTED = "executed"  # Rapport executing field by field (RAPPORT_COMPILED_READS=false)
+TARGETS = (BASELINE, COMPILED, EXECUTED)
+# Issue #4's goals are the compiled path's; the executed rows are there for comparison.
+GOAL_TARGETS = (COMPILED,)
 COLUMNS = ("operation", "target", "req/s", "p50 ms", "p99 ms", "ratio req/s", "ratio p99",
            "sql/req")
+MET, MISSED = "✓", "✗"
 
 
 @dataclass
 class OperationResult:
     name: str
-    answers_equal: bool
-    mismatches: list[str] = field(default_factory=list)
+    goal: Goal
+    mismatches: dict[str, list[str]] = field(default_factory=dict)  # by target; diffs
     figures: dict[str, Figures] = field(default_factory=dict)  # by target, all rounds
     rounds: list[dict[str, Figures]] = field(default_factory=list)  # by target, per round
     statements_per_request: dict[str, float] = field(default_factory=dict)  # by target
 
     @property
-    def throughput_ratio(self) -> float:
-        return self.figures[GRAPHQL].requests_per_s / self.figures[BASELINE].requests_per_s
+    def answers_equal(self) -> bool:
+        return not any(self.mismatches.values())
 
-    @property
-    def p99_ratio(self) -> float:
-        return self.figures[GRAPHQL].p99_ms / self.figures[BASELINE].p99_ms
+    def throughput_ratio(self, target: str) -> float:
+        return self.figures[target].requests_per_s / self.figures[BASELINE].requests_per_s
+
+    def p99_ratio(self, target: str) -> float:
+        return self.figures[target].p99_ms / self.figures[BASELINE].p99_ms
+
+    def goals_met(self, target: str) -> dict[str, bool]:
+        """Each goal of issue #4 that applies and was measured: met or not."""
+        met: dict[str, bool] = {}
+        if target not in GOAL_TARGETS or target not in self.figures:
+            return met
+        if self.goal.throughput_ratio is not None:
+            met["throughput_ratio"] = self.throughput_ratio(target) >= self.goal.throughput_ratio
+        met["p99_ratio"] = self.p99_ratio(target) <= self.goal.p99_ratio
+        if target in self.statements_per_request:
+            met["statements"] = self.statements_per_request[target] <= self.goal.statements
+        return met
 
     def as_json(self) -> dict[str, Any]:
-        measured = bool(self.figures)
+        compared = [target for target in self.figures if target != BASELINE]
+        measured = BASELINE in self.figures
         return {
             "name": self.name,
+            "goal": asdict(self.goal),
             "answers_equal": self.answers_equal,
             "mismatches": self.mismatches,
             "figures": {target: asdict(f) for target, f in self.figures.items()},
-            "ratio_requests_per_s": self.throughput_ratio if measured else None,
-            "ratio_p99": self.p99_ratio if measured else None,
+            "ratio_requests_per_s": {t: self.throughput_ratio(t) for t in compared}
+            if measured else {},
+            "ratio_p99": {t: self.p99_ratio(t) for t in compared} if measured else {},
+            "goals_met": {t: self.goals_met(t) for t in compared} if measured else {},
             "rounds": [{t: asdict(f) for t, f in r.items()} for r in self.rounds],
             "statements_per_request": self.statements_per_request,
         }
 
 
+def _marked(text: str, met: bool | None) -> str:
+    return text if met is None else f"{text} {MET if met else MISSED}"
+
+
 def _row(result: OperationResult, target: str) -> list[str]:
     figures = result.figures[target]
-    ratios = ([f"{result.throughput_ratio:.2f}x", f"{result.p99_ratio:.2f}x"]
-              if target == GRAPHQL else ["", ""])
+    met = result.goals_met(target)
+    ratios = ["", ""] if target == BASELINE else [
+        _marked(f"{result.throughput_ratio(target):.2f}x", met.get("throughput_ratio")),
+        _marked(f"{result.p99_ratio(target):.2f}x", met.get("p99_ratio")),
+    ]
     statements = result.statements_per_request.get(target)
-    name = result.name if result.answers_equal else f"{result.name} (ANSWERS DIFFER)"
+    differs = result.mismatches.get(target)
+    name = f"{result.name} (ANSWERS DIFFER)" if differs else result.name
     return [name, target, f"{figures.requests_per_s:,.0f}", f"{figures.p50_ms:.2f}",
-            f"{figures.p99_ms:.2f}", *ratios, "" if statements is None else f"{statements:g}"]
+            f"{figures.p99_ms:.2f}", *ratios,
+            "" if statements is None else _marked(f"{statements:g}", met.get("statements"))]
 
 
 def table(results: list[OperationResult]) -> str:
     """A Markdown table, so it pastes into docs/performance.md as it is."""
     rows = [list(COLUMNS)] + [
-        _row(result, target) for result in results if result.figures for target in TARGETS
+        _row(result, target) for result in results if BASELINE in result.figures
+        for target in TARGETS if target in result.figures
     ]
     widths = [max(len(row[i]) for row in rows) for i in range(len(COLUMNS))]
     lines = ["| " + " | ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)) + " |"
              for row in rows]
     lines.insert(1, "|" + "|".join("-" * (w + 2) for w in widths) + "|")
     return "\n".join(lines)
+
+
+def goals_legend(results: list[OperationResult]) -> str:
+    """What the marks mean, and how many goals the run met."""
+    throughput = ", ".join(f"≥ {r.goal.throughput_ratio:.2f}x on {r.name}"
+                           for r in results if r.goal.throughput_ratio is not None)
+    goals = results[0].goal if results else Goal()
+    met = [ok for r in results if BASELINE in r.figures
+           for target in GOAL_TARGETS for ok in r.goals_met(target).values()]
+    return (f"{MET}/{MISSED} = issue #4 goal met/missed, {' and '.join(GOAL_TARGETS)} rows "
+            f"only: ratio req/s {throughput or 'none'}; ratio p99 ≤ {goals.p99_ratio:g}x; "
+            f"sql/req ≤ {goals.statements:g}. Met: {sum(met)} of {len(met)}.")
 
 
 def write_json(path: Path, context: dict[str, Any], results: list[OperationResult]) -> None:

@@ -1,8 +1,10 @@
-"""Run the read benchmarks: each operation against the GraphQL API and the hand-written
-baseline, on the same data, in one run (DESIGN.md §7, docs/performance.md).
+"""Run the read benchmarks: each operation against the hand-written baseline and the GraphQL
+API, with compiled reads and executing field by field, on the same data, in one run
+(DESIGN.md §7, docs/performance.md).
 
     .venv/bin/python bench/run.py [--customers 100000] [--interactions 5] [--concurrency 8]
-                                  [--duration 10] [--warmup 2] [--operations a,b]
+                                  [--duration 10] [--warmup 2] [--operations a,b,c]
+                                  [--targets baseline,compiled,executed]
 """
 
 import argparse
@@ -11,6 +13,7 @@ import os
 import platform
 import random
 import sys
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -27,12 +30,28 @@ from bench.answers import find_mismatches
 from bench.database import Scale, bench_database, load_dataset, server_version
 from bench.load import Figures, Sample, measure
 from bench.operations import Dataset, Operation, select_operations
-from bench.report import BASELINE, GRAPHQL, TARGETS, OperationResult, table, write_json
-from bench.servers import BASELINE_FACTORY, RAPPORT_FACTORY, Server, running_server
+from bench.report import (
+    BASELINE,
+    COMPILED,
+    EXECUTED,
+    TARGETS,
+    OperationResult,
+    goals_legend,
+    table,
+    write_json,
+)
+from bench.servers import (
+    BASELINE_FACTORY,
+    RAPPORT_FACTORY,
+    Server,
+    ServerSpec,
+    running_server,
+)
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 DISTINCT_REQUESTS = 20_000  # cycled; enough that ids rarely repeat within a measurement
-CHECKED_REQUESTS = 5
+CHECKED_REQUESTS = 20  # the distinct ones among the first; enough to meet each kind of answer
+COUNTED_REQUESTS = 5
 
 
 def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
@@ -45,22 +64,47 @@ def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
     add("--warmup", type=float, default=2.0, help="unrecorded seconds before each measurement")
     add("--rounds", type=int, default=2,
         help="rounds per operation; targets alternate order each round to cancel drift (2)")
-    add("--operations", default="a,b", help="operation keys or names, comma-separated")
+    add("--operations", default="a,b,c", help="operation keys or names, comma-separated")
+    add("--targets", default=",".join(TARGETS), type=select_targets,
+        help="servers to measure, comma-separated, baseline among them (default: all of "
+        f"{', '.join(TARGETS)})")
     add("--database-url", help="bench this database (default: scratch database "
         "rapport_bench on postgresql://postgres@127.0.0.1:5432, else an embedded server)")
     add("--seed", type=int, default=20261123, help="seed of the request sequence")
     add("--graphql-factory", default=RAPPORT_FACTORY,
-        help="uvicorn factory of the GraphQL target; bench.baseline:create_app checks the "
-        "machinery against itself")
+        help="uvicorn factory of the compiled and executed targets; bench.baseline:create_app "
+        "checks the machinery against itself")
     add("--ignore-mismatch", action="store_true",
-        help="measure operations even when the two servers answer differently")
+        help="measure operations even when a server answers differently from the baseline")
     add("--no-statements", dest="count_statements", action="store_false",
         help="skip counting SQL statements per request")
     return parser.parse_args(argv)
 
 
+def select_targets(text: str) -> tuple[str, ...]:
+    """`"executed,baseline"` → those targets in the table's order; the baseline is needed,
+    as every ratio divides by it."""
+    wanted = {name.strip() for name in text.split(",") if name.strip()}
+    if unknown := wanted - set(TARGETS):
+        raise argparse.ArgumentTypeError(f"unknown targets {sorted(unknown)}; known: {TARGETS}")
+    if BASELINE not in wanted:
+        raise argparse.ArgumentTypeError("the baseline is needed: ratios divide by it")
+    return tuple(target for target in TARGETS if target in wanted)
+
+
+def server_specs(args: argparse.Namespace) -> dict[str, ServerSpec]:
+    """The selected targets. Compiled reads are set either way, so a RAPPORT_COMPILED_READS
+    in the caller's environment cannot turn one target into the other."""
+    specs = {
+        BASELINE: ServerSpec(BASELINE_FACTORY),
+        COMPILED: ServerSpec(args.graphql_factory, {"RAPPORT_COMPILED_READS": "true"}),
+        EXECUTED: ServerSpec(args.graphql_factory, {"RAPPORT_COMPILED_READS": "false"}),
+    }
+    return {target: specs[target] for target in args.targets}
+
+
 def request_bodies(operation: Operation, dataset: Dataset, seed: int) -> list[bytes]:
-    """The request sequence both targets get: the same seed gives the same sequence."""
+    """The request sequence every target gets: the same seed gives the same sequence."""
     rng = random.Random(f"{seed}:{operation.name}")
     return [
         orjson.dumps({"query": operation.document, "variables": operation.variables(dataset, rng)})
@@ -68,10 +112,10 @@ def request_bodies(operation: Operation, dataset: Dataset, seed: int) -> list[by
     ]
 
 
-def round_order(round_index: int) -> tuple[str, ...]:
-    # baseline, graphql, then graphql, baseline: slow drift (caches, thermal, neighbours)
-    # then weighs on both targets alike.
-    return TARGETS if round_index % 2 == 0 else TARGETS[::-1]
+def round_order(targets: tuple[str, ...], round_index: int) -> tuple[str, ...]:
+    # baseline, compiled, executed, then executed, compiled, baseline: slow drift (caches,
+    # thermal, neighbours) then weighs on every target alike.
+    return targets if round_index % 2 == 0 else targets[::-1]
 
 
 def print_progress(round_index: int, target: str, figures: Figures) -> None:
@@ -83,11 +127,11 @@ def print_progress(round_index: int, target: str, figures: Figures) -> None:
 async def run_rounds(
     servers: dict[str, Server], bodies: list[bytes], args: argparse.Namespace
 ) -> tuple[dict[str, Sample], list[dict[str, Figures]]]:
-    totals = {target: Sample() for target in TARGETS}
+    totals = {target: Sample() for target in args.targets}
     rounds = []
     for round_index in range(args.rounds):
         figures = {}
-        for target in round_order(round_index):
+        for target in round_order(args.targets, round_index):
             sample = await measure(servers[target].graphql_url, bodies,
                                    concurrency=args.concurrency, warmup_s=args.warmup,
                                    duration_s=args.duration)
@@ -111,13 +155,17 @@ async def bench_operation(
 ) -> OperationResult:
     print(f"{operation.key}) {operation.name}", flush=True)
     bodies = request_bodies(operation, dataset, args.seed)
-    mismatches = await find_mismatches(servers[BASELINE].graphql_url,
-                                       servers[GRAPHQL].graphql_url, bodies[:CHECKED_REQUESTS])
-    result = OperationResult(operation.name, not mismatches, mismatches)
-    for mismatch in mismatches:
-        print(f"  ANSWERS DIFFER\n{mismatch}\n")
-    if mismatches and not args.ignore_mismatch:
-        print("  not measured: the servers answer differently (--ignore-mismatch measures)")
+    others = {target: server.graphql_url for target, server in servers.items()
+              if target != BASELINE}
+    mismatches = await find_mismatches(servers[BASELINE].graphql_url, others,
+                                       list(dict.fromkeys(bodies[:CHECKED_REQUESTS])))
+    result = OperationResult(operation.name, operation.goal, mismatches)
+    for target, differences in mismatches.items():
+        for mismatch in differences:
+            print(f"  ANSWERS DIFFER ({target})\n{mismatch}\n")
+    if not result.answers_equal and not args.ignore_mismatch:
+        print("  not measured: a server answers differently from the baseline "
+              "(--ignore-mismatch measures)")
         return result
     totals, result.rounds = await run_rounds(servers, bodies, args)
     report_errors(operation.name, totals, servers)
@@ -160,21 +208,32 @@ async def count_statements(
     operations: list[Operation], dataset: Dataset, url: str, args: argparse.Namespace,
     log_dir: Path, results: list[OperationResult],
 ) -> None:
-    """A short extra pass with both servers behind a counting proxy, so the measured servers
+    """A short extra pass with each server behind a counting proxy, so the measured servers
     never pay for it."""
-    factories = {BASELINE: BASELINE_FACTORY, GRAPHQL: args.graphql_factory}
-    for target, factory in factories.items():
+    for target, spec in server_specs(args).items():
         async with statements.counting_proxy(url) as proxy, running_server(
-                f"{target}-counted", factory, proxy.url, log_dir) as server:
+                f"{target}-counted", spec, proxy.url, log_dir) as server:
             for operation, result in zip(operations, results, strict=True):
-                bodies = request_bodies(operation, dataset, args.seed)[:CHECKED_REQUESTS]
+                bodies = request_bodies(operation, dataset, args.seed)[:COUNTED_REQUESTS]
                 result.statements_per_request[target] = await statements.per_request(
                     proxy, server.graphql_url, bodies)
 
 
 def print_summary(results: list[OperationResult], path: Path) -> None:
-    print(f"\n{table(results)}\n\nratio = graphql / baseline; sql/req = statements sent to "
-          f"PostgreSQL per request (transaction control included)\nresults: {path}")
+    print(f"\n{table(results)}\n\nratio = target / baseline; compiled = Rapport as deployed "
+          "(compiled reads on), executed = RAPPORT_COMPILED_READS=false; sql/req = statements "
+          f"sent to PostgreSQL per request (transaction control included)\n"
+          f"{goals_legend(results)}\nresults: {path}")
+
+
+@contextlib.asynccontextmanager
+async def running_servers(
+    args: argparse.Namespace, url: str, log_dir: Path
+) -> AsyncIterator[dict[str, Server]]:
+    """Every selected target up at once (idle while another is measured)."""
+    async with contextlib.AsyncExitStack() as stack:
+        yield {target: await stack.enter_async_context(running_server(target, spec, url, log_dir))
+               for target, spec in server_specs(args).items()}
 
 
 async def main(args: argparse.Namespace) -> None:
@@ -186,13 +245,13 @@ async def main(args: argparse.Namespace) -> None:
     async with bench_database(args.database_url, scale) as url:
         dataset = await load_dataset(url)
         context = run_context(args, url, await server_version(url))
-        print(f"{len(dataset.customer_ids):,} customers; {args.concurrency} connections; "
-              f"{context['machine']['cpus']} CPUs shared by the load generator, both servers "
-              "and PostgreSQL, so only the ratios mean anything", flush=True)
+        print(f"{len(dataset.customer_ids):,} customers "
+              f"({len(dataset.customers_with_open_cases):,} with open cases); "
+              f"{args.concurrency} connections; {context['machine']['cpus']} CPUs shared by "
+              "the load generator, the servers and PostgreSQL, so only the ratios mean "
+              "anything", flush=True)
         warn_if_busy(context)
-        async with running_server(BASELINE, BASELINE_FACTORY, url, log_dir) as baseline, \
-                running_server(GRAPHQL, args.graphql_factory, url, log_dir) as graphql:
-            servers = {BASELINE: baseline, GRAPHQL: graphql}
+        async with running_servers(args, url, log_dir) as servers:
             results = [await bench_operation(op, dataset, servers, args) for op in operations]
         if args.count_statements:
             await count_statements(operations, dataset, url, args, log_dir, results)

@@ -6,9 +6,9 @@ import os
 import socket
 import time
 from asyncio.subprocess import Process
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import aiohttp
@@ -18,6 +18,14 @@ UVICORN = REPO / ".venv" / "bin" / "uvicorn"
 RAPPORT_FACTORY = "api.http.app:create_app_from_environment"
 BASELINE_FACTORY = "bench.baseline:create_app"
 READY_TIMEOUT_S = 60.0
+
+
+@dataclass(frozen=True)
+class ServerSpec:
+    """How to start one target: a uvicorn factory and the settings that differ."""
+
+    factory: str
+    environment: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -37,7 +45,7 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def _environment(database_url: str) -> dict[str, str]:
+def _environment(database_url: str, overrides: Mapping[str, str]) -> dict[str, str]:
     # Production-like: JSON logs at WARNING, no GraphiQL. The baseline reads the same settings.
     return {
         **os.environ,
@@ -45,6 +53,7 @@ def _environment(database_url: str) -> dict[str, str]:
         "RAPPORT_ENV": "production",
         "RAPPORT_LOG_LEVEL": "WARNING",
         "RAPPORT_GRAPHIQL": "false",
+        **overrides,
     }
 
 
@@ -89,14 +98,15 @@ async def _stop(process: Process) -> None:
 
 @asynccontextmanager
 async def running_server(
-    name: str, factory: str, database_url: str, log_dir: Path
+    name: str, spec: ServerSpec, database_url: str, log_dir: Path
 ) -> AsyncIterator[Server]:
-    """A uvicorn subprocess serving `factory`, ready to answer, stopped on exit."""
+    """A uvicorn subprocess serving `spec`, ready to answer, stopped on exit."""
     port = _free_port()
     server = Server(name, f"http://127.0.0.1:{port}", log_dir / f"{name}.log")
     with server.log.open("wb") as log:
         process = await asyncio.create_subprocess_exec(
-            *_command(factory, port), cwd=REPO, env=_environment(database_url),
+            *_command(spec.factory, port), cwd=REPO,
+            env=_environment(database_url, spec.environment),
             stdout=log, stderr=asyncio.subprocess.STDOUT,
         )
     try:
