@@ -1,6 +1,7 @@
 """What every resolver gets as `info.context`: the container's use cases and query services,
 and fresh DataLoaders for this request."""
 
+import functools
 from dataclasses import dataclass, field
 
 from strawberry.types import Info as StrawberryInfo
@@ -14,10 +15,11 @@ from infrastructure.bootstrap import Container, Queries, UseCases
 class Context:
     container: Container
     viewer: Viewer = field(default_factory=Viewer.trusted)
-    loaders: Loaders = field(init=False)
 
-    def __post_init__(self) -> None:
-        self.loaders = Loaders(self.container.queries)
+    @functools.cached_property
+    def loaders(self) -> Loaders:
+        """Made on first use: a compiled read needs none."""
+        return Loaders(self.container.queries)
 
     @property
     def use_cases(self) -> UseCases:

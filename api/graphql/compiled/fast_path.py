@@ -17,15 +17,19 @@ from typing import Any
 import strawberry
 from graphql import (
     DocumentNode,
+    FieldNode,
     FragmentDefinitionNode,
     GraphQLError,
+    GraphQLField,
     GraphQLInputObjectType,
     OperationDefinitionNode,
+    Undefined,
     VariableNode,
     get_named_type,
+    is_non_null_type,
     visit,
 )
-from graphql.execution.values import get_argument_values
+from graphql.execution.values import VariableValues, get_argument_values
 from graphql.language import Visitor
 from strawberry.types.arguments import convert_argument
 
@@ -45,7 +49,7 @@ Arguments = tuple[Any, ...]
 @dataclass(frozen=True)
 class _Compiled:
     plan: Plan
-    readers: list[Callable[[dict[str, Any]], Arguments]]
+    readers: list[Callable[[VariableValues | None], Arguments]]
     constants: dict[int, Arguments]  # arguments without variables, read once
 
 
@@ -70,11 +74,12 @@ class FastPath:
         self._operations: OrderedDict[tuple[str, str | None], _Operation] = OrderedDict()
 
     def compiled(self, query: str, operation_name: str | None, document: DocumentNode,
-                 operation: OperationDefinitionNode, variables: dict[str, Any]
+                 operation: OperationDefinitionNode, variables: VariableValues
                  ) -> tuple[Plan, list[Arguments]] | None:
         """The plan and this request's arguments; None when it must be executed normally."""
         entry = self._entry((query, operation_name), document, operation)
-        switches = tuple(variables.get(name) for name in entry.switches)
+        # graphql-core 3.3 coerces variables into a VariableValues, the dict in `coerced`.
+        switches = tuple(variables.coerced.get(name) for name in entry.switches)
         if switches not in entry.compiled:
             entry.compiled[switches] = self._compile(entry, variables)
         compiled = entry.compiled[switches]
@@ -113,12 +118,12 @@ class FastPath:
         for i, (site, read) in enumerate(zip(tree.sites, readers, strict=True)):
             if not _has_variables(site):
                 try:
-                    constants[i] = read({})
+                    constants[i] = read(None)
                 except (GraphQLError, DomainError, ValueError, TypeError):
                     return None  # refused every time: normal execution says why
         return _Compiled(plan, readers, constants)
 
-    def _reader(self, site: ArgumentSite) -> Callable[[dict[str, Any]], Arguments]:
+    def _reader(self, site: ArgumentSite) -> Callable[[VariableValues | None], Arguments]:
         """Reads a site's arguments as its resolver gets them: graphql-core coerces them,
         strawberry turns input objects into their classes (scalars and enums need nothing,
         and skipping strawberry's generic conversion for them halves the cost)."""
@@ -136,16 +141,55 @@ class FastPath:
                                   GraphQLInputObjectType)
             (converted if is_input else plain)[graphql_name] = argument
 
-        def read(variables: dict[str, Any]) -> Arguments:
-            raw = get_argument_values(definition, site.node, variables)
+        direct = _direct_arguments(definition, site.node)
+
+        def read(variables: VariableValues | None) -> Arguments:
+            if direct is None:
+                raw = get_argument_values(definition, site.node, variables)
+            else:
+                raw = direct(variables.coerced if variables else {})
             kwargs = {a.python_name: _copied(raw[n]) for n, a in plain.items() if n in raw}
             for graphql_name, argument in converted.items():
-                if graphql_name in raw:
+                value = raw.get(graphql_name)
+                if value is not None:
                     kwargs[argument.python_name] = convert_argument(
-                        raw[graphql_name], argument.type, registry, config)
+                        value, argument.type, registry, config)
+                elif graphql_name in raw:
+                    kwargs[argument.python_name] = None
             return site.reader(**kwargs)
 
         return read
+
+
+def _direct_arguments(
+    definition: GraphQLField, node: FieldNode
+) -> Callable[[dict[str, Any]], dict[str, Any]] | None:
+    """For a field whose arguments are all nullable and each given as a variable or left
+    to its default (the common case: `customer(id: $id)`), their values straight from the
+    coerced variables, as get_argument_values would give them at a fraction of its cost.
+    None for anything else (literals, non-null arguments): that goes the long way."""
+    given = {argument.name.value: argument.value for argument in node.arguments or ()}
+    defaults: dict[str, Any] = {}
+    from_variables: dict[str, tuple[str, Any]] = {}
+    for name, argument in definition.args.items():
+        value = given.get(name)
+        if is_non_null_type(argument.type) or not isinstance(value, VariableNode | None):
+            return None
+        if value is not None:
+            from_variables[name] = (value.name.value, argument.default_value)
+        elif argument.default_value is not Undefined:
+            defaults[name] = argument.default_value
+
+    def arguments(coerced: dict[str, Any]) -> dict[str, Any]:
+        values = dict(defaults)
+        for name, (variable, default) in from_variables.items():
+            if variable in coerced:
+                values[name] = coerced[variable]
+            elif default is not Undefined:
+                values[name] = default
+        return values
+
+    return arguments
 
 
 def _copied(value: Any) -> Any:
