@@ -1,6 +1,7 @@
 """Request-scoped DataLoaders: every nested read is batched, so a page of customers with
 nested lists costs one statement per list, whatever the page size."""
 
+import asyncio
 import functools
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Hashable, Sequence
@@ -19,6 +20,17 @@ from domain.shared.paging import Page, PageRequest
 from infrastructure.bootstrap import Queries
 
 V = TypeVar("V")
+K = TypeVar("K")
+
+
+class _SharedLoader(DataLoader[K, V]):
+    """Resolvers asking for the same key await one future. When an error nulls a subtree,
+    graphql-core cancels its pending resolvers, and a task awaiting a future cancels that
+    future: the resolvers elsewhere awaiting it would get CancelledError and the whole
+    request would fail. Each caller awaits its own shield of the shared future instead."""
+
+    def load(self, key: K) -> Awaitable[V]:
+        return asyncio.shield(super().load(key))
 
 
 def _by_key(
@@ -28,7 +40,7 @@ def _by_key(
         found = await fetch(keys)
         return [found.get(key, default) for key in keys]
 
-    return DataLoader(load_fn=load)
+    return _SharedLoader(load_fn=load)
 
 
 @dataclass(frozen=True)
@@ -54,7 +66,7 @@ def _pages(
                 pages[PageKey(parent_id, where, page)] = found.get(parent_id, Page())
         return [pages[key] for key in keys]
 
-    return DataLoader(load_fn=load)
+    return _SharedLoader(load_fn=load)
 
 
 class Loaders:

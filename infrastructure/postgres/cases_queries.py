@@ -72,7 +72,8 @@ class PgCaseQueries:
             )
 
         query = pages_per_parent(cases_of, customer_ids, NEWEST_FIRST, page.validated())
-        return group_pages(await fetch_all(self._engine, query), NEWEST_FIRST, page, case_from_row)
+        return group_pages(await fetch_all(self._engine, query), customer_ids, NEWEST_FIRST,
+                           page, case_from_row)
 
     async def routing_rules_by_ids(self, ids: Sequence[UUID]) -> dict[UUID, RoutingRule]:
         rows = await _RULES_BY_IDS.fetch(self._engine, ids=list(ids))

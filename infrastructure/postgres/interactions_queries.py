@@ -59,6 +59,5 @@ class PgInteractionQueries:
             )
 
         query = pages_per_parent(timeline_of, customer_ids, NEWEST_FIRST, page.validated())
-        return group_pages(
-            await fetch_all(self._engine, query), NEWEST_FIRST, page, interaction_from_row
-        )
+        return group_pages(await fetch_all(self._engine, query), customer_ids, NEWEST_FIRST,
+                           page, interaction_from_row)

@@ -47,7 +47,15 @@ def text_column(expression: ColumnElement[Any], key: str) -> SortColumn:
 
 
 def id_column(expression: ColumnElement[Any]) -> SortColumn:
-    return SortColumn(expression, "id", UUID)
+    return SortColumn(expression, "id", _uuid)
+
+
+def _uuid(value: Any) -> UUID:
+    # UUID() of a number or a list from a forged cursor raises AttributeError, which would
+    # escape decode() as an internal error instead of a bad cursor.
+    if not isinstance(value, str):
+        raise TypeError(f"not a uuid: {value!r}")
+    return UUID(value)
 
 
 @dataclass(frozen=True)
@@ -122,9 +130,12 @@ def pages_per_parent(
 
 
 def group_pages(
-    rows: Sequence[Any], ordering: Ordering, page: PageRequest, node: Callable[[Any], T]
+    rows: Sequence[Any], parent_ids: Sequence[UUID], ordering: Ordering, page: PageRequest,
+    node: Callable[[Any], T],
 ) -> dict[UUID, Page[T]]:
-    grouped: dict[UUID, list[Any]] = {}
+    """A page for every parent asked about. An empty one too: after a cursor it still has
+    a previous page, as a root connection's has (and the compiled path says)."""
+    grouped: dict[UUID, list[Any]] = {parent: [] for parent in parent_ids}
     for row in rows:
-        grouped.setdefault(row["parent_id"], []).append(row)
+        grouped[row["parent_id"]].append(row)
     return {parent: ordering.page(group, page, node) for parent, group in grouped.items()}

@@ -15,7 +15,7 @@ What the SQL looks like:
 
 import itertools
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -32,6 +32,7 @@ from infrastructure.postgres.compiled.mapping import (
     PageQuery,
     Reference,
     RowQuery,
+    SortKey,
     Template,
     Value,
 )
@@ -216,9 +217,14 @@ class _Renderer:
         assert selection.slot is not None
         query = self._bound[selection.slot]
         assert isinstance(query, RowQuery)
-        if query.sql is None:
-            return "NULL"
         row = self._alias()
+        if query.sql is None:
+            # Finds nothing, but the arguments of fields below it are bound all the same:
+            # select from no row, so that their parameters still appear in the statement
+            # (Postgres refuses one it can't see, "could not determine data type").
+            assert target.row is not None, f"{target.type_name} has no row to find none of"
+            empty = self._sql(target.row, t=row, key="NULL")
+            return f"(SELECT {self._object(target, row, selection.selections)} FROM {empty})"
         found = self._numbered(selection.slot, self._sql(query.sql, t=row))[0]
         return f"(SELECT {self._object(target, row, selection.selections)} {found})"
 
@@ -292,8 +298,10 @@ class _PageSql:
         return (f"coalesce(json_agg({value} ORDER BY {self.edge_order}) {self._in_page()},"
                 f" '[]'::json)")
 
-    def _cursor(self) -> str:
-        return cursor([json_text(k.kind, self.r._sql(k.sql, t=self.row)) for k in self.query.keys])
+    def _cursor(self, key_of: Callable[[SortKey], str] | None = None) -> str:
+        """The cursor of the current row, or of the keys `key_of` picks."""
+        key_of = key_of or (lambda key: self.r._sql(key.sql, t=self.row))
+        return cursor([json_text(k.kind, key_of(k)) for k in self.query.keys])
 
     def part(self, selection: Selection) -> str:
         name = selection.name
@@ -331,8 +339,12 @@ class _PageSql:
         if name == "hasPreviousPage":
             return more if page.backwards else _boolean(page.after is not None)
         if name in ("startCursor", "endCursor"):
+            # The first (last) edge's sort keys, then one cursor of them: not a cursor
+            # written for every row to keep one.
             order = self.edge_order if name == "startCursor" else self.reverse_edge_order
-            return f"(array_agg({self._cursor()} ORDER BY {order}) {self._in_page()})[1]"
+            return self._cursor(lambda key: (
+                f"(array_agg({self.r._sql(key.sql, t=self.row)} ORDER BY {order})"
+                f" {self._in_page()})[1]"))
         return quoted("PageInfo")
 
 

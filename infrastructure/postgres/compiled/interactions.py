@@ -14,7 +14,7 @@ from infrastructure.postgres.compiled.mapping import (
     value_fields,
     when,
 )
-from infrastructure.postgres.compiled.sql import datetime_json, global_id
+from infrastructure.postgres.compiled.sql import datetime_json, float_json, global_id
 from infrastructure.postgres.interactions_queries import NEWEST_FIRST
 
 INTERACTION = ObjectMapping(
@@ -41,7 +41,7 @@ INTERACTION = ObjectMapping(
 )
 
 GEO_POINT = ObjectMapping("GeoPoint", value_fields(
-    latitude="{t}.latitude", longitude="{t}.longitude",
+    latitude=float_json("{t}.latitude"), longitude=float_json("{t}.longitude"),
 ))
 
 _NEWEST_FIRST = sort_keys(("{t}.occurred_at", "timestamp"), ("{t}.id", "uuid"))

@@ -17,6 +17,13 @@ def date_json(expression: str) -> str:
     return f"to_char({expression}, 'YYYY-MM-DD')"
 
 
+def float_json(expression: str) -> str:
+    """A float8 as JSON the way the executed path writes a Python float: a whole number keeps
+    its ".0" (Postgres writes 30, Python 30.0). Exact below 1e15, which covers coordinates."""
+    return (f"CASE WHEN {expression} = trunc({expression})"
+            f" THEN ({expression}::text || '.0')::json ELSE to_json({expression}) END")
+
+
 def global_id(type_name: str, expression: str) -> str:
     """base64 of "TypeName:uuid": short enough for one base64 line, so no line breaks."""
     return f"encode(convert_to('{type_name}:' || {expression}, 'UTF8'), 'base64')"
@@ -34,8 +41,9 @@ def json_text(kind: str, expression: str) -> str:
 def cursor(parts: list[str]) -> str:
     """URL-safe base64 of a JSON array of sort-key values (see paging.Ordering.cursor)."""
     array = " || ', ' || ".join(parts)
-    return (f"translate(encode(convert_to('[' || {array} || ']', 'UTF8'), 'base64'),"
-            f" E'+/\\n', '-_')")
+    encoded = f"encode(convert_to('[' || {array} || ']', 'UTF8'), 'base64')"
+    # Three replace() cost a quarter of one translate(), which is slow on any text.
+    return f"replace(replace(replace({encoded}, E'\\n', ''), '+', '-'), '/', '_')"
 
 
 def quoted(text: str) -> str:
