@@ -6,8 +6,7 @@ under the pool as prepared statements: SQLAlchemy's per-execution work costs abo
 as the query itself on these.
 """
 
-import contextlib
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,24 +36,10 @@ class PreparedRead:
         return cls(compiled.string, tuple(compiled.positiontup or ()))
 
     async def fetch(self, engine: AsyncEngine, **values: Any) -> Sequence[Any]:
-        async with driver_connection(engine) as driver:
+        async with engine.connect() as connection:
+            driver = (await connection.get_raw_connection()).driver_connection
+            assert driver is not None
             return await driver.fetch(self.sql, *(values[name] for name in self.parameters))
-
-
-async def fetch_value(engine: AsyncEngine, sql: str, parameters: Sequence[Any]) -> Any:
-    """The single value of a statement with positional ($1…) parameters, prepared once."""
-    async with driver_connection(engine) as driver:
-        return await driver.fetchval(sql, *parameters)
-
-
-@contextlib.asynccontextmanager
-async def driver_connection(engine: AsyncEngine) -> AsyncIterator[Any]:
-    """The asyncpg connection under a pooled SQLAlchemy connection: asyncpg keeps a
-    prepared statement per SQL text on it."""
-    async with engine.connect() as connection:
-        driver = (await connection.get_raw_connection()).driver_connection
-        assert driver is not None
-        yield driver
 
 
 def rows_by_ids(table: Table, column: str = "id", order_by: str | None = None) -> PreparedRead:
