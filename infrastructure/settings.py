@@ -46,6 +46,11 @@ class Settings:
     graphiql: bool = True
     document_cache_size: int = 1024
     compiled_reads: bool = True
+    max_body_bytes: int = 1_000_000
+    max_query_tokens: int = 5_000
+    max_query_depth: int = 12
+    max_query_aliases: int = 30
+    max_query_cost: int = 250_000
     sla: SlaPolicy = field(default_factory=SlaPolicy.default)
     test_database_url: str | None = None
     otel_endpoint: str | None = None
@@ -74,6 +79,11 @@ class Settings:
             graphiql=env.get("RAPPORT_GRAPHIQL", "false" if production else "true") == "true",
             document_cache_size=int(env.get("RAPPORT_DOCUMENT_CACHE_SIZE", "1024")),
             compiled_reads=env.get("RAPPORT_COMPILED_READS", "true") == "true",
+            max_body_bytes=int(env.get("RAPPORT_MAX_BODY_BYTES", "1000000")),
+            max_query_tokens=int(env.get("RAPPORT_MAX_QUERY_TOKENS", "5000")),
+            max_query_depth=int(env.get("RAPPORT_MAX_QUERY_DEPTH", "12")),
+            max_query_aliases=int(env.get("RAPPORT_MAX_QUERY_ALIASES", "30")),
+            max_query_cost=int(env.get("RAPPORT_MAX_QUERY_COST", "250000")),
             sla=_parse_sla(
                 env.get("RAPPORT_CASE_SLA_HOURS", DEFAULT_SLA_HOURS),
                 float(env.get("RAPPORT_CASE_FOLLOW_UP_DAYS", "3")),

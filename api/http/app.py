@@ -18,6 +18,7 @@ from api.graphql.context import Context
 from api.graphql.schema import schema
 from api.graphql.visibility import FIELD_RULES
 from api.http.graphql_endpoint import GraphQLEndpoint
+from api.http.limits import QueryLimits
 from domain.shared.access import Viewer
 from infrastructure.bootstrap import Container, build_container
 from infrastructure.logging import configure_logging
@@ -60,8 +61,15 @@ def create_app(
     if settings.compiled_reads:
         plan = functools.partial(compiled_reads.plan, rules=FIELD_RULES)
         fast_path = FastPath(schema, READERS, plan, cache_size=settings.document_cache_size)
-    endpoint = GraphQLEndpoint(schema._schema, context, graphiql=settings.graphiql,
-                               cache_size=settings.document_cache_size, fast_path=fast_path)
+    limits = QueryLimits(
+        max_tokens=settings.max_query_tokens, max_depth=settings.max_query_depth,
+        max_aliases=settings.max_query_aliases, max_cost=settings.max_query_cost,
+    )
+    endpoint = GraphQLEndpoint(
+        schema._schema, context, graphiql=settings.graphiql,
+        cache_size=settings.document_cache_size, fast_path=fast_path,
+        limits=limits, max_body_bytes=settings.max_body_bytes,
+    )
     return Starlette(
         routes=[
             Route("/graphql", endpoint.handle, methods=["GET", "POST"]),

@@ -25,6 +25,7 @@ from graphql import (
     execute,
     get_operation_ast,
     parse,
+    specified_rules,
     validate,
 )
 from graphql.execution.values import get_variable_values
@@ -34,6 +35,7 @@ from starlette.responses import HTMLResponse, Response
 from strawberry.http.ides import get_graphql_ide_html
 
 from api.graphql.compiled.fast_path import FastPath
+from api.http.limits import QueryLimits, limit_rule
 from domain.shared.errors import DomainError
 from infrastructure.postgres.compiled.compiler import Statement
 
@@ -69,10 +71,14 @@ class GraphQLEndpoint:
     def __init__(
         self, schema: GraphQLSchema, context: Callable[[Request], Any], *,
         graphiql: bool, cache_size: int, fast_path: FastPath | None = None,
+        limits: QueryLimits = QueryLimits(), max_body_bytes: int = 1_000_000,
     ) -> None:
         self._schema = schema
         self._context = context
         self._fast_path = fast_path
+        self._limits = limits
+        self._rules = [*specified_rules, limit_rule(limits)]
+        self._max_body_bytes = max_body_bytes
         self._graphiql = graphiql
         self.prepare = functools.lru_cache(maxsize=cache_size)(self._parse_and_validate)
 
@@ -84,7 +90,7 @@ class GraphQLEndpoint:
         except RequestError as error:
             return Response(str(error), status_code=error.status, media_type="text/plain")
         try:
-            params = await _read_params(request)
+            params = await _read_params(request, self._max_body_bytes)
             result = await self._run(request, params)
         except RequestError as error:
             return _respond({"errors": [{"message": str(error)}]}, media_type, error.status,
@@ -98,10 +104,12 @@ class GraphQLEndpoint:
 
     def _parse_and_validate(self, query: str) -> PreparedDocument:
         try:
-            document = parse(query)
+            document = parse(query, max_tokens=self._limits.max_tokens)
         except GraphQLError as error:
+            if "tokens" in error.message:  # graphql-core stopped at max_tokens
+                error.extensions = {"code": "QUERY_TOO_LARGE"}
             return PreparedDocument(None, [error])
-        errors = validate(self._schema, document)
+        errors = validate(self._schema, document, self._rules)
         return PreparedDocument(None if errors else document, errors)
 
     async def _run(self, request: Request, params: GraphQLParams) -> ExecutionResult | bytes:
@@ -196,8 +204,10 @@ def _negotiate(accept: str) -> str:
     raise RequestError(f"can answer only {GRAPHQL_RESPONSE} or {JSON}", status=406)
 
 
-async def _read_params(request: Request) -> GraphQLParams:
+async def _read_params(request: Request, max_bytes: int) -> GraphQLParams:
     if request.method == "GET":
+        if len(request.url.query) > max_bytes:
+            raise RequestError(f"the query string is over {max_bytes} bytes", status=414)
         raw: dict[str, Any] = dict(request.query_params)
         if "variables" in raw:
             raw["variables"] = _json(raw["variables"], "variables")
@@ -205,7 +215,12 @@ async def _read_params(request: Request) -> GraphQLParams:
         content_type = request.headers.get("content-type", "").split(";")[0].strip()
         if content_type != JSON:
             raise RequestError(f"POST needs Content-Type: {JSON}", status=415)
-        raw = _json(await request.body(), "body")
+        if int(request.headers.get("content-length") or 0) > max_bytes:
+            raise RequestError(f"the body is over {max_bytes} bytes", status=413)
+        body = await request.body()
+        if len(body) > max_bytes:
+            raise RequestError(f"the body is over {max_bytes} bytes", status=413)
+        raw = _json(body, "body")
         if not isinstance(raw, dict):
             raise RequestError("the body must be a JSON object")
     query, variables = raw.get("query"), raw.get("variables") or {}

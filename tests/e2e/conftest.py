@@ -5,6 +5,7 @@
 assertions; `clock` lets a test move time forward (overdue cases). `client` answers reads
 with compiled SQL where it can; `executed_client` always executes field by field."""
 
+import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -78,6 +79,22 @@ async def executed_client(
     application = create_app(replace(settings, compiled_reads=False), container=container)
     async with application.router.lifespan_context(application), _client_of(application) as http:
         yield http
+
+
+@pytest.fixture
+async def client_with(
+    settings: Settings, container: Container
+) -> AsyncIterator[Callable[..., Awaitable[httpx.AsyncClient]]]:
+    """`await client_with(max_query_depth=2)`: a client of an app with those settings
+    changed, over the same container and database."""
+    async with contextlib.AsyncExitStack() as stack:
+
+        async def make(**changes: Any) -> httpx.AsyncClient:
+            application = create_app(replace(settings, **changes), container=container)
+            await stack.enter_async_context(application.router.lifespan_context(application))
+            return await stack.enter_async_context(_client_of(application))
+
+        yield make
 
 
 def _client_of(app: Starlette) -> httpx.AsyncClient:

@@ -11,7 +11,7 @@ import asyncio
 import difflib
 import json
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta, timezone
 from typing import Any
 
@@ -25,6 +25,7 @@ from api.graphql.schema import schema
 from infrastructure.bootstrap import Container
 from infrastructure.postgres.compiled.compiler import Statement
 from infrastructure.postgres.compiled.reads import PgCompiledReads
+from infrastructure.settings import Settings
 from tests.conftest import StatementCounter
 from tests.e2e.conftest import MovableClock
 from tests.e2e.rich_data import RichData, seed_rich_data
@@ -34,6 +35,14 @@ JSON = "application/json"
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 GENERATED = 500
 
+
+
+@pytest.fixture(name="settings")
+def unlimited_settings(database_url: str) -> Settings:
+    """Generated documents go far past the query limits (tests/e2e/test_limits.py): here
+    both paths must answer them, so the limits are lifted."""
+    return replace(Settings(database_url=database_url), max_query_tokens=10**7,
+                   max_query_depth=10**3, max_query_aliases=10**5, max_query_cost=10**12)
 
 @dataclass(frozen=True)
 class Answer:
