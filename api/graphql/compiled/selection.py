@@ -21,6 +21,7 @@ from graphql import (
     InlineFragmentNode,
     OperationDefinitionNode,
     SelectionSetNode,
+    VariableNode,
     get_named_type,
 )
 from graphql.execution.values import get_directive_values
@@ -67,8 +68,8 @@ def directive_variables(operation: OperationDefinitionNode,
         for selection in selection_set.selections if selection_set else ():
             for directive in selection.directives or ():
                 for argument in directive.arguments:
-                    if argument.value.kind == "variable":
-                        names.append(argument.value.name.value)  # type: ignore[attr-defined]
+                    if isinstance(argument.value, VariableNode):
+                        names.append(argument.value.name.value)
             visit(getattr(selection, "selection_set", None))
 
     visit(operation.selection_set)
