@@ -1,4 +1,5 @@
-"""The `rapport` command line (DESIGN.md §5): serve, migrate, seed, export-schema, check-schema.
+"""The `rapport` command line (DESIGN.md §5): serve, migrate, seed, export-schema, check-schema,
+api-client.
 
 Every command reads its configuration from `Settings.from_environment()`. With no
 RAPPORT_DATABASE_URL a command runs against the embedded PostgreSQL under the data directory,
@@ -15,15 +16,30 @@ import signal
 import subprocess
 import sys
 from collections.abc import Awaitable, Callable, Iterator, Sequence
+from datetime import datetime
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from domain.access.commands import (
+    DEFAULT_OVERLAP_HOURS,
+    CreateApiClient,
+    ListApiClients,
+    RevokeApiClient,
+    RotateApiKey,
+)
+from domain.shared.access import Role
+from domain.shared.errors import DomainError
 from infrastructure.migrations import current_revision, head_revision, upgrade_to_head
 from infrastructure.settings import Settings
+
+if TYPE_CHECKING:
+    from infrastructure.bootstrap import Container
 
 APP_FACTORY = "api.http.app:create_app_from_environment"
 EXIT_SCHEMA_BEHIND = 2
@@ -224,6 +240,104 @@ def check_schema(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+# --- api-client: the way an operator gets the first ADMIN key ---------------------------------
+# The CLI acts as the system viewer (an ADMIN) through the same use cases as GraphQL.
+
+
+def _api_client_id(text: str) -> UUID:
+    """A client's UUID, as `api-client list` shows it, or its GraphQL global id."""
+    from api.graphql.relay import parse_global_id
+
+    with contextlib.suppress(ValueError):
+        return UUID(text)
+    parsed = parse_global_id(text)
+    if parsed is None or parsed[0] != "ApiClient":
+        raise CommandError(f"{text!r} is not an API client id (see `rapport api-client list`)")
+    return parsed[1]
+
+
+def _when(moment: datetime | None) -> str:
+    return "never" if moment is None else moment.strftime("%Y-%m-%d %H:%M:%S %Z")
+
+
+async def _api_client_create(container: "Container", args: argparse.Namespace) -> None:
+    issued = await container.use_cases.create_api_client(
+        CreateApiClient(args.name, args.role, args.partner))
+    client = issued.client
+    say(f"API client {client.name} ({client.role.value}) created with id {client.id}.")
+    say("Its key follows, shown this once: Rapport keeps only a hash of it.")
+    print(issued.key, flush=True)
+
+
+async def _api_client_rotate(container: "Container", args: argparse.Namespace) -> None:
+    issued = await container.use_cases.rotate_api_key(
+        RotateApiKey(_api_client_id(args.id), args.overlap_hours))
+    say(f"New key for {issued.client.name}; its older keys work {args.overlap_hours} hours more "
+        "at most. The key follows, shown this once:")
+    print(issued.key, flush=True)
+
+
+async def _api_client_revoke(container: "Container", args: argparse.Namespace) -> None:
+    client = await container.use_cases.revoke_api_client(RevokeApiClient(_api_client_id(args.id)))
+    say(f"API client {client.name} revoked at {_when(client.revoked_at)}: its keys fail.")
+
+
+async def _api_client_list(container: "Container", args: argparse.Namespace) -> None:
+    for client in await container.use_cases.list_api_clients(ListApiClients()):
+        state = f"revoked {_when(client.revoked_at)}" if client.revoked else "active"
+        partner = f" partner={client.partner_code}" if client.partner_code else ""
+        print(f"{client.id}  {client.name}  {client.role.value}{partner}  {state}")
+        for key in client.keys:
+            print(f"    key rk_{key.prefix}_...  created {_when(key.created_at)}  "
+                  f"expires {_when(key.expires_at)}  revoked {_when(key.revoked_at)}  "
+                  f"last used {_when(key.last_used_at)}")
+    sys.stdout.flush()
+
+
+def api_client(args: argparse.Namespace, settings: Settings) -> int:
+    from infrastructure.bootstrap import build_container
+
+    async def work(resolved: Settings, engine: AsyncEngine) -> None:
+        await prepare_schema(resolved, engine, migrate=settings.embedded)
+        container = build_container(resolved, engine)
+        try:
+            await args.action(container, args)
+        except DomainError as error:
+            raise CommandError(str(error)) from None
+        finally:
+            await container.close()
+
+    run_on_database(settings, work)
+    return 0
+
+
+def _add_api_client_commands(commands: Any) -> None:
+    group = commands.add_parser("api-client", help="create, list, rotate and revoke API clients")
+    group.set_defaults(run=api_client)
+    actions = group.add_subparsers(dest="action_name", required=True, metavar="ACTION")
+
+    creating = actions.add_parser("create", help="a new client; prints its key once")
+    creating.add_argument("--name", required=True, help="unique among active clients")
+    creating.add_argument("--role", required=True, type=str.upper,
+                          choices=[role.value for role in Role])
+    creating.add_argument("--partner", metavar="CODE", help="which partner (PARTNER only)")
+    creating.set_defaults(action=_api_client_create)
+
+    listing = actions.add_parser("list", help="every client with its keys (never their secrets)")
+    listing.set_defaults(action=_api_client_list)
+
+    revoking = actions.add_parser("revoke", help="every key of the client fails from now on")
+    revoking.add_argument("id", help="the client's id, as `list` shows it")
+    revoking.set_defaults(action=_api_client_revoke)
+
+    rotating = actions.add_parser("rotate", help="a new key; prints it once")
+    rotating.add_argument("id", help="the client's id, as `list` shows it")
+    rotating.add_argument(
+        "--overlap-hours", type=int, default=DEFAULT_OVERLAP_HOURS, metavar="N",
+        help=f"hours the current keys keep working (default {DEFAULT_OVERLAP_HOURS}; 0: none)")
+    rotating.set_defaults(action=_api_client_rotate)
+
+
 # --- the parser -------------------------------------------------------------------------------
 
 
@@ -270,6 +384,8 @@ def build_parser() -> argparse.ArgumentParser:
     checking.add_argument("--schema-file", type=Path, default=Path("schema.graphql"),
                           help="the committed schema (default schema.graphql)")
     checking.set_defaults(run=check_schema)
+
+    _add_api_client_commands(commands)
     return parser
 
 

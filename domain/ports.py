@@ -3,6 +3,8 @@
 from types import TracebackType
 from typing import Protocol, Self
 
+from domain.access.ports import ApiClientRepository
+from domain.audit.model import AuditEntry
 from domain.cases.ports import CaseRepository, RoutingRuleRepository
 from domain.customers.ports import CustomerRepository
 from domain.interactions.ports import InteractionRepository
@@ -25,6 +27,7 @@ class UnitOfWork(Protocol):
     stores: StoreRepository
     staff: StaffRepository
     idempotency: IdempotencyStore
+    api_clients: ApiClientRepository
 
     async def __aenter__(self) -> Self: ...
 
@@ -38,3 +41,10 @@ class UnitOfWork(Protocol):
     async def commit(self) -> None: ...
 
     def emit(self, event: Event) -> None: ...
+
+    def stage_audit(self, entry: AuditEntry) -> None:
+        """`entry` is written by the next `commit()`, in its transaction, its targets joined
+        by the ids of what that commit wrote (`ids_in_events`). Rolled back, it is not."""
+
+    def written_audit(self) -> AuditEntry | None:
+        """The staged entry as a commit wrote it; None until one has."""

@@ -7,6 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from domain.cases.model import CasePriority, SlaPolicy
+from domain.shared.access import Role
 
 DEFAULT_SLA_HOURS = "URGENT=4,HIGH=24,NORMAL=72,LOW=168"
 
@@ -29,6 +30,27 @@ def _parse_sla(text: str, follow_up_days: float) -> SlaPolicy:
     return SlaPolicy(within, follow_up_after=timedelta(days=follow_up_days))
 
 
+def _anonymous_role(env: Mapping[str, str], production: bool) -> Role | None:
+    """Callers without credentials: refused in production; in development they act as
+    ADMIN, so `make run` answers at once (the log says so at start-up)."""
+    value = env.get("RAPPORT_ANONYMOUS_ROLE", "" if production else "ADMIN").strip().upper()
+    if value in ("", "NONE"):
+        return None
+    try:
+        return Role(value)
+    except ValueError as error:
+        raise ValueError(f"RAPPORT_ANONYMOUS_ROLE must be one of {[r.value for r in Role]} "
+                         f"or NONE, not {value!r}") from error
+
+
+def _public_key(env: Mapping[str, str]) -> str | None:
+    """The PEM itself, or a path to it in RAPPORT_JWT_PUBLIC_KEY_FILE."""
+    path = env.get("RAPPORT_JWT_PUBLIC_KEY_FILE")
+    if path:
+        return Path(path).read_text()
+    return env.get("RAPPORT_JWT_PUBLIC_KEY") or None
+
+
 @dataclass(frozen=True)
 class Settings:
     """Every knob of the service. Build it with `from_environment()`; tests build it directly."""
@@ -44,6 +66,11 @@ class Settings:
     db_pool_size: int = 10
     statement_timeout_ms: int = 15_000
     graphiql: bool = True
+    introspection: bool = True
+    rate_limit: str | None = None  # limits' notation, "600/minute"; None or "off": no limit
+    rate_limit_storage: str = "memory://"  # "redis://host:6379/0" shares budgets across pods
+    persisted_queries: Path | None = None  # a manifest: sha256 of each operation → its text
+    persisted_queries_only: bool = False
     document_cache_size: int = 1024
     compiled_reads: bool = True
     max_body_bytes: int = 1_000_000
@@ -54,6 +81,20 @@ class Settings:
     sla: SlaPolicy = field(default_factory=SlaPolicy.default)
     test_database_url: str | None = None
     otel_endpoint: str | None = None
+    anonymous_role: Role | None = None
+    jwt_issuer: str | None = None
+    jwt_audience: str | None = None
+    jwt_jwks_url: str | None = None
+    jwt_public_key: str | None = None
+    jwt_algorithms: tuple[str, ...] = ("RS256", "ES256")
+    jwt_role_claim: str = "rapport_role"
+    jwt_leeway_seconds: int = 30
+
+    @property
+    def tokens_enabled(self) -> bool:
+        """Bearer tokens are accepted once an issuer, an audience and a key source are set."""
+        return bool(self.jwt_issuer and self.jwt_audience
+                    and (self.jwt_jwks_url or self.jwt_public_key))
 
     @property
     def embedded(self) -> bool:
@@ -77,6 +118,13 @@ class Settings:
             db_pool_size=int(env.get("RAPPORT_DB_POOL_SIZE", "10")),
             statement_timeout_ms=int(env.get("RAPPORT_STATEMENT_TIMEOUT_MS", "15000")),
             graphiql=env.get("RAPPORT_GRAPHIQL", "false" if production else "true") == "true",
+            introspection=env.get(
+                "RAPPORT_INTROSPECTION", "false" if production else "true") == "true",
+            rate_limit=env.get("RAPPORT_RATE_LIMIT", "600/minute"),
+            rate_limit_storage=env.get("RAPPORT_RATE_LIMIT_STORAGE") or "memory://",
+            persisted_queries=Path(env["RAPPORT_PERSISTED_QUERIES"])
+            if env.get("RAPPORT_PERSISTED_QUERIES") else None,
+            persisted_queries_only=env.get("RAPPORT_PERSISTED_QUERIES_ONLY", "false") == "true",
             document_cache_size=int(env.get("RAPPORT_DOCUMENT_CACHE_SIZE", "1024")),
             compiled_reads=env.get("RAPPORT_COMPILED_READS", "true") == "true",
             max_body_bytes=int(env.get("RAPPORT_MAX_BODY_BYTES", "1000000")),
@@ -90,4 +138,14 @@ class Settings:
             ),
             test_database_url=env.get("RAPPORT_TEST_DATABASE_URL") or None,
             otel_endpoint=env.get("RAPPORT_OTEL_ENDPOINT") or None,
+            anonymous_role=_anonymous_role(env, production),
+            jwt_issuer=env.get("RAPPORT_JWT_ISSUER") or None,
+            jwt_audience=env.get("RAPPORT_JWT_AUDIENCE") or None,
+            jwt_jwks_url=env.get("RAPPORT_JWT_JWKS_URL") or None,
+            jwt_public_key=_public_key(env),
+            jwt_algorithms=tuple(
+                a.strip() for a in env.get("RAPPORT_JWT_ALGORITHMS", "RS256,ES256").split(",")
+            ),
+            jwt_role_claim=env.get("RAPPORT_JWT_ROLE_CLAIM", "rapport_role"),
+            jwt_leeway_seconds=int(env.get("RAPPORT_JWT_LEEWAY_SECONDS", "30")),
         )

@@ -43,8 +43,11 @@ from domain.interactions.services import record_interaction
 from domain.organisation.commands import CreateStaff, CreateStore
 from domain.organisation.model import Staff, Store
 from domain.organisation.services import create_staff, create_store
+from domain.shared.access import Viewer
 from domain.shared.errors import DomainError, ErrorCode
 from tests.fakes import DEFAULT_NOW, FakeData, FakeUnitOfWork, FixedClock
+
+ADMIN = Viewer.system("test")
 
 Problem = tuple[tuple[str, ...], ErrorCode]
 
@@ -84,7 +87,9 @@ async def refused(uow: FakeUnitOfWork, attempt: Awaitable[object]) -> DomainErro
 
 async def a_store(uow: FakeUnitOfWork, code: str | None = None, name: str = "West Lake") -> Store:
     return await create_store(
-        CreateStore(code=code or f"hz-{next(_serial):03d}", name=name, city="Hangzhou"), uow=uow
+        CreateStore(code=code or f"hz-{next(_serial):03d}", name=name, city="Hangzhou"),
+        uow=uow,
+        viewer=ADMIN,
     )
 
 
@@ -92,7 +97,9 @@ async def a_staff_member(
     uow: FakeUnitOfWork, name: str = "Wang Fang", store_id: UUID | None = None
 ) -> Staff:
     email = f"clerk{next(_serial)}@brand.example"
-    return await create_staff(CreateStaff(name=name, email=email, store_id=store_id), uow=uow)
+    return await create_staff(
+        CreateStaff(name=name, email=email, store_id=store_id), uow=uow, viewer=ADMIN
+    )
 
 
 # Customers.
@@ -133,7 +140,7 @@ def create_command(**fields: Any) -> CreateCustomer:
 
 
 async def a_customer(uow: FakeUnitOfWork, **fields: Any) -> Customer:
-    return await create_customer(create_command(**fields), uow=uow)
+    return await create_customer(create_command(**fields), uow=uow, viewer=ADMIN)
 
 
 async def customers(uow: FakeUnitOfWork, n: int) -> list[Customer]:
@@ -152,7 +159,7 @@ async def an_interaction(
     uow: FakeUnitOfWork, customer_id: UUID, at: datetime | None = None, **fields: Any
 ) -> Interaction:
     command = record_command(customer_id, at or uow.clock.now(), **fields)
-    return await record_interaction(command, uow=uow)
+    return await record_interaction(command, uow=uow, viewer=ADMIN)
 
 
 # Cases.
@@ -167,7 +174,7 @@ async def a_case(
     uow: FakeUnitOfWork, customer_id: UUID | None, *, sla: SlaPolicy | None = None, **fields: Any
 ) -> Case:
     command = open_command(customer_id, **fields)
-    return await open_case(command, uow=uow, sla=sla or SlaPolicy.default())
+    return await open_case(command, uow=uow, viewer=ADMIN, sla=sla or SlaPolicy.default())
 
 
 async def a_case_in(uow: FakeUnitOfWork, status: CaseStatus) -> Case:
@@ -177,17 +184,19 @@ async def a_case_in(uow: FakeUnitOfWork, status: CaseStatus) -> Case:
     path = [CaseStatus.OPEN, CaseStatus.IN_PROGRESS, CaseStatus.RESOLVED, CaseStatus.CLOSED]
     for step in path[1 : path.index(status) + 1]:
         if step is CaseStatus.IN_PROGRESS:
-            case = await start_case(StartCase(case.id), uow=uow)
+            case = await start_case(StartCase(case.id), uow=uow, viewer=ADMIN)
         elif step is CaseStatus.RESOLVED:
             case = await resolve_case(
-                ResolveCase(case.id, "Replaced the scarf"), uow=uow, sla=SlaPolicy.default()
+                ResolveCase(case.id, "Replaced the scarf"),
+                uow=uow,
+                viewer=ADMIN,
+                sla=SlaPolicy.default(),
             )
         else:
-            case = await close_case(CloseCase(case.id), uow=uow)
+            case = await close_case(CloseCase(case.id), uow=uow, viewer=ADMIN)
     assert case.status is status
     return case
 
 
 async def a_routing_rule(uow: FakeUnitOfWork, **fields: Any) -> RoutingRule:
-    return await create_routing_rule(CreateRoutingRule(**fields), uow=uow)
-
+    return await create_routing_rule(CreateRoutingRule(**fields), uow=uow, viewer=ADMIN)

@@ -13,15 +13,19 @@ commit from the customers and cases that were added or saved, plus those emitted
 """
 
 import copy
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Self, TypeVar
 from uuid import UUID
 
+from domain.access.model import ApiClient
+from domain.access.ports import ApiClientRepository
+from domain.audit.model import AuditEntry, ids_in_events
 from domain.cases.model import Case, RoutingRule
 from domain.cases.ports import CaseRepository, RoutingRuleRepository
-from domain.customers.model import Customer
+from domain.customers.model import ConsentEvent, Customer
 from domain.customers.ports import CustomerRepository
 from domain.interactions.model import Interaction
 from domain.interactions.ports import InteractionRepository
@@ -68,7 +72,11 @@ class FakeData:
     stores: dict[UUID, Store] = field(default_factory=dict)
     staff: dict[UUID, Staff] = field(default_factory=dict)
     idempotency: dict[tuple[str, str], Claim] = field(default_factory=dict)
+    api_clients: dict[UUID, ApiClient] = field(default_factory=dict)
     outbox: list[Event] = field(default_factory=list)
+    # consent_events: (customer id, entry), in the order written
+    consent_history: list[tuple[UUID, ConsentEvent]] = field(default_factory=list)
+    audit_log: list[AuditEntry] = field(default_factory=list)  # what commits wrote
 
 
 class _Transaction:
@@ -94,6 +102,8 @@ def _stored(value: T) -> T:
     stored = copy.deepcopy(value)
     if isinstance(stored, Customer | Case):
         stored.events = []
+    if isinstance(stored, Customer):
+        stored.consent_log = []
     return stored
 
 
@@ -110,6 +120,7 @@ class FakeCustomerRepository:
         assert customer.id not in data.customers, "add() of a customer that exists"
         self._check_refs_unique(customer)
         data.customers[customer.id] = _stored(customer)
+        self._append_consent_log(customer)
         self._tx.wrote(customer)
 
     async def save(self, customer: Customer) -> None:
@@ -117,6 +128,7 @@ class FakeCustomerRepository:
         assert customer.id in data.customers, "save() of a customer that was never added"
         self._check_refs_unique(customer)
         data.customers[customer.id] = _stored(customer)
+        self._append_consent_log(customer)
         self._tx.wrote(customer)
 
     async def find_by_external_ref(self, system: str, value: str) -> UUID | None:
@@ -129,6 +141,50 @@ class FakeCustomerRepository:
         for customer in self._tx.data.customers.values():
             if customer.merged_into_id == from_id:
                 customer.merged_into_id = to_id
+
+    async def move_consent_history(
+        self, from_id: UUID, to_id: UUID, folded_points: Mapping[UUID, UUID]
+    ) -> None:
+        history = self._tx.data.consent_history
+        for index, (customer_id, entry) in enumerate(history):
+            if customer_id == from_id:
+                point = folded_points.get(entry.contact_point_id, entry.contact_point_id)
+                history[index] = (to_id, replace(entry, contact_point_id=point))
+
+    async def consent_history(self, customer_id: UUID) -> list[ConsentEvent]:
+        entries = [e for c, e in self._tx.data.consent_history if c == customer_id]
+        return sorted(entries, key=lambda e: e.recorded_at)  # stable: written order on ties
+
+    async def merged_duplicates(self, customer_id: UUID) -> list[UUID]:
+        return sorted(c.id for c in self._tx.data.customers.values()
+                      if c.merged_into_id == customer_id)
+
+    async def interactions_of(self, customer_id: UUID) -> list[Interaction]:
+        return sorted((i for i in self._tx.data.interactions.values()
+                       if i.customer_id == customer_id), key=lambda i: (i.occurred_at, i.id))
+
+    async def cases_of(self, customer_id: UUID) -> list[Case]:
+        return sorted((copy.deepcopy(c) for c in self._tx.data.cases.values()
+                       if c.customer_id == customer_id), key=lambda c: (c.opened_at, c.id))
+
+    async def erase_activity_text(
+        self, customer_id: UUID, kept_payload_keys: frozenset[str]
+    ) -> None:
+        """As the Postgres adapter: free text goes, facts and sale amounts stay."""
+        data = self._tx.data
+        for interaction_id, interaction in list(data.interactions.items()):
+            if interaction.customer_id == customer_id:
+                payload = {k: v for k, v in interaction.payload.items() if k in kept_payload_keys}
+                data.interactions[interaction_id] = replace(
+                    interaction, summary=None, place=None, geo=None, payload=payload
+                )
+        for case in data.cases.values():
+            if case.customer_id == customer_id:
+                case.subject, case.description, case.resolution_note = "[erased]", None, None
+
+    def _append_consent_log(self, customer: Customer) -> None:
+        self._tx.data.consent_history += [(customer.id, e) for e in customer.consent_log]
+        customer.consent_log.clear()
 
     def _check_refs_unique(self, customer: Customer) -> None:
         """The unique (system, value) constraint of the external_refs table."""
@@ -260,6 +316,45 @@ class FakeIdempotencyStore:
         claims[(scope, key)] = Claim(claims[(scope, key)].fingerprint, result_id)
 
 
+class FakeApiClientRepository:
+    """Like the Postgres adapter: one active client per name, unique key prefixes, and
+    `save` keeps each stored key's `last_used_at` (the key verifier's to write)."""
+
+    def __init__(self, tx: _Transaction) -> None:
+        self._tx = tx
+
+    async def get(self, client_id: UUID, *, for_update: bool = False) -> ApiClient | None:
+        return self._tx.data.api_clients.get(client_id)
+
+    async def get_active_by_name(self, name: str) -> ApiClient | None:
+        clients = self._tx.data.api_clients.values()
+        return next((c for c in clients if c.name == name and not c.revoked), None)
+
+    async def all(self) -> list[ApiClient]:
+        return sorted(self._tx.data.api_clients.values(), key=lambda c: (c.created_at, c.id))
+
+    async def add(self, client: ApiClient) -> None:
+        assert client.id not in self._tx.data.api_clients, "add() of a client that exists"
+        assert await self.get_active_by_name(client.name) is None, "active names are unique"
+        self._check_prefixes_unique(client)
+        self._tx.data.api_clients[client.id] = client
+
+    async def save(self, client: ApiClient) -> None:
+        stored = self._tx.data.api_clients.get(client.id)
+        assert stored is not None, "save() of a client that was never added"
+        self._check_prefixes_unique(client)
+        last_used = {k.id: k.last_used_at for k in stored.keys}
+        keys = tuple(replace(k, last_used_at=last_used.get(k.id)) for k in client.keys)
+        self._tx.data.api_clients[client.id] = replace(client, keys=keys)
+
+    def _check_prefixes_unique(self, client: ApiClient) -> None:
+        others = {k.prefix for c in self._tx.data.api_clients.values() if c.id != client.id
+                  for k in c.keys}
+        mine = [k.prefix for k in client.keys]
+        assert len(set(mine)) == len(mine), "a prefix twice"
+        assert not others.intersection(mine), "api_keys.prefix is unique"
+
+
 class FakeUnitOfWork:
     """`committed` tells whether the last `async with` block committed; `data` is the
     committed state, which only `commit()` changes. `fixed_clock` is `clock`, settable."""
@@ -273,6 +368,7 @@ class FakeUnitOfWork:
     stores: StoreRepository
     staff: StaffRepository
     idempotency: IdempotencyStore
+    api_clients: ApiClientRepository
 
     def __init__(self, clock: FixedClock | None = None) -> None:
         self.fixed_clock = clock or FixedClock()
@@ -280,6 +376,8 @@ class FakeUnitOfWork:
         self.data = FakeData()
         self.committed = False
         self._emitted: list[Event] = []
+        self._staged_audit: AuditEntry | None = None
+        self._written_audit: AuditEntry | None = None
         self._bind(_Transaction(FakeData(), open_=False))
 
     @property
@@ -314,10 +412,15 @@ class FakeUnitOfWork:
     async def commit(self) -> None:
         tx = self._tx
         working = tx.data
+        already = len(working.outbox)
         for aggregate in tx.written:
             working.outbox += aggregate.events
             aggregate.events.clear()
         working.outbox += self._emitted
+        if self._staged_audit is not None:
+            written = self._staged_audit.targeting(ids_in_events(working.outbox[already:]))
+            working.audit_log.append(written)
+            self._staged_audit, self._written_audit = None, written
         self._emitted, tx.written = [], []
         self.data = working
         self._bind(_Transaction(copy.deepcopy(working)))
@@ -326,6 +429,12 @@ class FakeUnitOfWork:
     def emit(self, event: Event) -> None:
         assert self._tx.open, "emit() outside `async with uow`"
         self._emitted.append(event)
+
+    def stage_audit(self, entry: AuditEntry) -> None:
+        self._staged_audit, self._written_audit = entry, None
+
+    def written_audit(self) -> AuditEntry | None:
+        return self._written_audit
 
     def _bind(self, tx: _Transaction) -> None:
         self._tx = tx
@@ -336,6 +445,7 @@ class FakeUnitOfWork:
         self.stores = FakeStoreRepository(tx)
         self.staff = FakeStaffRepository(tx)
         self.idempotency = FakeIdempotencyStore(tx)
+        self.api_clients = FakeApiClientRepository(tx)
 
     # Read helpers for assertions: the committed state only.
 
@@ -350,3 +460,13 @@ class FakeUnitOfWork:
 
     def cases_of(self, customer_id: UUID) -> list[Case]:
         return [c for c in self.data.cases.values() if c.customer_id == customer_id]
+
+
+class FakeAuditLog:
+    """The entries appended apart from a unit of work (refusals, failures, reads), in order."""
+
+    def __init__(self) -> None:
+        self.entries: list[AuditEntry] = []
+
+    async def append(self, entries: Sequence[AuditEntry]) -> None:
+        self.entries += entries

@@ -21,9 +21,10 @@ class Context:
         """Made on first use: a compiled read needs none."""
         return Loaders(self.container.queries)
 
-    @property
+    @functools.cached_property
     def use_cases(self) -> UseCases:
-        return self.container.use_cases
+        """The use cases, acting as this request's viewer."""
+        return self.container.use_cases.acting_as(self.viewer)
 
     @property
     def queries(self) -> Queries:

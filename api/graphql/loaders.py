@@ -12,7 +12,7 @@ from uuid import UUID
 from strawberry.dataloader import DataLoader
 
 from domain.cases.model import Case, RoutingRule
-from domain.customers.model import ContactPoint, ExternalReference, HouseholdMember
+from domain.customers.model import ConsentEvent, ContactPoint, ExternalReference, HouseholdMember
 from domain.customers.queries import CustomerSummary
 from domain.interactions.model import Interaction
 from domain.organisation.model import Staff, Store
@@ -83,6 +83,11 @@ class Loaders:
     @functools.cached_property
     def contact_points(self) -> DataLoader[UUID, list[ContactPoint]]:
         return _by_key(self._queries.customers.contact_points, default=[])
+
+    @functools.cached_property
+    def consent_history(self) -> DataLoader[UUID, list[ConsentEvent]]:
+        """By contact point id."""
+        return _by_key(self._queries.customers.consent_history, default=[])
 
     @functools.cached_property
     def household(self) -> DataLoader[UUID, list[HouseholdMember]]:

@@ -16,12 +16,44 @@ from api.graphql.customers.types import (
 )
 from api.graphql.interactions.types import InteractionType
 from api.graphql.organisation.types import StaffType, StoreType
+from api.graphql.permissions import not_allowed_error
 from api.graphql.relay import Node, parse_global_id
+from domain.cases.model import Case
+from domain.customers.model import ContactPoint, ExternalReference, HouseholdMember
+from domain.customers.queries import CustomerSummary
+from domain.interactions.model import Interaction
+from domain.shared.access import Viewer
+from domain.shared.errors import DomainError
 
 
 async def _load(info: Info, loader: str, present: Callable[[Any], Node], key: UUID) -> Node | None:
     found = await getattr(info.context.loaders, loader).load(key)
-    return present(found) if found else None
+    if not found:
+        return None
+    _require_reach(info.context.viewer, found)
+    return present(found)
+
+
+def _require_reach(viewer: Viewer, found: Any) -> None:
+    """A viewer who does not reach every customer gets only nodes she would reach through
+    the root fields: her customers, their cases and interactions; parts of a customer
+    (contact points, household, references) only through the customer."""
+    if viewer.customer_reach.everyone:
+        return
+    match found:
+        case CustomerSummary(id=customer_id, profile=profile):
+            reach = (customer_id, profile.home_store_id, profile.owner_id)
+        case Case() | Interaction():
+            owner = found.owner_id if isinstance(found, Case) else found.staff_id
+            reach = (found.customer_id, found.store_id, owner)
+        case ContactPoint() | HouseholdMember() | ExternalReference():
+            raise not_allowed_error("ask for the customer this belongs to instead")
+        case _:
+            return
+    try:
+        viewer.require_reach(*reach)
+    except DomainError as refusal:
+        raise not_allowed_error(refusal.errors[0].message) from None
 
 
 _RESOLVERS: dict[str, Callable[[Info, UUID], Awaitable[Node | None]]] = {

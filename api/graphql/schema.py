@@ -3,9 +3,13 @@
 import strawberry
 from strawberry.tools import merge_types
 
+from api.graphql.access.mutations import AccessMutations
+from api.graphql.access.queries import AccessQueries
+from api.graphql.audit.queries import AuditQueries
 from api.graphql.cases.mutations import CaseMutations
 from api.graphql.cases.queries import CaseQueries
 from api.graphql.customers.mutations import CustomerMutations
+from api.graphql.customers.privacy import CustomerPrivacyMutations
 from api.graphql.customers.queries import CustomerQueries
 from api.graphql.customers.types import (
     ContactPointType,
@@ -17,11 +21,17 @@ from api.graphql.interactions.mutations import InteractionMutations
 from api.graphql.node import NodeQueries
 from api.graphql.organisation.mutations import OrganisationMutations
 from api.graphql.organisation.queries import OrganisationQueries
+from api.graphql.permissions import require_query_operations
 from api.graphql.visibility import FIELD_RULES, mask_restricted_fields
 
-Query = merge_types("Query", (NodeQueries, CustomerQueries, CaseQueries, OrganisationQueries))
+Query = merge_types(
+    "Query", (NodeQueries, CustomerQueries, CaseQueries, OrganisationQueries, AccessQueries,
+              AuditQueries)
+)
 Mutation = merge_types(
-    "Mutation", (CustomerMutations, InteractionMutations, CaseMutations, OrganisationMutations)
+    "Mutation", (CustomerMutations, CustomerPrivacyMutations, InteractionMutations,
+                 CaseMutations, OrganisationMutations,
+                 AccessMutations)
 )
 
 schema = strawberry.Schema(
@@ -31,6 +41,7 @@ schema = strawberry.Schema(
     types=[CustomerType, ContactPointType, HouseholdMemberType, ExternalReferenceType],
 )
 mask_restricted_fields(schema._schema, FIELD_RULES)
+require_query_operations(schema._schema)
 
 
 def export_sdl() -> str:

@@ -3,6 +3,7 @@
 import contextlib
 import functools
 import gc
+import logging
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -17,8 +18,11 @@ from api.graphql.compiled.readers import READERS
 from api.graphql.context import Context
 from api.graphql.schema import schema
 from api.graphql.visibility import FIELD_RULES
+from api.http.authentication import Authenticator
 from api.http.graphql_endpoint import GraphQLEndpoint
 from api.http.limits import QueryLimits
+from api.http.persisted_queries import PersistedQueries, load_manifest
+from api.http.rate_limits import RateLimiter
 from domain.shared.access import Viewer
 from infrastructure.bootstrap import Container, build_container
 from infrastructure.logging import configure_logging
@@ -28,13 +32,16 @@ from infrastructure.postgres.engine import create_engine
 from infrastructure.settings import Settings
 from infrastructure.telemetry import configure_tracing
 
+log = logging.getLogger(__name__)
+
 
 def create_app(
     settings: Settings, *, container: Container | None = None,
-    viewer_of: Callable[[Request], Viewer] = lambda request: Viewer.trusted(),
+    viewer_of: Callable[[Request], Viewer] | None = None,
 ) -> Starlette:
-    """The app over `settings.database_url`, or over a ready container (tests). `viewer_of`
-    says who is asking (every caller is trusted until authentication, issue #5)."""
+    """The app over `settings.database_url`, or over a ready container (tests). Callers are
+    authenticated from their credentials (api/http/authentication.py); tests that are not
+    about authentication give `viewer_of` instead."""
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -54,8 +61,15 @@ def create_app(
             await app.state.container.close()
             await engine.dispose()
 
-    def context(request: Request) -> Context:
-        return Context(request.app.state.container, viewer_of(request))
+    authenticator = Authenticator(anonymous_role=settings.anonymous_role,
+                                  accept_tokens=settings.tokens_enabled,
+                                  role_claim=settings.jwt_role_claim)
+
+    async def context(request: Request) -> Context:
+        container = request.app.state.container
+        if viewer_of is not None:
+            return Context(container, viewer_of(request))
+        return Context(container, await authenticator.viewer_of(request, container))
 
     fast_path = None
     if settings.compiled_reads:
@@ -69,6 +83,8 @@ def create_app(
         schema._schema, context, graphiql=settings.graphiql,
         cache_size=settings.document_cache_size, fast_path=fast_path,
         limits=limits, max_body_bytes=settings.max_body_bytes,
+        introspection=settings.introspection, persisted=_persisted_queries(settings),
+        rate_limiter=RateLimiter.from_settings(settings.rate_limit, settings.rate_limit_storage),
     )
     return Starlette(
         routes=[
@@ -78,6 +94,17 @@ def create_app(
         ],
         lifespan=lifespan,
     )
+
+
+def _persisted_queries(settings: Settings) -> PersistedQueries:
+    """The allow-list of the manifest the settings name (read once, at start-up), and the
+    Automatic Persisted Queries clients register."""
+    if settings.persisted_queries_only and not settings.persisted_queries:
+        raise ValueError("RAPPORT_PERSISTED_QUERIES_ONLY needs a manifest in "
+                         "RAPPORT_PERSISTED_QUERIES: it would refuse every operation")
+    allowed = load_manifest(settings.persisted_queries) if settings.persisted_queries else {}
+    return PersistedQueries(allowed, only_persisted=settings.persisted_queries_only,
+                            cache_size=settings.document_cache_size)
 
 
 def _freeze_startup_objects() -> None:
@@ -94,6 +121,9 @@ def create_app_from_environment() -> Starlette:
     settings = Settings.from_environment()
     configure_logging(settings)
     configure_tracing(settings)
+    if settings.anonymous_role is not None:
+        log.warning("callers without credentials act as %s (RAPPORT_ANONYMOUS_ROLE); "
+                    "set RAPPORT_ENV=production to refuse them", settings.anonymous_role.value)
     return create_app(settings)
 
 

@@ -10,7 +10,7 @@ import contextlib
 import functools
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,7 +35,12 @@ from starlette.responses import HTMLResponse, Response
 from strawberry.http.ides import get_graphql_ide_html
 
 from api.graphql.compiled.fast_path import FastPath
+from api.graphql.permissions import may_compile
+from api.graphql.visibility import FIELD_RULES
+from api.http.audit import ReadAudit, request_id_of
 from api.http.limits import QueryLimits, limit_rule
+from api.http.persisted_queries import IntrospectionDisabled, PersistedQueries, PersistedQueryError
+from api.http.rate_limits import RateLimited, RateLimiter
 from domain.shared.errors import DomainError
 from infrastructure.postgres.compiled.compiler import Statement
 
@@ -49,9 +54,16 @@ GRAPHQL_RESPONSE = "application/graphql-response+json"
 class RequestError(Exception):
     """The request can't be executed at all (GraphQL-over-HTTP "request error")."""
 
-    def __init__(self, message: str, status: int = 400, headers: dict[str, str] | None = None):
+    def __init__(self, message: str, status: int = 400, headers: dict[str, str] | None = None,
+                 code: str | None = None):
         super().__init__(message)
-        self.status, self.headers = status, headers or {}
+        self.status, self.headers, self.code = status, headers or {}, code
+
+    @property
+    def formatted(self) -> dict[str, Any]:
+        if self.code is None:
+            return {"message": str(self)}
+        return {"message": str(self), "extensions": {"code": self.code}}
 
 
 @dataclass(frozen=True)
@@ -69,20 +81,33 @@ class PreparedDocument:
 
 class GraphQLEndpoint:
     def __init__(
-        self, schema: GraphQLSchema, context: Callable[[Request], Any], *,
+        self, schema: GraphQLSchema, context: Callable[[Request], Awaitable[Any]], *,
         graphiql: bool, cache_size: int, fast_path: FastPath | None = None,
         limits: QueryLimits = QueryLimits(), max_body_bytes: int = 1_000_000,
+        introspection: bool = True, persisted: PersistedQueries | None = None,
+        rate_limiter: RateLimiter | None = None,
     ) -> None:
         self._schema = schema
         self._context = context
         self._fast_path = fast_path
         self._limits = limits
-        self._rules = [*specified_rules, limit_rule(limits)]
+        self._rules = [*specified_rules, limit_rule(limits),
+                       *([] if introspection else [IntrospectionDisabled])]
+        self._persisted = persisted or PersistedQueries(cache_size=cache_size)
+        self._rate_limiter = rate_limiter
         self._max_body_bytes = max_body_bytes
         self._graphiql = graphiql
         self.prepare = functools.lru_cache(maxsize=cache_size)(self._parse_and_validate)
+        self._read_audit = ReadAudit(schema, FIELD_RULES, cache_size)  # reads of personal data
 
     async def handle(self, request: Request) -> Response:
+        """The answer, with the caller's rate-limit budget in its headers when one applies."""
+        budget: dict[str, str] = {}
+        response = await self._answer(request, budget)
+        response.headers.update(budget)
+        return response
+
+    async def _answer(self, request: Request, budget: dict[str, str]) -> Response:
         if self._graphiql and _wants_html(request) and "query" not in request.query_params:
             return HTMLResponse(get_graphql_ide_html())
         try:
@@ -90,10 +115,14 @@ class GraphQLEndpoint:
         except RequestError as error:
             return Response(str(error), status_code=error.status, media_type="text/plain")
         try:
-            params = await _read_params(request, self._max_body_bytes)
-            result = await self._run(request, params)
-        except RequestError as error:
-            return _respond({"errors": [{"message": str(error)}]}, media_type, error.status,
+            context = await self._context(request)  # who is asking, before any other work
+            if self._rate_limiter is not None:  # before any SQL: a refused caller costs nothing
+                budget.update(await self._rate_limiter.admit(context.viewer, request))
+            params = await _read_params(request, self._max_body_bytes, self._persisted)
+            with request_id_of(request):  # for the audit entries written meanwhile
+                result = await self._run(request, params, context)
+        except (RequestError, RateLimited, PersistedQueryError) as error:
+            return _respond({"errors": [error.formatted]}, media_type, error.status,
                             error.headers)
         except _InvalidDocument as invalid:
             status = 400 if media_type == GRAPHQL_RESPONSE else 200
@@ -112,7 +141,9 @@ class GraphQLEndpoint:
         errors = validate(self._schema, document, self._rules)
         return PreparedDocument(None if errors else document, errors)
 
-    async def _run(self, request: Request, params: GraphQLParams) -> ExecutionResult | bytes:
+    async def _run(
+        self, request: Request, params: GraphQLParams, context: Any
+    ) -> ExecutionResult | bytes:
         """The result to format, or the finished body of a compiled read."""
         prepared = self.prepare(params.query)
         if prepared.document is None:
@@ -127,17 +158,21 @@ class GraphQLEndpoint:
         if isinstance(coerced, list):
             raise _InvalidDocument(coerced)
         with _operation_span(operation) as span:
-            context = self._context(request)
             statement = self._compiled(context, params, prepared.document, operation, coerced)
             span.set_attribute("rapport.compiled", statement is not None)
             if statement is not None:
-                return await _answer_compiled(context, statement)
+                answer = await _answer_compiled(context, statement)
+                await self._read_audit.record(context, params, prepared.document, operation,
+                                              coerced, answer)
+                return answer
             result = execute(
                 self._schema, prepared.document, context_value=context,
                 variable_values=params.variables, operation_name=params.operation_name,
             )
             if not isinstance(result, ExecutionResult):
                 result = await result
+        await self._read_audit.record(context, params, prepared.document, operation, coerced,
+                                      result)
         return result
 
     def _compiled(
@@ -152,6 +187,8 @@ class GraphQLEndpoint:
         if compiled is None:
             return None
         plan, arguments = compiled
+        if not may_compile(context.viewer, plan.root_fields):
+            return None
         try:
             return plan.statement(arguments, context.viewer.scopes,
                                   context.container.clock.now())
@@ -204,13 +241,16 @@ def _negotiate(accept: str) -> str:
     raise RequestError(f"can answer only {GRAPHQL_RESPONSE} or {JSON}", status=406)
 
 
-async def _read_params(request: Request, max_bytes: int) -> GraphQLParams:
+async def _read_params(
+    request: Request, max_bytes: int, persisted: PersistedQueries
+) -> GraphQLParams:
     if request.method == "GET":
         if len(request.url.query) > max_bytes:
             raise RequestError(f"the query string is over {max_bytes} bytes", status=414)
         raw: dict[str, Any] = dict(request.query_params)
-        if "variables" in raw:
-            raw["variables"] = _json(raw["variables"], "variables")
+        for name in ("variables", "extensions"):
+            if name in raw:
+                raw[name] = _json(raw[name], name)
     else:
         content_type = request.headers.get("content-type", "").split(";")[0].strip()
         if content_type != JSON:
@@ -223,10 +263,9 @@ async def _read_params(request: Request, max_bytes: int) -> GraphQLParams:
         raw = _json(body, "body")
         if not isinstance(raw, dict):
             raise RequestError("the body must be a JSON object")
-    query, variables = raw.get("query"), raw.get("variables") or {}
-    operation_name = raw.get("operationName")
-    if not isinstance(query, str) or not query.strip():
-        raise RequestError("a query string is required")
+    # A persisted operation's hash becomes its text first: caches and compiled reads go by text.
+    query = persisted.query_of(raw.get("query"), raw.get("extensions"), raw.get("documentId"))
+    variables, operation_name = raw.get("variables") or {}, raw.get("operationName")
     if not isinstance(variables, dict):
         raise RequestError("variables must be a JSON object")
     if operation_name is not None and not isinstance(operation_name, str):

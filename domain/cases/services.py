@@ -15,8 +15,10 @@ from domain.cases.commands import (
     StartCase,
 )
 from domain.cases.model import DEFAULT_QUEUE, Case, RoutingRule, SlaPolicy, route
+from domain.customers.services import refuse_erased, require_reach
 from domain.organisation.services import require_staff, require_store
 from domain.ports import UnitOfWork
+from domain.shared.access import Operation, Viewer
 from domain.shared.errors import DomainError, ErrorCode, not_found, stale_version
 from domain.shared.events import Event
 from domain.shared.idempotency import first_result, remember_result
@@ -26,7 +28,8 @@ from domain.shared.validation import Problems
 OPEN_SCOPE = "caseOpen"
 
 
-async def open_case(cmd: OpenCase, *, uow: UnitOfWork, sla: SlaPolicy) -> Case:
+async def open_case(cmd: OpenCase, *, uow: UnitOfWork, viewer: Viewer, sla: SlaPolicy) -> Case:
+    viewer.require(Operation.CASE_OPEN)
     problems = Problems()
     subject = problems.text(("subject",), cmd.subject, max_length=200, required=True)
     description = problems.text(("description",), cmd.description, max_length=5000)
@@ -37,7 +40,7 @@ async def open_case(cmd: OpenCase, *, uow: UnitOfWork, sla: SlaPolicy) -> Case:
     async with uow:
         first = await first_result(uow.idempotency, OPEN_SCOPE, cmd)
         if first is not None:
-            return await _require_case(uow, first)
+            return _reached(viewer, await _require_case(uow, first))
         customer_id, channel, store_id = cmd.customer_id, cmd.channel, cmd.store_id
         origin = None
         if cmd.interaction_id is not None:
@@ -52,6 +55,8 @@ async def open_case(cmd: OpenCase, *, uow: UnitOfWork, sla: SlaPolicy) -> Case:
             customer = await uow.customers.get(customer.merged_into_id)
         if customer is None:
             raise not_found(("customer_id",), "customer")
+        require_reach(viewer, customer)
+        refuse_erased(customer, "customer_id")
         # Compared after following a merge: a duplicate's interactions moved to its survivor.
         if origin is not None and origin.customer_id != customer.id:
             raise DomainError.single(
@@ -77,7 +82,8 @@ async def open_case(cmd: OpenCase, *, uow: UnitOfWork, sla: SlaPolicy) -> Case:
     return case
 
 
-async def assign_case(cmd: AssignCase, *, uow: UnitOfWork) -> Case:
+async def assign_case(cmd: AssignCase, *, uow: UnitOfWork, viewer: Viewer) -> Case:
+    viewer.require(Operation.CASE_WORK)
     problems = Problems()
     queue = problems.slug(("queue",), cmd.queue) if cmd.queue else None
     problems.raise_if_any()
@@ -86,15 +92,19 @@ async def assign_case(cmd: AssignCase, *, uow: UnitOfWork) -> Case:
         await require_staff(uow, cmd.owner_id, ("owner_id",))
         case.assign(cmd.owner_id, queue or case.queue, now)
 
-    return await _change_case(uow, cmd.case_id, cmd.expected_version, change)
+    return await _change_case(uow, viewer, cmd.case_id, cmd.expected_version, change)
 
 
-async def start_case(cmd: StartCase, *, uow: UnitOfWork) -> Case:
-    return await _transition(uow, cmd.case_id, cmd.expected_version,
+async def start_case(cmd: StartCase, *, uow: UnitOfWork, viewer: Viewer) -> Case:
+    viewer.require(Operation.CASE_WORK)
+    return await _transition(uow, viewer, cmd.case_id, cmd.expected_version,
                              lambda case, now: case.start(now))
 
 
-async def resolve_case(cmd: ResolveCase, *, uow: UnitOfWork, sla: SlaPolicy) -> Case:
+async def resolve_case(
+    cmd: ResolveCase, *, uow: UnitOfWork, viewer: Viewer, sla: SlaPolicy
+) -> Case:
+    viewer.require(Operation.CASE_WORK)
     problems = Problems()
     note = problems.text(("resolution_note",), cmd.resolution_note, max_length=5000,
                          required=True)
@@ -110,20 +120,25 @@ async def resolve_case(cmd: ResolveCase, *, uow: UnitOfWork, sla: SlaPolicy) -> 
             raise DomainError.single(("follow_up_at",), ErrorCode.INVALID, "is in the past")
         case.resolve(note or "", follow_up_at, now)
 
-    return await _transition(uow, cmd.case_id, cmd.expected_version, resolve)
+    return await _transition(uow, viewer, cmd.case_id, cmd.expected_version, resolve)
 
 
-async def close_case(cmd: CloseCase, *, uow: UnitOfWork) -> Case:
-    return await _transition(uow, cmd.case_id, cmd.expected_version,
+async def close_case(cmd: CloseCase, *, uow: UnitOfWork, viewer: Viewer) -> Case:
+    viewer.require(Operation.CASE_WORK)
+    return await _transition(uow, viewer, cmd.case_id, cmd.expected_version,
                              lambda case, now: case.close(now))
 
 
-async def reopen_case(cmd: ReopenCase, *, uow: UnitOfWork) -> Case:
-    return await _transition(uow, cmd.case_id, cmd.expected_version,
+async def reopen_case(cmd: ReopenCase, *, uow: UnitOfWork, viewer: Viewer) -> Case:
+    viewer.require(Operation.CASE_WORK)
+    return await _transition(uow, viewer, cmd.case_id, cmd.expected_version,
                              lambda case, now: case.reopen(now))
 
 
-async def create_routing_rule(cmd: CreateRoutingRule, *, uow: UnitOfWork) -> RoutingRule:
+async def create_routing_rule(
+    cmd: CreateRoutingRule, *, uow: UnitOfWork, viewer: Viewer
+) -> RoutingRule:
+    viewer.require(Operation.ROUTING_MANAGE)
     problems = Problems()
     queue = problems.slug(("queue",), cmd.queue) if cmd.queue else DEFAULT_QUEUE
     category = problems.slug(("category",), cmd.category) if cmd.category else None
@@ -140,7 +155,8 @@ async def create_routing_rule(cmd: CreateRoutingRule, *, uow: UnitOfWork) -> Rou
     return rule
 
 
-async def delete_routing_rule(cmd: DeleteRoutingRule, *, uow: UnitOfWork) -> UUID:
+async def delete_routing_rule(cmd: DeleteRoutingRule, *, uow: UnitOfWork, viewer: Viewer) -> UUID:
+    viewer.require(Operation.ROUTING_MANAGE)
     async with uow:
         if not await uow.routing_rules.delete(cmd.rule_id):
             raise not_found(("rule_id",), "routing rule")
@@ -149,26 +165,35 @@ async def delete_routing_rule(cmd: DeleteRoutingRule, *, uow: UnitOfWork) -> UUI
 
 
 async def _transition(
-    uow: UnitOfWork, case_id: UUID, expected_version: int | None,
+    uow: UnitOfWork, viewer: Viewer, case_id: UUID, expected_version: int | None,
     apply: Callable[[Case, datetime], None],
 ) -> Case:
     async def change(case: Case, now: datetime) -> None:
         apply(case, now)
 
-    return await _change_case(uow, case_id, expected_version, change)
+    return await _change_case(uow, viewer, case_id, expected_version, change)
 
 
-async def _change_case(uow: UnitOfWork, case_id: UUID, expected_version: int | None,
-                       change: Callable[[Case, datetime], Awaitable[None]]) -> Case:
+async def _change_case(
+    uow: UnitOfWork, viewer: Viewer, case_id: UUID, expected_version: int | None,
+    change: Callable[[Case, datetime], Awaitable[None]],
+) -> Case:
     async with uow:
         case = await uow.cases.get(case_id, for_update=True)
         if case is None:
             raise not_found(("case_id",), "case")
+        _reached(viewer, case)
         if expected_version is not None and expected_version != case.version:
             raise stale_version(expected_version, case.version)
         await change(case, uow.clock.now())
         await uow.cases.save(case)
         await uow.commit()
+    return case
+
+
+def _reached(viewer: Viewer, case: Case) -> Case:
+    """A clerk works the cases she owns and her stores' cases; a member sees her own."""
+    viewer.require_reach(case.customer_id, case.store_id, case.owner_id)
     return case
 
 

@@ -11,8 +11,12 @@ from domain.customers.model import ConsentPurpose, ContactKind, Occasion, Relati
 
 @dataclass(frozen=True)
 class ConsentInput:
+    """`source` says where the answer was given ("POS", "WEB", "paper form"); without one the
+    history names the caller (its subject) as the source."""
+
     purpose: ConsentPurpose
     granted: bool
+    source: str | None = None
 
 
 @dataclass(frozen=True)
@@ -140,3 +144,16 @@ class RemoveCustomerItem:
     customer_id: UUID
     item_id: UUID
     expected_version: int | None = None
+
+
+@dataclass(frozen=True)
+class ExportCustomerData:
+    customer_id: UUID
+
+
+@dataclass(frozen=True)
+class EraseCustomer:
+    """`reason` is kept in the CustomerErased event: the request's reference, not its text."""
+
+    customer_id: UUID
+    reason: str

@@ -62,6 +62,21 @@ class Consent:
 
 
 @dataclass(frozen=True)
+class ConsentEvent:
+    """One entry of a contact point's consent history: an answer given or withdrawn for a
+    purpose, where it came from (`source`: "POS", "WEB", "paper form"…) and who recorded it
+    (the caller's subject). Append-only; it holds no contact value, so it survives erasure as
+    the proof of consent."""
+
+    contact_point_id: UUID
+    purpose: ConsentPurpose
+    granted: bool
+    source: str
+    recorded_at: datetime
+    recorded_by: str
+
+
+@dataclass(frozen=True)
 class ContactPoint:
     """An email, phone, postal address or social handle. `value` is normalised (lower-case
     email, phone without separators) so lookups match however it was typed."""
@@ -137,11 +152,19 @@ class Customer:
     external_refs: list[ExternalReference] = field(default_factory=list)
     archived_at: datetime | None = None
     merged_into_id: UUID | None = None
+    erased_at: datetime | None = None
     events: list[Event] = field(default_factory=list, repr=False, compare=False)
+    # Consent history entries not yet written; the repository appends them when it stores
+    # the customer, in the same transaction.
+    consent_log: list[ConsentEvent] = field(default_factory=list, repr=False, compare=False)
 
     @property
     def is_archived(self) -> bool:
         return self.archived_at is not None
+
+    @property
+    def is_erased(self) -> bool:
+        return self.erased_at is not None
 
     def touch(self, now: datetime, event: str, **data: Any) -> None:
         """Every change bumps the version (optimistic concurrency) and records an event."""
@@ -161,10 +184,16 @@ class Customer:
     def absorb(self, duplicate: "Customer", now: datetime) -> None:
         """Takes over what the duplicate knew: contact points and references move here, labels
         are united and empty profile fields are filled in from the duplicate."""
-        known_contacts = {(c.kind, c.value) for c in self.contact_points}
-        self.contact_points += [
-            c for c in duplicate.contact_points if (c.kind, c.value) not in known_contacts
-        ]
+        known_contacts = {(c.kind, c.value): c for c in self.contact_points}
+        for point in duplicate.contact_points:
+            same = known_contacts.get((point.kind, point.value))
+            if same is None:
+                self.contact_points.append(point)
+            else:
+                # One address on two records: the latest answer per purpose holds, so a
+                # withdrawal given on either record is honoured.
+                both = replace(same, consents=_latest_answers(same.consents + point.consents))
+                self.replace_item(self.contact_points, both)
         self.external_refs += duplicate.external_refs
         self.household += duplicate.household
         mine, theirs = self.profile, duplicate.profile
@@ -189,6 +218,15 @@ class Customer:
         self.merged_into_id = survivor_id
         self.archived_at = self.archived_at or now
         self.touch(now, "CustomerMergedInto", survivor_id=str(survivor_id))
+
+
+def _latest_answers(answers: tuple[Consent, ...]) -> tuple[Consent, ...]:
+    latest: dict[ConsentPurpose, Consent] = {}
+    for answer in answers:
+        known = latest.get(answer.purpose)
+        if known is None or answer.recorded_at > known.recorded_at:
+            latest[answer.purpose] = answer
+    return tuple(sorted(latest.values(), key=lambda c: c.purpose.value))
 
 
 def _union(first: tuple[str, ...], second: tuple[str, ...]) -> tuple[str, ...]:

@@ -7,7 +7,14 @@ from enum import StrEnum
 from typing import Protocol
 from uuid import UUID
 
-from domain.customers.model import ContactPoint, ExternalReference, HouseholdMember, Profile
+from domain.customers.model import (
+    ConsentEvent,
+    ContactPoint,
+    ExternalReference,
+    HouseholdMember,
+    Profile,
+)
+from domain.shared.access import EVERYONE, CustomerReach, Role, Viewer
 from domain.shared.paging import Page, PageRequest
 
 
@@ -22,6 +29,7 @@ class CustomerSummary:
     updated_at: datetime
     archived_at: datetime | None
     last_interaction_at: datetime | None
+    erased_at: datetime | None = None
 
 
 class CustomerSortKey(StrEnum):
@@ -33,7 +41,7 @@ class CustomerSortKey(StrEnum):
 @dataclass(frozen=True)
 class CustomerFilter:
     """Archived customers are left out unless `archived` is True (only them) or None (all).
-    Merged duplicates are never listed."""
+    Merged duplicates and erased customers are never listed."""
 
     search: str | None = None
     tags: tuple[str, ...] = ()
@@ -43,6 +51,7 @@ class CustomerFilter:
     created_after: datetime | None = None
     created_before: datetime | None = None
     archived: bool | None = False
+    reach: CustomerReach = EVERYONE
 
 
 @dataclass(frozen=True)
@@ -71,6 +80,15 @@ class ByPhone:
 CustomerLookup = ById | ByExternalRef | ByEmail | ByPhone
 
 
+def require_lookup_reach(viewer: Viewer, lookup: CustomerLookup, found: CustomerSummary) -> None:
+    """A customer found by a lookup is the viewer's to see when she reaches it; a web shop or
+    till also reaches the member whose external reference it holds (her card, her shop
+    account), which is how it learns her id."""
+    if isinstance(lookup, ByExternalRef) and viewer.role is Role.STOREFRONT:
+        return
+    viewer.require_reach(found.id, found.profile.home_store_id, found.profile.owner_id)
+
+
 class CustomerQueries(Protocol):
     async def by_ids(self, ids: Sequence[UUID]) -> dict[UUID, CustomerSummary]:
         """Keyed by the requested id; a merged duplicate's id maps to its survivor."""
@@ -89,6 +107,10 @@ class CustomerQueries(Protocol):
     async def contact_points(self, ids: Sequence[UUID]) -> dict[UUID, list[ContactPoint]]: ...
     async def household(self, ids: Sequence[UUID]) -> dict[UUID, list[HouseholdMember]]: ...
     async def external_refs(self, ids: Sequence[UUID]) -> dict[UUID, list[ExternalReference]]: ...
+
+    async def consent_history(self, point_ids: Sequence[UUID]) -> dict[UUID, list[ConsentEvent]]:
+        """By contact point id, oldest first."""
+        ...
 
     async def items_by_ids(
         self, kind: type[ContactPoint] | type[HouseholdMember] | type[ExternalReference],

@@ -13,6 +13,7 @@ from domain.customers.commands import (
     HouseholdMemberInput,
     ImportantDateInput,
 )
+from domain.customers.consents import check_consent_sources
 from domain.customers.model import (
     PROFILE_FIELDS,
     Consent,
@@ -69,6 +70,7 @@ def contact_point_from(
     data: ContactPointInput, path: Path, problems: Problems, now: datetime,
     *, point_id: UUID | None = None, earlier: tuple[Consent, ...] = (),
 ) -> ContactPoint:
+    check_consent_sources(data.consents, (*path, "consents"), problems)
     return ContactPoint(
         id=point_id or new_id(),
         kind=data.kind,

@@ -27,6 +27,11 @@ from domain.customers.commands import (
     UpdateExternalReference,
     UpdateHouseholdMember,
 )
+from domain.customers.consents import (
+    check_consent_sources,
+    folded_contact_points,
+    record_consent_changes,
+)
 from domain.customers.model import Customer, ExternalReference, Profile
 from domain.customers.rules import (
     contact_point_from,
@@ -37,6 +42,7 @@ from domain.customers.rules import (
 )
 from domain.organisation.services import require_staff, require_store
 from domain.ports import UnitOfWork
+from domain.shared.access import Operation, Viewer
 from domain.shared.errors import DomainError, ErrorCode, not_found, stale_version
 from domain.shared.events import Event
 from domain.shared.idempotency import first_result, remember_result
@@ -47,7 +53,8 @@ CREATE_SCOPE = "customerCreate"
 T = TypeVar("T")
 
 
-async def create_customer(cmd: CreateCustomer, *, uow: UnitOfWork) -> Customer:
+async def create_customer(cmd: CreateCustomer, *, uow: UnitOfWork, viewer: Viewer) -> Customer:
+    viewer.require(Operation.CUSTOMER_CREATE)
     now = uow.clock.now()
     problems = Problems()
     profile = profile_from(cmd.profile, problems, today=now.date())
@@ -68,7 +75,7 @@ async def create_customer(cmd: CreateCustomer, *, uow: UnitOfWork) -> Customer:
     async with uow:
         first = await first_result(uow.idempotency, CREATE_SCOPE, cmd)
         if first is not None:
-            return await _get_existing(uow, first)
+            return require_reach(viewer, await _get_existing(uow, first))
         await _check_profile_links(uow, profile)
         for index, ref in enumerate(refs):
             await _check_ref_free(uow, ref, ("external_refs", str(index)))
@@ -77,13 +84,16 @@ async def create_customer(cmd: CreateCustomer, *, uow: UnitOfWork) -> Customer:
             contact_points=contacts, household=household, external_refs=refs,
         )
         customer.events.append(Event("CustomerCreated", customer.id, now))
+        for point, given in zip(contacts, cmd.contact_points, strict=True):
+            record_consent_changes(customer, point, (), given.consents, viewer.subject)
         await uow.customers.add(customer)
         await remember_result(uow.idempotency, CREATE_SCOPE, cmd, customer.id)
         await uow.commit()
     return customer
 
 
-async def update_customer(cmd: UpdateCustomer, *, uow: UnitOfWork) -> Customer:
+async def update_customer(cmd: UpdateCustomer, *, uow: UnitOfWork, viewer: Viewer) -> Customer:
+    viewer.require(Operation.CUSTOMER_EDIT)
     async def change(customer: Customer) -> None:
         problems = Problems()
         profile = profile_from(
@@ -93,12 +103,15 @@ async def update_customer(cmd: UpdateCustomer, *, uow: UnitOfWork) -> Customer:
         await _check_profile_links(uow, profile)
         customer.change_profile(profile, uow.clock.now())
 
-    return await _edit(uow, cmd.customer_id, cmd.expected_version, change)
+    return await _edit(uow, viewer, cmd.customer_id, cmd.expected_version, change)
 
 
-async def archive_customer(cmd: ArchiveCustomer, *, uow: UnitOfWork) -> Customer:
+async def archive_customer(cmd: ArchiveCustomer, *, uow: UnitOfWork, viewer: Viewer) -> Customer:
+    viewer.require(Operation.CUSTOMER_ARCHIVE)
     async with uow:
-        customer = await _load_unmerged(uow, cmd.customer_id, cmd.expected_version, "archived")
+        customer = await _load_unmerged(
+            uow, viewer, cmd.customer_id, cmd.expected_version, "archived"
+        )
         if not customer.is_archived:
             now = uow.clock.now()
             customer.archived_at = now
@@ -108,9 +121,12 @@ async def archive_customer(cmd: ArchiveCustomer, *, uow: UnitOfWork) -> Customer
     return customer
 
 
-async def restore_customer(cmd: RestoreCustomer, *, uow: UnitOfWork) -> Customer:
+async def restore_customer(cmd: RestoreCustomer, *, uow: UnitOfWork, viewer: Viewer) -> Customer:
+    viewer.require(Operation.CUSTOMER_ARCHIVE)
     async with uow:
-        customer = await _load_unmerged(uow, cmd.customer_id, cmd.expected_version, "restored")
+        customer = await _load_unmerged(
+            uow, viewer, cmd.customer_id, cmd.expected_version, "restored"
+        )
         if customer.is_archived:
             customer.archived_at = None
             customer.touch(uow.clock.now(), "CustomerRestored")
@@ -119,9 +135,10 @@ async def restore_customer(cmd: RestoreCustomer, *, uow: UnitOfWork) -> Customer
     return customer
 
 
-async def merge_customers(cmd: MergeCustomers, *, uow: UnitOfWork) -> Customer:
+async def merge_customers(cmd: MergeCustomers, *, uow: UnitOfWork, viewer: Viewer) -> Customer:
     """Moves everything the duplicate holds to the survivor; the duplicate's id then resolves
     to the survivor."""
+    viewer.require(Operation.CUSTOMER_MERGE)
     if cmd.survivor_id == cmd.duplicate_id:
         raise DomainError.single(
             ("duplicate_id",), ErrorCode.SELF_MERGE, "a customer cannot be merged into itself"
@@ -136,6 +153,8 @@ async def merge_customers(cmd: MergeCustomers, *, uow: UnitOfWork) -> Customer:
             raise not_found(("survivor_id",), "customer")
         if duplicate is None:
             raise not_found(("duplicate_id",), "customer")
+        require_reach(viewer, survivor)
+        require_reach(viewer, duplicate)
         if duplicate.merged_into_id is not None:
             raise DomainError.single(
                 ("duplicate_id",), ErrorCode.CONFLICT, "this customer was already merged"
@@ -144,7 +163,10 @@ async def merge_customers(cmd: MergeCustomers, *, uow: UnitOfWork) -> Customer:
             raise DomainError.single(
                 ("survivor_id",), ErrorCode.ARCHIVED, "restore the survivor before merging into it"
             )
+        refuse_erased(survivor, "survivor_id")
+        refuse_erased(duplicate, "duplicate_id")
         now = uow.clock.now()
+        folded = folded_contact_points(survivor, duplicate)
         # The duplicate gives up its references first: they are unique across customers.
         survivor.absorb(duplicate, now)
         duplicate.become_merged_into(survivor.id, now)
@@ -153,22 +175,28 @@ async def merge_customers(cmd: MergeCustomers, *, uow: UnitOfWork) -> Customer:
         await uow.customers.redirect_merged(duplicate.id, survivor.id)
         await uow.interactions.move_to_customer(duplicate.id, survivor.id)
         await uow.cases.move_to_customer(duplicate.id, survivor.id)
+        await uow.customers.move_consent_history(duplicate.id, survivor.id, folded)
         await uow.commit()
     return survivor
 
 
-async def add_contact_point(cmd: AddContactPoint, *, uow: UnitOfWork) -> Customer:
+async def add_contact_point(cmd: AddContactPoint, *, uow: UnitOfWork, viewer: Viewer) -> Customer:
+    viewer.require(Operation.CUSTOMER_EDIT)
     async def change(customer: Customer) -> None:
         problems = Problems()
         point = contact_point_from(cmd.contact_point, ("contact_point",), problems, uow.clock.now())
         problems.raise_if_any()
         customer.contact_points.append(point)
+        record_consent_changes(customer, point, (), cmd.contact_point.consents, viewer.subject)
         customer.touch(uow.clock.now(), "ContactPointAdded", kind=point.kind.value)
 
-    return await _edit(uow, cmd.customer_id, cmd.expected_version, change)
+    return await _edit(uow, viewer, cmd.customer_id, cmd.expected_version, change)
 
 
-async def update_contact_point(cmd: UpdateContactPoint, *, uow: UnitOfWork) -> Customer:
+async def update_contact_point(
+    cmd: UpdateContactPoint, *, uow: UnitOfWork, viewer: Viewer
+) -> Customer:
+    viewer.require(Operation.CUSTOMER_EDIT)
     async def change(customer: Customer) -> None:
         current = _item(customer.contact_points, cmd.contact_point_id, "contact_point_id")
         fields = {k: v for k, v in cmd.changes.items() if k != "consents"}
@@ -182,17 +210,21 @@ async def update_contact_point(cmd: UpdateContactPoint, *, uow: UnitOfWork) -> C
             replace(wanted, **fields), ("contact_point",), problems, now,
             point_id=current.id, earlier=current.consents,
         )
-        point = replace(point, consents=merge_consents(
-            current.consents, tuple(cmd.changes.get("consents", ())), now
-        ))
+        answers = tuple(cmd.changes.get("consents", ()))
+        check_consent_sources(answers, ("contact_point", "consents"), problems)
+        point = replace(point, consents=merge_consents(current.consents, answers, now))
         problems.raise_if_any()
         customer.replace_item(customer.contact_points, point)
+        record_consent_changes(customer, point, current.consents, answers, viewer.subject)
         customer.touch(now, "ContactPointUpdated", kind=point.kind.value)
 
-    return await _edit(uow, cmd.customer_id, cmd.expected_version, change)
+    return await _edit(uow, viewer, cmd.customer_id, cmd.expected_version, change)
 
 
-async def add_household_member(cmd: AddHouseholdMember, *, uow: UnitOfWork) -> Customer:
+async def add_household_member(
+    cmd: AddHouseholdMember, *, uow: UnitOfWork, viewer: Viewer
+) -> Customer:
+    viewer.require(Operation.CUSTOMER_EDIT)
     async def change(customer: Customer) -> None:
         problems = Problems()
         member = household_member_from(
@@ -202,10 +234,13 @@ async def add_household_member(cmd: AddHouseholdMember, *, uow: UnitOfWork) -> C
         customer.household.append(member)
         customer.touch(uow.clock.now(), "HouseholdMemberAdded")
 
-    return await _edit(uow, cmd.customer_id, cmd.expected_version, change)
+    return await _edit(uow, viewer, cmd.customer_id, cmd.expected_version, change)
 
 
-async def update_household_member(cmd: UpdateHouseholdMember, *, uow: UnitOfWork) -> Customer:
+async def update_household_member(
+    cmd: UpdateHouseholdMember, *, uow: UnitOfWork, viewer: Viewer
+) -> Customer:
+    viewer.require(Operation.CUSTOMER_EDIT)
     async def change(customer: Customer) -> None:
         current = _item(customer.household, cmd.member_id, "member_id")
         wanted = HouseholdMemberInput(
@@ -221,10 +256,13 @@ async def update_household_member(cmd: UpdateHouseholdMember, *, uow: UnitOfWork
         customer.replace_item(customer.household, member)
         customer.touch(uow.clock.now(), "HouseholdMemberUpdated")
 
-    return await _edit(uow, cmd.customer_id, cmd.expected_version, change)
+    return await _edit(uow, viewer, cmd.customer_id, cmd.expected_version, change)
 
 
-async def add_external_reference(cmd: AddExternalReference, *, uow: UnitOfWork) -> Customer:
+async def add_external_reference(
+    cmd: AddExternalReference, *, uow: UnitOfWork, viewer: Viewer
+) -> Customer:
+    viewer.require(Operation.CUSTOMER_EDIT)
     async def change(customer: Customer) -> None:
         problems = Problems()
         ref = external_ref_from(cmd.reference, ("reference",), problems)
@@ -233,10 +271,13 @@ async def add_external_reference(cmd: AddExternalReference, *, uow: UnitOfWork) 
         customer.external_refs.append(ref)
         customer.touch(uow.clock.now(), "ExternalReferenceAdded", system=ref.system)
 
-    return await _edit(uow, cmd.customer_id, cmd.expected_version, change)
+    return await _edit(uow, viewer, cmd.customer_id, cmd.expected_version, change)
 
 
-async def update_external_reference(cmd: UpdateExternalReference, *, uow: UnitOfWork) -> Customer:
+async def update_external_reference(
+    cmd: UpdateExternalReference, *, uow: UnitOfWork, viewer: Viewer
+) -> Customer:
+    viewer.require(Operation.CUSTOMER_EDIT)
     async def change(customer: Customer) -> None:
         current = _item(customer.external_refs, cmd.reference_id, "reference_id")
         problems = Problems()
@@ -248,40 +289,55 @@ async def update_external_reference(cmd: UpdateExternalReference, *, uow: UnitOf
         customer.replace_item(customer.external_refs, ref)
         customer.touch(uow.clock.now(), "ExternalReferenceUpdated", system=ref.system)
 
-    return await _edit(uow, cmd.customer_id, cmd.expected_version, change)
+    return await _edit(uow, viewer, cmd.customer_id, cmd.expected_version, change)
 
 
-async def remove_contact_point(cmd: RemoveCustomerItem, *, uow: UnitOfWork) -> Customer:
-    return await _remove(uow, cmd, "contact_points", "contact_point_id", "ContactPointRemoved")
+async def remove_contact_point(
+    cmd: RemoveCustomerItem, *, uow: UnitOfWork, viewer: Viewer
+) -> Customer:
+    viewer.require(Operation.CUSTOMER_EDIT)
+    return await _remove(
+        uow, viewer, cmd, "contact_points", "contact_point_id", "ContactPointRemoved"
+    )
 
 
-async def remove_household_member(cmd: RemoveCustomerItem, *, uow: UnitOfWork) -> Customer:
-    return await _remove(uow, cmd, "household", "member_id", "HouseholdMemberRemoved")
+async def remove_household_member(
+    cmd: RemoveCustomerItem, *, uow: UnitOfWork, viewer: Viewer
+) -> Customer:
+    viewer.require(Operation.CUSTOMER_EDIT)
+    return await _remove(uow, viewer, cmd, "household", "member_id", "HouseholdMemberRemoved")
 
 
-async def remove_external_reference(cmd: RemoveCustomerItem, *, uow: UnitOfWork) -> Customer:
-    return await _remove(uow, cmd, "external_refs", "reference_id", "ExternalReferenceRemoved")
+async def remove_external_reference(
+    cmd: RemoveCustomerItem, *, uow: UnitOfWork, viewer: Viewer
+) -> Customer:
+    viewer.require(Operation.CUSTOMER_EDIT)
+    return await _remove(
+        uow, viewer, cmd, "external_refs", "reference_id", "ExternalReferenceRemoved"
+    )
 
 
 async def _remove(
-    uow: UnitOfWork, cmd: RemoveCustomerItem, collection: str, field: str, event: str
+    uow: UnitOfWork, viewer: Viewer, cmd: RemoveCustomerItem, collection: str, field: str,
+    event: str,
 ) -> Customer:
     async def change(customer: Customer) -> None:
         items = getattr(customer, collection)
         items.remove(_item(items, cmd.item_id, field))
         customer.touch(uow.clock.now(), event)
 
-    return await _edit(uow, cmd.customer_id, cmd.expected_version, change)
+    return await _edit(uow, viewer, cmd.customer_id, cmd.expected_version, change)
 
 
 async def _edit(
     uow: UnitOfWork,
+    viewer: Viewer,
     customer_id: UUID,
     expected_version: int | None,
     change: Callable[[Customer], Awaitable[None]],
 ) -> Customer:
     async with uow:
-        customer = await _load(uow, customer_id, expected_version)
+        customer = await _load(uow, viewer, customer_id, expected_version)
         if customer.is_archived:
             raise DomainError.single(
                 ("customer_id",), ErrorCode.ARCHIVED, "restore the customer before editing"
@@ -292,20 +348,24 @@ async def _edit(
     return customer
 
 
-async def _load(uow: UnitOfWork, customer_id: UUID, expected_version: int | None) -> Customer:
+async def _load(
+    uow: UnitOfWork, viewer: Viewer, customer_id: UUID, expected_version: int | None
+) -> Customer:
     """The customer to change, locked; a merged duplicate's id leads to its survivor."""
     customer = await uow.customers.get(customer_id, for_update=True)
     if customer is not None and customer.merged_into_id is not None:
         customer = await uow.customers.get(customer.merged_into_id, for_update=True)
     if customer is None:
         raise not_found(("customer_id",), "customer")
+    require_reach(viewer, customer)
+    refuse_erased(customer, "customer_id")
     if expected_version is not None and expected_version != customer.version:
         raise stale_version(expected_version, customer.version)
     return customer
 
 
 async def _load_unmerged(
-    uow: UnitOfWork, customer_id: UUID, expected_version: int | None, verb: str
+    uow: UnitOfWork, viewer: Viewer, customer_id: UUID, expected_version: int | None, verb: str
 ) -> Customer:
     """Archiving and restoring act on the record itself: a merged duplicate's id does not
     lead to its survivor here, which would surprise the caller."""
@@ -315,7 +375,7 @@ async def _load_unmerged(
             ("customer_id",), ErrorCode.INVALID,
             f"a merged duplicate cannot be {verb}; act on the customer it was merged into",
         )
-    return await _load(uow, customer_id, expected_version)
+    return await _load(uow, viewer, customer_id, expected_version)
 
 
 async def _get_existing(uow: UnitOfWork, customer_id: UUID) -> Customer:
@@ -323,6 +383,20 @@ async def _get_existing(uow: UnitOfWork, customer_id: UUID) -> Customer:
     if customer is None:
         raise not_found(("customer_id",), "customer")
     return customer
+
+
+def require_reach(viewer: Viewer, customer: Customer) -> Customer:
+    """The viewer may act on this customer: one of her stores', hers, or the member herself."""
+    viewer.require_reach(customer.id, customer.profile.home_store_id, customer.profile.owner_id)
+    return customer
+
+
+def refuse_erased(customer: Customer, field: str) -> None:
+    """An erased customer stays erased: nothing may write personal data to it again."""
+    if customer.is_erased:
+        raise DomainError.single(
+            (field,), ErrorCode.ERASED, "this customer's personal data was erased"
+        )
 
 
 def _item(items: list[T], item_id: UUID, field: str) -> T:

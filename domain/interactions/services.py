@@ -2,10 +2,12 @@
 
 from datetime import UTC, timedelta
 
+from domain.customers.services import refuse_erased, require_reach
 from domain.interactions.commands import RecordInteraction
 from domain.interactions.model import Interaction
 from domain.organisation.services import require_staff, require_store
 from domain.ports import UnitOfWork
+from domain.shared.access import Operation, Viewer
 from domain.shared.errors import DomainError, ErrorCode, not_found
 from domain.shared.events import Event
 from domain.shared.idempotency import first_result, remember_result
@@ -18,7 +20,10 @@ MAX_PAYLOAD_BYTES = 64 * 1024
 CLOCK_SKEW = timedelta(minutes=5)
 
 
-async def record_interaction(cmd: RecordInteraction, *, uow: UnitOfWork) -> Interaction:
+async def record_interaction(
+    cmd: RecordInteraction, *, uow: UnitOfWork, viewer: Viewer
+) -> Interaction:
+    viewer.require(Operation.INTERACTION_RECORD)
     now = uow.clock.now()
     problems = Problems()
     kind = problems.slug(("kind",), cmd.kind)
@@ -38,12 +43,15 @@ async def record_interaction(cmd: RecordInteraction, *, uow: UnitOfWork) -> Inte
             existing = await uow.interactions.get(first)
             if existing is None:
                 raise not_found(("idempotency_key",), "first result")
+            viewer.require_reach(existing.customer_id, existing.store_id, existing.staff_id)
             return existing
         customer = await uow.customers.get(cmd.customer_id)
         if customer is not None and customer.merged_into_id is not None:
             customer = await uow.customers.get(customer.merged_into_id)
         if customer is None:
             raise not_found(("customer_id",), "customer")
+        require_reach(viewer, customer)
+        refuse_erased(customer, "customer_id")
         await require_store(uow, cmd.store_id, ("store_id",))
         await require_staff(uow, cmd.staff_id, ("staff_id",))
         if cmd.case_id is not None:

@@ -5,12 +5,14 @@ from uuid import UUID
 from domain.organisation.commands import CreateStaff, CreateStore
 from domain.organisation.model import Staff, Store
 from domain.ports import UnitOfWork
+from domain.shared.access import Operation, Viewer
 from domain.shared.errors import DomainError, ErrorCode, not_found
 from domain.shared.ids import new_id
 from domain.shared.validation import Problems, normalise_email
 
 
-async def create_store(cmd: CreateStore, *, uow: UnitOfWork) -> Store:
+async def create_store(cmd: CreateStore, *, uow: UnitOfWork, viewer: Viewer) -> Store:
+    viewer.require(Operation.ORGANISATION_MANAGE)
     problems = Problems()
     code = problems.slug(("code",), cmd.code, max_length=32)
     name = problems.text(("name",), cmd.name, max_length=200, required=True)
@@ -27,7 +29,8 @@ async def create_store(cmd: CreateStore, *, uow: UnitOfWork) -> Store:
     return store
 
 
-async def create_staff(cmd: CreateStaff, *, uow: UnitOfWork) -> Staff:
+async def create_staff(cmd: CreateStaff, *, uow: UnitOfWork, viewer: Viewer) -> Staff:
+    viewer.require(Operation.ORGANISATION_MANAGE)
     problems = Problems()
     name = problems.text(("name",), cmd.name, max_length=200, required=True)
     email = normalise_email(cmd.email)

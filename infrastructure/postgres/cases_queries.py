@@ -19,6 +19,7 @@ from infrastructure.postgres.paging import (
     pages_per_parent,
     timestamp_column,
 )
+from infrastructure.postgres.reach import reach_condition
 from infrastructure.postgres.reading import fetch_all, rows_by_ids
 from infrastructure.postgres.tables import case_routing_rules, cases
 
@@ -52,6 +53,9 @@ class PgCaseQueries:
                 _k.status.in_([s.value for s in OPEN_STATUSES]), _k.due_at < self._clock.now()
             )
             conditions.append(overdue if where.overdue else ~overdue)
+        reach = reach_condition(where.reach, _k.customer_id, _k.store_id, _k.owner_id)
+        if reach is not None:
+            conditions.append(reach)
         return conditions
 
     async def by_ids(self, ids: Sequence[UUID]) -> dict[UUID, Case]:

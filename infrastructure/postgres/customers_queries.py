@@ -5,13 +5,22 @@ from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 from uuid import UUID
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, any_, bindparam, func, select
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import UUID as PgUUID
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from domain.customers.model import ContactKind, ContactPoint, ExternalReference, HouseholdMember
+from domain.customers.model import (
+    ConsentEvent,
+    ContactKind,
+    ContactPoint,
+    ExternalReference,
+    HouseholdMember,
+)
 from domain.customers.queries import CustomerFilter, CustomerSortKey, CustomerSummary
 from domain.shared.paging import Page, PageRequest
 from infrastructure.postgres.customers_rows import (
+    consent_event_from_row,
     contact_point_from_row,
     external_ref_from_row,
     household_member_from_row,
@@ -23,9 +32,11 @@ from infrastructure.postgres.paging import (
     text_column,
     timestamp_column,
 )
+from infrastructure.postgres.reach import reach_condition
 from infrastructure.postgres.reading import PreparedRead, fetch_all, rows_by_ids
 from infrastructure.postgres.tables import (
     LAST_INTERACTION_SORT_KEY,
+    consent_events,
     contact_points,
     customers,
     external_refs,
@@ -55,6 +66,13 @@ _BY_IDS = rows_by_ids(customers)
 _CONTACT_POINTS = rows_by_ids(contact_points, "customer_id", order_by="position")
 _HOUSEHOLD = rows_by_ids(household_members, "customer_id", order_by="position")
 _EXTERNAL_REFS = rows_by_ids(external_refs, "customer_id", order_by="id")
+_CONSENT_HISTORY = PreparedRead.of(
+    select(consent_events)
+    .where(consent_events.c.contact_point_id
+           == any_(bindparam("ids", type_=ARRAY(PgUUID(as_uuid=True)))))
+    .order_by(consent_events.c.contact_point_id, consent_events.c.recorded_at,
+              consent_events.c.id)
+)
 _ITEMS_BY_IDS: dict[type, tuple[PreparedRead, Callable[[Any], Any]]] = {
     ContactPoint: (rows_by_ids(contact_points), contact_point_from_row),
     HouseholdMember: (rows_by_ids(household_members), household_member_from_row),
@@ -71,11 +89,12 @@ def summary_from_row(row: Any) -> CustomerSummary:
         updated_at=row["updated_at"],
         archived_at=row["archived_at"],
         last_interaction_at=row["last_interaction_at"],
+        erased_at=row["erased_at"],
     )
 
 
 def _conditions(where: CustomerFilter) -> list[Any]:
-    conditions: list[Any] = [_c.merged_into_id.is_(None)]
+    conditions: list[Any] = [_c.merged_into_id.is_(None), _c.erased_at.is_(None)]
     if where.archived is not None:
         archived = _c.archived_at.isnot(None)
         conditions.append(archived if where.archived else ~archived)
@@ -93,6 +112,9 @@ def _conditions(where: CustomerFilter) -> list[Any]:
         conditions.append(_c.created_at >= where.created_after)
     if where.created_before is not None:
         conditions.append(_c.created_at < where.created_before)
+    reach = reach_condition(where.reach, _c.id, _c.home_store_id, _c.owner_id)
+    if reach is not None:
+        conditions.append(reach)
     return conditions
 
 
@@ -170,6 +192,12 @@ class PgCustomerQueries:
 
     async def external_refs(self, ids: Sequence[UUID]) -> dict[UUID, list[ExternalReference]]:
         return await self._children(_EXTERNAL_REFS, ids, external_ref_from_row)
+
+    async def consent_history(self, point_ids: Sequence[UUID]) -> dict[UUID, list[ConsentEvent]]:
+        grouped: dict[UUID, list[ConsentEvent]] = defaultdict(list)
+        for row in await _CONSENT_HISTORY.fetch(self._engine, ids=list(point_ids)):
+            grouped[row["contact_point_id"]].append(consent_event_from_row(row))
+        return grouped
 
     async def items_by_ids(
         self, kind: type[ContactPoint] | type[HouseholdMember] | type[ExternalReference],

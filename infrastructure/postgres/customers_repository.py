@@ -1,16 +1,34 @@
 """Customers, write side: load and store the aggregate with its child lists."""
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Table, delete, insert, select, update
+from sqlalchemy import (
+    Table,
+    Text,
+    any_,
+    bindparam,
+    case,
+    delete,
+    func,
+    insert,
+    literal,
+    select,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from domain.customers.model import Customer
+from domain.cases.model import Case
+from domain.customers.model import ConsentEvent, Customer
+from domain.interactions.model import Interaction
 from domain.shared.errors import DomainError, ErrorCode
+from infrastructure.postgres.cases_repository import case_from_row
 from infrastructure.postgres.customers_rows import (
+    consent_event_from_row,
+    consent_event_to_row,
     contact_point_from_row,
     contact_point_to_row,
     external_ref_from_row,
@@ -21,12 +39,19 @@ from infrastructure.postgres.customers_rows import (
     profile_to_row,
     search_text,
 )
+from infrastructure.postgres.interactions_repository import interaction_from_row
 from infrastructure.postgres.tables import (
+    cases,
+    consent_events,
     contact_points,
     customers,
     external_refs,
     household_members,
+    interactions,
 )
+
+# An erased customer's cases keep their facts; the subject, a required text, reads this.
+ERASED_CASE_SUBJECT = "[erased]"
 
 # (table, attribute of Customer, row writer, row reader)
 _CHILDREN: list[tuple[Table, str, Callable[[Any], dict[str, Any]], Callable[[Any], Any]]] = [
@@ -52,6 +77,7 @@ class PgCustomerRepository:
             id=row["id"], profile=profile_from_row(row), created_at=row["created_at"],
             updated_at=row["updated_at"], version=row["version"],
             archived_at=row["archived_at"], merged_into_id=row["merged_into_id"],
+            erased_at=row["erased_at"],
         )
         for table, attribute, _, read in _CHILDREN:
             order = table.c.position if "position" in table.c else table.c.id
@@ -68,6 +94,7 @@ class PgCustomerRepository:
             last_interaction_at=None,
         ))
         await self._insert_children(customer)
+        await self._append_consent_log(customer)
         self.seen.append(customer)
 
     async def save(self, customer: Customer) -> None:
@@ -77,6 +104,7 @@ class PgCustomerRepository:
         for table, _, _, _ in _CHILDREN:
             await self._connection.execute(delete(table).where(table.c.customer_id == customer.id))
         await self._insert_children(customer)
+        await self._append_consent_log(customer)
 
     async def find_by_external_ref(self, system: str, value: str) -> UUID | None:
         query = select(external_refs.c.customer_id).where(
@@ -91,6 +119,68 @@ class PgCustomerRepository:
             .values(merged_into_id=to_id)
         )
 
+    async def move_consent_history(
+        self, from_id: UUID, to_id: UUID, folded_points: Mapping[UUID, UUID]
+    ) -> None:
+        history = consent_events.c
+        point: Any = history.contact_point_id
+        if folded_points:
+            point = case(dict(folded_points), value=history.contact_point_id,
+                         else_=history.contact_point_id)
+        await self._connection.execute(
+            update(consent_events).where(history.customer_id == from_id)
+            .values(customer_id=to_id, contact_point_id=point)
+        )
+
+    async def consent_history(self, customer_id: UUID) -> list[ConsentEvent]:
+        rows = await self._connection.execute(
+            select(consent_events).where(consent_events.c.customer_id == customer_id)
+            .order_by(consent_events.c.recorded_at, consent_events.c.id)
+        )
+        return [consent_event_from_row(r) for r in rows.mappings()]
+
+    async def merged_duplicates(self, customer_id: UUID) -> list[UUID]:
+        rows = await self._connection.execute(
+            select(customers.c.id).where(customers.c.merged_into_id == customer_id)
+            .order_by(customers.c.id)
+        )
+        return list(rows.scalars())
+
+    async def interactions_of(self, customer_id: UUID) -> list[Interaction]:
+        rows = await self._connection.execute(
+            select(interactions).where(interactions.c.customer_id == customer_id)
+            .order_by(interactions.c.occurred_at, interactions.c.id)
+        )
+        return [interaction_from_row(r) for r in rows.mappings()]
+
+    async def cases_of(self, customer_id: UUID) -> list[Case]:
+        rows = await self._connection.execute(
+            select(cases).where(cases.c.customer_id == customer_id)
+            .order_by(cases.c.opened_at, cases.c.id)
+        )
+        return [case_from_row(r) for r in rows.mappings()]
+
+    async def erase_activity_text(
+        self, customer_id: UUID, kept_payload_keys: frozenset[str]
+    ) -> None:
+        entry = func.jsonb_each(interactions.c.payload).table_valued("key", "value")
+        kept = bindparam("kept", sorted(kept_payload_keys), type_=ARRAY(Text))
+        payload = (
+            select(func.coalesce(func.jsonb_object_agg(entry.c.key, entry.c.value),
+                                 literal({}, JSONB)))
+            .where(entry.c.key == any_(kept)).scalar_subquery()
+        )
+        await self._connection.execute(
+            update(interactions).where(interactions.c.customer_id == customer_id).values(
+                summary=None, place=None, latitude=None, longitude=None, payload=payload,
+            )
+        )
+        await self._connection.execute(
+            update(cases).where(cases.c.customer_id == customer_id).values(
+                subject=ERASED_CASE_SUBJECT, description=None, resolution_note=None,
+            )
+        )
+
     def _row(self, customer: Customer) -> dict[str, Any]:
         return {
             **profile_to_row(customer.profile),
@@ -98,8 +188,19 @@ class PgCustomerRepository:
             "updated_at": customer.updated_at,
             "archived_at": customer.archived_at,
             "merged_into_id": customer.merged_into_id,
-            "search_text": search_text(customer.profile, customer.contact_points),
+            "erased_at": customer.erased_at,
+            # An erased customer is found by no search, not even for its neutral name.
+            "search_text": "" if customer.is_erased
+            else search_text(customer.profile, customer.contact_points),
         }
+
+    async def _append_consent_log(self, customer: Customer) -> None:
+        if customer.consent_log:
+            await self._connection.execute(insert(consent_events), [
+                {**consent_event_to_row(entry), "customer_id": customer.id}
+                for entry in customer.consent_log
+            ])
+            customer.consent_log.clear()
 
     async def _insert_children(self, customer: Customer) -> None:
         for table, attribute, write, _ in _CHILDREN:

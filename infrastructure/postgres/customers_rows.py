@@ -6,6 +6,7 @@ from typing import Any
 
 from domain.customers.model import (
     Consent,
+    ConsentEvent,
     ConsentPurpose,
     ContactKind,
     ContactPoint,
@@ -129,3 +130,26 @@ def external_ref_from_row(row: Row) -> ExternalReference:
 
 def external_ref_to_row(ref: ExternalReference) -> dict[str, Any]:
     return {"id": ref.id, "system": ref.system, "value": ref.value}
+
+
+def consent_event_from_row(row: Row) -> ConsentEvent:
+    return ConsentEvent(
+        contact_point_id=row["contact_point_id"],
+        purpose=ConsentPurpose(row["purpose"]),
+        granted=row["granted"],
+        source=row["source"],
+        recorded_at=row["recorded_at"],
+        recorded_by=row["recorded_by"],
+    )
+
+
+def consent_event_to_row(entry: ConsentEvent) -> dict[str, Any]:
+    """Without customer_id, which the repository adds."""
+    return {
+        "contact_point_id": entry.contact_point_id,
+        "purpose": entry.purpose.value,
+        "granted": entry.granted,
+        "source": entry.source,
+        "recorded_at": entry.recorded_at,
+        "recorded_by": entry.recorded_by,
+    }

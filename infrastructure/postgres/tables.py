@@ -79,6 +79,8 @@ customers = Table(
     Column("archived_at", TZ),
     Column("merged_into_id", UUID(as_uuid=True), ForeignKey("customers.id")),
     Column("last_interaction_at", TZ),
+    # Set once by customerErase: the personal data is gone and the record cannot be edited.
+    Column("erased_at", TZ),
     # Names, emails and phones in one lower-cased string, indexed with trigrams for search.
     Column("search_text", Text, nullable=False, server_default=""),
     Index("ix_customers_search_text", "search_text",
@@ -209,8 +211,73 @@ outbox = Table(
     Index("ix_outbox_unpublished", "id", postgresql_where=text("published_at IS NULL")),
 )
 
+# Append-only: every consent given or withdrawn, per contact point and purpose. No foreign
+# key to contact_points: the history is the proof of consent and outlives the point (removed,
+# or deleted by an erasure); it holds no contact value.
+consent_events = Table(
+    "consent_events", metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("customer_id", UUID(as_uuid=True), ForeignKey("customers.id"), nullable=False),
+    Column("contact_point_id", UUID(as_uuid=True), nullable=False),
+    Column("purpose", Text, nullable=False),
+    Column("granted", Boolean, nullable=False),
+    Column("source", Text, nullable=False),
+    Column("recorded_at", TZ, nullable=False),
+    Column("recorded_by", Text, nullable=False),
+    Index("ix_consent_events_contact_point_id", "contact_point_id", "recorded_at", "id"),
+    Index("ix_consent_events_customer_id", "customer_id"),
+)
+
+api_clients = Table(
+    "api_clients", metadata, _id(),
+    Column("name", Text, nullable=False),
+    Column("role", Text, nullable=False),
+    Column("partner_code", Text),
+    Column("created_at", TZ, nullable=False),
+    Column("revoked_at", TZ),
+    # One active client per name (the audit log's "client:<name>"); a revoked one's name may
+    # be given again.
+    Index("uq_api_clients_active_name", "name", unique=True,
+          postgresql_where=text("revoked_at IS NULL")),
+)
+
+api_keys = Table(
+    "api_keys", metadata, _id(),
+    Column("client_id", UUID(as_uuid=True), ForeignKey("api_clients.id"), nullable=False),
+    Column("prefix", Text, nullable=False, unique=True),  # the public part: finds the row
+    Column("secret_hash", Text, nullable=False),  # sha256 hex of the secret, never the secret
+    Column("created_at", TZ, nullable=False),
+    Column("expires_at", TZ),
+    Column("revoked_at", TZ),
+    Column("last_used_at", TZ),
+    Index("ix_api_keys_client_id", "client_id"),
+)
+
+# Append-only (migration 0004: a trigger refuses UPDATE, DELETE and TRUNCATE). Not in
+# ALL_TABLES: the test fixtures empty it apart (tests/conftest.py), and a refused mutation's
+# entry must not count as a change in the e2e `snapshot`.
+audit_log = Table(
+    "audit_log", metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("at", TZ, nullable=False),
+    Column("action", Text, nullable=False),
+    Column("operation", Text, nullable=False),
+    Column("subject", Text, nullable=False),
+    Column("role", Text, nullable=False),
+    Column("client_id", UUID(as_uuid=True)),
+    Column("staff_id", UUID(as_uuid=True)),
+    Column("target_ids", ARRAY(UUID(as_uuid=True)), nullable=False, server_default="{}"),
+    Column("outcome", Text, nullable=False),
+    Column("detail", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+    Column("request_id", Text),
+    Index("ix_audit_log_at_id", "at", "id"),
+    Index("ix_audit_log_subject_at_id", "subject", "at", "id"),
+    Index("ix_audit_log_target_ids", "target_ids", postgresql_using="gin"),
+)
+
 # Every table, children first: the order TRUNCATE and deletes can use.
 ALL_TABLES = [
+    consent_events,
     outbox, idempotency_keys, case_routing_rules, interactions, cases, external_refs,
-    household_members, contact_points, customers, staff, stores,
+    household_members, contact_points, customers, staff, stores, api_keys, api_clients,
 ]

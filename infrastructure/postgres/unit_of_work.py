@@ -6,8 +6,11 @@ from typing import Self
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from domain.audit.model import AuditEntry, ids_in_events
 from domain.shared.clock import Clock
 from domain.shared.events import Event
+from infrastructure.postgres.api_clients_repository import PgApiClientRepository
+from infrastructure.postgres.audit_log import insert_entries
 from infrastructure.postgres.cases_repository import PgCaseRepository, PgRoutingRuleRepository
 from infrastructure.postgres.customers_repository import PgCustomerRepository
 from infrastructure.postgres.idempotency_store import PgIdempotencyStore
@@ -22,6 +25,8 @@ class PgUnitOfWork:
         self.clock = clock
         self._connection: AsyncConnection | None = None
         self._emitted: list[Event] = []
+        self._staged_audit: AuditEntry | None = None
+        self._written_audit: AuditEntry | None = None
 
     async def __aenter__(self) -> Self:
         connection = await self._engine.connect()
@@ -35,6 +40,7 @@ class PgUnitOfWork:
         self.stores = PgStoreRepository(connection)
         self.staff = PgStaffRepository(connection)
         self.idempotency = PgIdempotencyStore(connection)
+        self.api_clients = PgApiClientRepository(connection)
         return self
 
     async def __aexit__(
@@ -53,6 +59,12 @@ class PgUnitOfWork:
     def emit(self, event: Event) -> None:
         self._emitted.append(event)
 
+    def stage_audit(self, entry: AuditEntry) -> None:
+        self._staged_audit, self._written_audit = entry, None
+
+    def written_audit(self) -> AuditEntry | None:
+        return self._written_audit
+
     async def commit(self) -> None:
         assert self._connection is not None, "commit() outside `async with`"
         events = self._collect_events()
@@ -62,7 +74,14 @@ class PgUnitOfWork:
                  "data": e.data}
                 for e in events
             ])
+        audited = self._staged_audit
+        if audited is not None:
+            # The mutation's audit entry commits with it, or not at all (domain/audit/recording).
+            audited = audited.targeting(ids_in_events(events))
+            await insert_entries(self._connection, [audited])
         await self._connection.commit()
+        if audited is not None:
+            self._staged_audit, self._written_audit = None, audited
 
     def _collect_events(self) -> list[Event]:
         events = list(self._emitted)

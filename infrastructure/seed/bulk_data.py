@@ -386,6 +386,7 @@ class BulkData:
         return CUSTOMERS.row({
             "id": customer_id, **profile_to_row(profile), "version": 1,
             "created_at": at, "updated_at": at, "archived_at": None, "merged_into_id": None,
+            "erased_at": None,
             "last_interaction_at": instant(occurred[-1]) if occurred else None,
             "search_text": search_text(profile, contacts),
         })

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 
 from api.http.app import create_app
+from domain.shared.access import Role, Viewer
 from infrastructure.bootstrap import Container, build_container
 from infrastructure.postgres.tables import ALL_TABLES
 from infrastructure.settings import Settings
@@ -45,7 +46,9 @@ def clock() -> MovableClock:
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url)
+    """Callers without credentials act as ADMIN, as in development: tests about who may do
+    what say so with `client_as`, and authentication has its own tests."""
+    return Settings(database_url=database_url, anonymous_role=Role.ADMIN)
 
 
 @pytest.fixture
@@ -91,6 +94,23 @@ async def client_with(
 
         async def make(**changes: Any) -> httpx.AsyncClient:
             application = create_app(replace(settings, **changes), container=container)
+            await stack.enter_async_context(application.router.lifespan_context(application))
+            return await stack.enter_async_context(_client_of(application))
+
+        yield make
+
+
+@pytest.fixture
+async def client_as(
+    settings: Settings, container: Container
+) -> AsyncIterator[Callable[..., Awaitable[httpx.AsyncClient]]]:
+    """`await client_as(viewer, compiled_reads=False)`: a client whose every request acts as
+    `viewer` (authentication is tested on its own), over the same container and database."""
+    async with contextlib.AsyncExitStack() as stack:
+
+        async def make(viewer: Viewer, **changes: Any) -> httpx.AsyncClient:
+            application = create_app(replace(settings, **changes), container=container,
+                                     viewer_of=lambda request: viewer)
             await stack.enter_async_context(application.router.lifespan_context(application))
             return await stack.enter_async_context(_client_of(application))
 

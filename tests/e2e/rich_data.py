@@ -28,6 +28,7 @@ from domain.customers.commands import (
     ConsentInput,
     ContactPointInput,
     CreateCustomer,
+    EraseCustomer,
     ExternalReferenceInput,
     HouseholdMemberInput,
     ImportantDateInput,
@@ -276,6 +277,8 @@ class _Seeder:
         await use.merge_customers(MergeCustomers(customers["organisation"],
                                                  customers["organisation_twin"]))
         await use.archive_customer(ArchiveCustomer(customers["archived"]))
+        # Listed nowhere any more, but its id still reads, with erasedAt set.
+        await use.erase_customer(EraseCustomer(customers["filler11"], "DSR-0001"))
         gid = {key: to_global_id("Customer", value) for key, value in customers.items()}
         data.li, data.lisa, data.archived = gid["li"], gid["lisa"], gid["archived"]
         data.merged = {gid["lisa_twin"]: gid["lisa"],
@@ -310,7 +313,8 @@ def _organisation(owner: UUID) -> CreateCustomer:
         contact_points=(
             ContactPointInput(ContactKind.ADDRESS, "88 Nanjing Rd, 上海", label="office"),
             ContactPointInput(ContactKind.EMAIL, "Orders@SilkRoad.example.com", verified=True,
-                              consents=(ConsentInput(ConsentPurpose.MARKETING_EMAIL, True),
+                              consents=(ConsentInput(ConsentPurpose.MARKETING_EMAIL, True,
+                                                     source="paper form"),
                                         ConsentInput(ConsentPurpose.PARTNER_SHARING, False))),
             ContactPointInput(ContactKind.SOCIAL, "silkroad_official", platform="weibo"),
             ContactPointInput(ContactKind.PHONE, "+86 21 5555 0100",

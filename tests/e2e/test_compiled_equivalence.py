@@ -38,10 +38,10 @@ GENERATED = 500
 
 
 @pytest.fixture(name="settings")
-def unlimited_settings(database_url: str) -> Settings:
+def unlimited_settings(settings: Settings) -> Settings:
     """Generated documents go far past the query limits (tests/e2e/test_limits.py): here
     both paths must answer them, so the limits are lifted."""
-    return replace(Settings(database_url=database_url), max_query_tokens=10**7,
+    return replace(settings, max_query_tokens=10**7,
                    max_query_depth=10**3, max_query_aliases=10**5, max_query_cost=10**12)
 
 @dataclass(frozen=True)

@@ -39,6 +39,7 @@ from domain.interactions.model import Channel
 from domain.shared.errors import DomainError, ErrorCode
 from domain.shared.ids import new_id
 from tests.builders import (
+    ADMIN,
     Problem,
     a_case,
     a_case_in,
@@ -66,9 +67,7 @@ CUSTOM_SLA = SlaPolicy(
 BAD_INPUTS: dict[str, tuple[dict[str, Any], Problem]] = {
     "no subject": ({"subject": "  "}, (("subject",), ErrorCode.REQUIRED)),
     "subject too long": ({"subject": "s" * 201}, (("subject",), ErrorCode.TOO_LONG)),
-    "description too long": (
-        {"description": "d" * 5001}, (("description",), ErrorCode.TOO_LONG)
-    ),
+    "description too long": ({"description": "d" * 5001}, (("description",), ErrorCode.TOO_LONG)),
     "category not a slug": ({"category": "Torn Scarf"}, (("category",), ErrorCode.INVALID)),
 }
 
@@ -80,29 +79,27 @@ class TestOpenCaseValidation:
     ) -> None:
         customer = await a_customer(uow)
         command = open_command(customer.id, **fields)
-        error = await refused(uow, open_case(command, uow=uow, sla=sla))
+        error = await refused(uow, open_case(command, uow=uow, viewer=ADMIN, sla=sla))
         assert problems(error) == {expected}
 
     async def test_a_subject_and_a_customer_or_interaction_are_required(
         self, uow: FakeUnitOfWork, sla: SlaPolicy
     ) -> None:
         command = open_command(None, subject="")
-        error = await refused(uow, open_case(command, uow=uow, sla=sla))
+        error = await refused(uow, open_case(command, uow=uow, viewer=ADMIN, sla=sla))
         assert problems(error) == {
             (("subject",), ErrorCode.REQUIRED),
             (("customer_id",), ErrorCode.REQUIRED),
         }
 
-    @pytest.mark.parametrize(
-        "field", ["customer_id", "interaction_id", "store_id", "owner_id"]
-    )
+    @pytest.mark.parametrize("field", ["customer_id", "interaction_id", "store_id", "owner_id"])
     async def test_an_unknown_link_is_not_found(
         self, uow: FakeUnitOfWork, sla: SlaPolicy, field: str
     ) -> None:
         customer = await a_customer(uow)
         fields = {"customer_id": customer.id, field: new_id()}
         command = open_command(**fields)
-        error = await refused(uow, open_case(command, uow=uow, sla=sla))
+        error = await refused(uow, open_case(command, uow=uow, viewer=ADMIN, sla=sla))
         assert problems(error) == {((field,), ErrorCode.NOT_FOUND)}
 
     async def test_an_interaction_of_another_customer_is_invalid(
@@ -111,7 +108,7 @@ class TestOpenCaseValidation:
         customer, other = await a_customer(uow), await a_customer(uow)
         interaction = await an_interaction(uow, other.id)
         command = open_command(customer.id, interaction_id=interaction.id)
-        error = await refused(uow, open_case(command, uow=uow, sla=sla))
+        error = await refused(uow, open_case(command, uow=uow, viewer=ADMIN, sla=sla))
         assert problems(error) == {(("interaction_id",), ErrorCode.INVALID)}
 
 
@@ -121,15 +118,24 @@ class TestOpenCase:
     ) -> None:
         customer = await a_customer(uow)
         case = await a_case(
-            uow, customer.id, subject=" Scarf came torn ", category="Quality",
-            description="Seam split on first wear", priority=CasePriority.HIGH,
+            uow,
+            customer.id,
+            subject=" Scarf came torn ",
+            category="Quality",
+            description="Seam split on first wear",
+            priority=CasePriority.HIGH,
         )
         assert uow.stored_case(case.id) == case
         assert (case.status, case.version, case.opened_at, case.updated_at) == (
-            OPEN, 1, clock.now(), clock.now()
+            OPEN,
+            1,
+            clock.now(),
+            clock.now(),
         )
         assert (case.subject, case.category, case.customer_id) == (
-            "Scarf came torn", "quality", customer.id
+            "Scarf came torn",
+            "quality",
+            customer.id,
         )
         assert (case.owner_id, case.queue) == (None, DEFAULT_QUEUE)
         assert [(e.name, e.aggregate_id, e.data) for e in uow.events[-1:]] == [
@@ -146,7 +152,10 @@ class TestOpenCase:
         )
         case = await a_case(uow, None, interaction_id=visit.id)
         assert (case.customer_id, case.channel, case.store_id, case.origin_interaction_id) == (
-            customer.id, Channel.IN_STORE_TERMINAL, store.id, visit.id
+            customer.id,
+            Channel.IN_STORE_TERMINAL,
+            store.id,
+            visit.id,
         )
 
     async def test_a_channel_given_wins_over_the_interactions(self, uow: FakeUnitOfWork) -> None:
@@ -176,7 +185,7 @@ class TestOpenCase:
         self, uow: FakeUnitOfWork
     ) -> None:
         survivor, duplicate = await a_customer(uow), await a_customer(uow)
-        await merge_customers(MergeCustomers(survivor.id, duplicate.id), uow=uow)
+        await merge_customers(MergeCustomers(survivor.id, duplicate.id), uow=uow, viewer=ADMIN)
         case = await a_case(uow, duplicate.id)
         assert case.customer_id == survivor.id
 
@@ -185,7 +194,7 @@ class TestOpenCase:
     ) -> None:
         survivor, duplicate = await a_customer(uow), await a_customer(uow)
         visit = await an_interaction(uow, duplicate.id)
-        await merge_customers(MergeCustomers(survivor.id, duplicate.id), uow=uow)
+        await merge_customers(MergeCustomers(survivor.id, duplicate.id), uow=uow, viewer=ADMIN)
         case = await a_case(uow, duplicate.id, interaction_id=visit.id)
         assert case.customer_id == survivor.id
 
@@ -208,7 +217,7 @@ class TestOpenCaseIdempotency:
         customer = await a_customer(uow)
         await a_case(uow, customer.id, idempotency_key="web-complaint-9")
         command = open_command(customer.id, subject="Other", idempotency_key="web-complaint-9")
-        error = await refused(uow, open_case(command, uow=uow, sla=sla))
+        error = await refused(uow, open_case(command, uow=uow, viewer=ADMIN, sla=sla))
         assert problems(error) == {(("idempotency_key",), ErrorCode.IDEMPOTENCY_KEY_REUSED)}
 
 
@@ -220,16 +229,25 @@ ALLOWED = {(src, dst) for src, targets in TRANSITIONS.items() for dst in targets
 def _a_case_in(status: CaseStatus) -> Case:
     now = DEFAULT_NOW
     return Case(
-        id=new_id(), customer_id=new_id(), kind=CaseKind.REQUEST, subject="Alteration",
-        priority=CasePriority.NORMAL, opened_at=now, due_at=now + timedelta(days=3),
-        queue=DEFAULT_QUEUE, updated_at=now, status=status,
+        id=new_id(),
+        customer_id=new_id(),
+        kind=CaseKind.REQUEST,
+        subject="Alteration",
+        priority=CasePriority.NORMAL,
+        opened_at=now,
+        due_at=now + timedelta(days=3),
+        queue=DEFAULT_QUEUE,
+        updated_at=now,
+        status=status,
     )
 
 
 class TestStatusMachine:
     def test_the_documented_moves_are_the_allowed_ones(self) -> None:
         documented = {
-            (OPEN, IN_PROGRESS), (IN_PROGRESS, RESOLVED), (RESOLVED, CLOSED),
+            (OPEN, IN_PROGRESS),
+            (IN_PROGRESS, RESOLVED),
+            (RESOLVED, CLOSED),
             (RESOLVED, IN_PROGRESS),
         }
         assert documented == ALLOWED
@@ -244,9 +262,7 @@ class TestStatusMachine:
         assert (case.status, case.version, case.updated_at) == (dst, 2, later)
         assert case.events[-1].data == {"status": dst.value}
 
-    @pytest.mark.parametrize(
-        ("src", "dst"), sorted(set(product(CaseStatus, CaseStatus)) - ALLOWED)
-    )
+    @pytest.mark.parametrize(("src", "dst"), sorted(set(product(CaseStatus, CaseStatus)) - ALLOWED))
     def test_every_other_move_is_an_invalid_transition(
         self, src: CaseStatus, dst: CaseStatus
     ) -> None:
@@ -261,13 +277,20 @@ Move = Callable[[FakeUnitOfWork, Case], Awaitable[Case]]
 
 MOVES: dict[str, tuple[Move, CaseStatus, CaseStatus]] = {
     # use case: (call, the one status it moves from, the status it moves to)
-    "start": (lambda u, c: start_case(StartCase(c.id), uow=u), OPEN, IN_PROGRESS),
+    "start": (lambda u, c: start_case(StartCase(c.id), uow=u, viewer=ADMIN), OPEN, IN_PROGRESS),
     "resolve": (
-        lambda u, c: resolve_case(ResolveCase(c.id, "Refunded"), uow=u, sla=SlaPolicy.default()),
-        IN_PROGRESS, RESOLVED,
+        lambda u, c: resolve_case(
+            ResolveCase(c.id, "Refunded"), uow=u, viewer=ADMIN, sla=SlaPolicy.default()
+        ),
+        IN_PROGRESS,
+        RESOLVED,
     ),
-    "close": (lambda u, c: close_case(CloseCase(c.id), uow=u), RESOLVED, CLOSED),
-    "reopen": (lambda u, c: reopen_case(ReopenCase(c.id), uow=u), RESOLVED, IN_PROGRESS),
+    "close": (lambda u, c: close_case(CloseCase(c.id), uow=u, viewer=ADMIN), RESOLVED, CLOSED),
+    "reopen": (
+        lambda u, c: reopen_case(ReopenCase(c.id), uow=u, viewer=ADMIN),
+        RESOLVED,
+        IN_PROGRESS,
+    ),
 }
 
 
@@ -303,19 +326,23 @@ class TestTransitionUseCases:
     ) -> None:
         case = await a_case_in(uow, IN_PROGRESS)
         command = ResolveCase(case.id, "Refunded", expected_version=1)
-        error = await refused(uow, resolve_case(command, uow=uow, sla=SlaPolicy.default()))
+        error = await refused(
+            uow, resolve_case(command, uow=uow, viewer=ADMIN, sla=SlaPolicy.default())
+        )
         assert problems(error) == {(("expected_version",), ErrorCode.CONFLICT)}
 
     async def test_the_current_expected_version_is_accepted(self, uow: FakeUnitOfWork) -> None:
         case = await a_case_in(uow, OPEN)
-        started = await start_case(StartCase(case.id, expected_version=1), uow=uow)
+        started = await start_case(StartCase(case.id, expected_version=1), uow=uow, viewer=ADMIN)
         assert started.status is IN_PROGRESS
 
 
 class TestResolveCase:
     async def test_a_resolution_note_is_required(self, uow: FakeUnitOfWork, sla: SlaPolicy) -> None:
         case = await a_case_in(uow, IN_PROGRESS)
-        error = await refused(uow, resolve_case(ResolveCase(case.id, "  "), uow=uow, sla=sla))
+        error = await refused(
+            uow, resolve_case(ResolveCase(case.id, "  "), uow=uow, viewer=ADMIN, sla=sla)
+        )
         assert problems(error) == {(("resolution_note",), ErrorCode.REQUIRED)}
 
     async def test_resolving_records_the_note_and_time_and_schedules_the_given_follow_up(
@@ -325,9 +352,11 @@ class TestResolveCase:
         now = clock.advance(hours=5)
         visit = now + timedelta(days=10)
         command = ResolveCase(case.id, " Replaced the scarf ", follow_up_at=visit)
-        resolved = await resolve_case(command, uow=uow, sla=sla)
+        resolved = await resolve_case(command, uow=uow, viewer=ADMIN, sla=sla)
         assert (resolved.resolution_note, resolved.resolved_at, resolved.follow_up_at) == (
-            "Replaced the scarf", now, visit
+            "Replaced the scarf",
+            now,
+            visit,
         )
         assert uow.stored_case(case.id) == resolved
         assert uow.events[-1].name == "FollowUpScheduled"
@@ -338,7 +367,9 @@ class TestResolveCase:
         self, uow: FakeUnitOfWork, clock: FixedClock, policy: SlaPolicy
     ) -> None:
         case = await a_case_in(uow, IN_PROGRESS)
-        resolved = await resolve_case(ResolveCase(case.id, "Refunded"), uow=uow, sla=policy)
+        resolved = await resolve_case(
+            ResolveCase(case.id, "Refunded"), uow=uow, viewer=ADMIN, sla=policy
+        )
         assert resolved.follow_up_at == clock.now() + policy.follow_up_after
 
     async def test_a_follow_up_in_the_past_is_refused(
@@ -346,7 +377,7 @@ class TestResolveCase:
     ) -> None:
         case = await a_case_in(uow, IN_PROGRESS)
         command = ResolveCase(case.id, "Refunded", follow_up_at=clock.now() - timedelta(minutes=1))
-        error = await refused(uow, resolve_case(command, uow=uow, sla=sla))
+        error = await refused(uow, resolve_case(command, uow=uow, viewer=ADMIN, sla=sla))
         assert problems(error) == {(("follow_up_at",), ErrorCode.INVALID)}
 
     async def test_a_follow_up_without_offset_is_refused(
@@ -355,7 +386,7 @@ class TestResolveCase:
         case = await a_case_in(uow, IN_PROGRESS)
         naive = (clock.now() + timedelta(days=1)).replace(tzinfo=None)
         command = ResolveCase(case.id, "Refunded", follow_up_at=naive)
-        error = await refused(uow, resolve_case(command, uow=uow, sla=sla))
+        error = await refused(uow, resolve_case(command, uow=uow, viewer=ADMIN, sla=sla))
         assert problems(error) == {(("follow_up_at",), ErrorCode.INVALID)}
 
 
@@ -363,25 +394,25 @@ class TestCloseAndReopen:
     async def test_closing_records_the_time(self, uow: FakeUnitOfWork, clock: FixedClock) -> None:
         case = await a_case_in(uow, RESOLVED)
         now = clock.advance(days=3)
-        closed = await close_case(CloseCase(case.id), uow=uow)
+        closed = await close_case(CloseCase(case.id), uow=uow, viewer=ADMIN)
         assert (closed.status, closed.closed_at) == (CLOSED, now)
 
     async def test_reopening_clears_the_resolution_times(self, uow: FakeUnitOfWork) -> None:
         case = await a_case_in(uow, RESOLVED)
-        reopened = await reopen_case(ReopenCase(case.id), uow=uow)
+        reopened = await reopen_case(ReopenCase(case.id), uow=uow, viewer=ADMIN)
         stored = uow.stored_case(case.id)
         assert stored == reopened
-        assert (stored.status, stored.resolved_at, stored.follow_up_at) == (
-            IN_PROGRESS, None, None
-        )
+        assert (stored.status, stored.resolved_at, stored.follow_up_at) == (IN_PROGRESS, None, None)
 
     async def test_a_reopened_case_can_be_resolved_again(
         self, uow: FakeUnitOfWork, clock: FixedClock, sla: SlaPolicy
     ) -> None:
         case = await a_case_in(uow, RESOLVED)
-        await reopen_case(ReopenCase(case.id), uow=uow)
+        await reopen_case(ReopenCase(case.id), uow=uow, viewer=ADMIN)
         now = clock.advance(days=1)
-        again = await resolve_case(ResolveCase(case.id, "Second try"), uow=uow, sla=sla)
+        again = await resolve_case(
+            ResolveCase(case.id, "Second try"), uow=uow, viewer=ADMIN, sla=sla
+        )
         assert (again.resolution_note, again.resolved_at) == ("Second try", now)
 
 
@@ -389,7 +420,9 @@ class TestAssignCase:
     async def test_assigning_sets_owner_and_queue(self, uow: FakeUnitOfWork) -> None:
         clerk = await a_staff_member(uow)
         case = await a_case_in(uow, OPEN)
-        assigned = await assign_case(AssignCase(case.id, clerk.id, queue="VIP-Desk"), uow=uow)
+        assigned = await assign_case(
+            AssignCase(case.id, clerk.id, queue="VIP-Desk"), uow=uow, viewer=ADMIN
+        )
         assert (assigned.owner_id, assigned.queue, assigned.version) == (clerk.id, "vip-desk", 2)
         assert uow.stored_case(case.id) == assigned
         assert uow.events[-1].name == "CaseAssigned"
@@ -397,18 +430,20 @@ class TestAssignCase:
 
     async def test_without_a_queue_the_case_stays_in_its_queue(self, uow: FakeUnitOfWork) -> None:
         case = await a_case_in(uow, IN_PROGRESS)
-        assigned = await assign_case(AssignCase(case.id, None), uow=uow)
+        assigned = await assign_case(AssignCase(case.id, None), uow=uow, viewer=ADMIN)
         assert (assigned.owner_id, assigned.queue) == (None, case.queue)
 
     async def test_an_unknown_owner_is_not_found(self, uow: FakeUnitOfWork) -> None:
         case = await a_case_in(uow, OPEN)
-        error = await refused(uow, assign_case(AssignCase(case.id, new_id()), uow=uow))
+        error = await refused(
+            uow, assign_case(AssignCase(case.id, new_id()), uow=uow, viewer=ADMIN)
+        )
         assert problems(error) == {(("owner_id",), ErrorCode.NOT_FOUND)}
 
     async def test_a_queue_must_be_a_slug(self, uow: FakeUnitOfWork) -> None:
         case = await a_case_in(uow, OPEN)
         command = AssignCase(case.id, None, queue="VIP desk!")
-        error = await refused(uow, assign_case(command, uow=uow))
+        error = await refused(uow, assign_case(command, uow=uow, viewer=ADMIN))
         assert problems(error) == {(("queue",), ErrorCode.INVALID)}
 
     @pytest.mark.parametrize("status", [OPEN, IN_PROGRESS, RESOLVED])
@@ -417,12 +452,16 @@ class TestAssignCase:
     ) -> None:
         clerk = await a_staff_member(uow)
         case = await a_case_in(uow, status)
-        assert (await assign_case(AssignCase(case.id, clerk.id), uow=uow)).owner_id == clerk.id
+        assert (
+            await assign_case(AssignCase(case.id, clerk.id), uow=uow, viewer=ADMIN)
+        ).owner_id == clerk.id
 
     async def test_a_closed_case_cannot_be_reassigned(self, uow: FakeUnitOfWork) -> None:
         clerk = await a_staff_member(uow)
         case = await a_case_in(uow, CLOSED)
-        error = await refused(uow, assign_case(AssignCase(case.id, clerk.id), uow=uow))
+        error = await refused(
+            uow, assign_case(AssignCase(case.id, clerk.id), uow=uow, viewer=ADMIN)
+        )
         assert problems(error) == {(("case_id",), ErrorCode.INVALID_TRANSITION)}
 
     async def test_a_stale_expected_version_is_refused_with_conflict(
@@ -430,7 +469,7 @@ class TestAssignCase:
     ) -> None:
         case = await a_case_in(uow, IN_PROGRESS)
         command = AssignCase(case.id, None, queue="vip", expected_version=1)
-        error = await refused(uow, assign_case(command, uow=uow))
+        error = await refused(uow, assign_case(command, uow=uow, viewer=ADMIN))
         assert problems(error) == {(("expected_version",), ErrorCode.CONFLICT)}
 
 

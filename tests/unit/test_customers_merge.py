@@ -22,6 +22,7 @@ from domain.customers.services import (
 from domain.shared.errors import ErrorCode
 from domain.shared.ids import new_id
 from tests.builders import (
+    ADMIN,
     a_case,
     a_consent,
     a_customer,
@@ -39,32 +40,32 @@ from tests.fakes import FakeUnitOfWork, FixedClock
 
 
 async def _merge(uow: FakeUnitOfWork, survivor: Customer, duplicate: Customer) -> Customer:
-    return await merge_customers(MergeCustomers(survivor.id, duplicate.id), uow=uow)
+    return await merge_customers(MergeCustomers(survivor.id, duplicate.id), uow=uow, viewer=ADMIN)
 
 
 class TestMergeRefusals:
     async def test_a_customer_cannot_be_merged_into_itself(self, uow: FakeUnitOfWork) -> None:
         customer = await a_customer(uow)
         command = MergeCustomers(customer.id, customer.id)
-        error = await refused(uow, merge_customers(command, uow=uow))
+        error = await refused(uow, merge_customers(command, uow=uow, viewer=ADMIN))
         assert problems(error) == {(("duplicate_id",), ErrorCode.SELF_MERGE)}
 
     async def test_an_archived_survivor_is_refused(self, uow: FakeUnitOfWork) -> None:
         survivor, duplicate = await a_customer(uow), await a_customer(uow)
-        await archive_customer(ArchiveCustomer(survivor.id), uow=uow)
+        await archive_customer(ArchiveCustomer(survivor.id), uow=uow, viewer=ADMIN)
         error = await refused(uow, _merge(uow, survivor, duplicate))
         assert problems(error) == {(("survivor_id",), ErrorCode.ARCHIVED)}
 
     async def test_an_unknown_survivor_is_not_found(self, uow: FakeUnitOfWork) -> None:
         duplicate = await a_customer(uow)
         command = MergeCustomers(new_id(), duplicate.id)
-        error = await refused(uow, merge_customers(command, uow=uow))
+        error = await refused(uow, merge_customers(command, uow=uow, viewer=ADMIN))
         assert problems(error) == {(("survivor_id",), ErrorCode.NOT_FOUND)}
 
     async def test_an_unknown_duplicate_is_not_found(self, uow: FakeUnitOfWork) -> None:
         survivor = await a_customer(uow)
         command = MergeCustomers(survivor.id, new_id())
-        error = await refused(uow, merge_customers(command, uow=uow))
+        error = await refused(uow, merge_customers(command, uow=uow, viewer=ADMIN))
         assert problems(error) == {(("duplicate_id",), ErrorCode.NOT_FOUND)}
 
     async def test_an_already_merged_duplicate_is_a_conflict(self, uow: FakeUnitOfWork) -> None:
@@ -120,9 +121,7 @@ class TestMerge:
         assert stored.contact_points == survivor.contact_points + duplicate.contact_points
         assert stored.household == duplicate.household
 
-    async def test_a_contact_point_both_have_is_not_duplicated(
-        self, uow: FakeUnitOfWork
-    ) -> None:
+    async def test_a_contact_point_both_have_is_not_duplicated(self, uow: FakeUnitOfWork) -> None:
         survivor = await a_customer(uow, contact_points=(an_email("mrs.li@example.com"),))
         duplicate = await a_customer(
             uow, contact_points=(an_email("Mrs.Li@Example.com"), a_phone("+86 138 0571 0187"))
@@ -130,7 +129,8 @@ class TestMerge:
         await _merge(uow, survivor, duplicate)
         stored = uow.stored_customer(survivor.id)
         assert [(c.kind, c.value) for c in stored.contact_points] == [
-            ("EMAIL", "mrs.li@example.com"), ("PHONE", "+8613805710187"),
+            ("EMAIL", "mrs.li@example.com"),
+            ("PHONE", "+8613805710187"),
         ]
         assert stored.contact_points[0] == survivor.contact_points[0]
 
@@ -162,13 +162,21 @@ class TestMerge:
         clerk = await a_staff_member(uow)
         survivor = await a_customer(uow, display_name="Mrs. Li", family_name="Li")
         duplicate = await a_customer(
-            uow, display_name="Mei", given_name="Mei", family_name="Lee",
-            birth_date=date(1975, 4, 2), gender=Gender.FEMALE, owner_id=clerk.id,
+            uow,
+            display_name="Mei",
+            given_name="Mei",
+            family_name="Lee",
+            birth_date=date(1975, 4, 2),
+            gender=Gender.FEMALE,
+            owner_id=clerk.id,
         )
         merged = await _merge(uow, survivor, duplicate)
         assert merged.profile == replace(
-            survivor.profile, given_name="Mei", birth_date=date(1975, 4, 2),
-            gender=Gender.FEMALE, owner_id=clerk.id,
+            survivor.profile,
+            given_name="Mei",
+            birth_date=date(1975, 4, 2),
+            gender=Gender.FEMALE,
+            owner_id=clerk.id,
         )
         assert uow.stored_customer(survivor.id).profile == merged.profile
 
@@ -201,7 +209,7 @@ class TestMerge:
         self, uow: FakeUnitOfWork, clock: FixedClock
     ) -> None:
         survivor, duplicate = await a_customer(uow), await a_customer(uow)
-        archived = await archive_customer(ArchiveCustomer(duplicate.id), uow=uow)
+        archived = await archive_customer(ArchiveCustomer(duplicate.id), uow=uow, viewer=ADMIN)
         clock.advance(days=1)
         await _merge(uow, survivor, duplicate)
         assert uow.stored_customer(duplicate.id).archived_at == archived.archived_at
@@ -213,7 +221,8 @@ class TestMerge:
         merged = await _merge(uow, survivor, duplicate)
         assert merged.version == uow.stored_customer(survivor.id).version == 2
         assert {(e.name, e.aggregate_id) for e in uow.events[-2:]} == {
-            ("CustomerMerged", survivor.id), ("CustomerMergedInto", duplicate.id),
+            ("CustomerMerged", survivor.id),
+            ("CustomerMergedInto", duplicate.id),
         }
 
     async def test_the_duplicates_consents_go_with_its_contact_points(
@@ -234,7 +243,7 @@ class TestAfterMerge:
         survivor, duplicate = await a_customer(uow), await a_customer(uow)
         await _merge(uow, survivor, duplicate)
         command = UpdateCustomer(duplicate.id, {"occupation": "gardener"})
-        updated = await update_customer(command, uow=uow)
+        updated = await update_customer(command, uow=uow, viewer=ADMIN)
         assert updated.id == survivor.id
         assert uow.stored_customer(survivor.id).profile.occupation == "gardener"
         assert uow.stored_customer(duplicate.id).profile.occupation is None
@@ -245,7 +254,7 @@ class TestAfterMerge:
         survivor, duplicate = await a_customer(uow), await a_customer(uow)
         await _merge(uow, survivor, duplicate)
         command = AddContactPoint(duplicate.id, a_phone(), expected_version=2)
-        assert (await add_contact_point(command, uow=uow)).id == survivor.id
+        assert (await add_contact_point(command, uow=uow, viewer=ADMIN)).id == survivor.id
 
     async def test_chained_merges_point_the_first_duplicate_at_the_last_survivor(
         self, uow: FakeUnitOfWork
@@ -255,7 +264,9 @@ class TestAfterMerge:
         await _merge(uow, c, b)
         assert uow.stored_customer(a.id).merged_into_id == c.id
         assert uow.stored_customer(b.id).merged_into_id == c.id
-        updated = await update_customer(UpdateCustomer(a.id, {"occupation": "pilot"}), uow=uow)
+        updated = await update_customer(
+            UpdateCustomer(a.id, {"occupation": "pilot"}), uow=uow, viewer=ADMIN
+        )
         assert updated.id == c.id
 
     async def test_what_the_first_duplicate_held_reaches_the_last_survivor(
@@ -273,11 +284,15 @@ class TestAfterMerge:
     async def test_a_merged_duplicate_cannot_be_restored(self, uow: FakeUnitOfWork) -> None:
         survivor, duplicate = await a_customer(uow), await a_customer(uow)
         await _merge(uow, survivor, duplicate)
-        error = await refused(uow, restore_customer(RestoreCustomer(duplicate.id), uow=uow))
+        error = await refused(
+            uow, restore_customer(RestoreCustomer(duplicate.id), uow=uow, viewer=ADMIN)
+        )
         assert problems(error) == {(("customer_id",), ErrorCode.INVALID)}
 
     async def test_a_merged_duplicate_cannot_be_archived(self, uow: FakeUnitOfWork) -> None:
         survivor, duplicate = await a_customer(uow), await a_customer(uow)
         await _merge(uow, survivor, duplicate)
-        error = await refused(uow, archive_customer(ArchiveCustomer(duplicate.id), uow=uow))
+        error = await refused(
+            uow, archive_customer(ArchiveCustomer(duplicate.id), uow=uow, viewer=ADMIN)
+        )
         assert problems(error) == {(("customer_id",), ErrorCode.INVALID)}

@@ -13,7 +13,7 @@ from domain.interactions.services import record_interaction
 from domain.shared.errors import DomainError, ErrorCode
 from domain.shared.events import Event
 from domain.shared.ids import new_id
-from tests.builders import a_customer, a_ref, problems, refused
+from tests.builders import ADMIN, a_customer, a_ref, problems, refused
 from tests.fakes import DEFAULT_NOW, FakeUnitOfWork, FixedClock
 
 
@@ -29,9 +29,7 @@ class TestFixedClock:
 
 
 class TestFakeUnitOfWork:
-    async def test_leaving_without_commit_discards_every_change(
-        self, uow: FakeUnitOfWork
-    ) -> None:
+    async def test_leaving_without_commit_discards_every_change(self, uow: FakeUnitOfWork) -> None:
         customer = await a_customer(uow)
         before = uow.snapshot()
         async with uow:
@@ -102,9 +100,7 @@ class TestFakeUnitOfWork:
         assert uow.event_names == ["CustomerCreated", "CustomerUpdated", "Emitted"]
         assert loaded.events == []
 
-    async def test_repositories_refuse_to_work_outside_the_block(
-        self, uow: FakeUnitOfWork
-    ) -> None:
+    async def test_repositories_refuse_to_work_outside_the_block(self, uow: FakeUnitOfWork) -> None:
         customer = await a_customer(uow)
         with pytest.raises(AssertionError, match="outside"):
             await uow.customers.get(customer.id)
@@ -131,7 +127,7 @@ class TestUseCasesOnTheFake:
         attempt = CreateCustomer(
             profile={"display_name": "Mrs. Li", "owner_id": new_id()}, idempotency_key="k1"
         )
-        error = await refused(uow, create_customer(attempt, uow=uow))
+        error = await refused(uow, create_customer(attempt, uow=uow, viewer=ADMIN))
         assert problems(error) == {(("owner_id",), ErrorCode.NOT_FOUND)}
         assert uow.data.idempotency == {}
 
@@ -140,13 +136,20 @@ class TestUseCasesOnTheFake:
     ) -> None:
         customer = await a_customer(uow)
         bad = RecordInteraction(
-            customer_id=customer.id, channel=Channel.POS, kind="purchase",
-            occurred_at=uow.clock.now(), staff_id=customer.id, idempotency_key="receipt-1",
+            customer_id=customer.id,
+            channel=Channel.POS,
+            kind="purchase",
+            occurred_at=uow.clock.now(),
+            staff_id=customer.id,
+            idempotency_key="receipt-1",
         )
-        await refused(uow, record_interaction(bad, uow=uow))
+        await refused(uow, record_interaction(bad, uow=uow, viewer=ADMIN))
         good = RecordInteraction(
-            customer_id=customer.id, channel=Channel.POS, kind="purchase",
-            occurred_at=uow.clock.now(), idempotency_key="receipt-1",
+            customer_id=customer.id,
+            channel=Channel.POS,
+            kind="purchase",
+            occurred_at=uow.clock.now(),
+            idempotency_key="receipt-1",
         )
-        interaction = await record_interaction(good, uow=uow)
+        interaction = await record_interaction(good, uow=uow, viewer=ADMIN)
         assert uow.interactions_of(customer.id) == [interaction]

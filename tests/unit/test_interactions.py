@@ -6,13 +6,15 @@ from typing import Any
 
 import pytest
 
-from domain.customers.commands import MergeCustomers
+from domain.customers.commands import EraseCustomer, MergeCustomers
+from domain.customers.privacy import erase_customer
 from domain.customers.services import merge_customers
 from domain.interactions.model import Channel, Direction, GeoPoint, Interaction
 from domain.interactions.services import MAX_PAYLOAD_BYTES, record_interaction
 from domain.shared.errors import ErrorCode
 from domain.shared.ids import new_id
 from tests.builders import (
+    ADMIN,
     Problem,
     a_case,
     a_customer,
@@ -34,11 +36,13 @@ BAD_INPUTS: dict[str, tuple[dict[str, Any], Problem]] = {
     "summary too long": ({"summary": "s" * 2001}, (("summary",), ErrorCode.TOO_LONG)),
     "place too long": ({"place": "p" * 201}, (("place",), ErrorCode.TOO_LONG)),
     "payload too large": (
-        {"payload": {"lines": "x" * MAX_PAYLOAD_BYTES}}, (("payload",), ErrorCode.TOO_LARGE)
+        {"payload": {"lines": "x" * MAX_PAYLOAD_BYTES}},
+        (("payload",), ErrorCode.TOO_LARGE),
     ),
     "payload not an object": ({"payload": ["scarf"]}, (("payload",), ErrorCode.INVALID)),
     "payload not plain JSON": (
-        {"payload": {"total": float("nan")}}, (("payload",), ErrorCode.INVALID)
+        {"payload": {"total": float("nan")}},
+        (("payload",), ErrorCode.INVALID),
     ),
     "latitude over 90": ({"geo": GeoPoint(90.5, 120.0)}, (("geo",), ErrorCode.INVALID)),
     "latitude under -90": ({"geo": GeoPoint(-91.0, 120.0)}, (("geo",), ErrorCode.INVALID)),
@@ -54,13 +58,15 @@ class TestRecordInteractionValidation:
     ) -> None:
         customer = await a_customer(uow)
         command = record_command(customer.id, uow.clock.now(), **fields)
-        error = await refused(uow, record_interaction(command, uow=uow))
+        error = await refused(uow, record_interaction(command, uow=uow, viewer=ADMIN))
         assert problems(error) == {expected}
 
     async def test_a_time_without_offset_is_refused(self, uow: FakeUnitOfWork) -> None:
         customer = await a_customer(uow)
         naive = uow.clock.now().replace(tzinfo=None)
-        error = await refused(uow, record_interaction(record_command(customer.id, naive), uow=uow))
+        error = await refused(
+            uow, record_interaction(record_command(customer.id, naive), uow=uow, viewer=ADMIN)
+        )
         assert problems(error) == {(("occurred_at",), ErrorCode.INVALID)}
 
     async def test_a_time_more_than_five_minutes_ahead_is_refused(
@@ -68,7 +74,9 @@ class TestRecordInteractionValidation:
     ) -> None:
         customer = await a_customer(uow)
         ahead = uow.clock.now() + timedelta(minutes=5, seconds=1)
-        error = await refused(uow, record_interaction(record_command(customer.id, ahead), uow=uow))
+        error = await refused(
+            uow, record_interaction(record_command(customer.id, ahead), uow=uow, viewer=ADMIN)
+        )
         assert problems(error) == {(("occurred_at",), ErrorCode.INVALID)}
 
     async def test_a_till_five_minutes_fast_is_tolerated(self, uow: FakeUnitOfWork) -> None:
@@ -85,10 +93,14 @@ class TestRecordInteractionValidation:
     async def test_every_problem_is_reported_at_once(self, uow: FakeUnitOfWork) -> None:
         customer = await a_customer(uow)
         command = record_command(
-            customer.id, uow.clock.now() + timedelta(hours=1), kind="Check In",
-            summary="s" * 2001, payload=[], geo=GeoPoint(100, 0),
+            customer.id,
+            uow.clock.now() + timedelta(hours=1),
+            kind="Check In",
+            summary="s" * 2001,
+            payload=[],
+            geo=GeoPoint(100, 0),
         )
-        error = await refused(uow, record_interaction(command, uow=uow))
+        error = await refused(uow, record_interaction(command, uow=uow, viewer=ADMIN))
         assert problems(error) == {
             (("kind",), ErrorCode.INVALID),
             (("summary",), ErrorCode.TOO_LONG),
@@ -107,17 +119,33 @@ class TestRecordInteraction:
         customer = await a_customer(uow)
         occurred = clock.now() - timedelta(minutes=3)
         interaction = await an_interaction(
-            uow, customer.id, occurred, channel=Channel.CHECK_IN, kind="Counter-Check-In",
-            direction=Direction.INBOUND, summary="  Checked in at the Jing'an counter ",
-            payload={"counter": 3}, store_id=store.id, geo=GeoPoint(31.22, 121.45),
-            place=" Jing'an Temple ", staff_id=clerk.id,
+            uow,
+            customer.id,
+            occurred,
+            channel=Channel.CHECK_IN,
+            kind="Counter-Check-In",
+            direction=Direction.INBOUND,
+            summary="  Checked in at the Jing'an counter ",
+            payload={"counter": 3},
+            store_id=store.id,
+            geo=GeoPoint(31.22, 121.45),
+            place=" Jing'an Temple ",
+            staff_id=clerk.id,
         )
         assert interaction == Interaction(
-            id=interaction.id, customer_id=customer.id, channel=Channel.CHECK_IN,
-            direction=Direction.INBOUND, kind="counter-check-in", occurred_at=occurred,
-            recorded_at=clock.now(), summary="Checked in at the Jing'an counter",
-            payload={"counter": 3}, store_id=store.id, geo=GeoPoint(31.22, 121.45),
-            place="Jing'an Temple", staff_id=clerk.id,
+            id=interaction.id,
+            customer_id=customer.id,
+            channel=Channel.CHECK_IN,
+            direction=Direction.INBOUND,
+            kind="counter-check-in",
+            occurred_at=occurred,
+            recorded_at=clock.now(),
+            summary="Checked in at the Jing'an counter",
+            payload={"counter": 3},
+            store_id=store.id,
+            geo=GeoPoint(31.22, 121.45),
+            place="Jing'an Temple",
+            staff_id=clerk.id,
         )
         assert uow.interactions_of(customer.id) == [interaction]
 
@@ -126,10 +154,14 @@ class TestRecordInteraction:
         interaction = await an_interaction(uow, customer.id, kind="purchase")
         event = uow.events[-1]
         assert (event.name, event.aggregate_id, event.occurred_at) == (
-            "InteractionRecorded", customer.id, uow.clock.now()
+            "InteractionRecorded",
+            customer.id,
+            uow.clock.now(),
         )
         assert event.data == {
-            "interaction_id": str(interaction.id), "channel": "POS", "kind": "purchase"
+            "interaction_id": str(interaction.id),
+            "channel": "POS",
+            "kind": "purchase",
         }
 
     async def test_recording_is_not_a_profile_edit(self, uow: FakeUnitOfWork) -> None:
@@ -139,21 +171,28 @@ class TestRecordInteraction:
 
     async def test_an_unknown_customer_is_not_found(self, uow: FakeUnitOfWork) -> None:
         command = record_command(new_id(), uow.clock.now())
-        error = await refused(uow, record_interaction(command, uow=uow))
+        error = await refused(uow, record_interaction(command, uow=uow, viewer=ADMIN))
         assert problems(error) == {(("customer_id",), ErrorCode.NOT_FOUND)}
+
+    async def test_an_erased_customer_gets_no_new_interactions(self, uow: FakeUnitOfWork) -> None:
+        customer = await a_customer(uow)
+        await erase_customer(EraseCustomer(customer.id, "DSR-1"), uow=uow, viewer=ADMIN)
+        command = record_command(customer.id, uow.clock.now())
+        error = await refused(uow, record_interaction(command, uow=uow, viewer=ADMIN))
+        assert problems(error) == {(("customer_id",), ErrorCode.ERASED)}
 
     @pytest.mark.parametrize("field", ["store_id", "staff_id", "case_id"])
     async def test_an_unknown_link_is_not_found(self, uow: FakeUnitOfWork, field: str) -> None:
         customer = await a_customer(uow)
         command = record_command(customer.id, uow.clock.now(), **{field: new_id()})
-        error = await refused(uow, record_interaction(command, uow=uow))
+        error = await refused(uow, record_interaction(command, uow=uow, viewer=ADMIN))
         assert problems(error) == {((field,), ErrorCode.NOT_FOUND)}
 
     async def test_a_case_of_another_customer_is_invalid(self, uow: FakeUnitOfWork) -> None:
         customer, other = await a_customer(uow), await a_customer(uow)
         case = await a_case(uow, other.id)
         command = record_command(customer.id, uow.clock.now(), case_id=case.id)
-        error = await refused(uow, record_interaction(command, uow=uow))
+        error = await refused(uow, record_interaction(command, uow=uow, viewer=ADMIN))
         assert problems(error) == {(("case_id",), ErrorCode.INVALID)}
 
     async def test_a_case_of_the_same_customer_is_linked(self, uow: FakeUnitOfWork) -> None:
@@ -166,7 +205,7 @@ class TestRecordInteraction:
         self, uow: FakeUnitOfWork
     ) -> None:
         survivor, duplicate = await a_customer(uow), await a_customer(uow)
-        await merge_customers(MergeCustomers(survivor.id, duplicate.id), uow=uow)
+        await merge_customers(MergeCustomers(survivor.id, duplicate.id), uow=uow, viewer=ADMIN)
         interaction = await an_interaction(uow, duplicate.id)
         assert interaction.customer_id == survivor.id
         assert uow.interactions_of(survivor.id) == [interaction]
@@ -206,10 +245,10 @@ class TestRecordInteractionIdempotency:
     ) -> None:
         customer = await a_customer(uow)
         command = record_command(customer.id, clock.now(), idempotency_key="HZ-0042")
-        first = await record_interaction(command, uow=uow)
+        first = await record_interaction(command, uow=uow, viewer=ADMIN)
         before = uow.snapshot()
         clock.advance(minutes=2)
-        again = await record_interaction(command, uow=uow)
+        again = await record_interaction(command, uow=uow, viewer=ADMIN)
         assert again == first
         assert uow.snapshot() == before
         assert uow.interactions_of(customer.id) == [first]
@@ -219,9 +258,9 @@ class TestRecordInteractionIdempotency:
     ) -> None:
         customer = await a_customer(uow)
         command = record_command(customer.id, clock.now(), idempotency_key="HZ-0042")
-        await record_interaction(command, uow=uow)
+        await record_interaction(command, uow=uow, viewer=ADMIN)
         changed = replace(command, summary="Silk scarf, size M")
-        error = await refused(uow, record_interaction(changed, uow=uow))
+        error = await refused(uow, record_interaction(changed, uow=uow, viewer=ADMIN))
         assert problems(error) == {(("idempotency_key",), ErrorCode.IDEMPOTENCY_KEY_REUSED)}
 
     async def test_keys_of_customers_and_interactions_do_not_collide(
@@ -229,5 +268,5 @@ class TestRecordInteractionIdempotency:
     ) -> None:
         customer = await a_customer(uow, idempotency_key="HZ-0042")
         command = record_command(customer.id, clock.now(), idempotency_key="HZ-0042")
-        interaction = await record_interaction(command, uow=uow)
+        interaction = await record_interaction(command, uow=uow, viewer=ADMIN)
         assert uow.interactions_of(customer.id) == [interaction]

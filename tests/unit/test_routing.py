@@ -10,6 +10,7 @@ from domain.interactions.model import Channel
 from domain.shared.errors import ErrorCode
 from domain.shared.ids import new_id
 from tests.builders import (
+    ADMIN,
     a_case,
     a_customer,
     a_routing_rule,
@@ -93,16 +94,22 @@ class TestRoute:
 
     def test_ties_go_to_the_oldest_rule_in_any_order(self) -> None:
         older = RoutingRule(new_id(), DEFAULT_NOW, queue="older", kind=COMPLAINT)
-        newer = RoutingRule(new_id(), DEFAULT_NOW + timedelta(seconds=1), queue="newer",
-                            channel=Channel.PHONE)
+        newer = RoutingRule(
+            new_id(), DEFAULT_NOW + timedelta(seconds=1), queue="newer", channel=Channel.PHONE
+        )
         facts = {"kind": COMPLAINT, "channel": Channel.PHONE}
         assert route([newer, older], facts) == Route(owner_id=None, queue="older")
         assert route([older, newer], facts) == Route(owner_id=None, queue="older")
 
     def test_more_criteria_beat_an_older_rule(self) -> None:
         broad = RoutingRule(new_id(), DEFAULT_NOW, queue="broad", kind=COMPLAINT)
-        narrow = RoutingRule(new_id(), DEFAULT_NOW + timedelta(days=1), queue="narrow",
-                             kind=COMPLAINT, channel=Channel.PHONE)
+        narrow = RoutingRule(
+            new_id(),
+            DEFAULT_NOW + timedelta(days=1),
+            queue="narrow",
+            kind=COMPLAINT,
+            channel=Channel.PHONE,
+        )
         facts = {"kind": COMPLAINT, "channel": Channel.PHONE}
         assert route([broad, narrow], facts).queue == "narrow"
 
@@ -121,16 +128,20 @@ class TestRoutingRules:
         )
         assert uow.data.routing_rules == {rule.id: rule}
         assert (rule.queue, rule.category, rule.created_at) == (
-            DEFAULT_QUEUE, "quality", clock.now()
+            DEFAULT_QUEUE,
+            "quality",
+            clock.now(),
         )
         assert rule.criteria() == {
-            "kind": COMPLAINT, "category": "quality", "channel": Channel.PHONE,
+            "kind": COMPLAINT,
+            "category": "quality",
+            "channel": Channel.PHONE,
             "store_id": store.id,
         }
 
     async def test_queue_and_category_must_be_slugs(self, uow: FakeUnitOfWork) -> None:
         command = CreateRoutingRule(queue="VIP desk", category="bad category")
-        error = await refused(uow, create_routing_rule(command, uow=uow))
+        error = await refused(uow, create_routing_rule(command, uow=uow, viewer=ADMIN))
         assert problems(error) == {
             (("queue",), ErrorCode.INVALID),
             (("category",), ErrorCode.INVALID),
@@ -138,22 +149,26 @@ class TestRoutingRules:
 
     async def test_an_unknown_owner_is_not_found(self, uow: FakeUnitOfWork) -> None:
         command = CreateRoutingRule(owner_id=new_id())
-        error = await refused(uow, create_routing_rule(command, uow=uow))
+        error = await refused(uow, create_routing_rule(command, uow=uow, viewer=ADMIN))
         assert problems(error) == {(("owner_id",), ErrorCode.NOT_FOUND)}
 
     async def test_an_unknown_store_is_not_found(self, uow: FakeUnitOfWork) -> None:
         command = CreateRoutingRule(store_id=new_id())
-        error = await refused(uow, create_routing_rule(command, uow=uow))
+        error = await refused(uow, create_routing_rule(command, uow=uow, viewer=ADMIN))
         assert problems(error) == {(("store_id",), ErrorCode.NOT_FOUND)}
 
     async def test_a_deleted_rule_no_longer_routes(self, uow: FakeUnitOfWork) -> None:
         rule = await a_routing_rule(uow, kind=COMPLAINT, queue="complaints")
-        assert await delete_routing_rule(DeleteRoutingRule(rule.id), uow=uow) == rule.id
+        assert (
+            await delete_routing_rule(DeleteRoutingRule(rule.id), uow=uow, viewer=ADMIN) == rule.id
+        )
         assert uow.data.routing_rules == {}
         customer = await a_customer(uow)
         assert (await a_case(uow, customer.id, kind=COMPLAINT)).queue == DEFAULT_QUEUE
 
     async def test_deleting_an_unknown_rule_is_not_found(self, uow: FakeUnitOfWork) -> None:
         await a_routing_rule(uow, queue="complaints")
-        error = await refused(uow, delete_routing_rule(DeleteRoutingRule(new_id()), uow=uow))
+        error = await refused(
+            uow, delete_routing_rule(DeleteRoutingRule(new_id()), uow=uow, viewer=ADMIN)
+        )
         assert problems(error) == {(("rule_id",), ErrorCode.NOT_FOUND)}

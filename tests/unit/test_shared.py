@@ -97,8 +97,13 @@ class TestReplayedResult:
 class TestPageRequest:
     @pytest.mark.parametrize(
         "request_",
-        [PageRequest(), PageRequest(first=0), PageRequest(first=MAX_PAGE_SIZE),
-         PageRequest(last=1, before="c"), PageRequest(first=10, after="c")],
+        [
+            PageRequest(),
+            PageRequest(first=0),
+            PageRequest(first=MAX_PAGE_SIZE),
+            PageRequest(last=1, before="c"),
+            PageRequest(first=10, after="c"),
+        ],
     )
     def test_a_sensible_request_is_accepted(self, request_: PageRequest) -> None:
         assert request_.validated() == request_
@@ -119,7 +124,8 @@ class TestPageRequest:
         with pytest.raises(DomainError) as caught:
             PageRequest(first=-1, last=101).validated()
         assert problems(caught.value) == {
-            (("last",), ErrorCode.INVALID), (("first",), ErrorCode.INVALID),
+            (("last",), ErrorCode.INVALID),
+            (("first",), ErrorCode.INVALID),
         }
         assert len(caught.value.errors) == 3
 
@@ -132,18 +138,30 @@ class TestPageRequest:
 class TestNormalisation:
     @pytest.mark.parametrize(
         ("typed", "stored"),
-        [(" Mrs.Li@Example.COM ", "mrs.li@example.com"), ("a@b.cn", "a@b.cn"),
-         ("li@example", None), ("li@@example.com", None), ("li @example.com", None),
-         ("@example.com", None), ("li@example.c", None)],
+        [
+            (" Mrs.Li@Example.COM ", "mrs.li@example.com"),
+            ("a@b.cn", "a@b.cn"),
+            ("li@example", None),
+            ("li@@example.com", None),
+            ("li @example.com", None),
+            ("@example.com", None),
+            ("li@example.c", None),
+        ],
     )
     def test_emails(self, typed: str, stored: str | None) -> None:
         assert normalise_email(typed) == stored
 
     @pytest.mark.parametrize(
         ("typed", "stored"),
-        [("+86 (138) 0571-0187", "+8613805710187"), ("0571.8888.1234", "057188881234"),
-         ("123456", "123456"), ("12345", None), ("+1234567890123456", None),
-         ("138 CALL ME", None), ("++8613805710187", None)],
+        [
+            ("+86 (138) 0571-0187", "+8613805710187"),
+            ("0571.8888.1234", "057188881234"),
+            ("123456", "123456"),
+            ("12345", None),
+            ("+1234567890123456", None),
+            ("138 CALL ME", None),
+            ("++8613805710187", None),
+        ],
     )
     def test_phones(self, typed: str, stored: str | None) -> None:
         assert normalise_phone(typed) == stored

@@ -1,5 +1,7 @@
 """Case queries: work queues by owner, queue, status and overdue."""
 
+from dataclasses import replace
+
 import strawberry
 
 from api.graphql.cases.types import CaseConnection, CaseRoutingRuleType, CaseStatusEnum, CaseType
@@ -38,8 +40,9 @@ class CaseQueries:
         last: int | None = None, before: str | None = None,
         filter: CaseFilterInput | None = None,
     ) -> CaseConnection:
-        page = await info.context.queries.cases.page(
-            *cases_arguments(first, after, last, before, filter))
+        where, page_asked = cases_arguments(first, after, last, before, filter)
+        where = replace(where, reach=info.context.viewer.customer_reach)
+        page = await info.context.queries.cases.page(where, page_asked)
         return CaseConnection(**connection_parts(page, CaseType.from_domain))
 
     @strawberry.field(description="The rules that route new cases, oldest first.")

@@ -37,9 +37,15 @@ LABEL_FIELDS = ("preferences", "interests", "tags")
 class ConsentInput:
     purpose: ConsentPurpose  # type: ignore[valid-type]
     granted: bool
+    source: str | None = strawberry.field(
+        default=None,
+        description="Where the customer gave this answer: POS, WEB, paper form… (kept in the "
+                    "consent history; the caller's identity when absent).",
+    )
 
     def to_command(self) -> commands.ConsentInput:
-        return commands.ConsentInput(model.ConsentPurpose(self.purpose), self.granted)
+        return commands.ConsentInput(model.ConsentPurpose(self.purpose), self.granted,
+                                     self.source)
 
 
 def _consents(given: list[ConsentInput] | None) -> tuple[commands.ConsentInput, ...]:

@@ -1,5 +1,6 @@
 """Customer queries: one customer by any of its handles, or a filtered, sorted page."""
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Annotated
 
@@ -9,6 +10,7 @@ from graphql import GraphQLError
 from api.graphql.context import Info
 from api.graphql.customers.inputs import ExternalReferenceInput
 from api.graphql.customers.types import CustomerConnection, CustomerType
+from api.graphql.permissions import not_allowed_error
 from api.graphql.relay import connection_parts, filter_uuid, lookup_uuid, page_request
 from domain.customers.queries import (
     ByEmail,
@@ -19,7 +21,9 @@ from domain.customers.queries import (
     CustomerLookup,
     CustomerSortKey,
     CustomerSummary,
+    require_lookup_reach,
 )
+from domain.shared.errors import DomainError
 from domain.shared.paging import PageRequest
 from domain.shared.validation import normalise_phone
 
@@ -61,7 +65,13 @@ class CustomerQueries:
     ) -> CustomerType | None:
         (lookup,) = customer_arguments(id, external_ref, email, phone)
         summary = await _find(info, lookup) if lookup else None
-        return CustomerType.from_summary(summary) if summary else None
+        if summary is None:
+            return None
+        try:
+            require_lookup_reach(info.context.viewer, lookup, summary)
+        except DomainError as refusal:
+            raise not_allowed_error(refusal.errors[0].message) from None
+        return CustomerType.from_summary(summary)
 
     @strawberry.field(description="Customers matching a search and filters, one page at a time.")
     async def customers(
@@ -76,6 +86,7 @@ class CustomerQueries:
         queries = info.context.queries.customers
         where, sort, reverse, page_asked = customers_arguments(
             first, after, last, before, search, filter, sort_key, reverse)
+        where = replace(where, reach=info.context.viewer.customer_reach)
         page = await queries.page(where, sort, reverse, page_asked)
         return CustomerConnection(
             **connection_parts(page, CustomerType.from_summary),

@@ -41,8 +41,27 @@ class Consent:
     recorded_at: datetime
 
 
+@strawberry.type(name="ConsentEvent",
+                 description="One entry of a consent history: an answer given or withdrawn.")
+class ConsentEventType:
+    purpose: ConsentPurpose  # type: ignore[valid-type]
+    granted: bool
+    source: str = strawberry.field(
+        description="Where the answer was given (POS, WEB, paper form…); the recorder's "
+                    "subject when the caller named none."
+    )
+    recorded_at: datetime
+    recorded_by: str = strawberry.field(description="The API client or staff who recorded it.")
+
+    @classmethod
+    def from_domain(cls, entry: model.ConsentEvent) -> "ConsentEventType":
+        return cls(purpose=entry.purpose, granted=entry.granted, source=entry.source,
+                   recorded_at=entry.recorded_at, recorded_by=entry.recorded_by)
+
+
 @strawberry.type(name="ContactPoint", description="An email, phone, address or social handle.")
 class ContactPointType(Node):
+    uuid: strawberry.Private[UUID]
     kind: ContactKind  # type: ignore[valid-type]
     value: str
     label: str | None
@@ -50,10 +69,17 @@ class ContactPointType(Node):
     verified: bool
     consents: list[Consent]
 
+    @strawberry.field(description="Every answer given or withdrawn for this point, oldest "
+                                  "first: the proof of consent.")
+    async def consent_history(self, info: Info) -> list[ConsentEventType]:
+        entries = await info.context.loaders.consent_history.load(self.uuid)
+        return [ConsentEventType.from_domain(e) for e in entries]
+
     @classmethod
     def from_domain(cls, point: model.ContactPoint) -> "ContactPointType":
         return cls(
-            id=to_global_id("ContactPoint", point.id), kind=point.kind, value=point.value,
+            id=to_global_id("ContactPoint", point.id), uuid=point.id, kind=point.kind,
+            value=point.value,
             label=point.label, platform=point.platform, verified=point.verified,
             consents=[Consent(purpose=c.purpose, granted=c.granted, recorded_at=c.recorded_at)
                       for c in point.consents],
@@ -118,6 +144,9 @@ class CustomerType(Node):
     updated_at: datetime
     archived_at: datetime | None
     last_interaction_at: datetime | None
+    erased_at: datetime | None = strawberry.field(
+        description="When the personal data was erased (customerErase); null if never."
+    )
 
     @classmethod
     def from_summary(cls, s: CustomerSummary) -> "CustomerType":
@@ -130,6 +159,7 @@ class CustomerType(Node):
             interests=list(p.interests), tags=list(p.tags), custom_attributes=p.custom_attributes,
             version=s.version, created_at=s.created_at, updated_at=s.updated_at,
             archived_at=s.archived_at, last_interaction_at=s.last_interaction_at,
+            erased_at=s.erased_at,
         )
 
     @strawberry.field

@@ -32,6 +32,18 @@ MAPPINGS: dict[str, ObjectMapping] = {
 RESOLVED_IN_PYTHON: dict[tuple[str, str], str] = {
     ("Query", "node"): "the type is known only from the id at run time",
     ("Query", "nodes"): "the types are known only from the ids at run time",
+    ("Query", "apiClients"): "admin-only and rare: a use case checks the viewer first",
+    **{("ApiClient", name): "reached only through apiClients and mutations" for name in (
+        "id", "name", "role", "partnerCode", "createdAt", "revokedAt", "keys")},
+    **{("ApiKey", name): "reached only through apiClients and mutations" for name in (
+        "id", "prefix", "createdAt", "expiresAt", "revokedAt", "lastUsedAt")},
+    ("Query", "auditLog"): "the admin's audit log: rare reads, needn't be compiled",
+    **{(type_name, name): "reached only through auditLog" for type_name, names in (
+        ("AuditEntry", ("at", "action", "operation", "subject", "role", "clientId", "staffId",
+                        "targetIds", "outcome", "detail", "requestId")),
+        ("AuditEntryConnection", ("edges", "pageInfo", "nodes")),
+        ("AuditEntryEdge", ("node", "cursor")),
+    ) for name in names},
 }
 # Mutations never compile: they run use cases, and their payloads are built in Python.
 RESOLVED_IN_PYTHON_TYPES = ("Mutation",)

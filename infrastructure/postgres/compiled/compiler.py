@@ -114,6 +114,10 @@ class Plan:
                     self._check(node, edge_part.selections)
 
     @property
+    def root_fields(self) -> frozenset[str]:
+        return frozenset(s.name for s in self._selections)
+
+    @property
     def argument_slots(self) -> list[int]:
         return self._slots
 

@@ -50,6 +50,7 @@ CUSTOMER = ObjectMapping(
             updatedAt=datetime_json("{t}.updated_at"),
             archivedAt=datetime_json("{t}.archived_at"),
             lastInteractionAt=datetime_json("{t}.last_interaction_at"),
+            erasedAt=datetime_json("{t}.erased_at"),
         ),
         "owner": Reference("Staff", "{t}.owner_id"),
         "homeStore": Reference("Store", "{t}.home_store_id"),
@@ -76,7 +77,18 @@ CONTACT_POINT = ObjectMapping("ContactPoint", {
     "consents": Children(
         "Consent", "jsonb_array_elements({t}.consents) WITH ORDINALITY AS {c}(item, position)",
         "{c}.position"),
+    "consentHistory": Children(
+        "ConsentEvent", "consent_events {c} WHERE {c}.contact_point_id = {t}.id",
+        "{c}.recorded_at, {c}.id"),
 })
+
+CONSENT_EVENT = ObjectMapping("ConsentEvent", value_fields(
+    purpose="{t}.purpose",
+    granted="{t}.granted",
+    source="{t}.source",
+    recordedAt=datetime_json("{t}.recorded_at"),
+    recordedBy="{t}.recorded_by",
+))
 
 # Stored as the domain writes it: names of enums, isoformat() timestamps and dates.
 CONSENT = ObjectMapping("Consent", value_fields(
@@ -153,6 +165,7 @@ def customer_conditions(where: CustomerFilter) -> tuple[Condition, ...]:
     archived = {True: "{t}.archived_at IS NOT NULL", False: "{t}.archived_at IS NULL"}
     return conditions(
         Condition("{t}.merged_into_id IS NULL"),
+        Condition("{t}.erased_at IS NULL"),
         Condition(archived[where.archived]) if where.archived is not None else None,
         Condition("{t}.search_text ILIKE $?::text ESCAPE '\\'", (search_pattern(where.search),))
         if where.search else None,
@@ -178,4 +191,5 @@ ROOT_FIELDS = {
     "customer": Lookup("Customer", customer_row),
     "customers": Paged("Customer", customers_page, counted=True),
 }
-MAPPINGS = (CUSTOMER, CONTACT_POINT, CONSENT, HOUSEHOLD_MEMBER, IMPORTANT_DATE, EXTERNAL_REFERENCE)
+MAPPINGS = (CUSTOMER, CONTACT_POINT, CONSENT, CONSENT_EVENT, HOUSEHOLD_MEMBER, IMPORTANT_DATE,
+            EXTERNAL_REFERENCE)

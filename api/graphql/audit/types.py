@@ -1,0 +1,52 @@
+"""An audit entry as administrators read it: who, when, what, from which client, outcome."""
+
+from datetime import datetime
+from typing import cast
+from uuid import UUID
+
+import strawberry
+from strawberry.scalars import JSON
+
+from api.graphql.access.types import RoleEnum
+from api.graphql.relay import Connection
+from domain.audit import model
+from domain.shared.access import Role
+
+AuditActionEnum = strawberry.enum(model.AuditAction, name="AuditAction",
+                                  description="A change (a use case) or a read of personal data.")
+
+
+@strawberry.type(name="AuditEntry", description=(
+    "One mutation or one read of personal data. Holds ids, field names and codes only: never "
+    "the personal data itself."))
+class AuditEntryType:
+    at: datetime
+    action: AuditActionEnum  # type: ignore[valid-type]
+    operation: str = strawberry.field(description=(
+        "The use case (create_customer) or the GraphQL operation's name (else its root "
+        "fields)."))
+    subject: str = strawberry.field(description="Who: client:<name>, staff:<email>, user:<sub>.")
+    role: RoleEnum  # type: ignore[valid-type]
+    client_id: UUID | None = strawberry.field(description="The API client used, if any.")
+    staff_id: UUID | None = strawberry.field(description="The staff member, if any.")
+    target_ids: list[UUID] = strawberry.field(description=(
+        "The records it concerned (customers, cases, …), as the UUIDs inside their ids."))
+    outcome: str = strawberry.field(description=(
+        "OK, ERROR (unexpected failure), or the refusal's codes, e.g. NOT_ALLOWED."))
+    detail: JSON = strawberry.field(description=(
+        "Field names and codes: the personal-data fields read, the refused input paths."))
+    request_id: str | None = strawberry.field(description="The caller's X-Request-ID.")
+
+    @classmethod
+    def from_domain(cls, entry: model.AuditEntry) -> "AuditEntryType":
+        return cls(
+            at=entry.at, action=entry.action, operation=entry.operation, subject=entry.subject,
+            role=Role(entry.role), client_id=entry.client_id, staff_id=entry.staff_id,
+            target_ids=list(entry.target_ids), outcome=entry.outcome,
+            detail=cast(JSON, dict(entry.detail)), request_id=entry.request_id,
+        )
+
+
+@strawberry.type
+class AuditEntryConnection(Connection[AuditEntryType]):
+    pass

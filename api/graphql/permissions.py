@@ -1,0 +1,98 @@
+"""Which `Operation` each root field performs: the schema's side of `domain.shared.access`.
+
+Mutations are decided in their use cases, which refuse with a NOT_ALLOWED userError; query
+fields are checked here, before their resolvers run, on both execution paths (the compiled
+path leaves to normal execution any operation the viewer may not fully read). A root
+field without an entry fails tests/e2e/test_role_matrix.py."""
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from graphql import GraphQLError, GraphQLObjectType, GraphQLResolveInfo, GraphQLSchema
+
+from domain.shared.access import Operation, Viewer
+
+Op = Operation
+ROOT_OPERATIONS: Mapping[str, Operation] = {
+    "Query.node": Op.NODE_READ,
+    "Query.nodes": Op.NODE_READ,
+    "Query.customer": Op.CUSTOMER_READ,
+    "Query.customers": Op.CUSTOMER_SEARCH,
+    "Query.cases": Op.CASE_READ,
+    "Query.caseRoutingRules": Op.ROUTING_READ,
+    "Query.stores": Op.ORGANISATION_READ,
+    "Query.staff": Op.ORGANISATION_READ,
+    "Query.apiClients": Op.API_CLIENT_MANAGE,
+    "Query.auditLog": Op.AUDIT_READ,
+    "Mutation.customerCreate": Op.CUSTOMER_CREATE,
+    "Mutation.customerUpdate": Op.CUSTOMER_EDIT,
+    "Mutation.customerArchive": Op.CUSTOMER_ARCHIVE,
+    "Mutation.customerRestore": Op.CUSTOMER_ARCHIVE,
+    "Mutation.customerMerge": Op.CUSTOMER_MERGE,
+    "Mutation.contactPointAdd": Op.CUSTOMER_EDIT,
+    "Mutation.contactPointUpdate": Op.CUSTOMER_EDIT,
+    "Mutation.contactPointRemove": Op.CUSTOMER_EDIT,
+    "Mutation.householdMemberAdd": Op.CUSTOMER_EDIT,
+    "Mutation.householdMemberUpdate": Op.CUSTOMER_EDIT,
+    "Mutation.householdMemberRemove": Op.CUSTOMER_EDIT,
+    "Mutation.externalReferenceAdd": Op.CUSTOMER_EDIT,
+    "Mutation.externalReferenceUpdate": Op.CUSTOMER_EDIT,
+    "Mutation.externalReferenceRemove": Op.CUSTOMER_EDIT,
+    "Mutation.customerExportData": Op.CUSTOMER_EXPORT,
+    "Mutation.customerErase": Op.CUSTOMER_ERASE,
+    "Mutation.interactionRecord": Op.INTERACTION_RECORD,
+    "Mutation.caseOpen": Op.CASE_OPEN,
+    "Mutation.caseAssign": Op.CASE_WORK,
+    "Mutation.caseStart": Op.CASE_WORK,
+    "Mutation.caseResolve": Op.CASE_WORK,
+    "Mutation.caseClose": Op.CASE_WORK,
+    "Mutation.caseReopen": Op.CASE_WORK,
+    "Mutation.caseRoutingRuleCreate": Op.ROUTING_MANAGE,
+    "Mutation.caseRoutingRuleDelete": Op.ROUTING_MANAGE,
+    "Mutation.storeCreate": Op.ORGANISATION_MANAGE,
+    "Mutation.staffCreate": Op.ORGANISATION_MANAGE,
+    "Mutation.apiClientCreate": Op.API_CLIENT_MANAGE,
+    "Mutation.apiKeyRotate": Op.API_CLIENT_MANAGE,
+    "Mutation.apiClientRevoke": Op.API_CLIENT_MANAGE,
+}
+
+# Root fields whose answers depend on which customers the viewer reaches; the compiled
+# path takes them only for viewers who reach everyone.
+REACH_DEPENDENT = frozenset({"customer", "customers", "cases", "node", "nodes"})
+
+
+def not_allowed_error(message: str) -> GraphQLError:
+    return GraphQLError(message, extensions={"code": "NOT_ALLOWED"})
+
+
+def require_query_operations(schema: GraphQLSchema) -> None:
+    """Wraps every Query field's resolver: a viewer whose role may not perform the field's
+    operation gets a NOT_ALLOWED error, and the resolver never runs."""
+    query = schema.query_type
+    assert isinstance(query, GraphQLObjectType)
+    for name, field in query.fields.items():
+        operation = ROOT_OPERATIONS.get(f"Query.{name}")
+        if operation is not None and field.resolve is not None:
+            field.resolve = _checked(field.resolve, operation)
+
+
+def _checked(resolve: Any, operation: Operation) -> Any:
+    def resolve_if_allowed(source: Any, info: GraphQLResolveInfo, **arguments: Any) -> Any:
+        viewer: Viewer = info.context.viewer
+        if not viewer.may(operation):
+            raise not_allowed_error(f"{viewer.role.value} may not {operation.value}")
+        return resolve(source, info, **arguments)
+
+    return resolve_if_allowed
+
+
+def may_compile(viewer: Viewer, root_fields: Iterable[str]) -> bool:
+    """The compiled path answers only what this viewer may read in full; the rest is
+    executed, where the checks run (and answer with their errors)."""
+    for name in root_fields:
+        operation = ROOT_OPERATIONS.get(f"Query.{name}")
+        if operation is not None and not viewer.may(operation):
+            return False
+        if name in REACH_DEPENDENT and not viewer.customer_reach.everyone:
+            return False
+    return True

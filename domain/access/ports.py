@@ -1,0 +1,16 @@
+from typing import Protocol
+from uuid import UUID
+
+from domain.access.model import ApiClient
+
+
+class ApiClientRepository(Protocol):
+    """Clients with all their keys. `save` writes the client's revocation and its keys'
+    expiry and revocation, adding new keys; it never writes `last_used_at`, which belongs to
+    the key verifier."""
+
+    async def get(self, client_id: UUID, *, for_update: bool = False) -> ApiClient | None: ...
+    async def get_active_by_name(self, name: str) -> ApiClient | None: ...
+    async def all(self) -> list[ApiClient]: ...
+    async def add(self, client: ApiClient) -> None: ...
+    async def save(self, client: ApiClient) -> None: ...

@@ -1,0 +1,64 @@
+"""Checking the API key of a request: the authentication port the HTTP layer calls.
+
+One statement per request: it finds the key by its public prefix (unique index), joined to
+its client, and in the same statement notes when the key was last used. Nothing is cached,
+so a key revoked or expired a moment ago fails on the very next request.
+"""
+
+from datetime import timedelta
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from domain.access.model import ApiClientIdentity, PresentedKey
+from domain.shared.access import Role
+from domain.shared.clock import Clock
+
+# `last_used_at` is written at most once a minute per key: a busy client would otherwise
+# write its key row on every request.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+# The touch compares hashes in SQL only to decide whether to write last_used_at; whether the
+# key is valid is decided in Python with a constant-time comparison. A data-modifying CTE
+# runs even though the outer query does not read it (PostgreSQL docs, "WITH Queries").
+_VERIFY = text("""
+WITH found AS (
+    SELECT k.id AS key_id, k.secret_hash, c.id AS client_id, c.name, c.role, c.partner_code
+    FROM api_keys AS k JOIN api_clients AS c ON c.id = k.client_id
+    WHERE k.prefix = :prefix
+      AND k.revoked_at IS NULL AND c.revoked_at IS NULL
+      AND (k.expires_at IS NULL OR k.expires_at > :now)
+), touched AS (
+    UPDATE api_keys SET last_used_at = :now
+    FROM found
+    WHERE api_keys.id = found.key_id AND found.secret_hash = :secret_hash
+      AND (api_keys.last_used_at IS NULL OR api_keys.last_used_at < :stale_before)
+)
+SELECT key_id, secret_hash, client_id, name, role, partner_code FROM found
+""")
+
+
+class PgApiKeys:
+    def __init__(self, engine: AsyncEngine, clock: Clock) -> None:
+        # One statement, so no transaction around it: autocommit spares BEGIN and COMMIT.
+        self._engine = engine.execution_options(isolation_level="AUTOCOMMIT")
+        self._clock = clock
+
+    async def verify(self, presented: str) -> ApiClientIdentity | None:
+        """Whose key this is, when it is a valid, unrevoked, unexpired key of an unrevoked
+        client; None otherwise, malformed input included."""
+        key = PresentedKey.parse(presented)
+        if key is None:
+            return None
+        now = self._clock.now()
+        async with self._engine.connect() as connection:
+            row = (await connection.execute(_VERIFY, {
+                "prefix": key.prefix, "now": now, "stale_before": now - LAST_USED_RESOLUTION,
+                "secret_hash": key.secret_hash,
+            })).mappings().first()
+        if row is None or not key.matches(row["secret_hash"]):
+            return None
+        return ApiClientIdentity(
+            client_id=row["client_id"], client_name=row["name"], role=Role(row["role"]),
+            partner_code=row["partner_code"], key_id=row["key_id"],
+        )

@@ -1,0 +1,53 @@
+"""The audit log, write side: INSERT only. The table refuses UPDATE, DELETE and TRUNCATE
+itself (migration 0004), so not even a bug here could rewrite history."""
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import insert
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from domain.audit.model import AuditAction, AuditEntry
+from infrastructure.postgres.tables import audit_log
+
+_INSERT = insert(audit_log)
+
+
+def entry_to_row(entry: AuditEntry) -> dict[str, Any]:
+    return {
+        "at": entry.at, "action": entry.action.value, "operation": entry.operation,
+        "subject": entry.subject, "role": entry.role, "client_id": entry.client_id,
+        "staff_id": entry.staff_id, "target_ids": list(entry.target_ids),
+        "outcome": entry.outcome, "detail": dict(entry.detail), "request_id": entry.request_id,
+    }
+
+
+def entry_from_row(row: Any) -> AuditEntry:
+    return AuditEntry(
+        id=row["id"], at=row["at"], action=AuditAction(row["action"]),
+        operation=row["operation"], subject=row["subject"], role=row["role"],
+        client_id=row["client_id"], staff_id=row["staff_id"],
+        target_ids=tuple(row["target_ids"]), outcome=row["outcome"], detail=row["detail"],
+        request_id=row["request_id"],
+    )
+
+
+async def insert_entries(connection: AsyncConnection, entries: Sequence[AuditEntry]) -> None:
+    """In the caller's transaction (the unit of work writes a mutation's entry this way)."""
+    if entries:
+        await connection.execute(_INSERT, [entry_to_row(e) for e in entries])
+
+
+class PgAuditLog:
+    """Appends in a transaction of its own: refusals, failures, and reads of personal data.
+    `engine` should be in autocommit: one INSERT needs no BEGIN/COMMIT round trips."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def append(self, entries: Sequence[AuditEntry]) -> None:
+        if not entries:
+            return
+        async with self._engine.connect() as connection:
+            await insert_entries(connection, entries)
+            await connection.commit()
