@@ -16,7 +16,7 @@ from api.graphql.customers.types import (
 )
 from api.graphql.interactions.types import InteractionType
 from api.graphql.organisation.types import StaffType, StoreType
-from api.graphql.permissions import not_allowed_error
+from api.graphql.permissions import not_allowed_error, refused_read
 from api.graphql.relay import Node, parse_global_id
 from domain.cases.model import Case
 from domain.customers.model import ContactPoint, ExternalReference, HouseholdMember
@@ -53,7 +53,7 @@ def _require_reach(viewer: Viewer, found: Any) -> None:
     try:
         viewer.require_reach(*reach)
     except DomainError as refusal:
-        raise not_allowed_error(refusal.errors[0].message) from None
+        raise refused_read(refusal) from None
 
 
 _RESOLVERS: dict[str, Callable[[Info, UUID], Awaitable[Node | None]]] = {

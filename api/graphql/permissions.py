@@ -11,6 +11,7 @@ from typing import Any
 from graphql import GraphQLError, GraphQLObjectType, GraphQLResolveInfo, GraphQLSchema
 
 from domain.shared.access import Operation, Viewer
+from domain.shared.errors import DomainError
 
 Op = Operation
 ROOT_OPERATIONS: Mapping[str, Operation] = {
@@ -63,6 +64,12 @@ REACH_DEPENDENT = frozenset({"customer", "customers", "cases", "node", "nodes"})
 
 def not_allowed_error(message: str) -> GraphQLError:
     return GraphQLError(message, extensions={"code": "NOT_ALLOWED"})
+
+
+def refused_read(refusal: DomainError) -> GraphQLError:
+    """A read the domain refused (NOT_ALLOWED, a reach), as a GraphQL error with its code."""
+    first = refusal.errors[0]
+    return GraphQLError(first.message, extensions={"code": first.code.value})
 
 
 def require_query_operations(schema: GraphQLSchema) -> None:

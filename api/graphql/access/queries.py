@@ -1,15 +1,10 @@
 import strawberry
-from graphql import GraphQLError
 
 from api.graphql.access.types import ApiClientType
 from api.graphql.context import Info
+from api.graphql.permissions import refused_read
 from domain.access.commands import ListApiClients
 from domain.shared.errors import DomainError
-
-
-def refused_query(error: DomainError) -> GraphQLError:
-    """A query the use case refused, as a GraphQL error whose code says why (NOT_ALLOWED)."""
-    return GraphQLError(str(error), extensions={"code": error.errors[0].code.value})
 
 
 @strawberry.type
@@ -19,5 +14,5 @@ class AccessQueries:
         try:
             clients = await info.context.use_cases.list_api_clients(ListApiClients())
         except DomainError as error:
-            raise refused_query(error) from None
+            raise refused_read(error) from None
         return [ApiClientType.from_domain(c) for c in clients]

@@ -8,6 +8,7 @@ from graphql import GraphQLError
 
 from api.graphql.audit.types import AuditActionEnum, AuditEntryConnection, AuditEntryType
 from api.graphql.context import Info
+from api.graphql.permissions import refused_read
 from api.graphql.relay import connection_parts, page_request, parse_global_id
 from domain.audit.model import AuditAction
 from domain.audit.queries import AuditFilter, audit_log_page
@@ -48,7 +49,7 @@ class AuditQueries:
         except DomainError as error:
             if error.errors[0].code is not ErrorCode.NOT_ALLOWED:
                 raise  # a bad page or cursor: answered as BAD_USER_INPUT
-            raise GraphQLError(str(error), extensions={"code": "NOT_ALLOWED"}) from None
+            raise refused_read(error) from None
         return AuditEntryConnection(**connection_parts(page, AuditEntryType.from_domain))
 
 

@@ -10,7 +10,7 @@ from graphql import GraphQLError
 from api.graphql.context import Info
 from api.graphql.customers.inputs import ExternalReferenceInput
 from api.graphql.customers.types import CustomerConnection, CustomerType
-from api.graphql.permissions import not_allowed_error
+from api.graphql.permissions import refused_read
 from api.graphql.relay import connection_parts, filter_uuid, lookup_uuid, page_request
 from domain.customers.queries import (
     ByEmail,
@@ -70,7 +70,7 @@ class CustomerQueries:
         try:
             require_lookup_reach(info.context.viewer, lookup, summary)
         except DomainError as refusal:
-            raise not_allowed_error(refusal.errors[0].message) from None
+            raise refused_read(refusal) from None
         return CustomerType.from_summary(summary)
 
     @strawberry.field(description="Customers matching a search and filters, one page at a time.")
