@@ -8,6 +8,7 @@ from domain.audit.model import AuditEntry
 from domain.cases.ports import CaseRepository, RoutingRuleRepository
 from domain.customers.ports import CustomerRepository
 from domain.interactions.ports import InteractionRepository
+from domain.loyalty.ports import LoyaltyRepository, ProgrammeRepository
 from domain.organisation.ports import StaffRepository, StoreRepository
 from domain.shared.clock import Clock
 from domain.shared.events import Event
@@ -28,6 +29,8 @@ class UnitOfWork(Protocol):
     staff: StaffRepository
     idempotency: IdempotencyStore
     api_clients: ApiClientRepository
+    programmes: ProgrammeRepository
+    loyalty: LoyaltyRepository
 
     async def __aenter__(self) -> Self: ...
 

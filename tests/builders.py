@@ -6,6 +6,7 @@ could have produced. Inputs default to Mrs. Li of Hangzhou (DESIGN.md §1).
 
 from collections.abc import Awaitable
 from datetime import date, datetime
+from decimal import Decimal
 from itertools import count
 from typing import Any
 from uuid import UUID
@@ -40,6 +41,18 @@ from domain.customers.services import create_customer
 from domain.interactions.commands import RecordInteraction
 from domain.interactions.model import Channel, Interaction
 from domain.interactions.services import record_interaction
+from domain.loyalty.commands import (
+    LineInput,
+    RecordPurchase,
+    RefundLineInput,
+    RefundPurchase,
+    RewardSpec,
+    SaveProgramme,
+    TierSpec,
+)
+from domain.loyalty.model import Programme, Purchase, SalesChannel
+from domain.loyalty.programmes import save_programme
+from domain.loyalty.purchases import RefundRecorded, record_purchase, refund_purchase
 from domain.organisation.commands import CreateStaff, CreateStore
 from domain.organisation.model import Staff, Store
 from domain.organisation.services import create_staff, create_store
@@ -200,3 +213,85 @@ async def a_case_in(uow: FakeUnitOfWork, status: CaseStatus) -> Case:
 
 async def a_routing_rule(uow: FakeUnitOfWork, **fields: Any) -> RoutingRule:
     return await create_routing_rule(CreateRoutingRule(**fields), uow=uow, viewer=ADMIN)
+
+
+# Loyalty: the brand's programme, in CNY. Member from 0, Silver from 5,000 spent in the
+# window, Gold from 20,000; one point per yuan.
+
+TIERS = (
+    TierSpec("member", "Member", Decimal(0)),
+    TierSpec("silver", "Silver", Decimal(5000), Decimal(5), Decimal("1.5")),
+    TierSpec("gold", "Gold", Decimal(20000), Decimal(10), Decimal(2)),
+)
+TEA_SET = RewardSpec("tea-set", "Longjing tea set", 500)
+
+
+def a_programme_command(**changes: Any) -> SaveProgramme:
+    defaults: dict[str, Any] = {"code": "wardrobe", "name": "Wardrobe Club", "currency": "CNY",
+                                "tiers": TIERS, "rewards": (TEA_SET,)}
+    return SaveProgramme(**{**defaults, **changes})
+
+
+async def a_programme(uow: FakeUnitOfWork, **changes: Any) -> Programme:
+    return await save_programme(a_programme_command(**changes), uow=uow, viewer=ADMIN)
+
+
+async def the_hangzhou_store(uow: FakeUnitOfWork) -> Store:
+    """Mrs. Li's store by West Lake, made the first time it is asked for."""
+    found = next((s for s in uow.data.stores.values() if s.code == "hz-westlake"), None)
+    return found or await a_store(uow, "hz-westlake")
+
+
+def a_line(unit_price: str = "1280.00", quantity: int = 1, **fields: Any) -> LineInput:
+    defaults: dict[str, Any] = {"sku": "WW-COAT-01", "name": "Wool coat", "category": "coats"}
+    return LineInput(quantity=quantity, unit_price=Decimal(unit_price), **{**defaults, **fields})
+
+
+def a_purchase_command(customer_id: UUID, *lines: LineInput, **changes: Any) -> RecordPurchase:
+    """One coat at the till unless `lines` say otherwise; paid what the lines cost."""
+    lines = lines or (a_line(),)
+    defaults: dict[str, Any] = {
+        "channel": SalesChannel.POS, "order_id": f"HZ-{next(_serial):06d}",
+        "occurred_at": DEFAULT_NOW, "currency": "CNY",
+        "payment_total": sum((ln.quantity * ln.unit_price - ln.discount for ln in lines),
+                             Decimal(0)),
+    }
+    return RecordPurchase(customer_id=customer_id, lines=lines, **{**defaults, **changes})
+
+
+async def a_purchase(
+    uow: FakeUnitOfWork, customer_id: UUID, *lines: LineInput, viewer: Viewer = ADMIN,
+    **changes: Any,
+) -> Purchase:
+    """Recorded now, at the Hangzhou store (see `a_purchase_command`)."""
+    defaults = {"occurred_at": uow.clock.now(), "store_id": (await the_hangzhou_store(uow)).id}
+    command = a_purchase_command(customer_id, *lines, **{**defaults, **changes})
+    return (await record_purchase(command, uow=uow, viewer=viewer)).purchase
+
+
+def a_refund_command(purchase: Purchase, *lines: tuple[int, int], **changes: Any) -> RefundPurchase:
+    """A return of `lines` as (line no, quantity); none returns the whole purchase."""
+    defaults: dict[str, Any] = {"refund_ref": f"RT-{next(_serial):06d}",
+                                "occurred_at": DEFAULT_NOW, "purchase_id": purchase.id,
+                                "lines": tuple(RefundLineInput(n, q) for n, q in lines)}
+    return RefundPurchase(**{**defaults, **changes})
+
+
+async def a_refund(
+    uow: FakeUnitOfWork, purchase: Purchase, *lines: tuple[int, int], **changes: Any
+) -> RefundRecorded:
+    command = a_refund_command(purchase, *lines, **{"occurred_at": uow.clock.now(), **changes})
+    return await refund_purchase(command, uow=uow, viewer=ADMIN)
+
+
+def assert_ledger_holds(uow: FakeUnitOfWork) -> None:
+    """The ledger invariant, for every member: her balance is the sum of her entries, and
+    her open lots hold that sum when it is not negative (a negative one holds nothing)."""
+    data = uow.data
+    for member, membership in data.memberships.items():
+        ledger_sum = sum(e.points for e in data.ledger.values()
+                         if (e.programme_id, e.customer_id) == member)
+        lots = sum(lot.remaining for lot in data.lots.values()
+                   if (lot.programme_id, lot.customer_id) == member)
+        assert membership.points_balance == ledger_sum, f"{member}: balance off the ledger"
+        assert lots == max(ledger_sum, 0), f"{member}: lots off the ledger"

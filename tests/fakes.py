@@ -10,12 +10,17 @@ The fakes mirror the Postgres adapters' semantics: merged duplicates are returne
 external references are unique per (system, value), `interactions.add` moves the customer's
 last-interaction time forward, routing rules come oldest first, and events are collected on
 commit from the customers and cases that were added or saved, plus those emitted.
+Loyalty: memberships are stored without their pending tier changes and events
+(`save_membership` appends the changes to the history), open lots come oldest first, a
+refund grows its purchase's refunded quantities, and the batch jobs page through members in
+customer id order.
 """
 
 import copy
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from types import TracebackType
 from typing import Self, TypeVar
 from uuid import UUID
@@ -25,10 +30,22 @@ from domain.access.ports import ApiClientRepository
 from domain.audit.model import AuditEntry, ids_in_events
 from domain.cases.model import Case, RoutingRule
 from domain.cases.ports import CaseRepository, RoutingRuleRepository
-from domain.customers.model import ConsentEvent, Customer
+from domain.customers.model import ConsentEvent, Customer, CustomerHeader
 from domain.customers.ports import CustomerRepository
 from domain.interactions.model import Interaction
 from domain.interactions.ports import InteractionRepository
+from domain.loyalty.model import (
+    LedgerEntry,
+    Membership,
+    PointLot,
+    Programme,
+    Purchase,
+    QualifyingTotals,
+    Refund,
+    SalesChannel,
+    TierChange,
+)
+from domain.loyalty.ports import LoyaltyRepository, ProgrammeRepository
 from domain.organisation.model import Staff, Store
 from domain.organisation.ports import StaffRepository, StoreRepository
 from domain.shared.clock import Clock
@@ -77,6 +94,12 @@ class FakeData:
     # consent_events: (customer id, entry), in the order written
     consent_history: list[tuple[UUID, ConsentEvent]] = field(default_factory=list)
     audit_log: list[AuditEntry] = field(default_factory=list)  # what commits wrote
+    programmes: dict[UUID, Programme] = field(default_factory=dict)
+    memberships: dict[tuple[UUID, UUID], Membership] = field(default_factory=dict)  # (prog, cust)
+    tier_changes: list[TierChange] = field(default_factory=list)  # the history, in order
+    ledger: dict[UUID, LedgerEntry] = field(default_factory=dict)  # in the order appended
+    lots: dict[UUID, PointLot] = field(default_factory=dict)  # by their entry id
+    purchases: dict[UUID, Purchase] = field(default_factory=dict)
 
 
 class _Transaction:
@@ -100,8 +123,10 @@ class _Transaction:
 def _stored(value: T) -> T:
     """A copy for the store, without the aggregate's pending events."""
     stored = copy.deepcopy(value)
-    if isinstance(stored, Customer | Case):
+    if isinstance(stored, Customer | Case | Membership):
         stored.events = []
+    if isinstance(stored, Membership):
+        stored.tier_changes = []
     if isinstance(stored, Customer):
         stored.consent_log = []
     return stored
@@ -110,6 +135,10 @@ def _stored(value: T) -> T:
 class FakeCustomerRepository:
     def __init__(self, tx: _Transaction) -> None:
         self._tx = tx
+
+    async def header(self, customer_id: UUID) -> CustomerHeader | None:
+        stored = self._tx.data.customers.get(customer_id)
+        return None if stored is None else copy.deepcopy(stored.header)
 
     async def get(self, customer_id: UUID, *, for_update: bool = False) -> Customer | None:
         found = self._tx.data.customers.get(customer_id)
@@ -355,6 +384,165 @@ class FakeApiClientRepository:
         assert not others.intersection(mine), "api_keys.prefix is unique"
 
 
+class FakeProgrammeRepository:
+    def __init__(self, tx: _Transaction) -> None:
+        self._tx = tx
+
+    async def get(self, programme_id: UUID) -> Programme | None:
+        return copy.deepcopy(self._tx.data.programmes.get(programme_id))
+
+    async def get_by_code(self, code: str) -> Programme | None:
+        found = (p for p in self._tx.data.programmes.values() if p.code == code)
+        return copy.deepcopy(next(found, None))
+
+    async def default(self) -> Programme | None:
+        """The oldest, like the Postgres adapter."""
+        programmes = sorted(self._tx.data.programmes.values(),
+                            key=lambda p: (p.created_at or DEFAULT_NOW, p.id))
+        return copy.deepcopy(programmes[0]) if programmes else None
+
+    async def save(self, programme: Programme) -> None:
+        data = self._tx.data
+        assert all(p.code != programme.code for p in data.programmes.values()
+                   if p.id != programme.id), "loyalty_programmes.code is unique"
+        stored = data.programmes.get(programme.id)
+        if stored is not None:
+            dropped = {t.id for t in stored.tiers} - {t.id for t in programme.tiers}
+            assert not dropped & await self.tiers_in_use(programme.id), "a held tier deleted"
+            kept = {r.id for r in programme.rewards}
+            assert all(r.id in kept for r in stored.rewards), "rewards are never deleted"
+        data.programmes[programme.id] = copy.deepcopy(programme)
+
+    async def tiers_in_use(self, programme_id: UUID) -> set[UUID]:
+        used: set[UUID] = set()
+        for membership in self._tx.data.memberships.values():
+            if membership.programme_id == programme_id:
+                used |= {membership.tier_id, membership.retained_tier_id}
+                if membership.override is not None:
+                    used.add(membership.override.tier_id)
+        for change in self._tx.data.tier_changes:
+            if change.programme_id == programme_id:
+                used.add(change.to_tier_id)
+                if change.from_tier_id is not None:
+                    used.add(change.from_tier_id)
+        return used
+
+
+class FakeLoyaltyRepository:
+    """Locks are no-ops: the fakes run one use case at a time."""
+
+    def __init__(self, tx: _Transaction) -> None:
+        self._tx = tx
+
+    async def lock_membership(self, programme_id: UUID, customer_id: UUID) -> Membership | None:
+        return copy.deepcopy(self._tx.data.memberships.get((programme_id, customer_id)))
+
+    async def enrol(self, membership: Membership) -> Membership:
+        memberships = self._tx.data.memberships
+        key = (membership.programme_id, membership.customer_id)
+        if key in memberships:
+            return copy.deepcopy(memberships[key])
+        memberships[key] = _stored(membership)
+        return membership
+
+    async def save_membership(self, membership: Membership) -> None:
+        data = self._tx.data
+        key = (membership.programme_id, membership.customer_id)
+        assert key in data.memberships, "save_membership() of a member never enrolled"
+        data.memberships[key] = _stored(membership)
+        data.tier_changes += membership.tier_changes
+
+    async def append_entries(self, entries: Sequence[LedgerEntry]) -> None:
+        ledger = self._tx.data.ledger
+        for entry in entries:
+            assert entry.id not in ledger, "the ledger is append-only"
+            ledger[entry.id] = entry
+
+    async def get_entry(self, entry_id: UUID) -> LedgerEntry | None:
+        return self._tx.data.ledger.get(entry_id)
+
+    async def open_lots(self, programme_id: UUID, customer_id: UUID) -> list[PointLot]:
+        lots = [lot for lot in self._tx.data.lots.values()
+                if (lot.programme_id, lot.customer_id) == (programme_id, customer_id)
+                and lot.remaining > 0]
+        return copy.deepcopy(sorted(lots, key=lambda lot: (lot.earned_at, lot.entry_id)))
+
+    async def save_lots(self, lots: Sequence[PointLot]) -> None:
+        stored = self._tx.data.lots
+        for lot in lots:
+            assert lot.entry_id in self._tx.data.ledger, "a lot is of a ledger entry"
+            assert 0 <= lot.remaining <= lot.points, "a lot holds 0 to its points"
+            if lot.entry_id in stored:
+                stored[lot.entry_id].remaining = lot.remaining
+            else:
+                stored[lot.entry_id] = copy.deepcopy(lot)
+
+    async def get_purchase(self, purchase_id: UUID) -> Purchase | None:
+        return self._tx.data.purchases.get(purchase_id)
+
+    async def find_purchase(self, channel: SalesChannel, order_id: str) -> Purchase | None:
+        found = (p for p in self._tx.data.purchases.values()
+                 if (p.channel, p.order_id) == (channel, order_id))
+        return next(found, None)
+
+    async def add_purchase(self, purchase: Purchase) -> None:
+        purchases = self._tx.data.purchases
+        assert purchase.id not in purchases, "add_purchase() of a purchase that exists"
+        assert await self.find_purchase(purchase.channel, purchase.order_id) is None, (
+            "purchases (channel, order_id) is unique")
+        purchases[purchase.id] = purchase
+
+    async def add_refund(self, refund: Refund) -> None:
+        purchases = self._tx.data.purchases
+        purchase = purchases[refund.purchase_id]
+        assert all(r.refund_ref != refund.refund_ref for r in purchase.refunds), (
+            "purchase_refunds (purchase_id, refund_ref) is unique")
+        grown = purchase.with_refund(refund)
+        assert all(0 <= line.refunded_quantity <= line.quantity for line in grown.lines), (
+            "refunded_at_most_bought")
+        purchases[refund.purchase_id] = grown
+
+    async def qualifying_totals(
+        self, programme_id: UUID, customer_id: UUID, since: datetime, until: datetime | None
+    ) -> QualifyingTotals:
+        counted = [p for p in self._tx.data.purchases.values()
+                   if (p.programme_id, p.customer_id) == (programme_id, customer_id)
+                   and since <= p.occurred_at and (until is None or p.occurred_at < until)]
+        spend = sum((p.net_amount - p.refunded_amount for p in counted), Decimal(0))
+        points = sum(p.points - sum(r.points for r in p.refunds) for p in counted)
+        return QualifyingTotals(spend, points)
+
+    async def members_to_review(
+        self, programme_id: UUID, period_end: datetime, now: datetime,
+        after: UUID | None, limit: int,
+    ) -> list[UUID]:
+        def due(m: Membership) -> bool:
+            unreviewed = m.enrolled_at < period_end and (
+                m.reviewed_through is None or m.reviewed_through < period_end)
+            grace_over = m.downgrade_due_at is not None and m.downgrade_due_at <= now
+            override_over = (m.override is not None and m.override.expires_at is not None
+                             and m.override.expires_at <= now)
+            return unreviewed or grace_over or override_over
+
+        members = self._tx.data.memberships.values()
+        return _page(
+            (m.customer_id for m in members if m.programme_id == programme_id and due(m)),
+            after, limit)
+
+    async def members_with_expired_lots(
+        self, programme_id: UUID, now: datetime, after: UUID | None, limit: int
+    ) -> list[UUID]:
+        lots = self._tx.data.lots.values()
+        return _page((lot.customer_id for lot in lots
+                      if lot.programme_id == programme_id and lot.remaining > 0
+                      and lot.expires_at is not None and lot.expires_at <= now), after, limit)
+
+
+def _page(customer_ids: Iterable[UUID], after: UUID | None, limit: int) -> list[UUID]:
+    """A batch job's page: distinct ids in order, after the last of the page before."""
+    return sorted(c for c in set(customer_ids) if after is None or c > after)[:limit]
+
+
 class FakeUnitOfWork:
     """`committed` tells whether the last `async with` block committed; `data` is the
     committed state, which only `commit()` changes. `fixed_clock` is `clock`, settable."""
@@ -369,6 +557,8 @@ class FakeUnitOfWork:
     staff: StaffRepository
     idempotency: IdempotencyStore
     api_clients: ApiClientRepository
+    programmes: ProgrammeRepository
+    loyalty: LoyaltyRepository
 
     def __init__(self, clock: FixedClock | None = None) -> None:
         self.fixed_clock = clock or FixedClock()
@@ -446,6 +636,8 @@ class FakeUnitOfWork:
         self.staff = FakeStaffRepository(tx)
         self.idempotency = FakeIdempotencyStore(tx)
         self.api_clients = FakeApiClientRepository(tx)
+        self.programmes = FakeProgrammeRepository(tx)
+        self.loyalty = FakeLoyaltyRepository(tx)
 
     # Read helpers for assertions: the committed state only.
 

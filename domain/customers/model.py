@@ -140,6 +140,21 @@ class Profile:
 PROFILE_FIELDS = frozenset(Profile.__dataclass_fields__)
 
 
+@dataclass(frozen=True)
+class CustomerHeader:
+    """A customer's own row without her lists: enough for another context's use case to
+    check she exists, who reaches her, and whether she was merged or erased."""
+
+    id: UUID
+    profile: Profile
+    merged_into_id: UUID | None
+    erased_at: datetime | None
+
+    @property
+    def is_erased(self) -> bool:
+        return self.erased_at is not None
+
+
 @dataclass
 class Customer:
     id: UUID
@@ -165,6 +180,10 @@ class Customer:
     @property
     def is_erased(self) -> bool:
         return self.erased_at is not None
+
+    @property
+    def header(self) -> "CustomerHeader":
+        return CustomerHeader(self.id, self.profile, self.merged_into_id, self.erased_at)
 
     def touch(self, now: datetime, event: str, **data: Any) -> None:
         """Every change bumps the version (optimistic concurrency) and records an event."""

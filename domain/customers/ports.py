@@ -3,13 +3,17 @@ from typing import Protocol
 from uuid import UUID
 
 from domain.cases.model import Case
-from domain.customers.model import ConsentEvent, Customer
+from domain.customers.model import ConsentEvent, Customer, CustomerHeader
 from domain.interactions.model import Interaction
 
 
 class CustomerRepository(Protocol):
     async def get(self, customer_id: UUID, *, for_update: bool = False) -> Customer | None:
         """The record as stored, merged duplicates included (see `merged_into_id`)."""
+        ...
+
+    async def header(self, customer_id: UUID) -> CustomerHeader | None:
+        """Her own row only (one statement): for use cases that don't change her."""
         ...
 
     async def add(self, customer: Customer) -> None: ...

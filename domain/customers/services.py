@@ -32,7 +32,7 @@ from domain.customers.consents import (
     folded_contact_points,
     record_consent_changes,
 )
-from domain.customers.model import Customer, ExternalReference, Profile
+from domain.customers.model import Customer, CustomerHeader, ExternalReference, Profile
 from domain.customers.rules import (
     contact_point_from,
     external_ref_from,
@@ -51,6 +51,7 @@ from domain.shared.validation import Problems
 
 CREATE_SCOPE = "customerCreate"
 T = TypeVar("T")
+C = TypeVar("C", Customer, CustomerHeader)
 
 
 async def create_customer(cmd: CreateCustomer, *, uow: UnitOfWork, viewer: Viewer) -> Customer:
@@ -385,13 +386,13 @@ async def _get_existing(uow: UnitOfWork, customer_id: UUID) -> Customer:
     return customer
 
 
-def require_reach(viewer: Viewer, customer: Customer) -> Customer:
+def require_reach(viewer: Viewer, customer: C) -> C:
     """The viewer may act on this customer: one of her stores', hers, or the member herself."""
     viewer.require_reach(customer.id, customer.profile.home_store_id, customer.profile.owner_id)
     return customer
 
 
-def refuse_erased(customer: Customer, field: str) -> None:
+def refuse_erased(customer: Customer | CustomerHeader, field: str) -> None:
     """An erased customer stays erased: nothing may write personal data to it again."""
     if customer.is_erased:
         raise DomainError.single(

@@ -58,6 +58,14 @@ class Operation(StrEnum):
     ORGANISATION_MANAGE = "organisation.manage"
     API_CLIENT_MANAGE = "api_client.manage"
     AUDIT_READ = "audit.read"
+    PROGRAMME_READ = "programme.read"
+    PROGRAMME_MANAGE = "programme.manage"
+    LOYALTY_READ = "loyalty.read"
+    PURCHASE_RECORD = "purchase.record"
+    PURCHASE_REFUND = "purchase.refund"
+    POINTS_REDEEM = "points.redeem"
+    POINTS_ADJUST = "points.adjust"
+    TIER_OVERRIDE = "tier.override"
 
 
 _ADMIN = frozenset({Role.ADMIN})
@@ -84,6 +92,14 @@ POLICY: Mapping[Operation, frozenset[Role]] = {
     Operation.ORGANISATION_MANAGE: _ADMIN,
     Operation.API_CLIENT_MANAGE: _ADMIN,
     Operation.AUDIT_READ: _ADMIN,
+    Operation.PROGRAMME_READ: frozenset(Role),
+    Operation.PROGRAMME_MANAGE: _ADMIN,
+    Operation.LOYALTY_READ: _MEMBER,
+    Operation.PURCHASE_RECORD: _MEMBER,
+    Operation.PURCHASE_REFUND: _MEMBER,
+    Operation.POINTS_REDEEM: _MEMBER,
+    Operation.POINTS_ADJUST: _STAFF,
+    Operation.TIER_OVERRIDE: _STAFF,
 }
 
 

@@ -25,6 +25,10 @@ class Problems:
     def extend(self, errors: Iterable[FieldError]) -> None:
         self._errors.extend(errors)
 
+    @property
+    def found(self) -> bool:
+        return bool(self._errors)
+
     def raise_if_any(self) -> None:
         if self._errors:
             raise DomainError(self._errors)

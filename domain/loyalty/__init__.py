@@ -1,0 +1,1 @@
+"""Loyalty: programmes, purchases, tiers and the points ledger (docs/loyalty.md)."""
