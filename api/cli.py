@@ -1,5 +1,5 @@
 """The `rapport` command line (DESIGN.md §5): serve, migrate, seed, export-schema, check-schema,
-api-client.
+api-client, loyalty.
 
 Every command reads its configuration from `Settings.from_environment()`. With no
 RAPPORT_DATABASE_URL a command runs against the embedded PostgreSQL under the data directory,
@@ -33,6 +33,7 @@ from domain.access.commands import (
     RevokeApiClient,
     RotateApiKey,
 )
+from domain.loyalty.commands import ClosePeriod, ExpirePoints
 from domain.shared.access import Role
 from domain.shared.errors import DomainError
 from infrastructure.migrations import current_revision, head_revision, upgrade_to_head
@@ -294,21 +295,30 @@ async def _api_client_list(container: "Container", args: argparse.Namespace) -> 
     sys.stdout.flush()
 
 
-def api_client(args: argparse.Namespace, settings: Settings) -> int:
+def run_action(args: argparse.Namespace, settings: Settings, *, refused_exit_code: int = 1) -> int:
+    """Runs `args.action(container, args)` on the database; its exit code (None: 0). A use
+    case's userErrors become one line on stderr and `refused_exit_code`."""
     from infrastructure.bootstrap import build_container
 
+    exit_code = 0
+
     async def work(resolved: Settings, engine: AsyncEngine) -> None:
+        nonlocal exit_code
         await prepare_schema(resolved, engine, migrate=settings.embedded)
         container = build_container(resolved, engine)
         try:
-            await args.action(container, args)
+            exit_code = await args.action(container, args) or 0
         except DomainError as error:
-            raise CommandError(str(error)) from None
+            raise CommandError(str(error), refused_exit_code) from None
         finally:
             await container.close()
 
     run_on_database(settings, work)
-    return 0
+    return exit_code
+
+
+def api_client(args: argparse.Namespace, settings: Settings) -> int:
+    return run_action(args, settings)
 
 
 def _add_api_client_commands(commands: Any) -> None:
@@ -336,6 +346,72 @@ def _add_api_client_commands(commands: Any) -> None:
         "--overlap-hours", type=int, default=DEFAULT_OVERLAP_HOURS, metavar="N",
         help=f"hours the current keys keep working (default {DEFAULT_OVERLAP_HOURS}; 0: none)")
     rotating.set_defaults(action=_api_client_rotate)
+
+
+# --- loyalty: the period close, point expiry and the ledger check --------------------------
+# Safe twice or concurrently (domain/loyalty): a scheduler may run them as often as it likes.
+
+EXIT_REFUSED = 2
+EXIT_LEDGER_MISMATCH = 1
+
+
+def _moment(text: str) -> datetime:
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO-8601 time: {text!r}") from None
+
+
+async def _close_period(container: "Container", args: argparse.Namespace) -> None:
+    report = await container.use_cases.close_period(ClosePeriod(args.programme, args.as_of))
+    print(f"{report.programme_code}: period ending {report.period_end.isoformat()}")
+    print(f"reviewed {report.reviewed}, upgraded {report.upgraded}, "
+          f"downgraded {report.downgraded}, grace started {report.grace_started}, "
+          f"grace ended {report.grace_ended}, overrides ended {report.overrides_ended}")
+    for change in report.changes:
+        print(change)
+    sys.stdout.flush()
+
+
+async def _expire_points(container: "Container", args: argparse.Namespace) -> None:
+    report = await container.use_cases.expire_points(ExpirePoints(args.programme, args.as_of))
+    print(f"{report.programme_code}: expired {report.points} points "
+          f"in {report.lots} lots of {report.members} members", flush=True)
+
+
+async def _check_ledger(container: "Container", args: argparse.Namespace) -> int:
+    mismatches = await container.queries.loyalty.ledger_mismatches()
+    print(f"{len(mismatches)} mismatches")
+    for m in mismatches:
+        print(f"programme {m.programme_id} customer {m.customer_id}: balance {m.balance}, "
+              f"ledger sum {m.ledger_sum}, lots remaining {m.lots_remaining}")
+    sys.stdout.flush()
+    return EXIT_LEDGER_MISMATCH if mismatches else 0
+
+
+def loyalty(args: argparse.Namespace, settings: Settings) -> int:
+    return run_action(args, settings, refused_exit_code=EXIT_REFUSED)
+
+
+def _add_loyalty_commands(commands: Any) -> None:
+    group = commands.add_parser("loyalty", help="loyalty batch jobs and the ledger check")
+    group.set_defaults(run=loyalty)
+    actions = group.add_subparsers(dest="action_name", required=True, metavar="ACTION")
+
+    for name, action, help_text in (
+        ("close-period", _close_period,
+         "review tiers for the last period ended; prints the tier changes"),
+        ("expire-points", _expire_points, "expire lots whose time ran out; prints the totals"),
+    ):
+        job = actions.add_parser(name, help=help_text)
+        job.add_argument("--programme", metavar="CODE", help="default: the oldest programme")
+        job.add_argument("--as-of", type=_moment, metavar="ISO",
+                         help="act as at this past time, with its offset (default: now)")
+        job.set_defaults(action=action)
+
+    checking = actions.add_parser(
+        "check", help="compare balances and lots with the ledger; exit 1 on any mismatch")
+    checking.set_defaults(action=_check_ledger)
 
 
 # --- the parser -------------------------------------------------------------------------------
@@ -386,6 +462,7 @@ def build_parser() -> argparse.ArgumentParser:
     checking.set_defaults(run=check_schema)
 
     _add_api_client_commands(commands)
+    _add_loyalty_commands(commands)
     return parser
 
 

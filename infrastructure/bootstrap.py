@@ -1,8 +1,9 @@
 """The composition root: settings → engine → unit of work → use cases and query services.
 
 Nothing else constructs adapters. Use cases are plain functions in `domain/*/services.py`;
-here each is bound to what it asks for by keyword (`uow`, `sla`), cosmicpython-style, so a
-new use case needs only a line in USE_CASES.
+here each is bound to what it asks for by keyword (`uow`, `sla`, or `new_uow`, the factory,
+for batch jobs that commit in several transactions), cosmicpython-style, so a new use case
+needs only a line in USE_CASES.
 """
 
 import functools
@@ -21,6 +22,7 @@ from domain.cases import services as cases
 from domain.customers import privacy
 from domain.customers import services as customers
 from domain.interactions import services as interactions
+from domain.loyalty import points, programmes, purchases, tiers
 from domain.organisation import services as organisation
 from domain.ports import UnitOfWork
 from domain.shared.access import Viewer
@@ -33,6 +35,8 @@ from infrastructure.postgres.cases_queries import PgCaseQueries
 from infrastructure.postgres.compiled.reads import PgCompiledReads
 from infrastructure.postgres.customers_queries import PgCustomerQueries
 from infrastructure.postgres.interactions_queries import PgInteractionQueries
+from infrastructure.postgres.loyalty_queries import PgLoyaltyQueries
+from infrastructure.postgres.loyalty_repository import ProgrammeCache
 from infrastructure.postgres.organisation_queries import PgOrganisationQueries
 from infrastructure.postgres.unit_of_work import PgUnitOfWork
 from infrastructure.settings import Settings
@@ -55,6 +59,10 @@ USE_CASES: list[Callable[..., Awaitable[Any]]] = [
     organisation.create_store, organisation.create_staff,
     access.create_api_client, access.rotate_api_key, access.revoke_api_client,
     access.list_api_clients,
+    programmes.save_programme,
+    purchases.record_purchase, purchases.record_purchase_batch, purchases.refund_purchase,
+    points.redeem_reward, points.pay_with_points, points.adjust_points, points.expire_points,
+    tiers.override_tier, tiers.close_period,
 ]
 
 
@@ -69,7 +77,8 @@ class UseCases:
         viewer: Viewer | None = None, *, audit_log: AuditLog | None = None,
         clock: Clock | None = None,
     ) -> None:
-        providers: dict[str, Callable[[], Any]] = {"uow": uow_factory, "sla": lambda: settings.sla}
+        providers: dict[str, Callable[[], Any]] = {
+            "uow": uow_factory, "new_uow": lambda: uow_factory, "sla": lambda: settings.sla}
         record = None if audit_log is None else functools.partial(
             recorded, audit_log=audit_log, clock=clock or SystemClock())
         self._runners = {use_case.__name__: _bind(use_case, providers, record)
@@ -119,6 +128,7 @@ class Queries:
     organisation: PgOrganisationQueries
     compiled: PgCompiledReads
     audit: PgAuditQueries
+    loyalty: PgLoyaltyQueries
 
 
 @dataclass(frozen=True)
@@ -131,9 +141,10 @@ class Container:
     api_keys: PgApiKeys
     tokens: TokenVerifier | None
     audit_log: PgAuditLog
+    programmes: ProgrammeCache
 
     def uow_factory(self) -> UnitOfWork:
-        return PgUnitOfWork(self.engine, self.clock)
+        return PgUnitOfWork(self.engine, self.clock, self.programmes)
 
     async def close(self) -> None:
         """Closes what the container opened itself (the engine belongs to its creator)."""
@@ -144,9 +155,10 @@ def build_container(
     settings: Settings, engine: AsyncEngine, *, clock: Clock | None = None
 ) -> Container:
     clock = clock or SystemClock()
+    programmes = ProgrammeCache()
 
     def new_unit_of_work() -> UnitOfWork:
-        return PgUnitOfWork(engine, clock)
+        return PgUnitOfWork(engine, clock, programmes)
 
     # Reads are single statements: in autocommit they skip the BEGIN/ROLLBACK round trips.
     reads = engine.execution_options(isolation_level="AUTOCOMMIT")
@@ -157,6 +169,7 @@ def build_container(
         clock=clock,
         use_cases=UseCases(new_unit_of_work, settings, audit_log=audit_log, clock=clock),
         audit_log=audit_log,
+        programmes=programmes,
         tokens=_token_verifier(settings),
         api_keys=PgApiKeys(engine, clock),
         queries=Queries(
@@ -165,6 +178,7 @@ def build_container(
             cases=PgCaseQueries(reads, clock),
             organisation=PgOrganisationQueries(reads),
             audit=PgAuditQueries(reads),
+            loyalty=PgLoyaltyQueries(reads),
             compiled=PgCompiledReads(engine.url, pool_size=settings.db_pool_size,
                                      statement_timeout_ms=settings.statement_timeout_ms),
         ),

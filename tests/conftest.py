@@ -30,9 +30,9 @@ from infrastructure.postgres.tables import ALL_TABLES, audit_log
 from infrastructure.settings import Settings
 
 _TRANSACTION_CONTROL = {"BEGIN", "COMMIT", "ROLLBACK"}
-# The audit log refuses DELETE (migration 0004) except to a superuser session acting as a
-# replica, for which triggers don't fire: the test server's user is one. LOCAL: until the
-# end of the cleaning transaction only.
+# The audit log and the loyalty ledger refuse DELETE (migrations 0004, 0005) except to a
+# superuser session acting as a replica, for which triggers don't fire: the test server's
+# user is one. LOCAL: until the end of the cleaning transaction only.
 TRIGGERS_OFF = "SET LOCAL session_replication_role = replica"
 StatementCounter = Callable[..., AbstractContextManager[list[str]]]
 
@@ -127,9 +127,10 @@ async def clean_db(engine: AsyncEngine) -> None:
     DELETE, children first as ALL_TABLES lists them: on the few rows a test writes it takes
     ~10 ms where TRUNCATE takes 100-400 ms, which was most of the suite's run time."""
     async with engine.begin() as connection:
+        # First: the loyalty ledger refuses DELETE too (migration 0005).
+        await connection.execute(text(TRIGGERS_OFF))
         for table in ALL_TABLES:
             await connection.execute(table.delete())
-        await connection.execute(text(TRIGGERS_OFF))
         await connection.execute(audit_log.delete())
 
 

@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.cases.model import Case
-from domain.customers.model import ConsentEvent, Customer
+from domain.customers.model import ConsentEvent, Customer, CustomerHeader
 from domain.interactions.model import Interaction
 from domain.shared.errors import DomainError, ErrorCode
 from infrastructure.postgres.cases_repository import case_from_row
@@ -61,10 +61,20 @@ _CHILDREN: list[tuple[Table, str, Callable[[Any], dict[str, Any]], Callable[[Any
 ]
 
 
+_HEADER = select(customers).where(customers.c.id == bindparam("customer_id"))
+
+
 class PgCustomerRepository:
     def __init__(self, connection: AsyncConnection) -> None:
         self._connection = connection
         self.seen: list[Customer] = []
+
+    async def header(self, customer_id: UUID) -> CustomerHeader | None:
+        row = (await self._connection.execute(_HEADER, {"customer_id": customer_id})).first()
+        if row is None:
+            return None
+        return CustomerHeader(row.id, profile_from_row(row._mapping), row.merged_into_id,
+                              row.erased_at)
 
     async def get(self, customer_id: UUID, *, for_update: bool = False) -> Customer | None:
         query = select(customers).where(customers.c.id == customer_id)

@@ -3,11 +3,11 @@
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.interactions.model import Channel, Direction, GeoPoint, Interaction
-from infrastructure.postgres.tables import customers, interactions
+from infrastructure.postgres.tables import TZ, customers, interactions
 
 
 def interaction_from_row(row: Any) -> Interaction:
@@ -21,6 +21,14 @@ def interaction_from_row(row: Any) -> Interaction:
     )
 
 
+# Not a profile edit: the version stays, so clerks' open forms don't go stale. Built once,
+# so every interaction reuses its compiled form.
+_TOUCH_LAST_INTERACTION = update(customers).where(
+    customers.c.id == bindparam("touched_id")
+).values(last_interaction_at=func.greatest(
+    customers.c.last_interaction_at, bindparam("occurred_at", type_=TZ)))
+
+
 class PgInteractionRepository:
     def __init__(self, connection: AsyncConnection) -> None:
         self._connection = connection
@@ -32,23 +40,18 @@ class PgInteractionRepository:
 
     async def add(self, interaction: Interaction) -> None:
         geo = interaction.geo
-        await self._connection.execute(insert(interactions).values(
-            id=interaction.id, customer_id=interaction.customer_id,
-            channel=interaction.channel.value, direction=interaction.direction.value,
-            kind=interaction.kind, occurred_at=interaction.occurred_at,
-            recorded_at=interaction.recorded_at, summary=interaction.summary,
-            payload=interaction.payload, store_id=interaction.store_id,
-            latitude=geo.latitude if geo else None, longitude=geo.longitude if geo else None,
-            place=interaction.place, staff_id=interaction.staff_id, case_id=interaction.case_id,
-        ))
-        # Not a profile edit: the version stays, so clerks' open forms don't go stale.
-        await self._connection.execute(
-            update(customers).where(customers.c.id == interaction.customer_id).values(
-                last_interaction_at=func.greatest(
-                    customers.c.last_interaction_at, interaction.occurred_at
-                )
-            )
-        )
+        await self._connection.execute(insert(interactions), {
+            "id": interaction.id, "customer_id": interaction.customer_id,
+            "channel": interaction.channel.value, "direction": interaction.direction.value,
+            "kind": interaction.kind, "occurred_at": interaction.occurred_at,
+            "recorded_at": interaction.recorded_at, "summary": interaction.summary,
+            "payload": interaction.payload, "store_id": interaction.store_id,
+            "latitude": geo.latitude if geo else None,
+            "longitude": geo.longitude if geo else None, "place": interaction.place,
+            "staff_id": interaction.staff_id, "case_id": interaction.case_id,
+        })
+        await self._connection.execute(_TOUCH_LAST_INTERACTION, {
+            "touched_id": interaction.customer_id, "occurred_at": interaction.occurred_at})
 
     async def move_to_customer(self, from_id: UUID, to_id: UUID) -> None:
         await self._connection.execute(

@@ -4,6 +4,7 @@ application never creates tables itself."""
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    CheckConstraint,
     Column,
     Date,
     Double,
@@ -11,6 +12,7 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    Numeric,
     PrimaryKeyConstraint,
     Table,
     Text,
@@ -275,8 +277,204 @@ audit_log = Table(
     Index("ix_audit_log_target_ids", "target_ids", postgresql_using="gin"),
 )
 
+# --- loyalty (migration 0005): programmes, members, purchases, the points ledger ---------
+
+Amount = Numeric(asdecimal=True)  # exact, as given: money and rates are never floats
+
+loyalty_programmes = Table(
+    "loyalty_programmes", metadata, _id(),
+    Column("code", Text, nullable=False, unique=True),
+    Column("name", Text, nullable=False),
+    Column("currency", Text, nullable=False),
+    Column("measure", Text, nullable=False),
+    Column("qualification_window", Text, nullable=False),
+    Column("downgrade_policy", Text, nullable=False),
+    Column("grace_months", Integer, nullable=False),
+    Column("points_per_unit", Amount, nullable=False),
+    Column("birthday_multiplier", Amount, nullable=False),
+    Column("points_expire_after_months", Integer),
+    Column("point_value", Amount, nullable=False),
+    # [{name, multiplier, category, starts_on, ends_on}]: read and written with the programme
+    Column("bonus_rules", JSONB, nullable=False, server_default=text("'[]'::jsonb")),
+    Column("version", Integer, nullable=False),
+    Column("created_at", TZ, nullable=False),
+    Column("updated_at", TZ, nullable=False),
+)
+
+loyalty_tiers = Table(
+    "loyalty_tiers", metadata, _id(),
+    Column("programme_id", UUID(as_uuid=True), ForeignKey("loyalty_programmes.id"),
+           nullable=False),
+    Column("code", Text, nullable=False),
+    Column("name", Text, nullable=False),
+    Column("rank", Integer, nullable=False),
+    Column("threshold", Amount, nullable=False),
+    Column("discount_percent", Amount, nullable=False),
+    Column("earn_multiplier", Amount, nullable=False),
+    Column("perks", Labels, nullable=False, server_default="{}"),
+    UniqueConstraint("programme_id", "code"),
+)
+
+loyalty_rewards = Table(
+    "loyalty_rewards", metadata, _id(),
+    Column("programme_id", UUID(as_uuid=True), ForeignKey("loyalty_programmes.id"),
+           nullable=False),
+    Column("code", Text, nullable=False),
+    Column("name", Text, nullable=False),
+    Column("description", Text),
+    Column("points_cost", Integer, nullable=False),
+    Column("active", Boolean, nullable=False),
+    UniqueConstraint("programme_id", "code"),
+)
+
+loyalty_memberships = Table(
+    "loyalty_memberships", metadata,
+    Column("programme_id", UUID(as_uuid=True), ForeignKey("loyalty_programmes.id"),
+           nullable=False),
+    Column("customer_id", UUID(as_uuid=True), ForeignKey("customers.id"), nullable=False),
+    Column("tier_id", UUID(as_uuid=True), ForeignKey("loyalty_tiers.id"), nullable=False),
+    Column("tier_since", TZ, nullable=False),
+    Column("retained_tier_id", UUID(as_uuid=True), ForeignKey("loyalty_tiers.id"),
+           nullable=False),
+    Column("enrolled_at", TZ, nullable=False),
+    Column("points_balance", BigInteger, nullable=False),  # the ledger's sum, kept in step
+    Column("downgrade_due_at", TZ),
+    Column("override_tier_id", UUID(as_uuid=True), ForeignKey("loyalty_tiers.id")),
+    Column("override_reason", Text),
+    Column("override_set_by", Text),
+    Column("override_set_at", TZ),
+    Column("override_expires_at", TZ),
+    Column("reviewed_through", TZ),
+    PrimaryKeyConstraint("programme_id", "customer_id"),
+    Index("ix_loyalty_memberships_customer_id", "customer_id"),
+)
+
+loyalty_tier_changes = Table(
+    "loyalty_tier_changes", metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("programme_id", UUID(as_uuid=True), ForeignKey("loyalty_programmes.id"),
+           nullable=False),
+    Column("customer_id", UUID(as_uuid=True), ForeignKey("customers.id"), nullable=False),
+    Column("from_tier_id", UUID(as_uuid=True), ForeignKey("loyalty_tiers.id")),
+    Column("to_tier_id", UUID(as_uuid=True), ForeignKey("loyalty_tiers.id"), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("occurred_at", TZ, nullable=False),
+    Column("actor", Text, nullable=False),
+    Column("note", Text),
+    Index("ix_loyalty_tier_changes_member", "customer_id", "programme_id", "id"),
+)
+
+purchases = Table(
+    "purchases", metadata, _id(),
+    Column("programme_id", UUID(as_uuid=True), ForeignKey("loyalty_programmes.id"),
+           nullable=False),
+    Column("customer_id", UUID(as_uuid=True), ForeignKey("customers.id"), nullable=False),
+    Column("channel", Text, nullable=False),
+    Column("order_id", Text, nullable=False),
+    Column("store_id", UUID(as_uuid=True), ForeignKey("stores.id")),
+    Column("occurred_at", TZ, nullable=False),
+    Column("recorded_at", TZ, nullable=False),
+    Column("currency", Text, nullable=False),
+    Column("payment_total", Amount, nullable=False),
+    Column("fingerprint", Text, nullable=False),
+    Column("earn_entry_id", UUID(as_uuid=True)),
+    # Kept in step with the lines and refunds, so a tier's qualifying sum reads one row each.
+    Column("net_amount", Amount, nullable=False),
+    Column("points", Integer, nullable=False),
+    Column("refunded_amount", Amount, nullable=False, server_default="0"),
+    Column("refunded_points", Integer, nullable=False, server_default="0"),
+    UniqueConstraint("channel", "order_id"),
+    Index("ix_purchases_customer_occurred", "customer_id", "programme_id", "occurred_at"),
+)
+
+purchase_lines = Table(
+    "purchase_lines", metadata,
+    Column("purchase_id", UUID(as_uuid=True), ForeignKey("purchases.id"), nullable=False),
+    Column("line_no", Integer, nullable=False),
+    Column("sku", Text, nullable=False),
+    Column("name", Text),
+    Column("category", Text),
+    Column("quantity", Integer, nullable=False),
+    Column("unit_price", Amount, nullable=False),
+    Column("discount", Amount, nullable=False),
+    Column("margin", Amount),
+    Column("points", Integer, nullable=False),
+    Column("refunded_quantity", Integer, nullable=False, server_default="0"),
+    PrimaryKeyConstraint("purchase_id", "line_no"),
+    CheckConstraint("quantity > 0 AND refunded_quantity BETWEEN 0 AND quantity",
+                    name="refunded_at_most_bought"),
+)
+
+purchase_refunds = Table(
+    "purchase_refunds", metadata, _id(),
+    Column("purchase_id", UUID(as_uuid=True), ForeignKey("purchases.id"), nullable=False),
+    Column("refund_ref", Text, nullable=False),
+    Column("occurred_at", TZ, nullable=False),
+    Column("recorded_at", TZ, nullable=False),
+    UniqueConstraint("purchase_id", "refund_ref"),
+)
+
+purchase_refund_lines = Table(
+    "purchase_refund_lines", metadata,
+    Column("refund_id", UUID(as_uuid=True), ForeignKey("purchase_refunds.id"), nullable=False),
+    Column("line_no", Integer, nullable=False),
+    Column("quantity", Integer, nullable=False),
+    Column("amount", Amount, nullable=False),
+    Column("points", Integer, nullable=False),
+    PrimaryKeyConstraint("refund_id", "line_no"),
+)
+
+# Append-only (migration 0005: a trigger refuses UPDATE, DELETE and TRUNCATE, as for the
+# audit log). A balance is the sum of a member's entries.
+loyalty_ledger = Table(
+    "loyalty_ledger", metadata, _id(),
+    Column("programme_id", UUID(as_uuid=True), ForeignKey("loyalty_programmes.id"),
+           nullable=False),
+    Column("customer_id", UUID(as_uuid=True), ForeignKey("customers.id"), nullable=False),
+    Column("kind", Text, nullable=False),
+    Column("points", BigInteger, nullable=False),
+    Column("occurred_at", TZ, nullable=False),
+    Column("recorded_at", TZ, nullable=False),
+    Column("actor", Text, nullable=False),
+    Column("reason", Text),
+    Column("purchase_id", UUID(as_uuid=True), ForeignKey("purchases.id")),
+    Column("refund_id", UUID(as_uuid=True), ForeignKey("purchase_refunds.id")),
+    Column("reward_id", UUID(as_uuid=True), ForeignKey("loyalty_rewards.id")),
+    Column("reverses_id", UUID(as_uuid=True), ForeignKey("loyalty_ledger.id")),
+    Column("lot_id", UUID(as_uuid=True), ForeignKey("loyalty_ledger.id")),
+    Column("expires_at", TZ),
+    Column("money_value", Amount),
+    Column("order_ref", Text),
+    CheckConstraint(
+        "(kind = 'EARN' AND points > 0) OR (kind IN ('REDEEM', 'EXPIRE', 'REVERSE') AND "
+        "points < 0) OR (kind = 'ADJUST' AND points <> 0)", name="points_sign_fits_kind"),
+    Index("ix_loyalty_ledger_member", "customer_id", "programme_id", "recorded_at", "id"),
+)
+
+# What is left of each lot of points (an EARN or positive ADJUST entry): spending and
+# expiry take from them, oldest first. Their sum is the balance when it is not negative.
+loyalty_point_lots = Table(
+    "loyalty_point_lots", metadata,
+    Column("entry_id", UUID(as_uuid=True), ForeignKey("loyalty_ledger.id"), primary_key=True),
+    Column("programme_id", UUID(as_uuid=True), ForeignKey("loyalty_programmes.id"),
+           nullable=False),
+    Column("customer_id", UUID(as_uuid=True), ForeignKey("customers.id"), nullable=False),
+    Column("earned_at", TZ, nullable=False),
+    Column("expires_at", TZ),
+    Column("points", BigInteger, nullable=False),
+    Column("remaining", BigInteger, nullable=False),
+    CheckConstraint("remaining BETWEEN 0 AND points", name="remaining_within_lot"),
+    Index("ix_loyalty_point_lots_open", "customer_id", "programme_id", "earned_at",
+          postgresql_where=text("remaining > 0")),
+    Index("ix_loyalty_point_lots_expiring", "programme_id", "expires_at",
+          postgresql_where=text("remaining > 0")),
+)
+
 # Every table, children first: the order TRUNCATE and deletes can use.
 ALL_TABLES = [
+    loyalty_point_lots, loyalty_ledger, purchase_refund_lines, purchase_refunds,
+    purchase_lines, purchases, loyalty_tier_changes, loyalty_memberships, loyalty_rewards,
+    loyalty_tiers, loyalty_programmes,
     consent_events,
     outbox, idempotency_keys, case_routing_rules, interactions, cases, external_refs,
     household_members, contact_points, customers, staff, stores, api_keys, api_clients,

@@ -15,13 +15,20 @@ from infrastructure.postgres.cases_repository import PgCaseRepository, PgRouting
 from infrastructure.postgres.customers_repository import PgCustomerRepository
 from infrastructure.postgres.idempotency_store import PgIdempotencyStore
 from infrastructure.postgres.interactions_repository import PgInteractionRepository
+from infrastructure.postgres.loyalty_repository import (
+    PgLoyaltyRepository,
+    PgProgrammeRepository,
+    ProgrammeCache,
+)
 from infrastructure.postgres.organisation_repository import PgStaffRepository, PgStoreRepository
 from infrastructure.postgres.tables import outbox
 
 
 class PgUnitOfWork:
-    def __init__(self, engine: AsyncEngine, clock: Clock) -> None:
+    def __init__(self, engine: AsyncEngine, clock: Clock,
+                 programmes: ProgrammeCache | None = None) -> None:
         self._engine = engine
+        self._programmes = programmes or ProgrammeCache()
         self.clock = clock
         self._connection: AsyncConnection | None = None
         self._emitted: list[Event] = []
@@ -41,6 +48,8 @@ class PgUnitOfWork:
         self.staff = PgStaffRepository(connection)
         self.idempotency = PgIdempotencyStore(connection)
         self.api_clients = PgApiClientRepository(connection)
+        self.programmes = PgProgrammeRepository(connection, self._programmes)
+        self.loyalty = PgLoyaltyRepository(connection)
         return self
 
     async def __aexit__(

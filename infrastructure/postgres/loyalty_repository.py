@@ -1,0 +1,314 @@
+"""Loyalty, write side: programmes, and members with their purchases, ledger and lots.
+
+Every points movement locks the member's row first (`lock_membership`, SELECT … FOR UPDATE),
+so two tills redeeming for her at once take turns and neither sees a stale balance.
+"""
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    and_,
+    bindparam,
+    delete,
+    func,
+    or_,
+    select,
+    union,
+    update,
+)
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from domain.loyalty.model import (
+    LedgerEntry,
+    Membership,
+    PointLot,
+    Programme,
+    Purchase,
+    QualifyingTotals,
+    Refund,
+    SalesChannel,
+)
+from infrastructure.postgres.loyalty_rows import (
+    entry_from_row,
+    entry_to_row,
+    is_default_programme,
+    load_programmes,
+    load_purchases,
+    lot_from_row,
+    lot_to_row,
+    membership_from_row,
+    membership_to_row,
+    programme_to_row,
+    purchase_line_to_row,
+    purchase_to_row,
+    reward_to_row,
+    tier_change_to_row,
+    tier_to_row,
+)
+from infrastructure.postgres.tables import (
+    loyalty_ledger,
+    loyalty_memberships,
+    loyalty_point_lots,
+    loyalty_programmes,
+    loyalty_rewards,
+    loyalty_tier_changes,
+    loyalty_tiers,
+    purchase_lines,
+    purchase_refund_lines,
+    purchase_refunds,
+    purchases,
+)
+
+_m, _lots, _p = loyalty_memberships.c, loyalty_point_lots.c, purchases.c
+
+# Statements built once: SQLAlchemy then reuses their compiled form on every purchase.
+_SAVE_MEMBERSHIP = update(loyalty_memberships).where(
+    _m.programme_id == bindparam("member_programme_id"),
+    _m.customer_id == bindparam("member_customer_id"))
+_lots_insert = insert(loyalty_point_lots)
+_SAVE_LOTS = _lots_insert.on_conflict_do_update(
+    index_elements=["entry_id"], set_={"remaining": _lots_insert.excluded.remaining})
+
+
+def _updating_all_but(table_columns: Any, *kept: str) -> dict[str, Any]:
+    """SET every column to the proposed row's (`excluded`) but the `kept` ones."""
+    return {name: column for name, column in table_columns.items() if name not in kept}
+
+
+class ProgrammeCache:
+    """Programmes as last loaded, by id. Every purchase needs its programme: checking the
+    stored version is one indexed read, where loading the definition is three; a saved
+    programme has a new version, so a stale definition is never used."""
+
+    def __init__(self) -> None:
+        self.by_id: dict[UUID, Programme] = {}
+
+
+class PgProgrammeRepository:
+    def __init__(self, connection: AsyncConnection, cache: ProgrammeCache | None = None) -> None:
+        self._connection = connection
+        self._cache = cache or ProgrammeCache()
+
+    async def get(self, programme_id: UUID) -> Programme | None:
+        return await self._one(loyalty_programmes.c.id == programme_id)
+
+    async def get_by_code(self, code: str) -> Programme | None:
+        return await self._one(loyalty_programmes.c.code == code)
+
+    async def default(self) -> Programme | None:
+        return await self._one(is_default_programme())
+
+    async def save(self, programme: Programme) -> None:
+        await self._upsert(loyalty_programmes, [programme_to_row(programme)], "created_at")
+        kept_tiers = [tier.id for tier in programme.tiers]
+        await self._connection.execute(delete(loyalty_tiers).where(
+            loyalty_tiers.c.programme_id == programme.id, loyalty_tiers.c.id.not_in(kept_tiers)))
+        await self._upsert(loyalty_tiers,
+                           [tier_to_row(programme.id, tier) for tier in programme.tiers])
+        await self._upsert(loyalty_rewards,
+                           [reward_to_row(programme.id, reward) for reward in programme.rewards])
+
+    async def tiers_in_use(self, programme_id: UUID) -> set[UUID]:
+        changes = loyalty_tier_changes.c
+        held = union(*(
+            select(column.label("tier_id")).where(_m.programme_id == programme_id)
+            for column in (_m.tier_id, _m.retained_tier_id, _m.override_tier_id)
+        ), *(
+            select(column.label("tier_id")).where(changes.programme_id == programme_id)
+            for column in (changes.from_tier_id, changes.to_tier_id)
+        ))
+        rows = await self._connection.execute(held)
+        return {tier_id for tier_id in rows.scalars() if tier_id is not None}
+
+    async def _one(self, condition: ColumnElement[bool]) -> Programme | None:
+        _p = loyalty_programmes.c
+        stored = (await self._connection.execute(
+            select(_p.id, _p.version).where(condition)
+        )).first()
+        if stored is None:
+            return None
+        cached = self._cache.by_id.get(stored.id)
+        if cached is not None and cached.version == stored.version:
+            return cached
+        found = await load_programmes(self._connection, _p.id == stored.id)
+        if not found:  # deleted in between: programmes never are, but don't cache a ghost
+            return None
+        self._cache.by_id[stored.id] = found[0]
+        return found[0]
+
+    async def _upsert(self, table: Any, rows: list[dict[str, Any]], *kept: str) -> None:
+        """Inserts the rows, or overwrites the stored ones with the same id."""
+        if not rows:
+            return
+        statement = insert(table).values(rows)
+        await self._connection.execute(statement.on_conflict_do_update(
+            index_elements=["id"],
+            set_=_updating_all_but(statement.excluded, "id", *kept)))
+
+
+class PgLoyaltyRepository:
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._connection = connection
+
+    # --- members ---------------------------------------------------------------------------
+
+    async def lock_membership(self, programme_id: UUID, customer_id: UUID) -> Membership | None:
+        row = (await self._connection.execute(
+            select(loyalty_memberships)
+            .where(_m.programme_id == programme_id, _m.customer_id == customer_id)
+            .with_for_update()
+        )).mappings().first()
+        return membership_from_row(row) if row else None
+
+    async def enrol(self, membership: Membership) -> Membership:
+        # A concurrent enrolment of her makes this insert wait for it, then do nothing:
+        # the lock below then finds her committed row.
+        inserted = (await self._connection.execute(
+            insert(loyalty_memberships).values(membership_to_row(membership))
+            .on_conflict_do_nothing().returning(_m.customer_id)
+        )).first()
+        if inserted is not None:
+            return membership
+        stored = await self.lock_membership(membership.programme_id, membership.customer_id)
+        assert stored is not None, "the conflicting membership is committed before we return"
+        return stored
+
+    async def save_membership(self, membership: Membership) -> None:
+        row = membership_to_row(membership)
+        await self._connection.execute(_SAVE_MEMBERSHIP, {
+            "member_programme_id": row.pop("programme_id"),
+            "member_customer_id": row.pop("customer_id"), **row})
+        if membership.tier_changes:
+            await self._connection.execute(insert(loyalty_tier_changes), [
+                tier_change_to_row(change) for change in membership.tier_changes])
+
+    # --- ledger and lots ---------------------------------------------------------------------
+
+    async def append_entries(self, entries: Sequence[LedgerEntry]) -> None:
+        if entries:
+            await self._connection.execute(
+                insert(loyalty_ledger), [entry_to_row(entry) for entry in entries])
+
+    async def get_entry(self, entry_id: UUID) -> LedgerEntry | None:
+        row = (await self._connection.execute(
+            select(loyalty_ledger).where(loyalty_ledger.c.id == entry_id)
+        )).mappings().first()
+        return entry_from_row(row) if row else None
+
+    async def open_lots(self, programme_id: UUID, customer_id: UUID) -> list[PointLot]:
+        rows = await self._connection.execute(
+            select(loyalty_point_lots)
+            .where(_lots.customer_id == customer_id, _lots.programme_id == programme_id,
+                   _lots.remaining > 0)
+            .order_by(_lots.earned_at, _lots.entry_id)
+        )
+        return [lot_from_row(row) for row in rows.mappings()]
+
+    async def save_lots(self, lots: Sequence[PointLot]) -> None:
+        if lots:
+            await self._connection.execute(_SAVE_LOTS, [lot_to_row(lot) for lot in lots])
+
+    # --- purchases ------------------------------------------------------------------------------
+
+    async def get_purchase(self, purchase_id: UUID) -> Purchase | None:
+        return await self._one_purchase(_p.id == purchase_id)
+
+    async def find_purchase(self, channel: SalesChannel, order_id: str) -> Purchase | None:
+        return await self._one_purchase(and_(_p.channel == channel.value, _p.order_id == order_id))
+
+    async def add_purchase(self, purchase: Purchase) -> None:
+        await self._connection.execute(insert(purchases), purchase_to_row(purchase))
+        await self._connection.execute(insert(purchase_lines), [
+            purchase_line_to_row(purchase.id, line) for line in purchase.lines])
+
+    async def add_refund(self, refund: Refund) -> None:
+        await self._connection.execute(insert(purchase_refunds).values(
+            id=refund.id, purchase_id=refund.purchase_id, refund_ref=refund.refund_ref,
+            occurred_at=refund.occurred_at, recorded_at=refund.recorded_at))
+        await self._connection.execute(insert(purchase_refund_lines), [
+            {"refund_id": refund.id, "line_no": line.line_no, "quantity": line.quantity,
+             "amount": line.amount, "points": line.points}
+            for line in refund.lines])
+        lines = purchase_lines.c
+        await self._connection.execute(
+            update(purchase_lines)
+            .where(lines.purchase_id == refund.purchase_id,
+                   lines.line_no == bindparam("returned_line", type_=Integer))
+            .values(refunded_quantity=lines.refunded_quantity
+                    + bindparam("returned_quantity", type_=Integer)),
+            [{"returned_line": line.line_no, "returned_quantity": line.quantity}
+             for line in refund.lines],
+        )
+        await self._connection.execute(
+            update(purchases).where(_p.id == refund.purchase_id).values(
+                refunded_amount=_p.refunded_amount + refund.amount,
+                refunded_points=_p.refunded_points + refund.points))
+
+    async def qualifying_totals(
+        self, programme_id: UUID, customer_id: UUID, since: datetime, until: datetime | None
+    ) -> QualifyingTotals:
+        row = (await self._connection.execute(
+            select(*qualifying_sums())
+            .where(_p.programme_id == programme_id, _p.customer_id == customer_id,
+                   *occurred_within(since, until))
+        )).one()
+        return QualifyingTotals(spend=row.spend, points=int(row.points))
+
+    # --- batch jobs ------------------------------------------------------------------------------
+
+    async def members_to_review(
+        self, programme_id: UUID, period_end: datetime, now: datetime,
+        after: UUID | None, limit: int,
+    ) -> list[UUID]:
+        not_reviewed = and_(
+            _m.enrolled_at < period_end,
+            or_(_m.reviewed_through.is_(None), _m.reviewed_through < period_end))
+        grace_over = _m.downgrade_due_at <= now
+        override_over = and_(_m.override_tier_id.is_not(None), _m.override_expires_at <= now)
+        query = (select(_m.customer_id)
+                 .where(_m.programme_id == programme_id,
+                        or_(not_reviewed, grace_over, override_over))
+                 .order_by(_m.customer_id).limit(limit))
+        if after is not None:
+            query = query.where(_m.customer_id > after)
+        return list((await self._connection.execute(query)).scalars())
+
+    async def members_with_expired_lots(
+        self, programme_id: UUID, now: datetime, after: UUID | None, limit: int
+    ) -> list[UUID]:
+        query = (select(_lots.customer_id).distinct()
+                 .where(_lots.programme_id == programme_id, _lots.remaining > 0,
+                        _lots.expires_at <= now)
+                 .order_by(_lots.customer_id).limit(limit))
+        if after is not None:
+            query = query.where(_lots.customer_id > after)
+        return list((await self._connection.execute(query)).scalars())
+
+    async def _one_purchase(self, condition: ColumnElement[bool]) -> Purchase | None:
+        found = await load_purchases(self._connection, condition)
+        return found[0] if found else None
+
+
+# --- shared with the read side ------------------------------------------------------------
+
+
+def qualifying_sums() -> tuple[ColumnElement[Any], ColumnElement[Any]]:
+    """Net spend and points of purchases, what their returns gave back taken off."""
+    return (
+        func.coalesce(func.sum(_p.net_amount - _p.refunded_amount), 0).label("spend"),
+        func.coalesce(func.sum(_p.points - _p.refunded_points), 0).label("points"),
+    )
+
+
+def occurred_within(since: datetime, until: datetime | None) -> list[ColumnElement[bool]]:
+    """[since, until), open-ended when `until` is None."""
+    conditions = [_p.occurred_at >= since]
+    if until is not None:
+        conditions.append(_p.occurred_at < until)
+    return conditions
