@@ -15,6 +15,14 @@ from domain.cases.model import Case, RoutingRule
 from domain.customers.model import ConsentEvent, ContactPoint, ExternalReference, HouseholdMember
 from domain.customers.queries import CustomerSummary
 from domain.interactions.model import Interaction
+from domain.loyalty.model import (
+    LedgerEntry,
+    Membership,
+    Programme,
+    Purchase,
+    QualifyingTotals,
+    TierChange,
+)
 from domain.organisation.model import Staff, Store
 from domain.shared.paging import Page, PageRequest
 from infrastructure.bootstrap import Queries
@@ -69,9 +77,38 @@ def _pages(
     return _SharedLoader(load_fn=load)
 
 
+@dataclass(frozen=True)
+class MemberKey:
+    """One member of one programme; `extra` (a window, a horizon) is the same for the whole
+    request, so the keys of a page batch into one statement per programme."""
+
+    programme_id: UUID
+    customer_id: UUID
+    extra: tuple[Any, ...] = ()
+
+
+def _per_member(
+    fetch: Callable[..., Awaitable[dict[UUID, Any]]], default: Any = None
+) -> DataLoader[MemberKey, Any]:
+    """`fetch(programme_id, customer_ids, *extra)`, once per programme and extra."""
+
+    async def load(keys: list[MemberKey]) -> list[Any]:
+        groups: dict[tuple[UUID, tuple[Any, ...]], list[UUID]] = defaultdict(list)
+        for key in keys:
+            groups[(key.programme_id, key.extra)].append(key.customer_id)
+        found: dict[MemberKey, Any] = {}
+        for (programme_id, extra), customer_ids in groups.items():
+            rows = await fetch(programme_id, customer_ids, *extra)
+            for customer_id in customer_ids:
+                found[MemberKey(programme_id, customer_id, extra)] = rows.get(customer_id, default)
+        return [found[key] for key in keys]
+
+    return _SharedLoader(load_fn=load)
+
+
 class Loaders:
     """One of each loader per request, each made the first time a resolver asks for it: most
-    requests need two or three of the fourteen."""
+    requests need two or three of the two dozen."""
 
     def __init__(self, queries: Queries) -> None:
         self._queries = queries
@@ -138,3 +175,57 @@ class Loaders:
     @functools.cached_property
     def store(self) -> DataLoader[UUID, Store | None]:
         return _by_key(self._queries.organisation.stores_by_ids)
+
+    # Loyalty (issue #6).
+
+    @functools.cached_property
+    def loyalty_programme(self) -> DataLoader[str | None, Programme | None]:
+        """By code; None is the default programme. A request names one or two."""
+        queries = self._queries.loyalty
+
+        async def load(codes: list[str | None]) -> list[Programme | None]:
+            return [await queries.programme(code) for code in codes]
+
+        return _SharedLoader(load_fn=load)
+
+    @functools.cached_property
+    def loyalty_programme_by_id(self) -> DataLoader[UUID, Programme | None]:
+        return _by_key(self._queries.loyalty.programmes_by_ids)
+
+    @functools.cached_property
+    def membership(self) -> DataLoader[MemberKey, Membership | None]:
+        return _per_member(self._queries.loyalty.memberships)
+
+    @functools.cached_property
+    def qualifying_totals(self) -> DataLoader[MemberKey, QualifyingTotals]:
+        """extra: (since, until)."""
+        return _per_member(self._queries.loyalty.qualifying_totals, default=QualifyingTotals())
+
+    @functools.cached_property
+    def points_expiring(self) -> DataLoader[MemberKey, int]:
+        """extra: (now, until)."""
+        return _per_member(self._queries.loyalty.points_expiring, default=0)
+
+    @functools.cached_property
+    def tier_history(self) -> DataLoader[MemberKey, list[TierChange]]:
+        return _per_member(self._queries.loyalty.tier_histories, default=[])
+
+    @functools.cached_property
+    def ledger(self) -> DataLoader[PageKey, Page[LedgerEntry]]:
+        """PageKey.where is the programme id."""
+        ledgers = self._queries.loyalty.ledgers
+        return _pages(lambda customer_ids, programme_id, page:
+                      ledgers(programme_id, customer_ids, page))
+
+    @functools.cached_property
+    def ledger_entry(self) -> DataLoader[UUID, LedgerEntry | None]:
+        return _by_key(self._queries.loyalty.entries_by_ids)
+
+    @functools.cached_property
+    def purchases(self) -> DataLoader[PageKey, Page[Purchase]]:
+        purchases = self._queries.loyalty.purchases
+        return _pages(lambda customer_ids, _where, page: purchases(customer_ids, page))
+
+    @functools.cached_property
+    def purchase(self) -> DataLoader[UUID, Purchase | None]:
+        return _by_key(self._queries.loyalty.purchases_by_ids)

@@ -15,6 +15,7 @@ from api.graphql.customers.types import (
     HouseholdMemberType,
 )
 from api.graphql.interactions.types import InteractionType
+from api.graphql.loyalty.types import LoyaltyProgrammeType, PointsLedgerEntryType, PurchaseType
 from api.graphql.organisation.types import StaffType, StoreType
 from api.graphql.permissions import not_allowed_error, refused_read
 from api.graphql.relay import Node, parse_global_id
@@ -22,6 +23,7 @@ from domain.cases.model import Case
 from domain.customers.model import ContactPoint, ExternalReference, HouseholdMember
 from domain.customers.queries import CustomerSummary
 from domain.interactions.model import Interaction
+from domain.loyalty.model import LedgerEntry, Purchase
 from domain.shared.access import Viewer
 from domain.shared.errors import DomainError
 
@@ -37,7 +39,7 @@ async def _load(info: Info, loader: str, present: Callable[[Any], Node], key: UU
 def _require_reach(viewer: Viewer, found: Any) -> None:
     """A viewer who does not reach every customer gets only nodes she would reach through
     the root fields: her customers, their cases and interactions; parts of a customer
-    (contact points, household, references) only through the customer."""
+    (contact points, household, references, purchases, points) only through the customer."""
     if viewer.customer_reach.everyone:
         return
     match found:
@@ -46,7 +48,8 @@ def _require_reach(viewer: Viewer, found: Any) -> None:
         case Case() | Interaction():
             owner = found.owner_id if isinstance(found, Case) else found.staff_id
             reach = (found.customer_id, found.store_id, owner)
-        case ContactPoint() | HouseholdMember() | ExternalReference():
+        case (ContactPoint() | HouseholdMember() | ExternalReference() | Purchase()
+              | LedgerEntry()):
             raise not_allowed_error("ask for the customer this belongs to instead")
         case _:
             return
@@ -70,6 +73,11 @@ _RESOLVERS: dict[str, Callable[[Info, UUID], Awaitable[Node | None]]] = {
     "Case": lambda info, key: _load(info, "case", CaseType.from_domain, key),
     "Staff": lambda info, key: _load(info, "staff", StaffType.from_domain, key),
     "Store": lambda info, key: _load(info, "store", StoreType.from_domain, key),
+    "LoyaltyProgramme": lambda info, key: _load(
+        info, "loyalty_programme_by_id", LoyaltyProgrammeType.from_domain, key),
+    "Purchase": lambda info, key: _load(info, "purchase", PurchaseType.from_domain, key),
+    "PointsLedgerEntry": lambda info, key: _load(
+        info, "ledger_entry", PointsLedgerEntryType.from_domain, key),
 }
 
 

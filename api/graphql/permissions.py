@@ -25,6 +25,8 @@ ROOT_OPERATIONS: Mapping[str, Operation] = {
     "Query.staff": Op.ORGANISATION_READ,
     "Query.apiClients": Op.API_CLIENT_MANAGE,
     "Query.auditLog": Op.AUDIT_READ,
+    "Query.loyaltyProgramme": Op.PROGRAMME_READ,
+    "Query.memberPrice": Op.LOYALTY_READ,
     "Mutation.customerCreate": Op.CUSTOMER_CREATE,
     "Mutation.customerUpdate": Op.CUSTOMER_EDIT,
     "Mutation.customerArchive": Op.CUSTOMER_ARCHIVE,
@@ -55,11 +57,20 @@ ROOT_OPERATIONS: Mapping[str, Operation] = {
     "Mutation.apiClientCreate": Op.API_CLIENT_MANAGE,
     "Mutation.apiKeyRotate": Op.API_CLIENT_MANAGE,
     "Mutation.apiClientRevoke": Op.API_CLIENT_MANAGE,
+    "Mutation.loyaltyProgrammeSave": Op.PROGRAMME_MANAGE,
+    "Mutation.purchaseRecord": Op.PURCHASE_RECORD,
+    "Mutation.purchaseRecordBatch": Op.PURCHASE_RECORD,
+    "Mutation.purchaseRefund": Op.PURCHASE_REFUND,
+    "Mutation.rewardRedeem": Op.POINTS_REDEEM,
+    "Mutation.pointsPay": Op.POINTS_REDEEM,
+    "Mutation.pointsAdjust": Op.POINTS_ADJUST,
+    "Mutation.loyaltyTierOverride": Op.TIER_OVERRIDE,
 }
 
 # Root fields whose answers depend on which customers the viewer reaches; the compiled
 # path takes them only for viewers who reach everyone.
-REACH_DEPENDENT = frozenset({"customer", "customers", "cases", "node", "nodes"})
+REACH_DEPENDENT = frozenset({"customer", "customers", "cases", "node", "nodes",
+                             "memberPrice"})
 
 
 def not_allowed_error(message: str) -> GraphQLError:

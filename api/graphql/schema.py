@@ -1,6 +1,7 @@
 """The schema: every context's queries and mutations merged into one."""
 
 import strawberry
+from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
 from api.graphql.access.mutations import AccessMutations
@@ -18,6 +19,9 @@ from api.graphql.customers.types import (
     HouseholdMemberType,
 )
 from api.graphql.interactions.mutations import InteractionMutations
+from api.graphql.loyalty.mutations import LoyaltyMutations
+from api.graphql.loyalty.queries import LoyaltyQueries
+from api.graphql.money import SCALARS
 from api.graphql.node import NodeQueries
 from api.graphql.organisation.mutations import OrganisationMutations
 from api.graphql.organisation.queries import OrganisationQueries
@@ -26,12 +30,12 @@ from api.graphql.visibility import FIELD_RULES, mask_restricted_fields
 
 Query = merge_types(
     "Query", (NodeQueries, CustomerQueries, CaseQueries, OrganisationQueries, AccessQueries,
-              AuditQueries)
+              AuditQueries, LoyaltyQueries)
 )
 Mutation = merge_types(
     "Mutation", (CustomerMutations, CustomerPrivacyMutations, InteractionMutations,
                  CaseMutations, OrganisationMutations,
-                 AccessMutations)
+                 AccessMutations, LoyaltyMutations)
 )
 
 schema = strawberry.Schema(
@@ -39,6 +43,7 @@ schema = strawberry.Schema(
     mutation=Mutation,
     # Node implementations reached only through the interface must still be in the schema.
     types=[CustomerType, ContactPointType, HouseholdMemberType, ExternalReferenceType],
+    config=StrawberryConfig(scalar_map=SCALARS),
 )
 mask_restricted_fields(schema._schema, FIELD_RULES)
 require_query_operations(schema._schema)

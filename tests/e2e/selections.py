@@ -46,8 +46,9 @@ from infrastructure.postgres.compiled import RESOLVED_IN_PYTHON
 
 T = TypeVar("T")
 
-# Root fields the compiler deliberately leaves to normal execution (node, admin lists).
-NOT_COMPILED = {key for key in RESOLVED_IN_PYTHON if key[0] == "Query"}
+# Root fields the compiler deliberately leaves to normal execution (node, admin lists), and
+# the customer's fields it leaves (loyalty).
+NOT_COMPILED = {key for key in RESOLVED_IN_PYTHON if key[0] in ("Query", "Customer")}
 MAX_DEPTH = 6  # object levels below the root (a connection's edge and node count)
 FIELD_BUDGET = 45  # fields per document: small enough to stay fast on both paths
 PAGE_SIZES = (0, 1, 2, 3, 5, 10, 20, 100)

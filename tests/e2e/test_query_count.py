@@ -3,6 +3,7 @@ when compiled (issue #4), and the same for 5 rows as for 50 (no N+1) when execut
 field (issue #3)."""
 
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import httpx
 
@@ -12,6 +13,8 @@ from domain.customers.commands import ContactPointInput, CreateCustomer
 from domain.customers.model import ContactKind
 from domain.interactions.commands import RecordInteraction
 from domain.interactions.model import Channel
+from domain.loyalty.commands import LineInput, RecordPurchase, SaveProgramme, TierSpec
+from domain.loyalty.model import SalesChannel
 from infrastructure.bootstrap import Container
 from tests.conftest import StatementCounter
 
@@ -113,3 +116,69 @@ async def test_the_counter_sees_prepared_reads_that_bypass_sqlalchemy(
         await client.post("/graphql", json=request)
 
     assert len(statements) == 2, statements
+
+
+# Loyalty (issue #6): executed field by field, batched like the rest.
+
+PAGE_WITH_LOYALTY = """
+query Page($first: Int!) {
+  customers(first: $first) {
+    nodes {
+      id displayName
+      loyalty {
+        tier { code discountPercent } nextTier { code } spendToNextTier { amount }
+        pointsBalance pointsExpiringSoon
+        ledger(first: 5) { edges { node { id kind points purchase { orderId } } } }
+        tierHistory { reason toTier { code } }
+      }
+      purchases(first: 5) { nodes { id orderId netAmount { amount } lines { sku points } } }
+    }
+  }
+}
+"""
+
+
+async def _member_with_purchases(container: Container, programme: str, number: int) -> None:
+    use_cases, now = container.use_cases, datetime.now(UTC)
+    customer = await use_cases.create_customer(CreateCustomer(
+        profile={"display_name": f"Member {number}"}))
+    for sale in range(3):
+        await use_cases.record_purchase(RecordPurchase(
+            customer.id, SalesChannel.POS, f"Q-{number}-{sale}", now - timedelta(days=sale),
+            "CNY", Decimal("120.00"), (LineInput("COAT", 1, Decimal("120.00")),),
+            programme_code=programme,
+        ))
+
+
+async def _statements_for_loyalty_page(
+    client: httpx.AsyncClient, statement_counter: StatementCounter, size: int
+) -> int:
+    with statement_counter() as statements:
+        response = await client.post(
+            "/graphql", json={"query": PAGE_WITH_LOYALTY, "variables": {"first": size}})
+    body = response.json()
+    assert "errors" not in body, body
+    nodes = body["data"]["customers"]["nodes"]
+    assert len(nodes) == size
+    assert all(len(n["loyalty"]["ledger"]["edges"]) == 3 for n in nodes)
+    assert all(len(n["purchases"]["nodes"]) == 3 for n in nodes)
+    return len(statements)
+
+
+async def test_a_page_of_members_with_their_loyalty_and_purchases_costs_constant_statements(
+    container: Container, client: httpx.AsyncClient, statement_counter: StatementCounter
+) -> None:
+    tiers = (TierSpec("member", "Member", Decimal(0)), TierSpec("silver", "Silver", Decimal(300)))
+    await container.use_cases.save_programme(SaveProgramme("club", "Club", "CNY", tiers))
+    for number in range(50):
+        await _member_with_purchases(container, "club", number)
+    await _statements_for_loyalty_page(client, statement_counter, 50)  # warm-up, as above
+
+    for_five = await _statements_for_loyalty_page(client, statement_counter, 5)
+    for_fifty = await _statements_for_loyalty_page(client, statement_counter, 50)
+
+    assert for_five == for_fifty, (for_five, for_fifty)
+    # The customers; the programme with its tiers, rules and rewards; memberships, totals,
+    # expiring points, ledgers, tier histories; purchases (by page and by id, each with
+    # lines and refunds): one statement each, whatever the page size.
+    assert for_fifty <= 16, for_fifty

@@ -20,7 +20,7 @@ from api.graphql.permissions import ROOT_OPERATIONS
 from api.graphql.relay import parse_global_id
 from api.graphql.schema import schema
 from domain.shared.access import POLICY, Role, Viewer
-from tests.e2e.api import Api
+from tests.e2e.api import Api, unknown_id
 
 ClientAs = Callable[..., Awaitable[httpx.AsyncClient]]
 
@@ -159,6 +159,46 @@ def calls(w: World) -> dict[str, tuple[str, dict[str, Any]]]:
             "apiClientId": w.customer}, result="secret"),
         "Mutation.apiClientRevoke": _mutation("apiClientRevoke", "ApiClientRevokeInput!", {
             "apiClientId": w.customer}, result="apiClient { id }"),
+        **loyalty_calls(w),
+    }
+
+
+def loyalty_calls(w: World) -> dict[str, tuple[str, dict[str, Any]]]:
+    """The world has no programme: an allowed role gets NOT_FOUND, a refused one NOT_ALLOWED."""
+    customer_item = {"customerId": w.customer}
+    sale = {**customer_item, "channel": "POS", "orderId": "MATRIX-1",
+            "occurredAt": "2026-11-01T10:00:00+08:00", "currencyCode": "CNY",
+            "paymentTotal": "100.00",
+            "lines": [{"sku": "COAT", "quantity": 1, "unitPrice": "100.00"}]}
+    return {
+        "Query.loyaltyProgramme": ("{ loyaltyProgramme { code } }", {}),
+        "Query.memberPrice": (
+            "query($id: ID!) { memberPrice(customerId: $id, currencyCode: \"CNY\", "
+            "lines: [{sku: \"COAT\", quantity: 1, unitPrice: \"100.00\"}]) { total { amount } } }",
+            {"id": w.customer}),
+        "Mutation.loyaltyProgrammeSave": _mutation(
+            "loyaltyProgrammeSave", "LoyaltyProgrammeSaveInput!", {
+                "code": "matrix", "name": "Matrix Club", "currencyCode": "CNY",
+                "tiers": [{"code": "member", "name": "Member", "threshold": "0"}]},
+            result="programme { id }"),
+        "Mutation.purchaseRecord": _mutation("purchaseRecord", "PurchaseRecordInput!", sale,
+                                             result="purchase { id }"),
+        "Mutation.purchaseRecordBatch": _mutation(
+            "purchaseRecordBatch", "PurchaseRecordBatchInput!", {"purchases": [sale]},
+            result="results { status userErrors { code } }"),
+        "Mutation.purchaseRefund": _mutation("purchaseRefund", "PurchaseRefundInput!", {
+            "purchaseId": unknown_id("Purchase"), "refundRef": "R-1",
+            "occurredAt": "2026-11-01T11:00:00+08:00"}, result="refund { id }"),
+        "Mutation.rewardRedeem": _mutation("rewardRedeem", "RewardRedeemInput!", {
+            **customer_item, "rewardCode": "scarf"}, result="entry { id }"),
+        "Mutation.pointsPay": _mutation("pointsPay", "PointsPayInput!", {
+            **customer_item, "points": 100, "orderRef": "WEB-1"}, result="entry { id }"),
+        "Mutation.pointsAdjust": _mutation("pointsAdjust", "PointsAdjustInput!", {
+            **customer_item, "points": 100, "reason": "goodwill"}, result="entry { id }"),
+        "Mutation.loyaltyTierOverride": _mutation(
+            "loyaltyTierOverride", "LoyaltyTierOverrideInput!", {
+                **customer_item, "tierCode": "gold", "reason": "vip"},
+            result="loyalty { pointsBalance }"),
     }
 
 

@@ -11,17 +11,20 @@ from strawberry.scalars import JSON
 from api.graphql.context import Info
 from api.graphql.loaders import PageKey
 from api.graphql.organisation.types import StaffType, StoreType, load_staff, load_store
+from api.graphql.permissions import not_allowed_error
 from api.graphql.relay import Connection, Node, connection_parts, page_request, to_global_id
 from domain.cases.model import CaseStatus
 from domain.cases.queries import CaseFilter
 from domain.customers import model
 from domain.customers.queries import CustomerSummary
 from domain.interactions.queries import TimelineFilter
+from domain.shared.access import Operation
 from domain.shared.paging import PageRequest
 
 if TYPE_CHECKING:
     from api.graphql.cases.types import CaseConnection, CaseStatusEnum
     from api.graphql.interactions.types import InteractionConnection, TimelineFilterInput
+    from api.graphql.loyalty.types import LoyaltyMembershipType, PurchaseConnection
 
 CustomerKind = strawberry.enum(model.CustomerKind, name="CustomerKind")
 Gender = strawberry.enum(model.Gender, name="Gender")
@@ -32,6 +35,7 @@ Occasion = strawberry.enum(model.Occasion, name="Occasion")
 
 _INTERACTIONS = "api.graphql.interactions.types"
 _CASES = "api.graphql.cases.types"
+_LOYALTY = "api.graphql.loyalty.types"
 
 
 @strawberry.type(description="A customer's answer for one purpose, and when it was given.")
@@ -209,6 +213,29 @@ class CustomerType(Node):
         page = await info.context.loaders.customer_cases.load(key)
         return CaseConnection(**connection_parts(page, CaseType.from_domain))
 
+    @strawberry.field(description="Her standing in a loyalty programme (the default one when "
+                                  "none is named); null when she is not a member.")
+    async def loyalty(
+        self, info: Info, programme: str | None = None
+    ) -> Annotated["LoyaltyMembershipType", strawberry.lazy(_LOYALTY)] | None:
+        from api.graphql.loyalty.types import load_membership
+
+        require_loyalty_read(info)
+        found = await info.context.loaders.loyalty_programme.load(programme)
+        return None if found is None else await load_membership(info, found, self.uuid)
+
+    @strawberry.field(description="Her purchases, newest first, with their lines and returns.")
+    async def purchases(
+        self, info: Info, first: int | None = None, after: str | None = None,
+        last: int | None = None, before: str | None = None,
+    ) -> Annotated["PurchaseConnection", strawberry.lazy(_LOYALTY)]:
+        from api.graphql.loyalty.types import PurchaseConnection, PurchaseType
+
+        require_loyalty_read(info)
+        key = PageKey(self.uuid, None, page_request(first, after, last, before))
+        page = await info.context.loaders.purchases.load(key)
+        return PurchaseConnection(**connection_parts(page, PurchaseType.from_domain))
+
 
 @strawberry.type
 class CustomerConnection(Connection[CustomerType]):
@@ -237,6 +264,13 @@ def customer_cases_arguments(
 ) -> tuple[CaseFilter, PageRequest]:
     where = CaseFilter(statuses=tuple(CaseStatus(s) for s in status or ()))
     return where, page_request(first, after, last, before)
+
+
+def require_loyalty_read(info: Info) -> None:
+    """A customer's loyalty is for those who may read it (not partners, not analytics)."""
+    viewer = info.context.viewer
+    if not viewer.may(Operation.LOYALTY_READ):
+        raise not_allowed_error(f"{viewer.role.value} may not {Operation.LOYALTY_READ.value}")
 
 
 async def load_customer(info: Info, customer_id: UUID) -> CustomerType:

@@ -1,0 +1,294 @@
+"""Loyalty mutations: each translates its input into a command, runs the use case, and turns
+what it returns into a payload, or its DomainError into userErrors."""
+
+from collections.abc import Awaitable, Callable
+from enum import StrEnum
+from typing import Any
+from uuid import UUID
+
+import strawberry
+
+from api.graphql.context import Info
+from api.graphql.errors import Renames, UserError
+from api.graphql.loyalty.inputs import (
+    LoyaltyProgrammeSaveInput,
+    LoyaltyTierOverrideInput,
+    PointsAdjustInput,
+    PointsPayInput,
+    PurchaseRecordBatchInput,
+    PurchaseRecordInput,
+    PurchaseRefundInput,
+    RewardRedeemInput,
+)
+from api.graphql.loyalty.types import (
+    LoyaltyMembershipType,
+    LoyaltyProgrammeType,
+    PointsLedgerEntryType,
+    PurchaseType,
+    RefundType,
+    RewardType,
+    load_programme_membership,
+)
+from api.graphql.money import MoneyType
+from domain.loyalty.commands import RecordPurchase, RecordPurchaseBatch
+from domain.loyalty.points import PointsMoved
+from domain.loyalty.purchases import BatchItem, PurchaseRecorded, RefundRecorded
+from domain.shared.errors import DomainError, FieldError
+
+# Where a command's field sits in the input when the names differ.
+RENAMES: Renames = {
+    "programme_code": ("programme",),
+    "currency": ("currency_code",),
+    "window": ("qualification_window",),
+    "downgrade": ("downgrade_policy",),
+}
+# A purchase's idempotency key is its order id; a return's, its refund reference.
+PURCHASE_RENAMES: Renames = {**RENAMES, "idempotency_key": ("order_id",)}
+REFUND_RENAMES: Renames = {**RENAMES, "idempotency_key": ("refund_ref",)}
+
+Fields = dict[str, Any]
+
+
+def _user_errors(errors: tuple[FieldError, ...] | list[FieldError], renames: Renames,
+                 at: tuple[str, ...] = ()) -> list[UserError]:
+    """userErrors with their paths under `at` (a batch item's place in the input)."""
+    renamed = (UserError.from_domain(e, renames) for e in errors)
+    return [UserError(field=[*at, *(e.field or ())] or None, code=e.code, message=e.message)
+            for e in renamed]
+
+
+async def _payload(info: Info, make: Callable[..., Any],
+                   attempt: Callable[[], Awaitable[Fields]], renames: Renames = RENAMES) -> Any:
+    """The payload with the fields `attempt` gives, or with userErrors alone (every result
+    field null) when the use case refused. Its nested reads see what the write changed."""
+    try:
+        fields = await attempt()
+    except DomainError as refused:
+        return make(user_errors=_user_errors(refused.errors, renames))
+    info.context.forget_reads()
+    return make(**fields, user_errors=[])
+
+
+@strawberry.type
+class MemberPayload:
+    """A payload that shows the member's standing after the change."""
+
+    member: strawberry.Private[tuple[UUID, UUID] | None] = None  # (programme, customer)
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+    @strawberry.field(description="Her standing after this; null when refused.")
+    async def loyalty(self, info: Info) -> LoyaltyMembershipType | None:
+        if self.member is None:
+            return None
+        return await load_programme_membership(info, *self.member)
+
+
+@strawberry.type(description="The programme as saved.")
+class LoyaltyProgrammeSavePayload:
+    programme: LoyaltyProgrammeType | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type(description="The purchase (the first one, when its order id is replayed).")
+class PurchaseRecordPayload(MemberPayload):
+    purchase: PurchaseType | None = None
+    replayed: bool | None = strawberry.field(
+        default=None, description="True: this order was recorded before; this is that result.")
+
+
+@strawberry.type(description="The return, and the purchase as it stands after it.")
+class PurchaseRefundPayload(MemberPayload):
+    refund: RefundType | None = None
+    purchase: PurchaseType | None = None
+    replayed: bool | None = None
+
+
+@strawberry.type(description="The ledger entry and the balance after it.")
+class RewardRedeemPayload(MemberPayload):
+    entry: PointsLedgerEntryType | None = None
+    points_balance: int | None = None
+    reward: RewardType | None = None
+
+
+@strawberry.type(description="The ledger entry, the balance after it, and what the points paid.")
+class PointsPayPayload(MemberPayload):
+    entry: PointsLedgerEntryType | None = None
+    points_balance: int | None = None
+    amount: MoneyType | None = None
+
+
+@strawberry.type(description="The ledger entry and the balance after it.")
+class PointsAdjustPayload(MemberPayload):
+    entry: PointsLedgerEntryType | None = None
+    points_balance: int | None = None
+
+
+@strawberry.type(description="Her standing with the override set or lifted.")
+class LoyaltyTierOverridePayload(MemberPayload):
+    pass
+
+
+class BatchStatus(StrEnum):
+    RECORDED = "RECORDED"
+    REPLAYED = "REPLAYED"  # recorded before: the first result
+    REJECTED = "REJECTED"  # see its userErrors; nothing of it was written
+
+
+PurchaseBatchStatus = strawberry.enum(BatchStatus, name="PurchaseBatchStatus")
+
+
+@strawberry.type(description="What became of one purchase of a batch.")
+class PurchaseBatchItemPayload:
+    index: int = strawberry.field(description="Its place in the input, from 0.")
+    status: PurchaseBatchStatus  # type: ignore[valid-type]
+    purchase: PurchaseType | None
+    user_errors: list[UserError]
+
+    @classmethod
+    def from_domain(cls, item: BatchItem) -> "PurchaseBatchItemPayload":
+        if item.result is None:
+            return cls(index=item.index, status=BatchStatus.REJECTED, purchase=None,
+                       user_errors=_user_errors(item.errors, PURCHASE_RENAMES,
+                                               ("purchases", str(item.index))))
+        status = BatchStatus.REPLAYED if item.result.replayed else BatchStatus.RECORDED
+        return cls(index=item.index, status=status,
+                   purchase=PurchaseType.from_domain(item.result.purchase), user_errors=[])
+
+
+@strawberry.type(description="Each purchase's result, in the order sent.")
+class PurchaseRecordBatchPayload:
+    results: list[PurchaseBatchItemPayload] | None = None
+    recorded_count: int | None = None
+    replayed_count: int | None = None
+    rejected_count: int | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+def _recorded(recorded: PurchaseRecorded) -> Fields:
+    purchase = recorded.purchase
+    return {"purchase": PurchaseType.from_domain(purchase), "replayed": recorded.replayed,
+            "member": (purchase.programme_id, purchase.customer_id)}
+
+
+def _refunded(recorded: RefundRecorded) -> Fields:
+    purchase = recorded.purchase
+    return {"refund": RefundType.from_domain(recorded.refund, purchase.currency),
+            "purchase": PurchaseType.from_domain(purchase), "replayed": recorded.replayed,
+            "member": (purchase.programme_id, purchase.customer_id)}
+
+
+def _moved(moved: PointsMoved) -> Fields:
+    entry = moved.entry
+    return {"entry": PointsLedgerEntryType.from_domain(entry), "points_balance": moved.balance,
+            "member": (entry.programme_id, entry.customer_id)}
+
+
+async def _batch(info: Info, source: PurchaseRecordBatchInput) -> Fields:
+    """Items whose input can't even become a command (a bad id, a decimal that is no number)
+    are rejected here; the rest go to the use case, and the results merge in input order."""
+    commands: list[tuple[int, RecordPurchase]] = []
+    items: dict[int, BatchItem] = {}
+    for index, purchase in enumerate(source.purchases):
+        try:
+            commands.append((index, purchase.to_command()))
+        except DomainError as refused:
+            items[index] = BatchItem(index, None, refused.errors)
+    if commands or not items:
+        batch = RecordPurchaseBatch(tuple(command for _, command in commands))
+        recorded: list[BatchItem] = await info.context.use_cases.record_purchase_batch(batch)
+        for (index, _), item in zip(commands, recorded, strict=True):
+            items[index] = BatchItem(index, item.result, item.errors)
+    results = [PurchaseBatchItemPayload.from_domain(items[i]) for i in sorted(items)]
+    statuses = [result.status for result in results]
+    return {"results": results, "recorded_count": statuses.count(BatchStatus.RECORDED),
+            "replayed_count": statuses.count(BatchStatus.REPLAYED),
+            "rejected_count": statuses.count(BatchStatus.REJECTED)}
+
+
+@strawberry.type
+class LoyaltyMutations:
+    @strawberry.mutation(description="Creates a programme, or replaces its definition.")
+    async def loyalty_programme_save(
+        self, info: Info, input: LoyaltyProgrammeSaveInput
+    ) -> LoyaltyProgrammeSavePayload:
+        async def attempt() -> Fields:
+            saved = await info.context.use_cases.save_programme(input.to_command())
+            return {"programme": LoyaltyProgrammeType.from_domain(saved)}
+
+        payload: LoyaltyProgrammeSavePayload = await _payload(
+            info, LoyaltyProgrammeSavePayload, attempt)
+        return payload
+
+    @strawberry.mutation(description="Records a sale: points earned, tier reassessed. The "
+                                     "same order again replays the first result.")
+    async def purchase_record(
+        self, info: Info, input: PurchaseRecordInput
+    ) -> PurchaseRecordPayload:
+        async def attempt() -> Fields:
+            return _recorded(await info.context.use_cases.record_purchase(input.to_command()))
+
+        payload: PurchaseRecordPayload = await _payload(
+            info, PurchaseRecordPayload, attempt, PURCHASE_RENAMES)
+        return payload
+
+    @strawberry.mutation(description="Records up to 500 purchases, each on its own: a bad one "
+                                     "is reported and does not hold back the others.")
+    async def purchase_record_batch(
+        self, info: Info, input: PurchaseRecordBatchInput
+    ) -> PurchaseRecordBatchPayload:
+        payload: PurchaseRecordBatchPayload = await _payload(
+            info, PurchaseRecordBatchPayload, lambda: _batch(info, input))
+        return payload
+
+    @strawberry.mutation(description="Records a return: spend and points given back, tier "
+                                     "reassessed. More than was bought is refused.")
+    async def purchase_refund(
+        self, info: Info, input: PurchaseRefundInput
+    ) -> PurchaseRefundPayload:
+        async def attempt() -> Fields:
+            return _refunded(await info.context.use_cases.refund_purchase(input.to_command()))
+
+        payload: PurchaseRefundPayload = await _payload(
+            info, PurchaseRefundPayload, attempt, REFUND_RENAMES)
+        return payload
+
+    @strawberry.mutation(description="Takes a reward for points; never below a zero balance.")
+    async def reward_redeem(self, info: Info, input: RewardRedeemInput) -> RewardRedeemPayload:
+        async def attempt() -> Fields:
+            moved = await info.context.use_cases.redeem_reward(input.to_command())
+            reward = RewardType.from_domain(moved.reward) if moved.reward else None
+            return {**_moved(moved), "reward": reward}
+
+        payload: RewardRedeemPayload = await _payload(info, RewardRedeemPayload, attempt)
+        return payload
+
+    @strawberry.mutation(description="Pays part of an order with points.")
+    async def points_pay(self, info: Info, input: PointsPayInput) -> PointsPayPayload:
+        async def attempt() -> Fields:
+            moved = await info.context.use_cases.pay_with_points(input.to_command())
+            paid = MoneyType.of(moved.paid.amount, moved.paid.currency) if moved.paid else None
+            return {**_moved(moved), "amount": paid}
+
+        payload: PointsPayPayload = await _payload(info, PointsPayPayload, attempt)
+        return payload
+
+    @strawberry.mutation(description="Adds or takes away points by hand, with a reason "
+                                     "(ADMIN and STAFF).")
+    async def points_adjust(self, info: Info, input: PointsAdjustInput) -> PointsAdjustPayload:
+        async def attempt() -> Fields:
+            return _moved(await info.context.use_cases.adjust_points(input.to_command()))
+
+        payload: PointsAdjustPayload = await _payload(info, PointsAdjustPayload, attempt)
+        return payload
+
+    @strawberry.mutation(description="Sets or lifts a tier override (ADMIN and STAFF).")
+    async def loyalty_tier_override(
+        self, info: Info, input: LoyaltyTierOverrideInput
+    ) -> LoyaltyTierOverridePayload:
+        async def attempt() -> Fields:
+            membership = await info.context.use_cases.override_tier(input.to_command())
+            return {"member": (membership.programme_id, membership.customer_id)}
+
+        payload: LoyaltyTierOverridePayload = await _payload(
+            info, LoyaltyTierOverridePayload, attempt)
+        return payload

@@ -1,0 +1,518 @@
+"""Loyalty types: the programme and its tiers, a member's standing and points ledger, and the
+purchases they come from. Every nested read goes through a DataLoader (api/graphql/loaders.py),
+and all of a request's standings are read as of one instant (`info.context.now`)."""
+
+import math
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from uuid import UUID
+
+import strawberry
+from graphql import GraphQLError
+
+from api.graphql.context import Info
+from api.graphql.customers.types import CustomerType, load_customer
+from api.graphql.loaders import MemberKey, PageKey
+from api.graphql.money import MoneyType
+from api.graphql.organisation.types import StoreType, load_store
+from api.graphql.relay import Connection, Node, connection_parts, page_request, to_global_id
+from domain.loyalty import model
+from domain.loyalty.queries import MemberPriceQuote, QuotedLine, Standing, is_spend, standing
+from domain.loyalty.rules import qualification_start
+
+SalesChannelEnum = strawberry.enum(model.SalesChannel, name="SalesChannel")
+LedgerKindEnum = strawberry.enum(model.LedgerKind, name="PointsLedgerKind")
+TierChangeReasonEnum = strawberry.enum(model.TierChangeReason, name="TierChangeReason")
+QualifyingMeasureEnum = strawberry.enum(
+    model.QualifyingMeasure, name="QualifyingMeasure",
+    description="What counts towards a tier: net spend, or points earned on purchases.")
+QualificationWindowEnum = strawberry.enum(model.QualificationWindow, name="QualificationWindow")
+DowngradePolicyEnum = strawberry.enum(model.DowngradePolicy, name="DowngradePolicy")
+
+MAX_EXPIRY_HORIZON_DAYS = 3660
+
+
+@strawberry.type(name="LoyaltyTier", description="A level of a programme and its benefits.")
+class LoyaltyTierType:
+    code: str
+    name: str
+    rank: int = strawberry.field(description="0 is the tier every member starts in.")
+    threshold: Decimal = strawberry.field(
+        description="Qualifying spend (in the programme's currency) or points to reach it.")
+    discount_percent: Decimal
+    earn_multiplier: Decimal
+    perks: list[str]
+
+    @classmethod
+    def from_domain(cls, tier: model.Tier) -> "LoyaltyTierType":
+        return cls(code=tier.code, name=tier.name, rank=tier.rank, threshold=tier.threshold,
+                   discount_percent=tier.discount_percent,
+                   earn_multiplier=tier.earn_multiplier, perks=list(tier.perks))
+
+    @classmethod
+    def maybe(cls, tier: model.Tier | None) -> "LoyaltyTierType | None":
+        return None if tier is None else cls.from_domain(tier)
+
+
+@strawberry.type(name="BonusRule", description="Extra points on a category, during campaign "
+                                               "dates, or both; the highest multiplier wins.")
+class BonusRuleType:
+    name: str
+    multiplier: Decimal
+    category: str | None
+    starts_on: date | None
+    ends_on: date | None = strawberry.field(description="Inclusive.")
+
+    @classmethod
+    def from_domain(cls, rule: model.BonusRule) -> "BonusRuleType":
+        return cls(name=rule.name, multiplier=rule.multiplier, category=rule.category,
+                   starts_on=rule.starts_on, ends_on=rule.ends_on)
+
+
+@strawberry.type(name="Reward", description="Something a member can take for points.")
+class RewardType:
+    code: str
+    name: str
+    points_cost: int
+    description: str | None
+    active: bool
+
+    @classmethod
+    def from_domain(cls, reward: model.Reward) -> "RewardType":
+        return cls(code=reward.code, name=reward.name, points_cost=reward.points_cost,
+                   description=reward.description, active=reward.active)
+
+
+@strawberry.type(name="LoyaltyProgramme",
+                 description="A brand's tiers, earning rules and rewards.")
+class LoyaltyProgrammeType(Node):
+    source: strawberry.Private[model.Programme]
+    code: str
+    name: str
+    currency_code: str
+    measure: QualifyingMeasureEnum  # type: ignore[valid-type]
+    qualification_window: QualificationWindowEnum  # type: ignore[valid-type]
+    downgrade_policy: DowngradePolicyEnum  # type: ignore[valid-type]
+    grace_months: int
+    points_per_unit: Decimal = strawberry.field(
+        description="Base points per unit of currency spent.")
+    birthday_multiplier: Decimal
+    points_expire_after_months: int | None = strawberry.field(
+        description="Null: points never expire.")
+    point_value: MoneyType = strawberry.field(description="What one point pays at checkout.")
+    version: int
+
+    @classmethod
+    def from_domain(cls, programme: model.Programme) -> "LoyaltyProgrammeType":
+        return cls(
+            id=to_global_id("LoyaltyProgramme", programme.id), source=programme,
+            code=programme.code, name=programme.name, currency_code=programme.currency,
+            measure=programme.measure, qualification_window=programme.window,
+            downgrade_policy=programme.downgrade, grace_months=programme.grace_months,
+            points_per_unit=programme.points_per_unit,
+            birthday_multiplier=programme.birthday_multiplier,
+            points_expire_after_months=programme.points_expire_after_months,
+            point_value=MoneyType.of(programme.point_value, programme.currency),
+            version=programme.version,
+        )
+
+    @strawberry.field(description="Lowest first.")
+    def tiers(self) -> list[LoyaltyTierType]:
+        return [LoyaltyTierType.from_domain(t) for t in self.source.tiers]
+
+    @strawberry.field
+    def bonus_rules(self) -> list[BonusRuleType]:
+        return [BonusRuleType.from_domain(r) for r in self.source.bonus_rules]
+
+    @strawberry.field(description="Inactive ones too (their ledger entries point at them).")
+    def rewards(self) -> list[RewardType]:
+        return [RewardType.from_domain(r) for r in self.source.rewards]
+
+
+async def load_programme(info: Info, programme_id: UUID) -> model.Programme:
+    programme = await info.context.loaders.loyalty_programme_by_id.load(programme_id)
+    assert programme is not None, f"programme {programme_id} is missing"
+    return programme
+
+
+def _tier_or_none(programme: model.Programme, tier_id: UUID | None) -> model.Tier | None:
+    """A tier of the history that the programme no longer has is null."""
+    return next((t for t in programme.tiers if t.id == tier_id), None)
+
+
+# --- the points ledger ------------------------------------------------------------------
+
+
+@strawberry.type(name="PointsLedgerEntry",
+                 description="One movement of points; never changed, put right by another.")
+class PointsLedgerEntryType(Node):
+    source: strawberry.Private[model.LedgerEntry]
+    kind: LedgerKindEnum  # type: ignore[valid-type]
+    points: int = strawberry.field(description="Signed: what it added to the balance.")
+    occurred_at: datetime
+    recorded_at: datetime
+    actor: str = strawberry.field(description="The API client or staff who moved them.")
+    reason: str | None
+    expires_at: datetime | None = strawberry.field(
+        description="EARN and added ADJUST: when what is left of these points expires.")
+    order_ref: str | None = strawberry.field(description="Points paid at checkout: the order.")
+
+    @classmethod
+    def from_domain(cls, entry: model.LedgerEntry) -> "PointsLedgerEntryType":
+        return cls(
+            id=to_global_id("PointsLedgerEntry", entry.id), source=entry, kind=entry.kind,
+            points=entry.points, occurred_at=entry.occurred_at, recorded_at=entry.recorded_at,
+            actor=entry.actor, reason=entry.reason, expires_at=entry.expires_at,
+            order_ref=entry.order_ref,
+        )
+
+    @strawberry.field(description="Points paid at checkout: the money they paid.")
+    async def money_value(self, info: Info) -> MoneyType | None:
+        if self.source.money_value is None:
+            return None
+        programme = await load_programme(info, self.source.programme_id)
+        return MoneyType.of(self.source.money_value, programme.currency)
+
+    @strawberry.field(description="The purchase it earned on or reversed.")
+    async def purchase(self, info: Info) -> "PurchaseType | None":
+        return await load_purchase(info, self.source.purchase_id)
+
+    @strawberry.field
+    async def reward(self, info: Info) -> RewardType | None:
+        if self.source.reward_id is None:
+            return None
+        programme = await load_programme(info, self.source.programme_id)
+        found = next((r for r in programme.rewards if r.id == self.source.reward_id), None)
+        return RewardType.from_domain(found) if found else None
+
+    @strawberry.field(description="REVERSE: the entry it reverses.")
+    async def reverses(self, info: Info) -> "PointsLedgerEntryType | None":
+        if self.source.reverses_id is None:
+            return None
+        entry = await info.context.loaders.ledger_entry.load(self.source.reverses_id)
+        return PointsLedgerEntryType.from_domain(entry) if entry else None
+
+
+@strawberry.type
+class PointsLedgerConnection(Connection[PointsLedgerEntryType]):
+    pass
+
+
+@strawberry.type(name="TierChange", description="A move of her tier, and why.")
+class TierChangeType:
+    from_tier: LoyaltyTierType | None = strawberry.field(description="Null when she joined.")
+    to_tier: LoyaltyTierType | None = strawberry.field(
+        description="Null only if the programme no longer has that tier.")
+    reason: TierChangeReasonEnum  # type: ignore[valid-type]
+    occurred_at: datetime
+    actor: str
+    note: str | None
+
+    @classmethod
+    def from_domain(cls, change: model.TierChange,
+                    programme: model.Programme) -> "TierChangeType":
+        return cls(
+            from_tier=LoyaltyTierType.maybe(_tier_or_none(programme, change.from_tier_id)),
+            to_tier=LoyaltyTierType.maybe(_tier_or_none(programme, change.to_tier_id)),
+            reason=change.reason, occurred_at=change.occurred_at, actor=change.actor,
+            note=change.note,
+        )
+
+
+@strawberry.type(name="TierOverride", description="A tier given by hand, in force now.")
+class TierOverrideType:
+    tier: LoyaltyTierType
+    reason: str
+    set_by: str
+    set_at: datetime
+    expires_at: datetime | None = strawberry.field(description="Null: until lifted.")
+
+
+# --- a member's standing -----------------------------------------------------------------
+
+
+@strawberry.type(name="LoyaltyMembership",
+                 description="A customer's standing in a programme, as of this request.")
+class LoyaltyMembershipType:
+    view: strawberry.Private[Standing]
+    totals: strawberry.Private[model.QualifyingTotals]
+    now: strawberry.Private[datetime]
+
+    @property
+    def _programme(self) -> model.Programme:
+        return self.view.programme
+
+    @property
+    def _membership(self) -> model.Membership:
+        return self.view.membership
+
+    def _key(self, *extra: object) -> MemberKey:
+        return MemberKey(self._programme.id, self._membership.customer_id, extra)
+
+    @strawberry.field
+    def programme(self) -> LoyaltyProgrammeType:
+        return LoyaltyProgrammeType.from_domain(self._programme)
+
+    @strawberry.field(description="The tier in force: a tier override while it lasts, else "
+                                  "the earned tier.")
+    def tier(self) -> LoyaltyTierType:
+        return LoyaltyTierType.from_domain(self.view.tier)
+
+    @strawberry.field(description="The tier her purchases earned (or the policy kept).")
+    def earned_tier(self) -> LoyaltyTierType:
+        return LoyaltyTierType.from_domain(self.view.earned_tier)
+
+    @strawberry.field(description="The next tier up; null at the top.")
+    def next_tier(self) -> LoyaltyTierType | None:
+        return LoyaltyTierType.maybe(self.view.next_tier)
+
+    @strawberry.field(description="Spend still needed for the next tier, in this window; "
+                                  "null at the top or in a POINTS programme.")
+    def spend_to_next_tier(self) -> MoneyType | None:
+        if not is_spend(self._programme) or self.view.to_next_tier is None:
+            return None
+        return MoneyType.of(self.view.to_next_tier, self._programme.currency)
+
+    @strawberry.field(description="Points still needed for the next tier, in this window; "
+                                  "null at the top or in a SPEND programme.")
+    def points_to_next_tier(self) -> int | None:
+        if is_spend(self._programme) or self.view.to_next_tier is None:
+            return None
+        return math.ceil(self.view.to_next_tier)
+
+    @strawberry.field(description="Net spend in the qualification window, returns taken off.")
+    def qualifying_spend(self) -> MoneyType:
+        return MoneyType.of(self.totals.spend, self._programme.currency)
+
+    @strawberry.field(description="Points earned on purchases in the window, reversals off.")
+    def qualifying_points(self) -> int:
+        return self.totals.points
+
+    @strawberry.field(description="Where the window counting towards her tier begins.")
+    def qualification_window_start(self) -> datetime:
+        return self.view.window_start
+
+    @strawberry.field(description="The sum of her ledger.")
+    def points_balance(self) -> int:
+        return self._membership.points_balance
+
+    @strawberry.field(description="Points that expire within this many days if not spent.")
+    async def points_expiring_soon(self, info: Info, within_days: int = 30) -> int:
+        if not 0 <= within_days <= MAX_EXPIRY_HORIZON_DAYS:
+            raise GraphQLError(f"withinDays is 0 to {MAX_EXPIRY_HORIZON_DAYS}",
+                               extensions={"code": "BAD_USER_INPUT"})
+        until = self.now + timedelta(days=within_days)
+        expiring: int = await info.context.loaders.points_expiring.load(
+            self._key(self.now, until))
+        return expiring
+
+    @strawberry.field(description="The tier override in force, if any.")
+    def tier_override(self) -> TierOverrideType | None:
+        override = self._membership.override
+        if override is None or not override.active(self.now):
+            return None
+        return TierOverrideType(
+            tier=LoyaltyTierType.from_domain(self._programme.tier(override.tier_id)),
+            reason=override.reason, set_by=override.set_by, set_at=override.set_at,
+            expires_at=override.expires_at,
+        )
+
+    @strawberry.field(description="In a grace period: when her tier drops unless re-earned.")
+    def downgrade_due_at(self) -> datetime | None:
+        return self._membership.downgrade_due_at
+
+    @strawberry.field
+    def member_since(self) -> datetime:
+        return self._membership.enrolled_at
+
+    @strawberry.field(description="Points movements, newest first.")
+    async def ledger(
+        self, info: Info, first: int | None = None, after: str | None = None,
+        last: int | None = None, before: str | None = None,
+    ) -> PointsLedgerConnection:
+        key = PageKey(self._membership.customer_id, self._programme.id,
+                      page_request(first, after, last, before))
+        page = await info.context.loaders.ledger.load(key)
+        return PointsLedgerConnection(
+            **connection_parts(page, PointsLedgerEntryType.from_domain))
+
+    @strawberry.field(description="Every move of her tier, oldest first.")
+    async def tier_history(self, info: Info) -> list[TierChangeType]:
+        changes = await info.context.loaders.tier_history.load(self._key())
+        return [TierChangeType.from_domain(c, self._programme) for c in changes]
+
+
+async def load_membership(
+    info: Info, programme: model.Programme, customer_id: UUID
+) -> LoyaltyMembershipType | None:
+    """Her standing in `programme` as of this request; None when she is not a member."""
+    loaders, now = info.context.loaders, info.context.now
+    membership = await loaders.membership.load(MemberKey(programme.id, customer_id))
+    if membership is None:
+        return None
+    window = (qualification_start(programme, now), None)
+    totals = await loaders.qualifying_totals.load(MemberKey(programme.id, customer_id, window))
+    return LoyaltyMembershipType(view=standing(programme, membership, totals, now),
+                                 totals=totals, now=now)
+
+
+async def load_programme_membership(
+    info: Info, programme_id: UUID, customer_id: UUID
+) -> LoyaltyMembershipType | None:
+    return await load_membership(info, await load_programme(info, programme_id), customer_id)
+
+
+# --- purchases ---------------------------------------------------------------------------
+
+
+@strawberry.type(name="PurchaseLine")
+class PurchaseLineType:
+    line_no: int = strawberry.field(description="1-based, as sent.")
+    sku: str
+    name: str | None
+    category: str | None
+    quantity: int
+    unit_price: MoneyType
+    discount: MoneyType = strawberry.field(description="Off the whole line.")
+    margin: MoneyType | None
+    net_amount: MoneyType = strawberry.field(description="quantity * unitPrice - discount.")
+    points: int = strawberry.field(description="What the line earned.")
+    refunded_quantity: int
+
+    @classmethod
+    def from_domain(cls, line: model.PurchaseLine, currency: str) -> "PurchaseLineType":
+        return cls(
+            line_no=line.line_no, sku=line.sku, name=line.name, category=line.category,
+            quantity=line.quantity, unit_price=MoneyType.of(line.unit_price, currency),
+            discount=MoneyType.of(line.discount, currency),
+            margin=MoneyType.maybe(line.margin, currency),
+            net_amount=MoneyType.of(line.net, currency), points=line.points,
+            refunded_quantity=line.refunded_quantity,
+        )
+
+
+@strawberry.type(name="RefundLine")
+class RefundLineType:
+    line_no: int
+    quantity: int
+    amount: MoneyType = strawberry.field(description="The share of the line's net amount.")
+    points: int = strawberry.field(description="The share of the line's points reversed.")
+
+
+@strawberry.type(name="Refund", description="A return of some or all of a purchase.")
+class RefundType:
+    id: strawberry.ID
+    refund_ref: str = strawberry.field(description="The till's or shop's id for the return.")
+    occurred_at: datetime
+    recorded_at: datetime
+    amount: MoneyType
+    points: int = strawberry.field(description="Points reversed.")
+    lines: list[RefundLineType]
+
+    @classmethod
+    def from_domain(cls, refund: model.Refund, currency: str) -> "RefundType":
+        return cls(
+            id=to_global_id("Refund", refund.id), refund_ref=refund.refund_ref,
+            occurred_at=refund.occurred_at, recorded_at=refund.recorded_at,
+            amount=MoneyType.of(refund.amount, currency), points=refund.points,
+            lines=[RefundLineType(line_no=line.line_no, quantity=line.quantity,
+                                  amount=MoneyType.of(line.amount, currency),
+                                  points=line.points) for line in refund.lines],
+        )
+
+
+@strawberry.type(name="Purchase", description="A sale from a till or a web shop.")
+class PurchaseType(Node):
+    source: strawberry.Private[model.Purchase]
+    channel: SalesChannelEnum  # type: ignore[valid-type]
+    order_id: str = strawberry.field(description="Unique per channel: the idempotency key.")
+    occurred_at: datetime
+    recorded_at: datetime
+    payment_total: MoneyType = strawberry.field(description="What she paid, as the till says.")
+    net_amount: MoneyType = strawberry.field(description="The lines' net amounts added up.")
+    refunded_amount: MoneyType
+    points_earned: int
+
+    @classmethod
+    def from_domain(cls, purchase: model.Purchase) -> "PurchaseType":
+        currency = purchase.currency
+        return cls(
+            id=to_global_id("Purchase", purchase.id), source=purchase,
+            channel=purchase.channel, order_id=purchase.order_id,
+            occurred_at=purchase.occurred_at, recorded_at=purchase.recorded_at,
+            payment_total=MoneyType.of(purchase.payment_total, currency),
+            net_amount=MoneyType.of(purchase.net_amount, currency),
+            refunded_amount=MoneyType.of(purchase.refunded_amount, currency),
+            points_earned=purchase.points,
+        )
+
+    @strawberry.field
+    def lines(self) -> list[PurchaseLineType]:
+        return [PurchaseLineType.from_domain(line, self.source.currency)
+                for line in self.source.lines]
+
+    @strawberry.field(description="Oldest first.")
+    def refunds(self) -> list[RefundType]:
+        return [RefundType.from_domain(r, self.source.currency) for r in self.source.refunds]
+
+    @strawberry.field
+    async def customer(self, info: Info) -> CustomerType:
+        return await load_customer(info, self.source.customer_id)
+
+    @strawberry.field
+    async def store(self, info: Info) -> StoreType | None:
+        return await load_store(info, self.source.store_id)
+
+
+@strawberry.type
+class PurchaseConnection(Connection[PurchaseType]):
+    pass
+
+
+async def load_purchase(info: Info, purchase_id: UUID | None) -> PurchaseType | None:
+    if purchase_id is None:
+        return None
+    purchase = await info.context.loaders.purchase.load(purchase_id)
+    return PurchaseType.from_domain(purchase) if purchase else None
+
+
+# --- member prices -----------------------------------------------------------------------
+
+
+@strawberry.type(name="MemberPriceLine")
+class MemberPriceLineType:
+    sku: str
+    quantity: int
+    amount: MoneyType = strawberry.field(description="quantity * unitPrice - discount.")
+    member_discount: MoneyType
+    member_amount: MoneyType
+
+    @classmethod
+    def from_domain(cls, line: QuotedLine, currency: str) -> "MemberPriceLineType":
+        return cls(sku=line.sku, quantity=line.quantity,
+                   amount=MoneyType.of(line.amount, currency),
+                   member_discount=MoneyType.of(line.member_discount, currency),
+                   member_amount=MoneyType.of(line.member_amount, currency))
+
+
+@strawberry.type(name="MemberPriceQuote",
+                 description="Prices with her tier's discount; nothing is written.")
+class MemberPriceQuoteType:
+    programme: LoyaltyProgrammeType
+    tier: LoyaltyTierType = strawberry.field(description="The tier whose discount applies.")
+    lines: list[MemberPriceLineType]
+    subtotal: MoneyType
+    member_discount: MoneyType
+    total: MoneyType
+
+    @classmethod
+    def from_domain(cls, quote: MemberPriceQuote) -> "MemberPriceQuoteType":
+        currency = quote.currency
+        return cls(
+            programme=LoyaltyProgrammeType.from_domain(quote.programme),
+            tier=LoyaltyTierType.from_domain(quote.tier),
+            lines=[MemberPriceLineType.from_domain(line, currency) for line in quote.lines],
+            subtotal=MoneyType.of(quote.subtotal, currency),
+            member_discount=MoneyType.of(quote.member_discount, currency),
+            total=MoneyType.of(quote.total, currency),
+        )
