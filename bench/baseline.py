@@ -3,7 +3,8 @@
 It answers POST /graphql with the same body the GraphQL API gets, but instead of executing
 the document it looks the document text up among the bench operations and runs that
 operation's hand-written read (like a persisted query). So both servers receive identical
-requests and must send identical answers. Run it as the runner does:
+requests and must send identical answers. The write benchmark's `purchaseRecord` runs the
+hand-written transaction of bench/baseline_writes.py. Run it as the runner does:
 
     .venv/bin/uvicorn --factory bench.baseline:create_app --workers 1
 
@@ -21,7 +22,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from bench.operations import OPERATIONS, BaselineRead
+from bench import baseline_writes
+from bench.operations import OPERATIONS, PURCHASE_RECORD, BaselineRead
 from infrastructure.settings import Settings
 
 JSON = "application/json"
@@ -41,6 +43,7 @@ def create_app() -> Starlette:
     if not settings.database_url:
         raise RuntimeError("the baseline needs RAPPORT_DATABASE_URL")
     reads: dict[str, BaselineRead] = {op.document: op.baseline for op in OPERATIONS}
+    reads[PURCHASE_RECORD] = baseline_writes.record_purchase
     pool: asyncpg.Pool | None = None
 
     @asynccontextmanager

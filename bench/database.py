@@ -54,18 +54,17 @@ async def _on_server(server_url: str, statement: str) -> None:
         await connection.close()
 
 
-async def _create_scratch(server_url: str, *, fresh: bool) -> str:
+async def _create_scratch(server_url: str, *, fresh: bool, name: str = SCRATCH_DATABASE) -> str:
     connection = await asyncpg.connect(server_url)
     try:
         if fresh:
-            await connection.execute(f'DROP DATABASE IF EXISTS "{SCRATCH_DATABASE}" WITH (FORCE)')
-        exists = await connection.fetchval(
-            "SELECT 1 FROM pg_database WHERE datname = $1", SCRATCH_DATABASE)
+            await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        exists = await connection.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
         if not exists:
-            await connection.execute(f'CREATE DATABASE "{SCRATCH_DATABASE}"')
+            await connection.execute(f'CREATE DATABASE "{name}"')
     finally:
         await connection.close()
-    return _with_database(server_url, SCRATCH_DATABASE)
+    return _with_database(server_url, name)
 
 
 async def _migrate(url: str) -> None:
@@ -150,6 +149,29 @@ async def bench_database(database_url: str | None, scale: Scale) -> AsyncIterato
         async with _embedded_server() as server_url:
             scratch = await _create_scratch(server_url, fresh=False)
             yield await _prepare(scratch, scale, server_url=server_url)
+
+
+@asynccontextmanager
+async def _server(database_url: str | None) -> AsyncIterator[str]:
+    """A server to create a database on: `database_url`'s, the local one, or an embedded one."""
+    if database_url:
+        yield database_url
+    elif await _reachable(LOCAL_SERVER):
+        yield LOCAL_SERVER
+    else:
+        async with _embedded_server() as server_url:
+            yield server_url
+
+
+@asynccontextmanager
+async def fresh_database(name: str, database_url: str | None) -> AsyncIterator[str]:
+    """An empty database `name` at schema head, made anew for the run (writes change what
+    they measure), on the server of `database_url` (the data there is left alone), else on
+    the local server, else on an embedded one."""
+    async with _server(database_url) as server_url:
+        url = await _create_scratch(server_url, fresh=True, name=name)
+        await _migrate(url)
+        yield url
 
 
 async def load_dataset(url: str) -> Dataset:

@@ -97,9 +97,18 @@ async def measure(
 ) -> Sample:
     """Warm up (connections opened, caches filled, nothing recorded), then measure. The
     bodies are sent in order from the first, so every target sees the same sequence."""
+    return await measure_stream(url, itertools.cycle(bodies), concurrency=concurrency,
+                                warmup_s=warmup_s, duration_s=duration_s)
+
+
+async def measure_stream(
+    url: str, requests: Iterator[bytes], *, concurrency: int, warmup_s: float,
+    duration_s: float,
+) -> Sample:
+    """As `measure`, taking each body from `requests` once: writes, whose every request must
+    be new (a repeated order would be a replay), continue the stream where it stopped."""
     connector = aiohttp.TCPConnector(limit=concurrency)
     async with aiohttp.ClientSession(connector=connector, timeout=REQUEST_TIMEOUT) as session:
-        requests = itertools.cycle(bodies)
         if warmup_s > 0:
             await _load(session, url, requests, concurrency, warmup_s)
         return await _load(session, url, requests, concurrency, duration_s)

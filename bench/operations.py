@@ -27,11 +27,12 @@ BaselineRead = Callable[[asyncpg.Pool, Variables], Awaitable[bytes]]
 
 @dataclass(frozen=True)
 class Goal:
-    """What the compiled path must reach against the baseline (issue #4)."""
+    """What Rapport must reach against the baseline (issue #4's reads, issue #6's writes)."""
 
     throughput_ratio: float | None = None  # req/s ÷ baseline's, at least; None: no target
-    p99_ratio: float = 1.5  # p99 ÷ baseline's, at most
-    statements: float = 1  # SQL statements per request, at most
+    p99_ratio: float | None = 1.5  # p99 ÷ baseline's, at most
+    statements: float | None = 1  # SQL statements per request, at most
+    p99_ms: float | None = None  # p99 itself, at most (issue #6's writes)
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,15 @@ CUSTOMER_WITH_TIMELINE_AND_CASES = """query CustomerActivity($id: ID!) {
       pageInfo { hasNextPage endCursor }
     }
     cases(status: [OPEN, IN_PROGRESS]) { nodes { id subject status priority dueAt } }
+  }
+}"""
+
+# The write benchmark (bench/purchases.py): a till recording a sale that earns points.
+PURCHASE_RECORD = """mutation PurchaseRecord($input: PurchaseRecordInput!) {
+  purchaseRecord(input: $input) {
+    purchase { id pointsEarned }
+    replayed
+    userErrors { field code message }
   }
 }"""
 

@@ -1,14 +1,17 @@
-"""Run the read benchmarks: each operation against the hand-written baseline and the GraphQL
-API, with compiled reads and executing field by field, on the same data, in one run
-(DESIGN.md §7, docs/performance.md).
+"""Run the benchmarks: each read operation against the hand-written baseline and the GraphQL
+API, with compiled reads and executing field by field, on the same data, in one run; then
+the purchases written by concurrent tills, `purchaseRecord` against a hand-written
+transaction (DESIGN.md §7, docs/performance.md).
 
     .venv/bin/python bench/run.py [--customers 100000] [--interactions 5] [--concurrency 8]
                                   [--duration 10] [--warmup 2] [--operations a,b,c]
                                   [--targets baseline,compiled,executed]
+                                  [--scenarios reads,purchases] [--members 1000]
 """
 
 import argparse
 import contextlib
+import itertools
 import os
 import platform
 import random
@@ -25,11 +28,12 @@ import uvloop
 if __package__ in (None, ""):  # run as a script: make `bench` importable from the repo root
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import statements
+from bench import purchases, statements
 from bench.answers import find_mismatches
 from bench.database import Scale, bench_database, load_dataset, server_version
-from bench.load import Figures, Sample, measure
+from bench.load import Figures, Sample, measure, measure_stream
 from bench.operations import Dataset, Operation, select_operations
+from bench.purchases import CountedStream, Members
 from bench.report import (
     BASELINE,
     COMPILED,
@@ -49,6 +53,7 @@ from bench.servers import (
 )
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
+SCENARIOS = ("reads", "purchases")
 DISTINCT_REQUESTS = 20_000  # cycled; enough that ids rarely repeat within a measurement
 CHECKED_REQUESTS = 20  # the distinct ones among the first; enough to meet each kind of answer
 COUNTED_REQUESTS = 5
@@ -78,7 +83,19 @@ def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
         help="measure operations even when a server answers differently from the baseline")
     add("--no-statements", dest="count_statements", action="store_false",
         help="skip counting SQL statements per request")
+    add("--scenarios", default=",".join(SCENARIOS), type=select_scenarios,
+        help=f"what to run, comma-separated: {', '.join(SCENARIOS)} (default: both)")
+    add("--members", type=int, default=1000,
+        help="members the purchases are recorded for, in a fresh database (default 1000)")
     return parser.parse_args(argv)
+
+
+def select_scenarios(text: str) -> tuple[str, ...]:
+    wanted = {name.strip() for name in text.split(",") if name.strip()}
+    if unknown := wanted - set(SCENARIOS):
+        raise argparse.ArgumentTypeError(f"unknown scenarios {sorted(unknown)}; known: "
+                                         f"{SCENARIOS}")
+    return tuple(scenario for scenario in SCENARIOS if scenario in wanted)
 
 
 def select_targets(text: str) -> tuple[str, ...]:
@@ -236,11 +253,10 @@ async def running_servers(
                for target, spec in server_specs(args).items()}
 
 
-async def main(args: argparse.Namespace) -> None:
+async def bench_reads(
+    args: argparse.Namespace, log_dir: Path
+) -> tuple[dict[str, Any], list[OperationResult]]:
     operations = select_operations(args.operations)
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    log_dir = RESULTS_DIR / f"{stamp}-logs"
-    log_dir.mkdir(parents=True, exist_ok=True)
     scale = Scale(args.customers, args.interactions)
     async with bench_database(args.database_url, scale) as url:
         dataset = await load_dataset(url)
@@ -255,6 +271,117 @@ async def main(args: argparse.Namespace) -> None:
             results = [await bench_operation(op, dataset, servers, args) for op in operations]
         if args.count_statements:
             await count_statements(operations, dataset, url, args, log_dir, results)
+    return context, results
+
+
+# --- the purchases (writes) ----------------------------------------------------------------
+
+def write_specs(args: argparse.Namespace) -> dict[str, ServerSpec]:
+    """The baseline and Rapport as deployed: a mutation executes field by field whether
+    compiled reads are on or not, so the executed target would measure the same thing."""
+    return {BASELINE: ServerSpec(BASELINE_FACTORY),
+            COMPILED: ServerSpec(args.graphql_factory, {"RAPPORT_COMPILED_READS": "true"})}
+
+
+async def bench_purchases(
+    args: argparse.Namespace, log_dir: Path
+) -> tuple[dict[str, Any], OperationResult]:
+    print(f"p) {purchases.NAME}", flush=True)
+    async with purchases.purchases_database(args.database_url, args.members) as url:
+        context = run_context(args, url, await server_version(url))
+        members = await purchases.load_members(url)
+        print(f"  {len(members.ids):,} members; {args.concurrency} clients recording new "
+              "orders back to back", flush=True)
+        warn_if_busy(context)
+        specs = write_specs(args)
+        streams = {target: CountedStream(purchases.purchase_requests(
+            members, target, args.seed, purchases.order_time())) for target in specs}
+        result = OperationResult(purchases.NAME, purchases.GOAL)
+        async with contextlib.AsyncExitStack() as stack:
+            servers = {target: await stack.enter_async_context(
+                running_server(f"{target}-purchases", spec, url, log_dir))
+                for target, spec in specs.items()}
+            await probe_purchases(servers, streams, result)
+            if result.answers_equal:
+                totals, result.rounds = await run_write_rounds(servers, streams, args)
+                report_errors(result.name, totals, servers)
+                result.figures = {t: Figures.of(sample) for t, sample in totals.items()}
+        await check_recorded(url, streams)
+        if args.count_statements and result.answers_equal:
+            await count_write_statements(url, specs, members, args, log_dir, result)
+    return context, result
+
+
+async def probe_purchases(servers: dict[str, Server], streams: dict[str, CountedStream],
+                          result: OperationResult) -> None:
+    """One order each before measuring: both must record it (the answers can't be equal:
+    their ids differ)."""
+    for target, server in servers.items():
+        refused = await purchases.probe(server.graphql_url, next(streams[target]))
+        if refused:
+            result.mismatches[target] = [f"the probe order was refused: {refused}"]
+            print(f"  NOT RECORDED ({target}): {refused}\n  server log: {server.log}")
+
+
+async def run_write_rounds(
+    servers: dict[str, Server], streams: dict[str, CountedStream], args: argparse.Namespace
+) -> tuple[dict[str, Sample], list[dict[str, Figures]]]:
+    """As `run_rounds`, each target taking new orders from its own stream."""
+    totals = {target: Sample() for target in servers}
+    rounds = []
+    for round_index in range(args.rounds):
+        figures = {}
+        for target in round_order(tuple(servers), round_index):
+            sample = await measure_stream(servers[target].graphql_url, streams[target],
+                                          concurrency=args.concurrency, warmup_s=args.warmup,
+                                          duration_s=args.duration)
+            figures[target] = Figures.of(sample)
+            totals[target].add(sample)
+            print_progress(round_index, target, figures[target])
+        rounds.append(figures)
+    return totals, rounds
+
+
+async def check_recorded(url: str, streams: dict[str, CountedStream]) -> None:
+    """Every order sent was recorded, and the ledger adds up (`rapport loyalty check`)."""
+    for target, stream in streams.items():
+        recorded = await purchases.recorded_by(url, target)
+        verdict = "" if recorded.purchases == stream.taken else "  !! orders went missing"
+        print(f"  {target}: {recorded.purchases:,} of {stream.taken:,} orders sent recorded, "
+              f"{recorded.points:,} points earned{verdict}", flush=True)
+    mismatches = await purchases.ledger_mismatches(url)
+    print(f"  ledger check: {mismatches} mismatches"
+          + ("" if not mismatches else "  !! a balance disagrees with its ledger"), flush=True)
+
+
+async def count_write_statements(
+    url: str, specs: dict[str, ServerSpec], members: Members, args: argparse.Namespace,
+    log_dir: Path, result: OperationResult,
+) -> None:
+    for target, spec in specs.items():
+        orders = list(itertools.islice(purchases.purchase_requests(
+            members, f"{target}-counted", args.seed, purchases.order_time()),
+            2 * COUNTED_REQUESTS))
+        async with statements.counting_proxy(url) as proxy, running_server(
+                f"{target}-purchases-counted", spec, proxy.url, log_dir) as server:
+            result.statements_per_request[target] = await statements.per_request(
+                proxy, server.graphql_url, orders[COUNTED_REQUESTS:],
+                warm_up_with=orders[:COUNTED_REQUESTS])
+
+
+async def main(args: argparse.Namespace) -> None:
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    log_dir = RESULTS_DIR / f"{stamp}-logs"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    context: dict[str, Any] = {}
+    results: list[OperationResult] = []
+    if "reads" in args.scenarios:
+        context, results = await bench_reads(args, log_dir)
+    if "purchases" in args.scenarios:
+        write_context, written = await bench_purchases(args, log_dir)
+        context = context or write_context
+        context["purchases_database"] = write_context["database"]
+        results.append(written)
     context["machine"]["load_average_1m_after"] = os.getloadavg()[0]
     path = RESULTS_DIR / f"{stamp}.json"
     write_json(path, context, results)

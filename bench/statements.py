@@ -120,11 +120,13 @@ async def _send_all(session: aiohttp.ClientSession, url: str, bodies: Sequence[b
             await response.read()
 
 
-async def per_request(proxy: CountingProxy, url: str, bodies: Sequence[bytes]) -> float:
+async def per_request(proxy: CountingProxy, url: str, bodies: Sequence[bytes], *,
+                      warm_up_with: Sequence[bytes] | None = None) -> float:
     """Statements per request in steady state: one pass to open connections and prepare
-    statements, then the counted pass, one request at a time."""
+    statements, then the counted pass, one request at a time. Writes warm up with other
+    requests (`warm_up_with`): the same ones again would be replays."""
     async with aiohttp.ClientSession() as session:
-        await _send_all(session, url, bodies)
+        await _send_all(session, url, bodies if warm_up_with is None else warm_up_with)
         before = proxy.statements
         await _send_all(session, url, bodies)
     return (proxy.statements - before) / len(bodies)

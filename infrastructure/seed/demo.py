@@ -4,12 +4,15 @@ Safe to run again: stores, staff, the routing rule and customers are looked up b
 natural keys (code, email, criteria, external reference) before being created; interactions and
 the case carry idempotency keys. Their commands are dated from the customer's `created_at`,
 which is the same on every run, so a repeat is a faithful retry that replays the first result.
+The loyalty programme is looked up by its code; purchases replay by their order ids, the
+return by its refund reference, the redemption by its idempotency key.
 """
 
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, astuple, dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -35,11 +38,23 @@ from domain.customers.model import (
 from domain.interactions.commands import RecordInteraction
 from domain.interactions.model import Channel, Direction, GeoPoint, Interaction
 from domain.interactions.services import RECORD_SCOPE
+from domain.loyalty.commands import (
+    BonusRuleSpec,
+    LineInput,
+    RecordPurchase,
+    RedeemReward,
+    RefundLineInput,
+    RefundPurchase,
+    RewardSpec,
+    SaveProgramme,
+    TierSpec,
+)
+from domain.loyalty.model import DowngradePolicy, Programme, SalesChannel
 from domain.organisation.commands import CreateStaff, CreateStore
 from domain.organisation.model import Staff, Store
 from domain.ports import UnitOfWork
 from infrastructure.bootstrap import Container
-from infrastructure.seed.vocabulary import PRODUCTS_BY_SKU, purchase_payload
+from infrastructure.seed.vocabulary import PRODUCTS_BY_SKU, Product, purchase_payload
 
 T = TypeVar("T")
 
@@ -199,6 +214,92 @@ LISA_MOMENTS = (
 )
 
 
+# --- loyalty: the programme, and what Mrs. Li and Lisa bought, returned and redeemed ---------
+
+PROGRAMME_CODE = "rapport-rewards"
+SKINCARE_CAMPAIGN_DAYS = (40, 20)  # from 40 days before the first seeding to 20 days after
+
+
+def rewards_programme(today: date) -> SaveProgramme:
+    """Spend 5,000 CNY in 12 months for Silver, 20,000 for Gold (docs/loyalty.md)."""
+    campaign_before, campaign_after = SKINCARE_CAMPAIGN_DAYS
+    return SaveProgramme(
+        code=PROGRAMME_CODE, name="Rapport Rewards", currency="CNY",
+        tiers=(
+            TierSpec("member", "Member", Decimal(0)),
+            TierSpec("silver", "Silver", Decimal(5000), Decimal(5), Decimal("1.25"),
+                     ("free alterations",)),
+            TierSpec("gold", "Gold", Decimal(20000), Decimal(10), Decimal("1.5"),
+                     ("free alterations", "private shopping evenings")),
+        ),
+        downgrade=DowngradePolicy.GRACE_PERIOD, grace_months=3,
+        points_per_unit=Decimal(1), birthday_multiplier=Decimal(2),
+        points_expire_after_months=24, point_value=Decimal("0.01"),
+        bonus_rules=(BonusRuleSpec(
+            "Skincare festival", Decimal(2), category="skincare",
+            starts_on=today - timedelta(days=campaign_before),
+            ends_on=today + timedelta(days=campaign_after)),),
+        rewards=(
+            RewardSpec("gift-wrap", "Silk gift wrapping", 300),
+            RewardSpec("alteration", "A free alteration", 800),
+            RewardSpec("hand-cream", "Travel-size hand cream", 1500),
+            RewardSpec("voucher-50", "A 50 CNY voucher", 5000),
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class Item:
+    sku: str
+    quantity: int = 1
+    discount: str = "0.00"  # off the whole line
+
+    def line(self) -> LineInput:
+        product: Product = PRODUCTS_BY_SKU[self.sku]
+        return LineInput(self.sku, self.quantity, Decimal(product.price), Decimal(self.discount),
+                         name=product.name, category=product.category)
+
+
+@dataclass(frozen=True)
+class Sale:
+    """A purchase `days_before` the customer's `created_at`; its order id is its key."""
+
+    order_id: str
+    days_before: float
+    items: tuple[Item, ...]
+    channel: SalesChannel = SalesChannel.POS
+    store: str | None = None
+
+
+@dataclass(frozen=True)
+class Return:
+    order_id: str
+    refund_ref: str
+    days_before: float
+    lines: tuple[RefundLineInput, ...]  # line number and quantity
+
+
+LI_SALES = (
+    Sale("HZ-DEMO-LI-0001", 280, (Item("WW-CASH-CARDI-02"), Item("CS-CREAM-15")),
+         store=HANGZHOU),
+    Sale("HZ-DEMO-LI-0002", 200, (Item("WW-LINEN-DRESS-03"), Item("WW-SILK-BLOUSE-01")),
+         store=HANGZHOU),
+    # Takes her past 5,000 CNY in 12 months: Silver from here on.
+    Sale("HZ-DEMO-LI-0003", 120, (Item("CS-SERUM-14", 2, "50.00"), Item("WW-SCARF-05")),
+         store=HANGZHOU),
+    # In the skincare festival, earning as a Silver member.
+    Sale("HZ-DEMO-LI-0004", 25, (Item("CS-LIPSTICK-13"), Item("CS-CREAM-15")), store=HANGZHOU),
+)
+# One of the two serums came back; she stays Silver.
+LI_RETURN = Return("HZ-DEMO-LI-0003", "HZ-DEMO-LI-R001", 110, (RefundLineInput(1, 1),))
+LI_REDEMPTION_KEY = "demo:li:reward:hand-cream"
+LI_REWARD = "hand-cream"
+LISA_SALES = (
+    Sale("APP-DEMO-LISA-0001", 75, (Item("CS-LIPSTICK-13"), Item("CS-CREAM-15")),
+         channel=SalesChannel.MOBILE_APP),
+)
+
+
 @dataclass(frozen=True)
 class SeedReport:
     """What one run created or moved on; all zero when the demo data was already there."""
@@ -210,6 +311,10 @@ class SeedReport:
     interactions: int = 0
     cases: int = 0
     case_transitions: int = 0
+    programmes: int = 0
+    purchases: int = 0
+    refunds: int = 0
+    redemptions: int = 0
 
     @property
     def changed_nothing(self) -> bool:
@@ -237,10 +342,16 @@ class _DemoSeeder:
     async def run(self) -> SeedReport:
         org = await self._organisation()
         await self._complaints_rule(org)
+        await self._programme()
         li = await self._customer(mrs_li(org, self._clock.now().date()))
         li_moments = await self._record_all(li, LI_MOMENTS, org)
         await self._complaint(li, li_moments[LI_COMPLAINT_CALL], org)
-        await self._record_all(await self._customer(lisa(org)), LISA_MOMENTS, org)
+        await self._buy_all(li, LI_SALES, org)
+        await self._return(li, LI_RETURN)
+        await self._redeem(li, LI_REWARD, LI_REDEMPTION_KEY)
+        lisa_zhou = await self._customer(lisa(org))
+        await self._record_all(lisa_zhou, LISA_MOMENTS, org)
+        await self._buy_all(lisa_zhou, LISA_SALES, org)
         return SeedReport(**self._tally)
 
     async def _organisation(self) -> Organisation:
@@ -299,8 +410,7 @@ class _DemoSeeder:
     ) -> Interaction:
         command = RecordInteraction(
             customer_id=customer.id, channel=moment.channel, kind=moment.kind,
-            # In UTC whatever the clock's zone: the fingerprint of a retry must not change.
-            occurred_at=(anchor - timedelta(days=moment.days_before)).astimezone(UTC),
+            occurred_at=_days_before(anchor, moment.days_before),
             direction=moment.direction, summary=moment.summary, payload=moment.payload,
             store_id=org.store_id(moment.store), geo=moment.geo, place=moment.place,
             staff_id=org.staff_id(moment.staff), case_id=case_id, idempotency_key=moment.key,
@@ -331,6 +441,47 @@ class _DemoSeeder:
             self._tally["case_transitions"] += 1
         return case
 
+    async def _programme(self) -> Programme:
+        command = rewards_programme(self._clock.now().date())
+        return await self._ensure(
+            "programmes", lambda uow: uow.programmes.get_by_code(PROGRAMME_CODE),
+            lambda: self._use_cases.save_programme(command),
+        )
+
+    async def _buy_all(self, customer: Customer, sales: tuple[Sale, ...],
+                       org: Organisation) -> None:
+        """Oldest first, as the tills sent them: each earns at the tier she held then."""
+        for sale in sorted(sales, key=lambda s: -s.days_before):
+            lines = tuple(item.line() for item in sale.items)
+            recorded = await self._use_cases.record_purchase(RecordPurchase(
+                customer_id=customer.id, channel=sale.channel, order_id=sale.order_id,
+                occurred_at=_days_before(customer.created_at, sale.days_before),
+                currency="CNY",
+                payment_total=sum((line.quantity * line.unit_price - line.discount
+                                   for line in lines), Decimal(0)),
+                lines=lines, store_id=org.store_id(sale.store), programme_code=PROGRAMME_CODE,
+            ))
+            self._count("purchases", replayed=recorded.replayed)
+
+    async def _return(self, customer: Customer, given: Return) -> None:
+        refunded = await self._use_cases.refund_purchase(RefundPurchase(
+            refund_ref=given.refund_ref,
+            occurred_at=_days_before(customer.created_at, given.days_before),
+            channel=SalesChannel.POS, order_id=given.order_id, lines=given.lines,
+        ))
+        self._count("refunds", replayed=refunded.replayed)
+
+    async def _redeem(self, customer: Customer, reward_code: str, key: str) -> None:
+        moved = await self._use_cases.redeem_reward(RedeemReward(
+            customer_id=customer.id, reward_code=reward_code, programme_code=PROGRAMME_CODE,
+            idempotency_key=key,
+        ))
+        self._count("redemptions", replayed=moved.replayed)
+
+    def _count(self, tally: str, *, replayed: bool) -> None:
+        if not replayed:
+            self._tally[tally] += 1
+
     async def _ensure(
         self, tally: str, find: Callable[[UnitOfWork], Awaitable[T | None]],
         create: Callable[[], Awaitable[T]],
@@ -357,3 +508,8 @@ class _DemoSeeder:
         an idempotency claim made there only tells whether the key was taken."""
         async with self._new_uow() as uow:
             return await look(uow)
+
+
+def _days_before(anchor: datetime, days: float) -> datetime:
+    """In UTC whatever the clock's zone: the fingerprint of a retry must not change."""
+    return (anchor - timedelta(days=days)).astimezone(UTC)
