@@ -333,11 +333,13 @@ class FakeIdempotencyStore:
     def __init__(self, tx: _Transaction) -> None:
         self._tx = tx
 
-    async def claim(self, scope: str, key: str, fingerprint: str) -> Claim | None:
+    async def claim(
+        self, scope: str, key: str, fingerprint: str, result_id: UUID | None = None
+    ) -> Claim | None:
         claims = self._tx.data.idempotency
         if (scope, key) in claims:
             return claims[(scope, key)]
-        claims[(scope, key)] = Claim(fingerprint=fingerprint, result_id=None)
+        claims[(scope, key)] = Claim(fingerprint=fingerprint, result_id=result_id)
         return None
 
     async def complete(self, scope: str, key: str, result_id: UUID) -> None:

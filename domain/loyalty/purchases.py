@@ -81,8 +81,10 @@ async def record_purchase(
     async with uow:
         programme = await programme_named(uow, cmd.programme_code)
         _check_currency_of(programme, cmd.currency)
+        purchase_id = new_id()
         first = await _first_result(uow, _order_scope(cmd.channel), order_id, digest,
-                                    "order_id", f"order {order_id} on {cmd.channel.value}")
+                                    "order_id", f"order {order_id} on {cmd.channel.value}",
+                                    purchase_id)
         if first is not None:
             return PurchaseRecorded(await _replayed(uow, viewer, first), replayed=True)
         customer = await member_customer(uow, viewer, cmd.customer_id)
@@ -102,7 +104,7 @@ async def record_purchase(
             for number, line in enumerate(cmd.lines, start=1)
         )
         purchase = Purchase(
-            id=new_id(), programme_id=programme.id, customer_id=customer.id,
+            id=purchase_id, programme_id=programme.id, customer_id=customer.id,
             channel=cmd.channel, order_id=order_id, occurred_at=occurred_at,
             recorded_at=now, currency=cmd.currency, payment_total=cmd.payment_total,
             lines=lines, fingerprint=digest, store_id=cmd.store_id,
@@ -124,7 +126,6 @@ async def record_purchase(
             "purchase_id": str(purchase.id), "channel": purchase.channel.value,
             "order_id": purchase.order_id, "amount": str(purchase.net_amount),
             "currency": purchase.currency, "points": purchase.points}))
-        await uow.idempotency.complete(_order_scope(cmd.channel), order_id, purchase.id)
         await uow.commit()
     return PurchaseRecorded(purchase, replayed=False)
 
@@ -176,8 +177,9 @@ async def refund_purchase(
         purchase = await _reloaded(uow, purchase.id)  # a concurrent return may have landed
         key = f"{purchase.id}:{refund_ref}"
         digest = fingerprint(cmd)
+        refund_id = new_id()
         first = await _first_result(uow, "purchaseRefund", key, digest, "refund_ref",
-                                    f"return {refund_ref}")
+                                    f"return {refund_ref}", refund_id)
         if first is not None:
             refund = next(r for r in purchase.refunds if r.id == first)
             return RefundRecorded(refund, purchase, replayed=True)
@@ -185,7 +187,7 @@ async def refund_purchase(
             raise DomainError.single(("occurred_at",), ErrorCode.INVALID,
                                      "a return can't happen before its purchase")
         lines = _refund_lines(purchase, cmd.lines)
-        refund = Refund(new_id(), purchase.id, refund_ref or "",
+        refund = Refund(refund_id, purchase.id, refund_ref or "",
                         cmd.occurred_at.astimezone(UTC), now, lines)
         await uow.loyalty.add_refund(refund)
         wallet = Wallet(uow, programme, membership, viewer.subject)
@@ -204,7 +206,6 @@ async def refund_purchase(
         uow.emit(Event("PurchaseRefunded", customer.id, now, {
             "purchase_id": str(purchase.id), "refund_id": str(refund.id),
             "amount": str(refund.amount), "points": refund.points}))
-        await uow.idempotency.complete("purchaseRefund", key, refund.id)
         await uow.commit()
     return RefundRecorded(refund, purchase.with_refund(refund), replayed=False)
 
@@ -301,10 +302,11 @@ def _refund_lines(
 
 
 async def _first_result(uow: UnitOfWork, scope: str, key: str, digest: str, field: str,
-                        what: str) -> UUID | None:
+                        what: str, result_id: UUID) -> UUID | None:
     """The till's own id (order, return) is the idempotency key: the first result when
-    this is a retry; refused when the id was used for something else."""
-    claim = await uow.idempotency.claim(scope, key, digest)
+    this is a retry; refused when the id was used for something else. The key is claimed
+    with this call's `result_id` already: it commits with the result, or not at all."""
+    claim = await uow.idempotency.claim(scope, key, digest, result_id)
     if claim is not None and claim.fingerprint != digest:
         raise DomainError.single((field,), ErrorCode.IDEMPOTENCY_KEY_REUSED,
                                  f"{what} was recorded before with other content")

@@ -34,9 +34,11 @@ async def reassess_after_purchase(uow: UnitOfWork, programme: Programme,
                                   membership: Membership, now: datetime, actor: str) -> None:
     """Upgrades at once when she crossed a threshold; re-earning her tier during a grace
     period ends the grace."""
+    current = programme.tier(membership.tier_id)
+    if programme.next_tier(current) is None and membership.downgrade_due_at is None:
+        return  # at the top, with nothing to end: no sum to read
     since = qualification_start(programme, now)
     qualified = await qualified_tier(uow, programme, membership, since)
-    current = programme.tier(membership.tier_id)
     if qualified.rank >= current.rank:
         membership.downgrade_due_at = None
     if qualified.rank > current.rank:

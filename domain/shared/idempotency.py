@@ -23,8 +23,12 @@ class Claim:
 
 
 class IdempotencyStore(Protocol):
-    async def claim(self, scope: str, key: str, fingerprint: str) -> Claim | None:
-        """Claims the key for this call; returns the earlier claim when the key was taken."""
+    async def claim(
+        self, scope: str, key: str, fingerprint: str, result_id: UUID | None = None
+    ) -> Claim | None:
+        """Claims the key for this call; returns the earlier claim when the key was taken.
+        A caller that knows its result's id already gives it here and needs no `complete`
+        (the claim commits with the result, or not at all)."""
         ...
 
     async def complete(self, scope: str, key: str, result_id: UUID) -> None: ...

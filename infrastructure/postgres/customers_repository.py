@@ -40,6 +40,7 @@ from infrastructure.postgres.customers_rows import (
     search_text,
 )
 from infrastructure.postgres.interactions_repository import interaction_from_row
+from infrastructure.postgres.prepared import PreparedQuery
 from infrastructure.postgres.tables import (
     cases,
     consent_events,
@@ -61,7 +62,9 @@ _CHILDREN: list[tuple[Table, str, Callable[[Any], dict[str, Any]], Callable[[Any
 ]
 
 
-_HEADER = select(customers).where(customers.c.id == bindparam("customer_id"))
+# Other contexts' use cases read her row on every write (a purchase): sent to asyncpg
+# directly, see prepared.py.
+_HEADER = PreparedQuery(select(customers).where(customers.c.id == bindparam("customer_id")))
 
 
 class PgCustomerRepository:
@@ -70,11 +73,11 @@ class PgCustomerRepository:
         self.seen: list[Customer] = []
 
     async def header(self, customer_id: UUID) -> CustomerHeader | None:
-        row = (await self._connection.execute(_HEADER, {"customer_id": customer_id})).first()
+        row = await _HEADER.fetchrow(self._connection, customer_id=customer_id)
         if row is None:
             return None
-        return CustomerHeader(row.id, profile_from_row(row._mapping), row.merged_into_id,
-                              row.erased_at)
+        return CustomerHeader(row["id"], profile_from_row(row), row["merged_into_id"],
+                              row["erased_at"])
 
     async def get(self, customer_id: UUID, *, for_update: bool = False) -> Customer | None:
         query = select(customers).where(customers.c.id == customer_id)

@@ -21,12 +21,17 @@ def interaction_from_row(row: Any) -> Interaction:
     )
 
 
-# Not a profile edit: the version stays, so clerks' open forms don't go stale. Built once,
-# so every interaction reuses its compiled form.
-_TOUCH_LAST_INTERACTION = update(customers).where(
-    customers.c.id == bindparam("touched_id")
+# One statement: the interaction inserted, and her last-interaction time moved forward if it
+# is newer. Not a profile edit: the version stays, so clerks' open forms don't go stale.
+# Built once, so every interaction reuses its compiled form.
+_added = insert(interactions).values({
+    column.name: bindparam(f"new_{column.name}", type_=column.type)
+    for column in interactions.columns
+}).cte("added")
+_ADD_INTERACTION = update(customers).add_cte(_added).where(
+    customers.c.id == bindparam("new_customer_id")
 ).values(last_interaction_at=func.greatest(
-    customers.c.last_interaction_at, bindparam("occurred_at", type_=TZ)))
+    customers.c.last_interaction_at, bindparam("new_occurred_at", type_=TZ)))
 
 
 class PgInteractionRepository:
@@ -40,7 +45,7 @@ class PgInteractionRepository:
 
     async def add(self, interaction: Interaction) -> None:
         geo = interaction.geo
-        await self._connection.execute(insert(interactions), {
+        row = {
             "id": interaction.id, "customer_id": interaction.customer_id,
             "channel": interaction.channel.value, "direction": interaction.direction.value,
             "kind": interaction.kind, "occurred_at": interaction.occurred_at,
@@ -49,9 +54,9 @@ class PgInteractionRepository:
             "latitude": geo.latitude if geo else None,
             "longitude": geo.longitude if geo else None, "place": interaction.place,
             "staff_id": interaction.staff_id, "case_id": interaction.case_id,
-        })
-        await self._connection.execute(_TOUCH_LAST_INTERACTION, {
-            "touched_id": interaction.customer_id, "occurred_at": interaction.occurred_at})
+        }
+        await self._connection.execute(
+            _ADD_INTERACTION, {f"new_{name}": value for name, value in row.items()})
 
     async def move_to_customer(self, from_id: UUID, to_id: UUID) -> None:
         await self._connection.execute(

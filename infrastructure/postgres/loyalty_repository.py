@@ -51,7 +51,9 @@ from infrastructure.postgres.loyalty_rows import (
     tier_change_to_row,
     tier_to_row,
 )
+from infrastructure.postgres.prepared import PreparedInsert, PreparedQuery, PreparedUpdate
 from infrastructure.postgres.tables import (
+    TZ,
     loyalty_ledger,
     loyalty_memberships,
     loyalty_point_lots,
@@ -67,13 +69,6 @@ from infrastructure.postgres.tables import (
 
 _m, _lots, _p = loyalty_memberships.c, loyalty_point_lots.c, purchases.c
 
-# Statements built once: SQLAlchemy then reuses their compiled form on every purchase.
-_SAVE_MEMBERSHIP = update(loyalty_memberships).where(
-    _m.programme_id == bindparam("member_programme_id"),
-    _m.customer_id == bindparam("member_customer_id"))
-_lots_insert = insert(loyalty_point_lots)
-_SAVE_LOTS = _lots_insert.on_conflict_do_update(
-    index_elements=["entry_id"], set_={"remaining": _lots_insert.excluded.remaining})
 
 
 def _updating_all_but(table_columns: Any, *kept: str) -> dict[str, Any]:
@@ -96,13 +91,13 @@ class PgProgrammeRepository:
         self._cache = cache or ProgrammeCache()
 
     async def get(self, programme_id: UUID) -> Programme | None:
-        return await self._one(loyalty_programmes.c.id == programme_id)
+        return await self._one(await _VERSION_BY_ID.fetchrow(self._connection, id=programme_id))
 
     async def get_by_code(self, code: str) -> Programme | None:
-        return await self._one(loyalty_programmes.c.code == code)
+        return await self._one(await _VERSION_BY_CODE.fetchrow(self._connection, code=code))
 
     async def default(self) -> Programme | None:
-        return await self._one(is_default_programme())
+        return await self._one(await _VERSION_OF_DEFAULT.fetchrow(self._connection))
 
     async def save(self, programme: Programme) -> None:
         await self._upsert(loyalty_programmes, [programme_to_row(programme)], "created_at")
@@ -126,20 +121,17 @@ class PgProgrammeRepository:
         rows = await self._connection.execute(held)
         return {tier_id for tier_id in rows.scalars() if tier_id is not None}
 
-    async def _one(self, condition: ColumnElement[bool]) -> Programme | None:
-        _p = loyalty_programmes.c
-        stored = (await self._connection.execute(
-            select(_p.id, _p.version).where(condition)
-        )).first()
+    async def _one(self, stored: Any) -> Programme | None:
+        """The programme whose (id, version) was read: from the cache when it is current."""
         if stored is None:
             return None
-        cached = self._cache.by_id.get(stored.id)
-        if cached is not None and cached.version == stored.version:
+        cached = self._cache.by_id.get(stored["id"])
+        if cached is not None and cached.version == stored["version"]:
             return cached
-        found = await load_programmes(self._connection, _p.id == stored.id)
+        found = await load_programmes(self._connection, loyalty_programmes.c.id == stored["id"])
         if not found:  # deleted in between: programmes never are, but don't cache a ghost
             return None
-        self._cache.by_id[stored.id] = found[0]
+        self._cache.by_id[stored["id"]] = found[0]
         return found[0]
 
     async def _upsert(self, table: Any, rows: list[dict[str, Any]], *kept: str) -> None:
@@ -159,11 +151,8 @@ class PgLoyaltyRepository:
     # --- members ---------------------------------------------------------------------------
 
     async def lock_membership(self, programme_id: UUID, customer_id: UUID) -> Membership | None:
-        row = (await self._connection.execute(
-            select(loyalty_memberships)
-            .where(_m.programme_id == programme_id, _m.customer_id == customer_id)
-            .with_for_update()
-        )).mappings().first()
+        row = await _LOCK_MEMBERSHIP.fetchrow(
+            self._connection, programme_id=programme_id, customer_id=customer_id)
         return membership_from_row(row) if row else None
 
     async def enrol(self, membership: Membership) -> Membership:
@@ -180,10 +169,7 @@ class PgLoyaltyRepository:
         return stored
 
     async def save_membership(self, membership: Membership) -> None:
-        row = membership_to_row(membership)
-        await self._connection.execute(_SAVE_MEMBERSHIP, {
-            "member_programme_id": row.pop("programme_id"),
-            "member_customer_id": row.pop("customer_id"), **row})
+        await _SAVE_MEMBERSHIP.run(self._connection, membership_to_row(membership))
         if membership.tier_changes:
             await self._connection.execute(insert(loyalty_tier_changes), [
                 tier_change_to_row(change) for change in membership.tier_changes])
@@ -191,9 +177,7 @@ class PgLoyaltyRepository:
     # --- ledger and lots ---------------------------------------------------------------------
 
     async def append_entries(self, entries: Sequence[LedgerEntry]) -> None:
-        if entries:
-            await self._connection.execute(
-                insert(loyalty_ledger), [entry_to_row(entry) for entry in entries])
+        await _APPEND_ENTRIES.run(self._connection, [entry_to_row(entry) for entry in entries])
 
     async def get_entry(self, entry_id: UUID) -> LedgerEntry | None:
         row = (await self._connection.execute(
@@ -211,8 +195,7 @@ class PgLoyaltyRepository:
         return [lot_from_row(row) for row in rows.mappings()]
 
     async def save_lots(self, lots: Sequence[PointLot]) -> None:
-        if lots:
-            await self._connection.execute(_SAVE_LOTS, [lot_to_row(lot) for lot in lots])
+        await _SAVE_LOTS.run(self._connection, [lot_to_row(lot) for lot in lots])
 
     # --- purchases ------------------------------------------------------------------------------
 
@@ -223,8 +206,8 @@ class PgLoyaltyRepository:
         return await self._one_purchase(and_(_p.channel == channel.value, _p.order_id == order_id))
 
     async def add_purchase(self, purchase: Purchase) -> None:
-        await self._connection.execute(insert(purchases), purchase_to_row(purchase))
-        await self._connection.execute(insert(purchase_lines), [
+        await _ADD_PURCHASE.run(self._connection, [purchase_to_row(purchase)])
+        await _ADD_LINES.run(self._connection, [
             purchase_line_to_row(purchase.id, line) for line in purchase.lines])
 
     async def add_refund(self, refund: Refund) -> None:
@@ -253,12 +236,11 @@ class PgLoyaltyRepository:
     async def qualifying_totals(
         self, programme_id: UUID, customer_id: UUID, since: datetime, until: datetime | None
     ) -> QualifyingTotals:
-        row = (await self._connection.execute(
-            select(*qualifying_sums())
-            .where(_p.programme_id == programme_id, _p.customer_id == customer_id,
-                   *occurred_within(since, until))
-        )).one()
-        return QualifyingTotals(spend=row.spend, points=int(row.points))
+        query = _QUALIFYING_SINCE if until is None else _QUALIFYING_BETWEEN
+        row = await query.fetchrow(self._connection, programme_id=programme_id,
+                                   customer_id=customer_id, since=since, until=until)
+        assert row is not None, "an aggregate has one row"
+        return QualifyingTotals(spend=row["spend"], points=int(row["points"]))
 
     # --- batch jobs ------------------------------------------------------------------------------
 
@@ -312,3 +294,39 @@ def occurred_within(since: datetime, until: datetime | None) -> list[ColumnEleme
     if until is not None:
         conditions.append(_p.occurred_at < until)
     return conditions
+
+
+# --- the purchase path's fixed statements, sent to asyncpg directly (prepared.py) ---------
+
+def _programme_version(condition: ColumnElement[bool]) -> PreparedQuery:
+    _r = loyalty_programmes.c
+    return PreparedQuery(select(_r.id, _r.version).where(condition))
+
+
+_VERSION_BY_ID = _programme_version(loyalty_programmes.c.id == bindparam("id"))
+_VERSION_BY_CODE = _programme_version(loyalty_programmes.c.code == bindparam("code"))
+_VERSION_OF_DEFAULT = _programme_version(is_default_programme())
+_LOCK_MEMBERSHIP = PreparedQuery(
+    select(loyalty_memberships)
+    .where(_m.programme_id == bindparam("programme_id"),
+           _m.customer_id == bindparam("customer_id"))
+    .with_for_update())
+_MEMBER_KEYS = ("programme_id", "customer_id")
+_SAVE_MEMBERSHIP = PreparedUpdate(loyalty_memberships, _MEMBER_KEYS, [
+    column.name for column in loyalty_memberships.columns if column.name not in _MEMBER_KEYS])
+_APPEND_ENTRIES = PreparedInsert(loyalty_ledger)
+_SAVE_LOTS = PreparedInsert(
+    loyalty_point_lots, "ON CONFLICT (entry_id) DO UPDATE SET remaining = EXCLUDED.remaining")
+_ADD_PURCHASE = PreparedInsert(purchases)
+_ADD_LINES = PreparedInsert(purchase_lines)
+
+
+def _qualifying(*window: ColumnElement[bool]) -> PreparedQuery:
+    return PreparedQuery(select(*qualifying_sums()).where(
+        _p.programme_id == bindparam("programme_id"),
+        _p.customer_id == bindparam("customer_id"), *window))
+
+
+_QUALIFYING_SINCE = _qualifying(_p.occurred_at >= bindparam("since", type_=TZ))
+_QUALIFYING_BETWEEN = _qualifying(_p.occurred_at >= bindparam("since", type_=TZ),
+                                  _p.occurred_at < bindparam("until", type_=TZ))

@@ -15,7 +15,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-_DIALECT = asyncpg_dialect()
+DIALECT = asyncpg_dialect()
 
 
 async def fetch_all(engine: AsyncEngine, query: Select[Any]) -> Sequence[Any]:
@@ -32,7 +32,7 @@ class PreparedRead:
 
     @classmethod
     def of(cls, query: Select[Any]) -> "PreparedRead":
-        compiled = query.compile(dialect=_DIALECT)
+        compiled = query.compile(dialect=DIALECT)
         return cls(compiled.string, tuple(compiled.positiontup or ()))
 
     async def fetch(self, engine: AsyncEngine, **values: Any) -> Sequence[Any]:

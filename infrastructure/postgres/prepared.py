@@ -1,0 +1,93 @@
+"""Fixed statements on the write path, run on the asyncpg connection under the unit of
+work's SQLAlchemy connection, in its transaction.
+
+A purchase sends about fifteen statements; SQLAlchemy's per-execution work (cache key,
+parameter processing, result wrapping, the greenlet hop) costs ~160 µs of CPU each, more
+than asyncpg itself. Statements whose shape never changes are therefore built once here as
+SQL text and sent to asyncpg directly, as `reading.PreparedRead` does for hot reads. Only
+for values asyncpg encodes itself (no JSON): JSON columns stay with SQLAlchemy.
+"""
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import asyncpg
+from sqlalchemy import ClauseElement, Table
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from infrastructure.postgres.reading import DIALECT
+
+
+async def driver_of(connection: AsyncConnection) -> asyncpg.Connection:
+    """The asyncpg connection, inside the unit of work's transaction. SQLAlchemy's asyncpg
+    adapter sends BEGIN lazily, with its first statement: when a statement here comes first,
+    the adapter must begin now, or it would run outside the transaction (and a FOR UPDATE
+    lock would end with the statement). `_start_transaction` is the adapter's own lazy
+    begin (SQLAlchemy 2.0, pinned in uv.lock); tests/integration/test_loyalty_ledger.py's
+    concurrent redemptions fail without it."""
+    pooled = await connection.get_raw_connection()
+    adapter: Any = pooled.dbapi_connection
+    if connection.in_transaction() and adapter._transaction is None:
+        await adapter._start_transaction()
+    raw = pooled.driver_connection
+    assert raw is not None, "the connection is open"
+    return raw
+
+
+class PreparedQuery:
+    """A fixed SELECT with named parameters: `await q.fetch(connection, id=…)`."""
+
+    def __init__(self, query: ClauseElement) -> None:
+        compiled = query.compile(dialect=DIALECT)
+        self._sql = compiled.string
+        self._parameters = tuple(compiled.positiontup or ())
+        # Literals in the statement (LIMIT 1, COALESCE(…, 0)) are parameters too, with values.
+        self._literals = {name: bind.effective_value for name, bind in compiled.binds.items()
+                          if bind.value is not None}
+
+    async def fetch(self, connection: AsyncConnection, **values: Any) -> list[asyncpg.Record]:
+        arguments = (values[name] if name in values else self._literals[name]
+                     for name in self._parameters)
+        driver = await driver_of(connection)
+        return list(await driver.fetch(self._sql, *arguments))
+
+    async def fetchrow(self, connection: AsyncConnection, **values: Any) -> asyncpg.Record | None:
+        rows = await self.fetch(connection, **values)
+        return rows[0] if rows else None
+
+
+class PreparedInsert:
+    """INSERT of rows given as dicts with the same keys (the columns they set), with an
+    optional ON CONFLICT clause. Several rows go in one executemany."""
+
+    def __init__(self, table: Table, on_conflict: str = "") -> None:
+        self._table, self._on_conflict = table.name, on_conflict
+
+    async def run(self, connection: AsyncConnection, rows: Sequence[Mapping[str, Any]]) -> None:
+        if not rows:
+            return
+        columns = tuple(rows[0])
+        marks = ", ".join(f"${number}" for number in range(1, len(columns) + 1))
+        sql = (f"INSERT INTO {self._table} ({', '.join(columns)}) VALUES ({marks})"
+               f" {self._on_conflict}").strip()
+        values = [tuple(row[column] for column in columns) for row in rows]
+        driver = await driver_of(connection)
+        if len(values) == 1:
+            await driver.execute(sql, *values[0])
+        else:
+            await driver.executemany(sql, values)
+
+
+class PreparedUpdate:
+    """UPDATE of one row found by `keys`, setting `columns`, from a dict with both."""
+
+    def __init__(self, table: Table, keys: Sequence[str], columns: Sequence[str]) -> None:
+        ordered = (*keys, *columns)
+        sets = ", ".join(f"{name} = ${ordered.index(name) + 1}" for name in columns)
+        where = " AND ".join(f"{name} = ${ordered.index(name) + 1}" for name in keys)
+        self._order = ordered
+        self._sql = f"UPDATE {table.name} SET {sets} WHERE {where}"
+
+    async def run(self, connection: AsyncConnection, row: Mapping[str, Any]) -> None:
+        driver = await driver_of(connection)
+        await driver.execute(self._sql, *(row[name] for name in self._order))
