@@ -15,7 +15,7 @@ from domain.cases.commands import (
     StartCase,
 )
 from domain.cases.model import DEFAULT_QUEUE, Case, RoutingRule, SlaPolicy, route
-from domain.customers.services import refuse_erased, require_reach
+from domain.customers.services import customer_to_act_on
 from domain.organisation.services import require_staff, require_store
 from domain.ports import UnitOfWork
 from domain.shared.access import Operation, Viewer
@@ -50,13 +50,7 @@ async def open_case(cmd: OpenCase, *, uow: UnitOfWork, viewer: Viewer, sla: SlaP
             customer_id = customer_id or origin.customer_id
             channel, store_id = channel or origin.channel, store_id or origin.store_id
         assert customer_id is not None
-        customer = await uow.customers.get(customer_id)
-        if customer is not None and customer.merged_into_id is not None:
-            customer = await uow.customers.get(customer.merged_into_id)
-        if customer is None:
-            raise not_found(("customer_id",), "customer")
-        require_reach(viewer, customer)
-        refuse_erased(customer, "customer_id")
+        customer = await customer_to_act_on(uow, viewer, customer_id)
         # Compared after following a merge: a duplicate's interactions moved to its survivor.
         if origin is not None and origin.customer_id != customer.id:
             raise DomainError.single(

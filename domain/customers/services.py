@@ -392,6 +392,22 @@ def require_reach(viewer: Viewer, customer: C) -> C:
     return customer
 
 
+async def customer_to_act_on(
+    uow: UnitOfWork, viewer: Viewer, customer_id: UUID
+) -> CustomerHeader:
+    """The customer another context's use case writes about (an interaction, a case, a
+    purchase): a merged duplicate's id finds the survivor; she must be the viewer's to act
+    on, and not erased. Her own row only: such use cases don't change her."""
+    customer = await uow.customers.header(customer_id)
+    if customer is not None and customer.merged_into_id is not None:
+        customer = await uow.customers.header(customer.merged_into_id)
+    if customer is None:
+        raise not_found(("customer_id",), "customer")
+    require_reach(viewer, customer)
+    refuse_erased(customer, "customer_id")
+    return customer
+
+
 def refuse_erased(customer: Customer | CustomerHeader, field: str) -> None:
     """An erased customer stays erased: nothing may write personal data to it again."""
     if customer.is_erased:

@@ -2,7 +2,7 @@
 
 from datetime import UTC, timedelta
 
-from domain.customers.services import refuse_erased, require_reach
+from domain.customers.services import customer_to_act_on
 from domain.interactions.commands import RecordInteraction
 from domain.interactions.model import Interaction
 from domain.organisation.services import require_staff, require_store
@@ -45,13 +45,7 @@ async def record_interaction(
                 raise not_found(("idempotency_key",), "first result")
             viewer.require_reach(existing.customer_id, existing.store_id, existing.staff_id)
             return existing
-        customer = await uow.customers.get(cmd.customer_id)
-        if customer is not None and customer.merged_into_id is not None:
-            customer = await uow.customers.get(customer.merged_into_id)
-        if customer is None:
-            raise not_found(("customer_id",), "customer")
-        require_reach(viewer, customer)
-        refuse_erased(customer, "customer_id")
+        customer = await customer_to_act_on(uow, viewer, cmd.customer_id)
         await require_store(uow, cmd.store_id, ("store_id",))
         await require_staff(uow, cmd.staff_id, ("staff_id",))
         if cmd.case_id is not None:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
+from domain.customers.services import customer_to_act_on
 from domain.loyalty.commands import AdjustPoints, ExpirePoints, PayWithPoints, RedeemReward
 from domain.loyalty.model import LedgerEntry, LedgerKind, Programme, Reward
 from domain.loyalty.tiers import not_after
@@ -13,7 +14,6 @@ from domain.loyalty.wallet import (
     Wallet,
     existing_membership,
     locked_membership,
-    member_customer,
     programme_named,
 )
 from domain.ports import UnitOfWork
@@ -51,7 +51,7 @@ async def redeem_reward(cmd: RedeemReward, *, uow: UnitOfWork, viewer: Viewer) -
             return PointsMoved(replay.entry, replay.balance, reward, replayed=True)
         if reward is None or not reward.active:
             raise not_found(("reward_code",), "reward")
-        customer = await member_customer(uow, viewer, cmd.customer_id)
+        customer = await customer_to_act_on(uow, viewer, cmd.customer_id)
         wallet = Wallet(uow, programme, await existing_membership(uow, programme, customer.id),
                         viewer.subject)
         entry = await wallet.take(LedgerKind.REDEEM, reward.points_cost * cmd.quantity,
@@ -77,7 +77,7 @@ async def pay_with_points(cmd: PayWithPoints, *, uow: UnitOfWork, viewer: Viewer
         replay = await _replay(uow, viewer, cmd, "pointsPay")
         if replay is not None:
             return PointsMoved(replay.entry, replay.balance, paid=paid, replayed=True)
-        customer = await member_customer(uow, viewer, cmd.customer_id)
+        customer = await customer_to_act_on(uow, viewer, cmd.customer_id)
         wallet = Wallet(uow, programme, await existing_membership(uow, programme, customer.id),
                         viewer.subject)
         entry = await wallet.take(LedgerKind.REDEEM, cmd.points, uow.clock.now(),
@@ -101,7 +101,7 @@ async def adjust_points(cmd: AdjustPoints, *, uow: UnitOfWork, viewer: Viewer) -
         replay = await _replay(uow, viewer, cmd, "pointsAdjust")
         if replay is not None:
             return PointsMoved(replay.entry, replay.balance, replayed=True)
-        customer = await member_customer(uow, viewer, cmd.customer_id)
+        customer = await customer_to_act_on(uow, viewer, cmd.customer_id)
         wallet = Wallet(uow, programme, await locked_membership(uow, programme, customer.id),
                         viewer.subject)
         now = uow.clock.now()
@@ -168,7 +168,7 @@ async def _replay(uow: UnitOfWork, viewer: Viewer, cmd: PointsCommand,
     entry = await uow.loyalty.get_entry(first)
     if entry is None:
         raise not_found(("idempotency_key",), "first result")
-    await member_customer(uow, viewer, entry.customer_id)
+    await customer_to_act_on(uow, viewer, entry.customer_id)
     membership = await uow.loyalty.lock_membership(entry.programme_id, entry.customer_id)
     return PointsMoved(entry, membership.points_balance if membership else 0)
 

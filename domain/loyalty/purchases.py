@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from uuid import UUID
 
+from domain.customers.services import customer_to_act_on
 from domain.interactions.model import Channel, Direction, Interaction
 from domain.loyalty.commands import (
     LineInput,
@@ -29,7 +30,7 @@ from domain.loyalty.model import (
 )
 from domain.loyalty.rules import is_birthday_month, line_points, refund_share
 from domain.loyalty.tiers import reassess_after_purchase, reassess_after_return
-from domain.loyalty.wallet import Wallet, locked_membership, member_customer, programme_named
+from domain.loyalty.wallet import Wallet, locked_membership, programme_named
 from domain.organisation.services import require_store
 from domain.ports import UnitOfWork
 from domain.shared.access import Operation, Viewer
@@ -87,7 +88,7 @@ async def record_purchase(
                                     purchase_id)
         if first is not None:
             return PurchaseRecorded(await _replayed(uow, viewer, first), replayed=True)
-        customer = await member_customer(uow, viewer, cmd.customer_id)
+        customer = await customer_to_act_on(uow, viewer, cmd.customer_id)
         await require_store(uow, cmd.store_id, ("store_id",))
         membership = await locked_membership(uow, programme, customer.id)
         tier = programme.tier(membership.effective_tier_id(now))
@@ -135,12 +136,7 @@ async def record_purchase_batch(
 ) -> list[BatchItem]:
     """A till's purchases from an outage, each in its own transaction, in the order sent:
     a bad one is reported and does not hold back the others."""
-    viewer.require(Operation.PURCHASE_RECORD)
-    if not cmd.purchases:
-        raise DomainError.single(("purchases",), ErrorCode.REQUIRED, "give at least one")
-    if len(cmd.purchases) > MAX_BATCH:
-        raise DomainError.single(("purchases",), ErrorCode.TOO_LARGE,
-                                 f"at most {MAX_BATCH} purchases a batch")
+    check_batch(viewer, len(cmd.purchases))
     items = []
     for index, purchase in enumerate(cmd.purchases):
         try:
@@ -150,6 +146,17 @@ async def record_purchase_batch(
         else:
             items.append(BatchItem(index, recorded))
     return items
+
+
+def check_batch(viewer: Viewer, size: int) -> None:
+    """Who may send a batch and how big; also checked by an adapter that rejects some items
+    before they become commands, so they still count."""
+    viewer.require(Operation.PURCHASE_RECORD)
+    if not size:
+        raise DomainError.single(("purchases",), ErrorCode.REQUIRED, "give at least one")
+    if size > MAX_BATCH:
+        raise DomainError.single(("purchases",), ErrorCode.TOO_LARGE,
+                                 f"at most {MAX_BATCH} purchases a batch")
 
 
 async def refund_purchase(
@@ -172,7 +179,7 @@ async def refund_purchase(
         purchase = await _purchase_named(uow, cmd)
         programme = await uow.programmes.get(purchase.programme_id)
         assert programme is not None, "a purchase's programme is never deleted"
-        customer = await member_customer(uow, viewer, purchase.customer_id)
+        customer = await customer_to_act_on(uow, viewer, purchase.customer_id)
         membership = await locked_membership(uow, programme, customer.id)
         purchase = await _reloaded(uow, purchase.id)  # a concurrent return may have landed
         key = f"{purchase.id}:{refund_ref}"
@@ -323,7 +330,7 @@ def _net(line: LineInput) -> Decimal:
 
 async def _replayed(uow: UnitOfWork, viewer: Viewer, purchase_id: UUID) -> Purchase:
     purchase = await _reloaded(uow, purchase_id)
-    await member_customer(uow, viewer, purchase.customer_id)  # her record, still reachable
+    await customer_to_act_on(uow, viewer, purchase.customer_id)  # her record, still reachable
     return purchase
 
 

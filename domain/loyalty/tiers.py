@@ -4,6 +4,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from domain.customers.services import customer_to_act_on
 from domain.loyalty.commands import ClosePeriod, OverrideTier
 from domain.loyalty.model import Membership, Programme, Tier, TierChangeReason, TierOverride
 from domain.loyalty.rules import (
@@ -13,7 +14,7 @@ from domain.loyalty.rules import (
     review_at_period_end,
     tier_after_return,
 )
-from domain.loyalty.wallet import Wallet, locked_membership, member_customer, programme_named
+from domain.loyalty.wallet import Wallet, locked_membership, programme_named
 from domain.ports import UnitOfWork
 from domain.shared.access import Operation, Viewer
 from domain.shared.errors import DomainError, ErrorCode, not_found
@@ -69,7 +70,7 @@ async def override_tier(cmd: OverrideTier, *, uow: UnitOfWork, viewer: Viewer) -
     problems.raise_if_any()
     async with uow:
         programme = await programme_named(uow, cmd.programme_code)
-        customer = await member_customer(uow, viewer, cmd.customer_id)
+        customer = await customer_to_act_on(uow, viewer, cmd.customer_id)
         membership = await locked_membership(uow, programme, customer.id)
         if cmd.tier_code is None:
             if membership.override is None:

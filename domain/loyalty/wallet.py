@@ -5,8 +5,6 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from domain.customers.model import CustomerHeader
-from domain.customers.services import refuse_erased, require_reach
 from domain.loyalty.model import (
     LedgerEntry,
     LedgerKind,
@@ -18,7 +16,6 @@ from domain.loyalty.model import (
 )
 from domain.loyalty.rules import add_months, expired_lots, new_lot_points, take_from_lots
 from domain.ports import UnitOfWork
-from domain.shared.access import Viewer
 from domain.shared.errors import DomainError, ErrorCode, not_found
 from domain.shared.events import Event
 from domain.shared.ids import new_id
@@ -129,21 +126,6 @@ async def programme_named(uow: UnitOfWork, code: str | None) -> Programme:
     if programme is None:
         raise not_found(("programme_code",), "loyalty programme")
     return programme
-
-
-async def member_customer(
-    uow: UnitOfWork, viewer: Viewer, customer_id: UUID
-) -> CustomerHeader:
-    """The customer points are about: a merged duplicate's id finds the survivor; she must
-    be the viewer's to act on, and not erased."""
-    customer = await uow.customers.header(customer_id)
-    if customer is not None and customer.merged_into_id is not None:
-        customer = await uow.customers.header(customer.merged_into_id)
-    if customer is None:
-        raise not_found(("customer_id",), "customer")
-    require_reach(viewer, customer)
-    refuse_erased(customer, "customer_id")
-    return customer
 
 
 async def locked_membership(uow: UnitOfWork, programme: Programme,

@@ -1,5 +1,6 @@
 """GraphQL documents and set-up helpers of the loyalty end-to-end tests (issue #6)."""
 
+from decimal import Decimal
 from typing import Any
 
 from tests.e2e.api import USER_ERRORS, Gql, ago
@@ -185,7 +186,7 @@ def line(sku: str, unit_price: str, quantity: int = 1, **fields: Any) -> dict[st
 def purchase_input(customer_id: str, order_id: str, *lines: dict[str, Any],
                    **fields: Any) -> dict[str, Any]:
     """A POS sale an hour ago, paid in full, in CNY."""
-    total = sum(float(item["unitPrice"]) * item["quantity"] for item in lines)
+    total = sum((Decimal(item["unitPrice"]) * item["quantity"] for item in lines), Decimal(0))
     return {"customerId": customer_id, "channel": "POS", "orderId": order_id,
             "occurredAt": ago(hours=1), "currencyCode": "CNY",
             "paymentTotal": f"{total:.2f}", "lines": list(lines), **fields}

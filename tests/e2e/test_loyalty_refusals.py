@@ -172,6 +172,15 @@ async def test_points_mutations_refuse_bad_input(
     assert expected in errors
 
 
+def _gql_of(client: httpx.AsyncClient) -> Gql:
+    async def post(document: str, variables: dict[str, Any]) -> dict[str, Any]:
+        response = await client.post("/graphql", json={"query": document, "variables": variables})
+        body: dict[str, Any] = response.json()
+        return body
+
+    return post
+
+
 async def test_a_storefront_may_not_adjust_points(
     client_as: ClientAs, snapshot: Snapshot, li: str
 ) -> None:
@@ -179,13 +188,33 @@ async def test_a_storefront_may_not_adjust_points(
     assert parsed is not None
     shop = await client_as(Viewer(Role.STOREFRONT, "client:web-shop", member_id=parsed[1]))
 
-    async def as_shop(document: str, variables: dict[str, Any]) -> dict[str, Any]:
-        response = await shop.post("/graphql", json={"query": document, "variables": variables})
-        body: dict[str, Any] = response.json()
-        return body
-
-    errors = await refused(as_shop, snapshot, POINTS_ADJUST, "pointsAdjust",
+    errors = await refused(_gql_of(shop), snapshot, POINTS_ADJUST, "pointsAdjust",
                            {"customerId": li, "points": 500, "reason": "be nice"})
+    assert errors == [(None, "NOT_ALLOWED")]
+
+
+def _unreadable(customer_id: str, order_id: str) -> dict[str, Any]:
+    """A batch item the API can't turn into a command: its price is no number."""
+    return purchase_input(customer_id, order_id, line("SOCKS", "10.00"),
+                          lines=[line("SOCKS", "ten")])
+
+
+async def test_purchase_record_batch_counts_unreadable_items_towards_500(
+    gql: Gql, snapshot: Snapshot, li: str
+) -> None:
+    purchases = [purchase_input(li, f"B-{n}", line("SOCKS", "10.00")) for n in range(300)]
+    purchases += [_unreadable(li, f"X-{n}") for n in range(201)]
+    errors = await refused(gql, snapshot, PURCHASE_RECORD_BATCH, "purchaseRecordBatch",
+                           {"purchases": purchases})
+    assert errors == [(["purchases"], "TOO_LARGE")]
+
+
+async def test_a_partner_may_not_send_a_batch_even_of_unreadable_items(
+    client_as: ClientAs, snapshot: Snapshot, li: str
+) -> None:
+    cinema = await client_as(Viewer(Role.PARTNER, "client:cinema", partner_code="cinema"))
+    errors = await refused(_gql_of(cinema), snapshot, PURCHASE_RECORD_BATCH,
+                           "purchaseRecordBatch", {"purchases": [_unreadable(li, "X-1")]})
     assert errors == [(None, "NOT_ALLOWED")]
 
 

@@ -32,7 +32,7 @@ from api.graphql.loyalty.types import (
 from api.graphql.money import MoneyType
 from domain.loyalty.commands import RecordPurchase, RecordPurchaseBatch
 from domain.loyalty.points import PointsMoved
-from domain.loyalty.purchases import BatchItem, PurchaseRecorded, RefundRecorded
+from domain.loyalty.purchases import BatchItem, PurchaseRecorded, RefundRecorded, check_batch
 from domain.shared.errors import DomainError, FieldError
 
 # Where a command's field sits in the input when the names differ.
@@ -185,7 +185,9 @@ def _moved(moved: PointsMoved) -> Fields:
 
 async def _batch(info: Info, source: PurchaseRecordBatchInput) -> Fields:
     """Items whose input can't even become a command (a bad id, a decimal that is no number)
-    are rejected here; the rest go to the use case, and the results merge in input order."""
+    are rejected here; the rest go to the use case, and the results merge in input order.
+    The whole batch is checked first, so rejected items count towards its size."""
+    check_batch(info.context.viewer, len(source.purchases))
     commands: list[tuple[int, RecordPurchase]] = []
     items: dict[int, BatchItem] = {}
     for index, purchase in enumerate(source.purchases):
