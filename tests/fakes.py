@@ -494,6 +494,16 @@ class FakeLoyaltyRepository:
             "purchases (channel, order_id) is unique")
         purchases[purchase.id] = purchase
 
+    async def move_purchases(self, from_customer_id: UUID, to_customer_id: UUID) -> None:
+        purchases = self._tx.data.purchases
+        for purchase_id, purchase in purchases.items():
+            if purchase.customer_id == from_customer_id:
+                purchases[purchase_id] = replace(purchase, customer_id=to_customer_id)
+
+    async def programmes_of(self, customer_id: UUID) -> list[UUID]:
+        return sorted(programme_id for programme_id, member_id in self._tx.data.memberships
+                      if member_id == customer_id)
+
     async def add_refund(self, refund: Refund) -> None:
         purchases = self._tx.data.purchases
         purchase = purchases[refund.purchase_id]

@@ -40,6 +40,7 @@ from domain.customers.rules import (
     merge_consents,
     profile_from,
 )
+from domain.loyalty.merging import fold_loyalty
 from domain.organisation.services import require_staff, require_store
 from domain.ports import UnitOfWork
 from domain.shared.access import Operation, Viewer
@@ -177,6 +178,7 @@ async def merge_customers(cmd: MergeCustomers, *, uow: UnitOfWork, viewer: Viewe
         await uow.interactions.move_to_customer(duplicate.id, survivor.id)
         await uow.cases.move_to_customer(duplicate.id, survivor.id)
         await uow.customers.move_consent_history(duplicate.id, survivor.id, folded)
+        await fold_loyalty(uow, duplicate.id, survivor.id, viewer.subject)
         await uow.commit()
     return survivor
 

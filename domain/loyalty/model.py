@@ -54,6 +54,7 @@ class TierChangeReason(StrEnum):
     GRACE_ENDED = "GRACE_ENDED"
     OVERRIDDEN = "OVERRIDDEN"
     OVERRIDE_ENDED = "OVERRIDE_ENDED"
+    MERGED = "MERGED"  # her duplicate record's tier, kept when it was the higher
 
 
 @dataclass(frozen=True)

@@ -77,6 +77,14 @@ class LoyaltyRepository(Protocol):
 
     async def add_purchase(self, purchase: Purchase) -> None: ...
 
+    async def move_purchases(self, from_customer_id: UUID, to_customer_id: UUID) -> None:
+        """A merge: the duplicate's purchases become the survivor's."""
+        ...
+
+    async def programmes_of(self, customer_id: UUID) -> list[UUID]:
+        """The programmes she is a member of."""
+        ...
+
     async def add_refund(self, refund: Refund) -> None:
         """Appends the refund and adds its quantities to its purchase's lines'
         `refunded_quantity` (as `Purchase.with_refund`)."""

@@ -28,8 +28,8 @@ from domain.loyalty.model import (
     RefundLine,
     SalesChannel,
 )
+from domain.loyalty.reassessment import reassess_after_purchase, reassess_after_return
 from domain.loyalty.rules import is_birthday_month, line_points, refund_share
-from domain.loyalty.tiers import reassess_after_purchase, reassess_after_return
 from domain.loyalty.wallet import Wallet, locked_membership, programme_named
 from domain.organisation.services import require_store
 from domain.ports import UnitOfWork

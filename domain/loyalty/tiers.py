@@ -1,18 +1,18 @@
-"""Tier use cases: the live reassessment after purchases and returns, manual overrides, and
-the period close that applies the downgrade policy."""
+"""Tier use cases: manual overrides, and the period close that applies the downgrade
+policy. (The live reassessment after purchases and returns is in reassessment.py.)"""
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from domain.customers.services import customer_to_act_on
 from domain.loyalty.commands import ClosePeriod, OverrideTier
-from domain.loyalty.model import Membership, Programme, Tier, TierChangeReason, TierOverride
+from domain.loyalty.model import Membership, Programme, TierChangeReason, TierOverride
+from domain.loyalty.reassessment import qualified_tier
 from domain.loyalty.rules import (
     last_period_end,
     period_start,
     qualification_start,
     review_at_period_end,
-    tier_after_return,
 )
 from domain.loyalty.wallet import Wallet, locked_membership, programme_named
 from domain.ports import UnitOfWork
@@ -22,37 +22,6 @@ from domain.shared.events import Event
 from domain.shared.validation import Problems
 
 REVIEW_BATCH = 200
-
-
-async def qualified_tier(uow: UnitOfWork, programme: Programme, membership: Membership,
-                         since: datetime, until: datetime | None = None) -> Tier:
-    totals = await uow.loyalty.qualifying_totals(
-        programme.id, membership.customer_id, since, until)
-    return programme.tier_for(totals.measured(programme.measure))
-
-
-async def reassess_after_purchase(uow: UnitOfWork, programme: Programme,
-                                  membership: Membership, now: datetime, actor: str) -> None:
-    """Upgrades at once when she crossed a threshold; re-earning her tier during a grace
-    period ends the grace."""
-    current = programme.tier(membership.tier_id)
-    if programme.next_tier(current) is None and membership.downgrade_due_at is None:
-        return  # at the top, with nothing to end: no sum to read
-    since = qualification_start(programme, now)
-    qualified = await qualified_tier(uow, programme, membership, since)
-    if qualified.rank >= current.rank:
-        membership.downgrade_due_at = None
-    if qualified.rank > current.rank:
-        membership.change_tier(qualified.id, TierChangeReason.QUALIFIED, now, actor)
-
-
-async def reassess_after_return(uow: UnitOfWork, programme: Programme,
-                                membership: Membership, now: datetime, actor: str) -> None:
-    since = qualification_start(programme, now)
-    qualified = await qualified_tier(uow, programme, membership, since)
-    target = tier_after_return(programme, membership, qualified)
-    if programme.tier(target).rank < programme.tier(membership.tier_id).rank:
-        membership.change_tier(target, TierChangeReason.REFUNDED, now, actor)
 
 
 # --- overrides ----------------------------------------------------------------------------

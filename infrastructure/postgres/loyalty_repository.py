@@ -210,6 +210,17 @@ class PgLoyaltyRepository:
         await _ADD_LINES.run(self._connection, [
             purchase_line_to_row(purchase.id, line) for line in purchase.lines])
 
+    async def move_purchases(self, from_customer_id: UUID, to_customer_id: UUID) -> None:
+        await self._connection.execute(
+            update(purchases).where(_p.customer_id == from_customer_id)
+            .values(customer_id=to_customer_id))
+
+    async def programmes_of(self, customer_id: UUID) -> list[UUID]:
+        rows = await self._connection.execute(
+            select(_m.programme_id).where(_m.customer_id == customer_id)
+            .order_by(_m.programme_id))
+        return list(rows.scalars())
+
     async def add_refund(self, refund: Refund) -> None:
         await self._connection.execute(insert(purchase_refunds).values(
             id=refund.id, purchase_id=refund.purchase_id, refund_ref=refund.refund_ref,

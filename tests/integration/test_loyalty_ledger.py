@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from domain.customers.commands import MergeCustomers
 from domain.loyalty.commands import (
     AdjustPoints,
     ClosePeriod,
@@ -150,6 +151,24 @@ async def test_a_return_after_the_points_were_spent_overdraws_then_earning_repay
     assert await assert_ledger_holds(container, li.id) == 600 - SCARF_COST - 600
     await a_purchase(container, li.id, "gloves", NOW, a_line("700.00"))
     assert await assert_ledger_holds(container, li.id) == 600 - SCARF_COST - 600 + 700
+
+
+async def test_merging_a_duplicate_moves_her_points_and_purchases(
+    container: Container,
+) -> None:
+    await a_programme(container)
+    li = await a_customer(container)
+    web_account = await a_customer(container, "Li Mei")
+    await a_purchase(container, li.id, "till", NOW, a_line("600.00"))
+    online = await a_purchase(container, web_account.id, "web", NOW, a_line("700.00"))
+
+    await container.use_cases.merge_customers(MergeCustomers(li.id, web_account.id))
+
+    assert await assert_ledger_holds(container, li.id) == 1300
+    assert await assert_ledger_holds(container, web_account.id) == 0
+    await container.use_cases.refund_purchase(
+        RefundPurchase("web-back", NOW, purchase_id=online.purchase.id))
+    assert await assert_ledger_holds(container, li.id) == 600
 
 
 # --- concurrency ------------------------------------------------------------------------------

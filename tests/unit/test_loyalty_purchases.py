@@ -407,6 +407,14 @@ class TestRefundRefusals:
         error = await refused(uow, refund_purchase(command, uow=uow, viewer=ADMIN))
         assert problems(error) == {(("lines", "0", "quantity"), ErrorCode.INVALID)}
 
+    async def test_a_return_dated_before_its_purchase(
+        self, uow: FakeUnitOfWork, mrs_li: Customer
+    ) -> None:
+        purchase = await a_purchase(uow, mrs_li.id)
+        command = a_refund_command(purchase, occurred_at=purchase.occurred_at - timedelta(days=1))
+        error = await refused(uow, refund_purchase(command, uow=uow, viewer=ADMIN))
+        assert problems(error) == {(("occurred_at",), ErrorCode.INVALID)}
+
     async def test_returning_a_line_the_purchase_lacks(
         self, uow: FakeUnitOfWork, mrs_li: Customer
     ) -> None:
