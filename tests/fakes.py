@@ -36,6 +36,7 @@ from domain.interactions.model import Interaction
 from domain.interactions.ports import InteractionRepository
 from domain.loyalty.model import (
     LedgerEntry,
+    LoyaltyRecord,
     Membership,
     PointLot,
     Programme,
@@ -499,6 +500,21 @@ class FakeLoyaltyRepository:
         for purchase_id, purchase in purchases.items():
             if purchase.customer_id == from_customer_id:
                 purchases[purchase_id] = replace(purchase, customer_id=to_customer_id)
+
+    async def record_of(self, customer_id: UUID) -> LoyaltyRecord:
+        data = self._tx.data
+        return copy.deepcopy(LoyaltyRecord(
+            memberships=tuple(sorted(
+                (m for m in data.memberships.values() if m.customer_id == customer_id),
+                key=lambda m: (m.enrolled_at, m.programme_id))),
+            tier_changes=tuple(c for c in data.tier_changes if c.customer_id == customer_id),
+            purchases=tuple(sorted(
+                (p for p in data.purchases.values() if p.customer_id == customer_id),
+                key=lambda p: (p.occurred_at, p.id))),
+            ledger=tuple(sorted(
+                (e for e in data.ledger.values() if e.customer_id == customer_id),
+                key=lambda e: (e.recorded_at, e.id))),
+        ))
 
     async def programmes_of(self, customer_id: UUID) -> list[UUID]:
         return sorted(programme_id for programme_id, member_id in self._tx.data.memberships

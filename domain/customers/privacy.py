@@ -22,6 +22,7 @@ from domain.customers.model import (
     Profile,
 )
 from domain.interactions.model import Interaction
+from domain.loyalty.export import loyalty_section
 from domain.organisation.model import Staff, Store
 from domain.ports import UnitOfWork
 from domain.shared.access import Operation, Viewer
@@ -56,9 +57,11 @@ async def export_customer_data(
         interactions = await uow.customers.interactions_of(customer.id)
         cases = await uow.customers.cases_of(customer.id)
         names = await _names(uow, customer, interactions, cases)
+        merged = [d for d in duplicates if d is not None]
+        loyalty = await loyalty_section(uow, [customer.id, *(d.id for d in merged)])
     return export_document(
-        customer, [d for d in duplicates if d is not None], history, interactions, cases,
-        names, exported_at=uow.clock.now(),
+        customer, merged, history, interactions, cases, names, exported_at=uow.clock.now(),
+        loyalty=loyalty,
     )
 
 
@@ -145,6 +148,7 @@ def export_document(
     customer: Customer, duplicates: Sequence[Customer], history: Sequence[ConsentEvent],
     interactions: Sequence[Interaction], cases: Sequence[Case],
     names: dict[UUID, Staff | Store], *, exported_at: datetime,
+    loyalty: Document | None = None,
 ) -> Document:
     current_points = {p.id for p in customer.contact_points}
     return {
@@ -161,6 +165,7 @@ def export_document(
         "interactions": [_interaction(i, names) for i in interactions],
         "cases": [_case(c, names) for c in cases],
         "mergedRecords": [_record(d, names) for d in duplicates],
+        "loyalty": loyalty or {},
     }
 
 

@@ -350,6 +350,16 @@ class Purchase:
 
 
 @dataclass(frozen=True)
+class LoyaltyRecord:
+    """Everything loyalty holds about one customer, oldest first: for her data export."""
+
+    memberships: tuple[Membership, ...] = ()
+    tier_changes: tuple[TierChange, ...] = ()
+    purchases: tuple[Purchase, ...] = ()
+    ledger: tuple[LedgerEntry, ...] = ()
+
+
+@dataclass(frozen=True)
 class QualifyingTotals:
     """What counts towards a tier in a window: net spend and points earned, returns off."""
 

@@ -7,6 +7,7 @@ from uuid import UUID
 
 from domain.loyalty.model import (
     LedgerEntry,
+    LoyaltyRecord,
     Membership,
     PointLot,
     Programme,
@@ -79,6 +80,10 @@ class LoyaltyRepository(Protocol):
 
     async def move_purchases(self, from_customer_id: UUID, to_customer_id: UUID) -> None:
         """A merge: the duplicate's purchases become the survivor's."""
+        ...
+
+    async def record_of(self, customer_id: UUID) -> LoyaltyRecord:
+        """Her memberships, tier history, purchases and ledger, each oldest first."""
         ...
 
     async def programmes_of(self, customer_id: UUID) -> list[UUID]:

@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.loyalty.model import (
     LedgerEntry,
+    LoyaltyRecord,
     Membership,
     PointLot,
     Programme,
@@ -48,6 +49,7 @@ from infrastructure.postgres.loyalty_rows import (
     purchase_line_to_row,
     purchase_to_row,
     reward_to_row,
+    tier_change_from_row,
     tier_change_to_row,
     tier_to_row,
 )
@@ -214,6 +216,23 @@ class PgLoyaltyRepository:
         await self._connection.execute(
             update(purchases).where(_p.customer_id == from_customer_id)
             .values(customer_id=to_customer_id))
+
+    async def record_of(self, customer_id: UUID) -> LoyaltyRecord:
+        def rows_of(table: Any, *order: Any) -> Any:
+            return self._connection.execute(
+                select(table).where(table.c.customer_id == customer_id).order_by(*order))
+
+        memberships = await rows_of(loyalty_memberships, _m.enrolled_at, _m.programme_id)
+        changes = await rows_of(loyalty_tier_changes, loyalty_tier_changes.c.id)
+        ledger = await rows_of(loyalty_ledger, loyalty_ledger.c.recorded_at,
+                               loyalty_ledger.c.id)
+        bought = await load_purchases(self._connection, _p.customer_id == customer_id)
+        return LoyaltyRecord(
+            memberships=tuple(membership_from_row(r) for r in memberships.mappings()),
+            tier_changes=tuple(tier_change_from_row(r) for r in changes.mappings()),
+            purchases=tuple(sorted(bought, key=lambda p: (p.occurred_at, p.id))),
+            ledger=tuple(entry_from_row(r) for r in ledger.mappings()),
+        )
 
     async def programmes_of(self, customer_id: UUID) -> list[UUID]:
         rows = await self._connection.execute(

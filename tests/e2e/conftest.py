@@ -23,6 +23,7 @@ from infrastructure.bootstrap import Container, build_container
 from infrastructure.postgres.tables import ALL_TABLES
 from infrastructure.settings import Settings
 from tests.e2e.api import Api, Gql, Snapshot
+from tests.e2e.loyalty_api import LoyaltyApi
 
 
 class MovableClock:
@@ -142,6 +143,12 @@ def gql(client: httpx.AsyncClient) -> Gql:
 @pytest.fixture
 def api(gql: Gql) -> Api:
     return Api(gql)
+
+
+@pytest.fixture
+def loyalty(gql: Gql) -> LoyaltyApi:
+    """Loyalty set-up (programme, purchases, returns) through the API."""
+    return LoyaltyApi(gql)
 
 
 def _per_table(select_list: str) -> str:

@@ -4,8 +4,6 @@ points about to expire, tier overrides, rewards and points at checkout."""
 
 from typing import Any
 
-import pytest
-
 from tests.e2e.api import Api, Gql, ago
 from tests.e2e.loyalty_api import (
     POINTS_PAY,
@@ -20,11 +18,6 @@ from tests.e2e.loyalty_api import (
     payload,
     purchase_input,
 )
-
-
-@pytest.fixture
-def loyalty(gql: Gql) -> LoyaltyApi:
-    return LoyaltyApi(gql)
 
 
 async def _mrs_li(api: Api, loyalty: LoyaltyApi) -> str:

@@ -30,11 +30,6 @@ ClientAs = Callable[..., Awaitable[httpx.AsyncClient]]
 
 
 @pytest.fixture
-def loyalty(gql: Gql) -> LoyaltyApi:
-    return LoyaltyApi(gql)
-
-
-@pytest.fixture
 async def li(api: Api, loyalty: LoyaltyApi) -> str:
     """Mrs. Li, a member with 1,500 points from one purchase."""
     await loyalty.programme()

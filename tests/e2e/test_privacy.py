@@ -21,6 +21,7 @@ from tests.e2e.api import (
     result,
     unknown_id,
 )
+from tests.e2e.loyalty_api import LoyaltyApi, line
 
 ClientAs = Callable[..., Awaitable[httpx.AsyncClient]]
 
@@ -210,6 +211,24 @@ async def test_the_export_holds_her_data_and_nothing_of_other_customers(
     text = repr(document)
     assert "Lisa" not in text
     assert "lisa@example.com" not in text
+
+
+async def test_the_export_holds_her_purchases_points_and_tier(
+    gql: Gql, api: Api, loyalty: LoyaltyApi
+) -> None:
+    li = await _mrs_li(api)
+    await loyalty.programme()
+    await loyalty.purchase(li["id"], "HZ-7", line("COAT", "1200.00"))
+
+    body = await gql(EXPORT, {"input": {"customerId": li["id"]}})
+    section = result(body, "customerExportData")["loyalty"]
+
+    assert [(m["tier"], m["pointsBalance"]) for m in section["memberships"]] == [
+        ("member", 1200)]
+    assert [(p["orderId"], p["paymentTotal"]) for p in section["purchases"]] == [
+        ("HZ-7", "1200.00")]
+    assert [(e["kind"], e["points"]) for e in section["pointsLedger"]] == [("EARN", 1200)]
+    assert [c["reason"] for c in section["tierHistory"]] == ["ENROLLED"]
 
 
 async def test_exporting_an_unknown_customer_is_not_found(gql: Gql, snapshot: Snapshot) -> None:

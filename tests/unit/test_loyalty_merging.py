@@ -3,8 +3,9 @@
 
 import pytest
 
-from domain.customers.commands import MergeCustomers
+from domain.customers.commands import ExportCustomerData, MergeCustomers
 from domain.customers.model import Customer
+from domain.customers.privacy import export_customer_data
 from domain.customers.services import merge_customers
 from domain.loyalty.commands import RedeemReward
 from domain.loyalty.model import LedgerKind, Membership, Programme, TierChangeReason
@@ -128,3 +129,17 @@ async def test_a_negative_balance_moves_too(
 
     assert _member(uow, programme, mrs_li).points_balance == 300
     assert _member(uow, programme, web_account).points_balance == 0
+
+
+async def test_her_data_export_holds_the_duplicates_ledger_too(
+    uow: FakeUnitOfWork, mrs_li: Customer, web_account: Customer
+) -> None:
+    await a_purchase(uow, web_account.id, a_line("1500.00"))
+    await _merge(uow, mrs_li, web_account)
+
+    document = await export_customer_data(ExportCustomerData(mrs_li.id), uow=uow, viewer=ADMIN)
+
+    ledger = document["loyalty"]["pointsLedger"]
+    assert sorted((e["kind"], e["points"]) for e in ledger) == [
+        ("ADJUST", -1500), ("ADJUST", 1500), ("EARN", 1500)]
+    assert [p["paymentTotal"] for p in document["loyalty"]["purchases"]] == ["1500.00"]
