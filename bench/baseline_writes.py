@@ -26,6 +26,7 @@ from datetime import UTC, date, datetime
 from decimal import ROUND_DOWN, Decimal
 from typing import Any
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 import asyncpg
 import orjson
@@ -65,6 +66,7 @@ class Programme:
     birthday_multiplier: Decimal
     expire_after_months: int | None
     bonuses: tuple[Bonus, ...]
+    zone: ZoneInfo  # where its campaign days and birthday months are read
 
     def tier(self, tier_id: UUID) -> Tier:
         return next(t for t in self.tiers if t.id == tier_id)
@@ -80,14 +82,15 @@ async def _programme(connection: asyncpg.Connection) -> Programme:
     if PROGRAMME_CODE not in _programmes:
         row = await connection.fetchrow(
             "SELECT id, points_per_unit, birthday_multiplier, points_expire_after_months, "
-            "bonus_rules FROM loyalty_programmes WHERE code = $1", PROGRAMME_CODE)
+            "bonus_rules, time_zone FROM loyalty_programmes WHERE code = $1", PROGRAMME_CODE)
         tiers = await connection.fetch(
             "SELECT id, rank, threshold, earn_multiplier FROM loyalty_tiers "
             "WHERE programme_id = $1 ORDER BY rank", row["id"])
         _programmes[PROGRAMME_CODE] = Programme(
             row["id"], tuple(Tier(*t) for t in tiers), row["points_per_unit"],
             row["birthday_multiplier"], row["points_expire_after_months"],
-            tuple(_bonus(rule) for rule in orjson.loads(row["bonus_rules"])))
+            tuple(_bonus(rule) for rule in orjson.loads(row["bonus_rules"])),
+            ZoneInfo(row["time_zone"]))
     return _programmes[PROGRAMME_CODE]
 
 
@@ -252,7 +255,7 @@ class _Writes:
     def purchase(self, given: dict[str, Any], membership: dict[str, Any],
                  birth_date: date | None, fingerprint: str) -> _Purchase:
         occurred_at = datetime.fromisoformat(given["occurredAt"]).astimezone(UTC)
-        on = occurred_at.date()
+        on = occurred_at.astimezone(self.programme.zone).date()
         birthday = birth_date is not None and birth_date.month == on.month
         tier = self._effective_tier(membership)
         lines, net_amount, points = [], Decimal(0), 0

@@ -58,6 +58,7 @@ class SaveProgramme:
     birthday_multiplier: Decimal = Decimal(1)
     points_expire_after_months: int | None = None
     point_value: Decimal = Decimal("0.01")
+    time_zone: str = "UTC"
     bonus_rules: tuple[BonusRuleSpec, ...] = ()
     rewards: tuple[RewardSpec, ...] = ()
     expected_version: int | None = None

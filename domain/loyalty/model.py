@@ -12,6 +12,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 from domain.shared.events import Event
 
@@ -113,6 +114,7 @@ class Programme:
     birthday_multiplier: Decimal = Decimal(1)
     points_expire_after_months: int | None = None  # None: points never expire
     point_value: Decimal = Decimal("0.01")  # money one point pays at checkout
+    time_zone: str = "UTC"  # IANA name: where its days, months and years begin
     bonus_rules: tuple[BonusRule, ...] = ()
     rewards: tuple[Reward, ...] = ()
     version: int = 1
@@ -122,6 +124,14 @@ class Programme:
     @property
     def entry_tier(self) -> Tier:
         return self.tiers[0]
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.time_zone)
+
+    def local_date(self, moment: datetime) -> date:
+        """The day `moment` falls on where the brand sells (campaigns, birthdays)."""
+        return moment.astimezone(self.zone).date()
 
     def tier(self, tier_id: UUID) -> Tier:
         return next(t for t in self.tiers if t.id == tier_id)

@@ -3,6 +3,7 @@
 from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from domain.loyalty.commands import SaveProgramme, TierSpec
 from domain.loyalty.model import BonusRule, DowngradePolicy, Programme, Reward, Tier
@@ -77,7 +78,7 @@ def _definition(cmd: SaveProgramme, code: str, name: str, currency: str,
         grace_months=cmd.grace_months, points_per_unit=cmd.points_per_unit,
         birthday_multiplier=cmd.birthday_multiplier,
         points_expire_after_months=cmd.points_expire_after_months,
-        point_value=cmd.point_value,
+        point_value=cmd.point_value, time_zone=cmd.time_zone.strip(),
         bonus_rules=tuple(BonusRule(r.name.strip(), r.multiplier, r.category, r.starts_on,
                                     r.ends_on) for r in cmd.bonus_rules),
         rewards=tuple(rewards), version=stored.version + 1 if stored else 1,
@@ -95,6 +96,9 @@ def _check_settings(problems: Problems, cmd: SaveProgramme) -> None:
     _check_positive(problems, ("points_per_unit",), cmd.points_per_unit, allow_zero=True)
     _check_multiplier(problems, ("birthday_multiplier",), cmd.birthday_multiplier)
     _check_positive(problems, ("point_value",), cmd.point_value)
+    if not _is_time_zone(cmd.time_zone.strip()):
+        problems.add(("time_zone",), ErrorCode.INVALID,
+                     "is not an IANA time zone name such as Asia/Shanghai")
     months = cmd.points_expire_after_months
     if months is not None and not 1 <= months <= 120:
         problems.add(("points_expire_after_months",), ErrorCode.INVALID,
@@ -150,6 +154,16 @@ def _check_rules_and_rewards(problems: Problems, cmd: SaveProgramme) -> None:
         problems.text((*at, "description"), reward.description, max_length=2000)
         if not 1 <= reward.points_cost <= 100_000_000:
             problems.add((*at, "points_cost"), ErrorCode.INVALID, "is 1 to 100,000,000 points")
+
+
+def _is_time_zone(name: str) -> bool:
+    if not name or name.startswith("/") or ".." in name:
+        return False
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
 
 
 def _check_positive(problems: Problems, field: tuple[str, ...], value: Decimal, *,

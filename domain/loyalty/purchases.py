@@ -93,14 +93,15 @@ async def record_purchase(
         membership = await locked_membership(uow, programme, customer.id)
         tier = programme.tier(membership.effective_tier_id(now))
         occurred_at = cmd.occurred_at.astimezone(UTC)
-        birthday = is_birthday_month(customer.profile.birth_date, occurred_at.date())
+        sold_on = programme.local_date(occurred_at)
+        birthday = is_birthday_month(customer.profile.birth_date, sold_on)
         lines = tuple(
             PurchaseLine(
                 line_no=number, sku=line.sku.strip(), quantity=line.quantity,
                 unit_price=line.unit_price, discount=line.discount, name=line.name,
                 category=line.category, margin=line.margin,
                 points=line_points(programme, tier, _net(line), line.category,
-                                   occurred_at.date(), birthday),
+                                   sold_on, birthday),
             )
             for number, line in enumerate(cmd.lines, start=1)
         )

@@ -1,7 +1,8 @@
 """The programme's rules as plain functions: windows and periods, earning, returns, spending
 and expiry of lots, tier reviews, member prices. docs/loyalty.md explains them with examples.
 
-Times are UTC: a calendar year or month starts at 00:00 UTC.
+Days, months and years are the programme's (`Programme.time_zone`): a calendar year starts
+at 00:00 on 1 January there, a campaign day and a birthday month are read there.
 """
 
 import calendar
@@ -36,24 +37,30 @@ def add_months(moment: datetime, months: int) -> datetime:
 def qualification_start(programme: Programme, at: datetime) -> datetime:
     """Where the window that counts towards her tier at `at` begins."""
     if programme.window is QualificationWindow.CALENDAR_YEAR:
-        return datetime(at.year, 1, 1, tzinfo=UTC)
+        return _local_midnight(programme, at.astimezone(programme.zone).year, 1)
     return add_months(at, -12)
 
 
 def last_period_end(programme: Programme, now: datetime) -> datetime:
     """The most recent review date: 1 January (calendar year) or the 1st of the month
-    (rolling 12 months), 00:00 UTC."""
-    now = now.astimezone(UTC)
+    (rolling 12 months), at 00:00 in the programme's time zone."""
+    local = now.astimezone(programme.zone)
     if programme.window is QualificationWindow.CALENDAR_YEAR:
-        return datetime(now.year, 1, 1, tzinfo=UTC)
-    return datetime(now.year, now.month, 1, tzinfo=UTC)
+        return _local_midnight(programme, local.year, 1)
+    return _local_midnight(programme, local.year, local.month)
 
 
 def period_start(programme: Programme, period_end: datetime) -> datetime:
     """Where the window reviewed at `period_end` began."""
+    local = period_end.astimezone(programme.zone)
     if programme.window is QualificationWindow.CALENDAR_YEAR:
-        return datetime(period_end.year - 1, 1, 1, tzinfo=UTC)
-    return add_months(period_end, -12)
+        return _local_midnight(programme, local.year - 1, 1)
+    return add_months(local, -12).astimezone(UTC)
+
+
+def _local_midnight(programme: Programme, year: int, month: int) -> datetime:
+    """00:00 on the 1st of that month where the programme is, as a UTC instant."""
+    return datetime(year, month, 1, tzinfo=programme.zone).astimezone(UTC)
 
 
 # --- earning ---------------------------------------------------------------------------

@@ -90,7 +90,7 @@ def programme_to_row(programme: Programme) -> dict[str, Any]:
         "points_per_unit": programme.points_per_unit,
         "birthday_multiplier": programme.birthday_multiplier,
         "points_expire_after_months": programme.points_expire_after_months,
-        "point_value": programme.point_value,
+        "point_value": programme.point_value, "time_zone": programme.time_zone,
         "bonus_rules": bonus_rules_to_json(programme.bonus_rules),
         "version": programme.version, "created_at": programme.created_at,
         "updated_at": programme.updated_at,
@@ -130,7 +130,8 @@ def programme_from_row(row: Any, tiers: Sequence[Tier], rewards: Sequence[Reward
         downgrade=DowngradePolicy(row["downgrade_policy"]), grace_months=row["grace_months"],
         points_per_unit=row["points_per_unit"], birthday_multiplier=row["birthday_multiplier"],
         points_expire_after_months=row["points_expire_after_months"],
-        point_value=row["point_value"], bonus_rules=bonus_rules_from_json(row["bonus_rules"]),
+        point_value=row["point_value"], time_zone=row["time_zone"],
+        bonus_rules=bonus_rules_from_json(row["bonus_rules"]),
         rewards=tuple(rewards), version=row["version"], created_at=row["created_at"],
         updated_at=row["updated_at"],
     )

@@ -235,6 +235,7 @@ def rewards_programme(today: date) -> SaveProgramme:
         downgrade=DowngradePolicy.GRACE_PERIOD, grace_months=3,
         points_per_unit=Decimal(1), birthday_multiplier=Decimal(2),
         points_expire_after_months=24, point_value=Decimal("0.01"),
+        time_zone="Asia/Shanghai",
         bonus_rules=(BonusRuleSpec(
             "Skincare festival", Decimal(2), category="skincare",
             starts_on=today - timedelta(days=campaign_before),

@@ -4,6 +4,8 @@ from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
+import pytest
+
 from domain.loyalty.commands import BonusRuleSpec, RewardSpec
 from domain.loyalty.model import DowngradePolicy
 from domain.loyalty.programmes import save_programme
@@ -120,6 +122,13 @@ class TestSaveProgrammeRefusals:
         reward = RewardSpec("free", "Nothing for nothing", 0)
         assert await _refused_codes(uow, rewards=(reward,)) == {
             (("rewards", "0", "points_cost"), ErrorCode.INVALID)}
+
+    @pytest.mark.parametrize("time_zone", ["Mars/Olympus", "", "../etc/passwd"])
+    async def test_a_time_zone_must_be_an_iana_name(
+        self, uow: FakeUnitOfWork, time_zone: str
+    ) -> None:
+        assert await _refused_codes(uow, time_zone=time_zone) == {
+            (("time_zone",), ErrorCode.INVALID)}
 
     async def test_the_currency_cannot_change(self, uow: FakeUnitOfWork) -> None:
         await a_programme(uow)

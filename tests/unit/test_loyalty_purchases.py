@@ -114,6 +114,17 @@ class TestRecordPurchase:
         assert [line.points for line in purchase.lines] == [1280, 918]
         assert _balance(uow, programme, mrs_li) == 2198
 
+    async def test_a_campaign_day_is_the_day_where_the_brand_sells(
+        self, uow: FakeUnitOfWork, mrs_li: Customer
+    ) -> None:
+        campaign = BonusRuleSpec("Spring opening", Decimal(2), starts_on=date(2026, 3, 1),
+                                 ends_on=date(2026, 3, 1))
+        await a_programme(uow, time_zone="Asia/Shanghai", bonus_rules=(campaign,))
+        half_past_midnight_in_hangzhou = datetime(2026, 2, 28, 16, 30, tzinfo=UTC)
+        purchase = await a_purchase(uow, mrs_li.id, a_line("100.00"),
+                                    occurred_at=half_past_midnight_in_hangzhou)
+        assert purchase.points == 200
+
     async def test_the_points_are_one_earn_entry_of_the_purchase(
         self, uow: FakeUnitOfWork, mrs_li: Customer
     ) -> None:

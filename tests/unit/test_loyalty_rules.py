@@ -98,10 +98,34 @@ class TestWindows:
         programme = _programme(window=QualificationWindow.CALENDAR_YEAR)
         assert last_period_end(programme, NOW) == datetime(2026, 1, 1, tzinfo=UTC)
 
-    def test_period_ends_are_counted_in_utc(self) -> None:
+    def test_period_ends_are_counted_in_utc_by_default(self) -> None:
         early_april_in_hangzhou = datetime(2026, 4, 1, 2, 0, tzinfo=HANGZHOU)  # 31 March UTC
         assert last_period_end(_programme(), early_april_in_hangzhou) == datetime(
             2026, 3, 1, tzinfo=UTC)
+
+    def test_period_ends_are_counted_in_the_programmes_time_zone(self) -> None:
+        early_april_in_hangzhou = datetime(2026, 4, 1, 2, 0, tzinfo=HANGZHOU)
+        programme = _programme(time_zone="Asia/Shanghai")
+        assert last_period_end(programme, early_april_in_hangzhou) == datetime(
+            2026, 4, 1, tzinfo=HANGZHOU)
+
+    def test_a_calendar_window_starts_at_midnight_on_1_january_where_the_brand_is(
+        self,
+    ) -> None:
+        programme = _programme(window=QualificationWindow.CALENDAR_YEAR,
+                               time_zone="Asia/Shanghai")
+        assert qualification_start(programme, NOW) == datetime(2025, 12, 31, 16, tzinfo=UTC)
+
+    def test_a_calendar_period_in_a_time_zone_is_the_local_year_before_its_end(self) -> None:
+        programme = _programme(window=QualificationWindow.CALENDAR_YEAR,
+                               time_zone="Asia/Shanghai")
+        end = datetime(2026, 1, 1, tzinfo=HANGZHOU)
+        assert period_start(programme, end) == datetime(2025, 1, 1, tzinfo=HANGZHOU)
+
+    def test_a_purchase_is_dated_by_the_programmes_calendar(self) -> None:
+        half_past_midnight_on_singles_day = datetime(2026, 11, 10, 16, 30, tzinfo=UTC)
+        programme = _programme(time_zone="Asia/Shanghai")
+        assert programme.local_date(half_past_midnight_on_singles_day) == date(2026, 11, 11)
 
     def test_a_rolling_period_began_twelve_months_before_its_end(self) -> None:
         end = datetime(2026, 3, 1, tzinfo=UTC)

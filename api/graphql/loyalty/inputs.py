@@ -101,6 +101,9 @@ class LoyaltyProgrammeSaveInput:
     points_expire_after_months: int | None = None
     point_value: Decimal = strawberry.field(
         default=Decimal("0.01"), description="Money one point pays at checkout.")
+    time_zone: str = strawberry.field(
+        default="UTC", description="IANA name, e.g. Asia/Shanghai: where the programme's "
+                                   "days, months and years begin (campaigns, birthdays, periods).")
     bonus_rules: list[BonusRuleInput] = strawberry.field(default_factory=list)
     rewards: list[RewardInput] = strawberry.field(default_factory=list)
     expected_version: int | None = None
@@ -116,6 +119,7 @@ class LoyaltyProgrammeSaveInput:
             birthday_multiplier=decimal_of(self.birthday_multiplier, ("birthday_multiplier",)),
             points_expire_after_months=self.points_expire_after_months,
             point_value=decimal_of(self.point_value, ("point_value",)),
+            time_zone=self.time_zone,
             bonus_rules=tuple(r.to_domain(("bonus_rules", str(i)))
                               for i, r in enumerate(self.bonus_rules)),
             rewards=tuple(r.to_domain() for r in self.rewards),

@@ -100,6 +100,8 @@ class LoyaltyProgrammeType(Node):
     points_expire_after_months: int | None = strawberry.field(
         description="Null: points never expire.")
     point_value: MoneyType = strawberry.field(description="What one point pays at checkout.")
+    time_zone: str = strawberry.field(
+        description="Where its days, months and years begin (IANA name).")
     version: int
 
     @classmethod
@@ -113,7 +115,7 @@ class LoyaltyProgrammeType(Node):
             birthday_multiplier=programme.birthday_multiplier,
             points_expire_after_months=programme.points_expire_after_months,
             point_value=MoneyType.of(programme.point_value, programme.currency),
-            version=programme.version,
+            time_zone=programme.time_zone, version=programme.version,
         )
 
     @strawberry.field(description="Lowest first.")
