@@ -294,7 +294,7 @@ loyalty_programmes = Table(
     Column("birthday_multiplier", Amount, nullable=False),
     Column("points_expire_after_months", Integer),
     Column("point_value", Amount, nullable=False),
-    Column("time_zone", Text, nullable=False, server_default="UTC"),
+    Column("time_zone", Text, nullable=False, server_default="UTC"),  # migration 0006
     # [{name, multiplier, category, starts_on, ends_on}]: read and written with the programme
     Column("bonus_rules", JSONB, nullable=False, server_default=text("'[]'::jsonb")),
     Column("version", Integer, nullable=False),

@@ -32,7 +32,6 @@ UPGRADE = [
         birthday_multiplier NUMERIC NOT NULL,
         points_expire_after_months INTEGER,
         point_value NUMERIC NOT NULL,
-        time_zone TEXT DEFAULT 'UTC' NOT NULL,
         bonus_rules JSONB DEFAULT '[]'::jsonb NOT NULL,
         version INTEGER NOT NULL,
         created_at TIMESTAMP WITH TIME ZONE NOT NULL,
