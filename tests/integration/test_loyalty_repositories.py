@@ -1,6 +1,7 @@
 """The loyalty adapters on real Postgres: what is written reads back the same, the ledger
 refuses to change, and the read side agrees with the write side."""
 
+import asyncio
 from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
@@ -19,8 +20,10 @@ from domain.loyalty.commands import (
     RewardSpec,
     TierSpec,
 )
-from domain.loyalty.model import Membership, TierChangeReason, TierOverride
+from domain.loyalty.model import Membership, Programme, Tier, TierChangeReason, TierOverride
 from domain.loyalty.queries import LedgerMismatch
+from domain.shared.errors import DomainError, ErrorCode
+from domain.shared.ids import new_id
 from domain.shared.paging import PageRequest
 from infrastructure.bootstrap import Container
 from infrastructure.postgres.tables import loyalty_ledger, loyalty_point_lots
@@ -101,6 +104,37 @@ async def test_saving_again_keeps_tier_ids_and_drops_the_tiers_left_out(
     assert [(t.code, t.id) for t in stored.tiers] == [
         ("classic", first.tiers[0].id), ("gold", gold.id)]
     assert {r.code: r.active for r in stored.rewards} == {"silk-scarf": True, "tote": False}
+
+
+async def test_creating_a_code_another_transaction_is_creating_is_a_duplicate(
+    container: Container, db: AsyncEngine
+) -> None:
+    now = container.clock.now()
+    rival = Programme(new_id(), "silk-club", "Silk club", "CNY",
+                      (Tier(new_id(), "member", "Member", 0, Decimal(0)),),
+                      created_at=now, updated_at=now)
+    async with _uow(container) as first:
+        await first.programmes.save(rival)  # not committed yet
+        racing = asyncio.create_task(a_programme(container))
+        await _until_a_session_waits_for_a_lock(db)
+        await first.commit()
+
+    with pytest.raises(DomainError) as refused:
+        await racing
+    assert [(e.field, e.code) for e in refused.value.errors] == [
+        (("code",), ErrorCode.DUPLICATE)]
+
+
+async def _until_a_session_waits_for_a_lock(engine: AsyncEngine) -> None:
+    for _ in range(100):
+        async with engine.connect() as connection:
+            waiting = (await connection.execute(text(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                " AND datname = current_database()"))).scalar_one()
+        if waiting:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("the racing save never waited for the first one")
 
 
 async def test_tiers_in_use_are_those_members_hold_or_held(container: Container) -> None:
