@@ -41,14 +41,26 @@ class UserError:
                    message=error.message)
 
 
+async def payload_of(
+    make: Callable[..., P], attempt: Callable[[], Awaitable[Mapping[str, Any]]],
+    renames: Renames | None = None, *, refused_fields: Mapping[str, Any] | None = None,
+) -> P:
+    """Runs a mutation: the payload with the fields `attempt` gives, or with userErrors (and
+    `refused_fields`) when the use case refused."""
+    try:
+        fields = await attempt()
+    except DomainError as error:
+        user_errors = [UserError.from_domain(e, renames) for e in error.errors]
+        return make(**(refused_fields or {}), user_errors=user_errors)
+    return make(**fields, user_errors=[])
+
+
 async def payload_or_user_errors(
     make: Callable[..., P], result_field: str, attempt: Callable[[], Awaitable[Any]],
     renames: Renames | None = None,
 ) -> P:
     """Runs a mutation: its result in `result_field`, or userErrors when the use case refused."""
-    try:
-        result = await attempt()
-    except DomainError as error:
-        user_errors = [UserError.from_domain(e, renames) for e in error.errors]
-        return make(**{result_field: None, "user_errors": user_errors})
-    return make(**{result_field: result, "user_errors": []})
+    async def result() -> Mapping[str, Any]:
+        return {result_field: await attempt()}
+
+    return await payload_of(make, result, renames, refused_fields={result_field: None})

@@ -36,7 +36,7 @@ from domain.ports import UnitOfWork
 from domain.shared.access import Operation, Viewer
 from domain.shared.errors import DomainError, ErrorCode, FieldError, not_found
 from domain.shared.events import Event
-from domain.shared.idempotency import fingerprint
+from domain.shared.idempotency import fingerprint, replayed_result
 from domain.shared.ids import new_id
 from domain.shared.money import check_amount, check_currency
 from domain.shared.validation import Problems
@@ -315,10 +315,7 @@ async def _first_result(uow: UnitOfWork, scope: str, key: str, digest: str, fiel
     this is a retry; refused when the id was used for something else. The key is claimed
     with this call's `result_id` already: it commits with the result, or not at all."""
     claim = await uow.idempotency.claim(scope, key, digest, result_id)
-    if claim is not None and claim.fingerprint != digest:
-        raise DomainError.single((field,), ErrorCode.IDEMPOTENCY_KEY_REUSED,
-                                 f"{what} was recorded before with other content")
-    return None if claim is None else claim.result_id
+    return replayed_result(claim, digest, field=field, key_name=what)
 
 
 def _order_scope(channel: SalesChannel) -> str:

@@ -44,15 +44,20 @@ def fingerprint(command: Any) -> str:
     return hashlib.sha256(encoded.encode()).hexdigest()
 
 
-def replayed_result(claim: Claim | None, command_fingerprint: str) -> UUID | None:
-    """The first call's result when this is a faithful retry; raises when the key was reused."""
+def replayed_result(
+    claim: Claim | None, command_fingerprint: str, *, field: str = "idempotency_key",
+    key_name: str = "this idempotency key",
+) -> UUID | None:
+    """The first call's result when this is a faithful retry; raises when the key was reused.
+    `field` and `key_name` say where the key is in the input when it is the caller's own id
+    (a till's order id)."""
     if claim is None:
         return None
     if claim.fingerprint != command_fingerprint:
         raise DomainError.single(
-            ("idempotency_key",),
+            (field,),
             ErrorCode.IDEMPOTENCY_KEY_REUSED,
-            "this idempotency key was already used with a different input",
+            f"{key_name} was already used with a different input",
         )
     return claim.result_id
 

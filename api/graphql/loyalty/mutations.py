@@ -9,7 +9,7 @@ from uuid import UUID
 import strawberry
 
 from api.graphql.context import Info
-from api.graphql.errors import Renames, UserError
+from api.graphql.errors import Renames, UserError, payload_of
 from api.graphql.loyalty.inputs import (
     LoyaltyProgrammeSaveInput,
     LoyaltyTierOverrideInput,
@@ -61,12 +61,12 @@ async def _payload(info: Info, make: Callable[..., Any],
                    attempt: Callable[[], Awaitable[Fields]], renames: Renames = RENAMES) -> Any:
     """The payload with the fields `attempt` gives, or with userErrors alone (every result
     field null) when the use case refused. Its nested reads see what the write changed."""
-    try:
+    async def written() -> Fields:
         fields = await attempt()
-    except DomainError as refused:
-        return make(user_errors=_user_errors(refused.errors, renames))
-    info.context.forget_reads()
-    return make(**fields, user_errors=[])
+        info.context.forget_reads()
+        return fields
+
+    return await payload_of(make, written, renames)
 
 
 @strawberry.type
