@@ -262,7 +262,7 @@ def _when(moment: datetime | None) -> str:
 
 
 async def _api_client_create(container: "Container", args: argparse.Namespace) -> None:
-    issued = await container.use_cases.create_api_client(
+    issued = await container.use_cases.access.create_api_client(
         CreateApiClient(args.name, args.role, args.partner))
     client = issued.client
     say(f"API client {client.name} ({client.role.value}) created with id {client.id}.")
@@ -271,7 +271,7 @@ async def _api_client_create(container: "Container", args: argparse.Namespace) -
 
 
 async def _api_client_rotate(container: "Container", args: argparse.Namespace) -> None:
-    issued = await container.use_cases.rotate_api_key(
+    issued = await container.use_cases.access.rotate_api_key(
         RotateApiKey(_api_client_id(args.id), args.overlap_hours))
     say(f"New key for {issued.client.name}; its older keys work {args.overlap_hours} hours more "
         "at most. The key follows, shown this once:")
@@ -279,12 +279,12 @@ async def _api_client_rotate(container: "Container", args: argparse.Namespace) -
 
 
 async def _api_client_revoke(container: "Container", args: argparse.Namespace) -> None:
-    client = await container.use_cases.revoke_api_client(RevokeApiClient(_api_client_id(args.id)))
+    client = await container.use_cases.access.revoke_api_client(RevokeApiClient(_api_client_id(args.id)))
     say(f"API client {client.name} revoked at {_when(client.revoked_at)}: its keys fail.")
 
 
 async def _api_client_list(container: "Container", args: argparse.Namespace) -> None:
-    for client in await container.use_cases.list_api_clients(ListApiClients()):
+    for client in await container.use_cases.access.list_api_clients(ListApiClients()):
         state = f"revoked {_when(client.revoked_at)}" if client.revoked else "active"
         partner = f" partner={client.partner_code}" if client.partner_code else ""
         print(f"{client.id}  {client.name}  {client.role.value}{partner}  {state}")
@@ -363,7 +363,7 @@ def _moment(text: str) -> datetime:
 
 
 async def _close_period(container: "Container", args: argparse.Namespace) -> None:
-    report = await container.use_cases.close_period(ClosePeriod(args.programme, args.as_of))
+    report = await container.use_cases.loyalty.close_period(ClosePeriod(args.programme, args.as_of))
     print(f"{report.programme_code}: period ending {report.period_end.isoformat()}")
     print(f"reviewed {report.reviewed}, upgraded {report.upgraded}, "
           f"downgraded {report.downgraded}, grace started {report.grace_started}, "
@@ -374,7 +374,7 @@ async def _close_period(container: "Container", args: argparse.Namespace) -> Non
 
 
 async def _expire_points(container: "Container", args: argparse.Namespace) -> None:
-    report = await container.use_cases.expire_points(ExpirePoints(args.programme, args.as_of))
+    report = await container.use_cases.loyalty.expire_points(ExpirePoints(args.programme, args.as_of))
     print(f"{report.programme_code}: expired {report.points} points "
           f"in {report.lots} lots of {report.members} members", flush=True)
 

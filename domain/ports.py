@@ -20,17 +20,30 @@ class UnitOfWork(Protocol):
     case that raises writes nothing. Events raised by saved aggregates or emitted go to the
     outbox in the same transaction."""
 
-    clock: Clock
-    customers: CustomerRepository
-    interactions: InteractionRepository
-    cases: CaseRepository
-    routing_rules: RoutingRuleRepository
-    stores: StoreRepository
-    staff: StaffRepository
-    idempotency: IdempotencyStore
-    api_clients: ApiClientRepository
-    programmes: ProgrammeRepository
-    loyalty: LoyaltyRepository
+    # Read-only, so that an adapter may give its own repository classes (a Protocol's plain
+    # attribute would have to be exactly the port's type).
+    @property
+    def clock(self) -> Clock: ...
+    @property
+    def customers(self) -> CustomerRepository: ...
+    @property
+    def interactions(self) -> InteractionRepository: ...
+    @property
+    def cases(self) -> CaseRepository: ...
+    @property
+    def routing_rules(self) -> RoutingRuleRepository: ...
+    @property
+    def stores(self) -> StoreRepository: ...
+    @property
+    def staff(self) -> StaffRepository: ...
+    @property
+    def idempotency(self) -> IdempotencyStore: ...
+    @property
+    def api_clients(self) -> ApiClientRepository: ...
+    @property
+    def programmes(self) -> ProgrammeRepository: ...
+    @property
+    def loyalty(self) -> LoyaltyRepository: ...
 
     async def __aenter__(self) -> Self: ...
 

@@ -1,16 +1,15 @@
 """Expected failures become `userErrors` in payloads (mutations) or GraphQL errors with a
 code (queries); anything else is masked by the HTTP layer."""
 
-from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, TypeVar
+from collections.abc import Iterable, Mapping
 
 import strawberry
 
-from domain.shared.errors import DomainError, ErrorCode, FieldError
+from domain.shared.errors import ErrorCode, FieldError
 
-P = TypeVar("P")
-
-UserErrorCode = strawberry.enum(ErrorCode, name="UserErrorCode",
+# GraphQL enums are the domain's classes themselves, registered under their schema names.
+UserErrorCode = ErrorCode
+strawberry.enum(UserErrorCode, name="UserErrorCode",
                                 description="Why an input was refused.")
 
 
@@ -29,7 +28,7 @@ class UserError:
     field: list[str] | None = strawberry.field(
         description="Path to the input field, from the mutation's input (list indexes as text)."
     )
-    code: UserErrorCode  # type: ignore[valid-type]
+    code: UserErrorCode
     message: str
 
     @classmethod
@@ -41,26 +40,10 @@ class UserError:
                    message=error.message)
 
 
-async def payload_of(
-    make: Callable[..., P], attempt: Callable[[], Awaitable[Mapping[str, Any]]],
-    renames: Renames | None = None, *, refused_fields: Mapping[str, Any] | None = None,
-) -> P:
-    """Runs a mutation: the payload with the fields `attempt` gives, or with userErrors (and
-    `refused_fields`) when the use case refused."""
-    try:
-        fields = await attempt()
-    except DomainError as error:
-        user_errors = [UserError.from_domain(e, renames) for e in error.errors]
-        return make(**(refused_fields or {}), user_errors=user_errors)
-    return make(**fields, user_errors=[])
-
-
-async def payload_or_user_errors(
-    make: Callable[..., P], result_field: str, attempt: Callable[[], Awaitable[Any]],
-    renames: Renames | None = None,
-) -> P:
-    """Runs a mutation: its result in `result_field`, or userErrors when the use case refused."""
-    async def result() -> Mapping[str, Any]:
-        return {result_field: await attempt()}
-
-    return await payload_of(make, result, renames, refused_fields={result_field: None})
+def user_errors_of(errors: Iterable[FieldError], renames: Renames | None = None,
+                   at: tuple[str, ...] = ()) -> list[UserError]:
+    """The userErrors of a refusal, their paths under `at` (a batch item's place in the
+    input)."""
+    user_errors = (UserError.from_domain(e, renames) for e in errors)
+    return [UserError(field=[*at, *(e.field or ())] or None, code=e.code, message=e.message)
+            for e in user_errors]

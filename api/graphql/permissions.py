@@ -10,6 +10,7 @@ from typing import Any
 
 from graphql import GraphQLError, GraphQLObjectType, GraphQLResolveInfo, GraphQLSchema
 
+from api.graphql.context import Context
 from domain.shared.access import Operation, Viewer
 from domain.shared.errors import DomainError
 
@@ -95,7 +96,7 @@ def require_query_operations(schema: GraphQLSchema) -> None:
 
 
 def _checked(resolve: Any, operation: Operation) -> Any:
-    def resolve_if_allowed(source: Any, info: GraphQLResolveInfo, **arguments: Any) -> Any:
+    def resolve_if_allowed(source: Any, info: GraphQLResolveInfo[Context], **arguments: Any) -> Any:
         viewer: Viewer = info.context.viewer
         if not viewer.may(operation):
             raise not_allowed_error(f"{viewer.role.value} may not {operation.value}")

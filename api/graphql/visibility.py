@@ -10,6 +10,7 @@ from typing import Any
 
 from graphql import GraphQLObjectType, GraphQLResolveInfo, GraphQLSchema, default_field_resolver
 
+from api.graphql.context import Context
 from domain.shared.access import Restricted, Scope
 
 PERSONAL_DATA = Restricted(Scope.PERSONAL_DATA)
@@ -32,7 +33,7 @@ def mask_restricted_fields(
 
 
 def _masked(resolve: Any, rule: Restricted) -> Any:
-    def resolve_if_visible(source: Any, info: GraphQLResolveInfo, **arguments: Any) -> Any:
+    def resolve_if_visible(source: Any, info: GraphQLResolveInfo[Context], **arguments: Any) -> Any:
         if not info.context.viewer.may_see(rule.scope):
             return rule.masked
         return resolve(source, info, **arguments)

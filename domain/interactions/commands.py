@@ -1,6 +1,5 @@
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 from uuid import UUID
 
 from domain.interactions.model import Channel, Direction, GeoPoint
@@ -14,7 +13,7 @@ class RecordInteraction:
     occurred_at: datetime
     direction: Direction = Direction.INBOUND
     summary: str | None = None
-    payload: dict[str, Any] = field(default_factory=dict)
+    payload: object = field(default_factory=dict)  # checked: a JSON object, of limited size
     store_id: UUID | None = None
     geo: GeoPoint | None = None
     place: str | None = None

@@ -66,7 +66,7 @@ class Problems:
         return cleaned
 
     def json_object(
-        self, field: tuple[str, ...], value: Mapping[str, Any] | None, *, max_bytes: int
+        self, field: tuple[str, ...], value: object, *, max_bytes: int
     ) -> dict[str, Any]:
         if value is None:
             return {}

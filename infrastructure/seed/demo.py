@@ -363,7 +363,7 @@ class _DemoSeeder:
     async def _store(self, command: CreateStore) -> Store:
         return await self._ensure(
             "stores", lambda uow: uow.stores.get_by_code(command.code),
-            lambda: self._use_cases.create_store(command),
+            lambda: self._use_cases.organisation.create_store(command),
         )
 
     async def _staff_member(self, member: StaffMember, stores: dict[str, Store]) -> Staff:
@@ -371,7 +371,7 @@ class _DemoSeeder:
         command = CreateStaff(member.name, member.email, store_id)
         return await self._ensure(
             "staff", lambda uow: uow.staff.get_by_email(member.email),
-            lambda: self._use_cases.create_staff(command),
+            lambda: self._use_cases.organisation.create_staff(command),
         )
 
     async def _complaints_rule(self, org: Organisation) -> RoutingRule:
@@ -384,7 +384,7 @@ class _DemoSeeder:
                          == (command.queue, command.owner_id, {"kind": command.kind})), None)
 
         return await self._ensure(
-            "routing_rules", find, lambda: self._use_cases.create_routing_rule(command)
+            "routing_rules", find, lambda: self._use_cases.cases.create_routing_rule(command)
         )
 
     async def _customer(self, command: CreateCustomer) -> Customer:
@@ -396,7 +396,7 @@ class _DemoSeeder:
             return await uow.customers.get(customer_id) if customer_id else None
 
         return await self._ensure(
-            "customers", find, lambda: self._use_cases.create_customer(command)
+            "customers", find, lambda: self._use_cases.customers.create_customer(command)
         )
 
     async def _record_all(
@@ -417,7 +417,7 @@ class _DemoSeeder:
             staff_id=org.staff_id(moment.staff), case_id=case_id, idempotency_key=moment.key,
         )
         return await self._keyed("interactions", RECORD_SCOPE, moment.key,
-                                 lambda: self._use_cases.record_interaction(command))
+                                 lambda: self._use_cases.interactions.record_interaction(command))
 
     async def _complaint(self, customer: Customer, call: Interaction, org: Organisation) -> Case:
         """Opened from the call, routed to the service lead by the rule, worked on, resolved
@@ -429,13 +429,13 @@ class _DemoSeeder:
             idempotency_key=LI_COMPLAINT_KEY,
         )
         case: Case = await self._keyed("cases", OPEN_SCOPE, LI_COMPLAINT_KEY,
-                                       lambda: self._use_cases.open_case(opening))
+                                       lambda: self._use_cases.cases.open_case(opening))
         if case.status is CaseStatus.OPEN:
-            case = await self._use_cases.start_case(StartCase(case.id))
+            case = await self._use_cases.cases.start_case(StartCase(case.id))
             self._tally["case_transitions"] += 1
         await self._record(customer, LI_REPAIR_VISIT, case.opened_at, org, case_id=case.id)
         if case.status is CaseStatus.IN_PROGRESS:
-            case = await self._use_cases.resolve_case(ResolveCase(
+            case = await self._use_cases.cases.resolve_case(ResolveCase(
                 case.id, "Zip replaced free of charge; she was pleased. Follow-up call to check "
                 "the coat is fine.",
             ))
@@ -446,7 +446,7 @@ class _DemoSeeder:
         command = rewards_programme(self._clock.now().date())
         return await self._ensure(
             "programmes", lambda uow: uow.programmes.get_by_code(PROGRAMME_CODE),
-            lambda: self._use_cases.save_programme(command),
+            lambda: self._use_cases.loyalty.save_programme(command),
         )
 
     async def _buy_all(self, customer: Customer, sales: tuple[Sale, ...],
@@ -454,7 +454,7 @@ class _DemoSeeder:
         """Oldest first, as the tills sent them: each earns at the tier she held then."""
         for sale in sorted(sales, key=lambda s: -s.days_before):
             lines = tuple(item.line() for item in sale.items)
-            recorded = await self._use_cases.record_purchase(RecordPurchase(
+            recorded = await self._use_cases.loyalty.record_purchase(RecordPurchase(
                 customer_id=customer.id, channel=sale.channel, order_id=sale.order_id,
                 occurred_at=_days_before(customer.created_at, sale.days_before),
                 currency="CNY",
@@ -465,7 +465,7 @@ class _DemoSeeder:
             self._count("purchases", replayed=recorded.replayed)
 
     async def _return(self, customer: Customer, given: Return) -> None:
-        refunded = await self._use_cases.refund_purchase(RefundPurchase(
+        refunded = await self._use_cases.loyalty.refund_purchase(RefundPurchase(
             refund_ref=given.refund_ref,
             occurred_at=_days_before(customer.created_at, given.days_before),
             channel=SalesChannel.POS, order_id=given.order_id, lines=given.lines,
@@ -473,7 +473,7 @@ class _DemoSeeder:
         self._count("refunds", replayed=refunded.replayed)
 
     async def _redeem(self, customer: Customer, reward_code: str, key: str) -> None:
-        moved = await self._use_cases.redeem_reward(RedeemReward(
+        moved = await self._use_cases.loyalty.redeem_reward(RedeemReward(
             customer_id=customer.id, reward_code=reward_code, programme_code=PROGRAMME_CODE,
             idempotency_key=key,
         ))

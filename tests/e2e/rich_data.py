@@ -121,12 +121,12 @@ class _Seeder:
 
     async def organisation(self) -> None:
         use = self.use
-        beijing = await use.create_store(CreateStore(
+        beijing = await use.organisation.create_store(CreateStore(
             "bj-sanlitun", 'Beijing "Sanlitun" \\ Flagship'))
-        chengdu = await use.create_store(CreateStore("cd-taikoo", "成都太古里", "Chengdu"))
+        chengdu = await use.organisation.create_store(CreateStore("cd-taikoo", "成都太古里", "Chengdu"))
         with whole_seconds(self.clock, WHOLE_SECONDS):
-            agot = await use.create_staff(CreateStaff("Ågot O'Brien", "agot@example.com"))
-        liu = await use.create_staff(CreateStaff("刘洋", "liu.yang@example.com", beijing.id))
+            agot = await use.organisation.create_staff(CreateStaff("Ågot O'Brien", "agot@example.com"))
+        liu = await use.organisation.create_staff(CreateStaff("刘洋", "liu.yang@example.com", beijing.id))
         self.store = {s.code: s.id for s in await self.queries.organisation.all_stores()}
         self.staff = {s.email: s.id for s in await self.queries.organisation.all_staff()}
         assert chengdu.id == self.store["cd-taikoo"]
@@ -135,7 +135,7 @@ class _Seeder:
             CreateRoutingRule(owner_id=liu.id, store_id=beijing.id, category="fit"),
             CreateRoutingRule(queue="enquiries", kind=CaseKind.ENQUIRY),
         ):
-            await use.create_routing_rule(rule)
+            await use.cases.create_routing_rule(rule)
         assert agot.id == self.staff["agot@example.com"]
 
     async def customers(self) -> dict[str, UUID]:
@@ -148,9 +148,9 @@ class _Seeder:
         for number, (key, command) in enumerate(self._customer_commands().items()):
             if key in _IN_WHOLE_SECONDS:
                 with whole_seconds(self.clock, WHOLE_SECONDS + timedelta(hours=number)):
-                    made[key] = (await self.use.create_customer(command)).id
+                    made[key] = (await self.use.customers.create_customer(command)).id
             else:
-                made[key] = (await self.use.create_customer(command)).id
+                made[key] = (await self.use.customers.create_customer(command)).id
         self.data.external_refs += [
             ("erp", "SR-0001"), ("shop", "org-7"), ("pos-card", "BJ-000042"),
             ("wechat", "o-zhang-family"), ("shop", "u-42"), ("erp", "SR-0001-dup"),
@@ -202,7 +202,7 @@ class _Seeder:
     async def record(self, customer_id: UUID, channel: Channel, at: datetime,
                      **fields: Any) -> UUID:
         kind = fields.pop("kind", channel.value.lower().replace("_", "-"))
-        recorded = await self.use.record_interaction(
+        recorded = await self.use.interactions.record_interaction(
             RecordInteraction(customer_id, channel, kind, at, **fields))
         self.data.moments.append(recorded.occurred_at)
         return recorded.id
@@ -238,47 +238,47 @@ class _Seeder:
                     now: datetime) -> None:
         """Every status, routed by rules or given to an owner, some from interactions."""
         use, store = self.use, self.store
-        urgent = await use.open_case(OpenCase(
+        urgent = await use.cases.open_case(OpenCase(
             CaseKind.COMPLAINT, "Wrong size delivered", customers["zoe"],
             priority=CasePriority.URGENT, channel=Channel.WEB, store_id=store["bj-sanlitun"],
             owner_id=self.staff["agot@example.com"]))
         await self.record(customers["zoe"], Channel.VISIT, now - timedelta(minutes=30),
                           kind="follow-up", case_id=urgent.id)
-        await use.open_case(OpenCase(CaseKind.ENQUIRY, "Stock of 成都 store?",
+        await use.cases.open_case(OpenCase(CaseKind.ENQUIRY, "Stock of 成都 store?",
                                      customers["family"], priority=CasePriority.LOW))
-        started = await use.open_case(OpenCase(CaseKind.REQUEST, "Alteration",
+        started = await use.cases.open_case(OpenCase(CaseKind.REQUEST, "Alteration",
                                                interaction_id=touch, category="fit",
                                                store_id=store["bj-sanlitun"]))
-        await use.start_case(StartCase(started.id))
-        resolved = await use.open_case(OpenCase(
+        await use.cases.start_case(StartCase(started.id))
+        resolved = await use.cases.open_case(OpenCase(
             CaseKind.REQUEST, "Return a scarf", customers["organisation"], channel=Channel.WEB,
             description='"too long" \\ 太长'))
-        await use.start_case(StartCase(resolved.id))
-        await use.resolve_case(ResolveCase(
+        await use.cases.start_case(StartCase(resolved.id))
+        await use.cases.resolve_case(ResolveCase(
             resolved.id, "Refunded", follow_up_at=now + timedelta(days=2, microseconds=7)))
-        closed = await use.open_case(OpenCase(CaseKind.COMPLAINT, "Rude reply",
+        closed = await use.cases.open_case(OpenCase(CaseKind.COMPLAINT, "Rude reply",
                                               customers["emoji"], priority=CasePriority.HIGH))
-        await use.start_case(StartCase(closed.id))
-        await use.resolve_case(ResolveCase(closed.id, "Apologised"))
-        await use.close_case(CloseCase(closed.id))
-        reopened = await use.open_case(OpenCase(CaseKind.COMPLAINT, "Zip again",
+        await use.cases.start_case(StartCase(closed.id))
+        await use.cases.resolve_case(ResolveCase(closed.id, "Apologised"))
+        await use.cases.close_case(CloseCase(closed.id))
+        reopened = await use.cases.open_case(OpenCase(CaseKind.COMPLAINT, "Zip again",
                                                 customers["family"], category="product-quality"))
-        await use.start_case(StartCase(reopened.id))
-        await use.resolve_case(ResolveCase(reopened.id, "Replaced"))
-        await use.reopen_case(ReopenCase(reopened.id))
-        await use.open_case(OpenCase(CaseKind.ENQUIRY, "Film tie-in", interaction_id=twin_call))
+        await use.cases.start_case(StartCase(reopened.id))
+        await use.cases.resolve_case(ResolveCase(reopened.id, "Replaced"))
+        await use.cases.reopen_case(ReopenCase(reopened.id))
+        await use.cases.open_case(OpenCase(CaseKind.ENQUIRY, "Film tie-in", interaction_id=twin_call))
         with whole_seconds(self.clock, now.replace(microsecond=0) - timedelta(days=9)):
-            await use.open_case(OpenCase(CaseKind.REQUEST, "Old request", customers["bare"],
+            await use.cases.open_case(OpenCase(CaseKind.REQUEST, "Old request", customers["bare"],
                                          priority=CasePriority.URGENT))
 
     async def merge_and_archive(self, customers: dict[str, UUID]) -> None:
         use, data = self.use, self.data
-        await use.merge_customers(MergeCustomers(customers["lisa"], customers["lisa_twin"]))
-        await use.merge_customers(MergeCustomers(customers["organisation"],
+        await use.customers.merge_customers(MergeCustomers(customers["lisa"], customers["lisa_twin"]))
+        await use.customers.merge_customers(MergeCustomers(customers["organisation"],
                                                  customers["organisation_twin"]))
-        await use.archive_customer(ArchiveCustomer(customers["archived"]))
+        await use.customers.archive_customer(ArchiveCustomer(customers["archived"]))
         # Listed nowhere any more, but its id still reads, with erasedAt set.
-        await use.erase_customer(EraseCustomer(customers["filler11"], "DSR-0001"))
+        await use.customers.erase_customer(EraseCustomer(customers["filler11"], "DSR-0001"))
         gid = {key: to_global_id("Customer", value) for key, value in customers.items()}
         data.li, data.lisa, data.archived = gid["li"], gid["lisa"], gid["archived"]
         data.merged = {gid["lisa_twin"]: gid["lisa"],

@@ -81,10 +81,10 @@ class Shop:
 @pytest.fixture
 async def shop(container: Container) -> Shop:
     run = container.use_cases
-    store = await run.create_store(CreateStore("hz-westlake", "West Lake"))
-    clerk = await run.create_staff(CreateStaff("Wang Fang", "wang@brand.example",
+    store = await run.organisation.create_store(CreateStore("hz-westlake", "West Lake"))
+    clerk = await run.organisation.create_staff(CreateStaff("Wang Fang", "wang@brand.example",
                                                store_id=store.id))
-    customer = await run.create_customer(CreateCustomer(
+    customer = await run.customers.create_customer(CreateCustomer(
         profile={"display_name": NAME, "birth_date": datetime(1980, 5, 1).date(),
                  "home_store_id": store.id},
         contact_points=(ContactPointInput(ContactKind.EMAIL, EMAIL),),

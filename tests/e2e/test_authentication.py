@@ -59,14 +59,14 @@ def authenticating_settings(settings: Settings) -> Settings:
 @pytest.fixture
 async def westlake(container: Container) -> dict[str, str]:
     """A store, its clerk, one of its customers (with a shop account) and a stranger."""
-    store = await container.use_cases.create_store(CreateStore("hz-westlake", "West Lake"))
-    other = await container.use_cases.create_store(CreateStore("sh-jingan", "Jing'an"))
-    await container.use_cases.create_staff(
+    store = await container.use_cases.organisation.create_store(CreateStore("hz-westlake", "West Lake"))
+    other = await container.use_cases.organisation.create_store(CreateStore("sh-jingan", "Jing'an"))
+    await container.use_cases.organisation.create_staff(
         CreateStaff("Wang Fang", "wang@brand.example", store_id=store.id))
-    local = await container.use_cases.create_customer(CreateCustomer(
+    local = await container.use_cases.customers.create_customer(CreateCustomer(
         profile={"display_name": "Mrs. Li", "home_store_id": store.id},
         external_refs=(ExternalReferenceInput("shop", "li-001"),)))
-    stranger = await container.use_cases.create_customer(CreateCustomer(
+    stranger = await container.use_cases.customers.create_customer(CreateCustomer(
         profile={"display_name": "Lisa", "home_store_id": other.id}))
     return {"local": to_global_id("Customer", local.id),
             "stranger": to_global_id("Customer", stranger.id)}

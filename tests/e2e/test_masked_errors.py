@@ -77,8 +77,8 @@ async def test_a_failing_mutation_is_masked_and_writes_nothing(
     client: httpx.AsyncClient, container: Container, monkeypatch: pytest.MonkeyPatch,
     logged: pytest.LogCaptureFixture, row_counts: Callable[[], Awaitable[dict[str, int]]],
 ) -> None:
-    # Requests act through `use_cases.acting_as(viewer)`, which shares the bound runners.
-    monkeypatch.setitem(container.use_cases._runners, "create_customer", _explode)
+    # A request's use cases are `acting_as(viewer)` copies, which share the bound runner.
+    monkeypatch.setattr(container.use_cases.customers.create_customer, "_run", _explode)
     before = await row_counts()
 
     response = await client.post("/graphql", json={

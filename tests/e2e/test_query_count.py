@@ -37,7 +37,7 @@ query Page($first: Int!) {
 
 async def _customer_with_history(container: Container, number: int) -> None:
     use_cases, now = container.use_cases, datetime.now(UTC)
-    customer = await use_cases.create_customer(CreateCustomer(
+    customer = await use_cases.customers.create_customer(CreateCustomer(
         profile={"display_name": f"Customer {number}", "tags": ("vip", "films")},
         contact_points=(
             ContactPointInput(ContactKind.EMAIL, f"c{number}@example.com"),
@@ -45,12 +45,12 @@ async def _customer_with_history(container: Container, number: int) -> None:
         ),
     ))
     for day in range(7):
-        await use_cases.record_interaction(RecordInteraction(
+        await use_cases.interactions.record_interaction(RecordInteraction(
             customer.id, Channel.POS, "purchase", now - timedelta(days=day), summary="till",
         ))
-    opened = await use_cases.open_case(OpenCase(CaseKind.REQUEST, "alteration", customer.id))
-    await use_cases.start_case(StartCase(opened.id))
-    await use_cases.open_case(OpenCase(CaseKind.ENQUIRY, "stock", customer.id))
+    opened = await use_cases.cases.open_case(OpenCase(CaseKind.REQUEST, "alteration", customer.id))
+    await use_cases.cases.start_case(StartCase(opened.id))
+    await use_cases.cases.open_case(OpenCase(CaseKind.ENQUIRY, "stock", customer.id))
 
 
 async def _statements_for_page(
@@ -140,10 +140,10 @@ query Page($first: Int!) {
 
 async def _member_with_purchases(container: Container, programme: str, number: int) -> None:
     use_cases, now = container.use_cases, datetime.now(UTC)
-    customer = await use_cases.create_customer(CreateCustomer(
+    customer = await use_cases.customers.create_customer(CreateCustomer(
         profile={"display_name": f"Member {number}"}))
     for sale in range(3):
-        await use_cases.record_purchase(RecordPurchase(
+        await use_cases.loyalty.record_purchase(RecordPurchase(
             customer.id, SalesChannel.POS, f"Q-{number}-{sale}", now - timedelta(days=sale),
             "CNY", Decimal("120.00"), (LineInput("COAT", 1, Decimal("120.00")),),
             programme_code=programme,
@@ -169,7 +169,7 @@ async def test_a_page_of_members_with_their_loyalty_and_purchases_costs_constant
     container: Container, client: httpx.AsyncClient, statement_counter: StatementCounter
 ) -> None:
     tiers = (TierSpec("member", "Member", Decimal(0)), TierSpec("silver", "Silver", Decimal(300)))
-    await container.use_cases.save_programme(SaveProgramme("club", "Club", "CNY", tiers))
+    await container.use_cases.loyalty.save_programme(SaveProgramme("club", "Club", "CNY", tiers))
     for number in range(50):
         await _member_with_purchases(container, "club", number)
     await _statements_for_loyalty_page(client, statement_counter, 50)  # warm-up, as above

@@ -37,14 +37,14 @@ class Town:
 @pytest.fixture
 async def town(container: Container) -> Town:
     run = container.use_cases
-    westlake = await run.create_store(CreateStore("hz-westlake", "West Lake"))
-    jingan = await run.create_store(CreateStore("sh-jingan", "Jing'an"))
-    clerk = await run.create_staff(CreateStaff("Wang Fang", "wang@brand.example",
+    westlake = await run.organisation.create_store(CreateStore("hz-westlake", "West Lake"))
+    jingan = await run.organisation.create_store(CreateStore("sh-jingan", "Jing'an"))
+    clerk = await run.organisation.create_staff(CreateStaff("Wang Fang", "wang@brand.example",
                                                store_id=westlake.id))
 
     async def customer(name: str, store: UUID, **profile: Any) -> UUID:
         refs = (ExternalReferenceInput("shop", name.lower()),)
-        created = await run.create_customer(CreateCustomer(
+        created = await run.customers.create_customer(CreateCustomer(
             profile={"display_name": name, "home_store_id": store, **profile},
             external_refs=refs))
         return created.id
@@ -52,9 +52,9 @@ async def town(container: Container) -> Town:
     local = await customer("Li", westlake.id)
     looked_after = await customer("Zhao", jingan.id, owner_id=clerk.id)
     stranger = await customer("Lisa", jingan.id)
-    local_case = await run.open_case(OpenCase(CaseKind.COMPLAINT, "zip", local,
+    local_case = await run.cases.open_case(OpenCase(CaseKind.COMPLAINT, "zip", local,
                                               store_id=westlake.id))
-    stranger_case = await run.open_case(OpenCase(CaseKind.COMPLAINT, "hem", stranger,
+    stranger_case = await run.cases.open_case(OpenCase(CaseKind.COMPLAINT, "hem", stranger,
                                                  store_id=jingan.id))
     return Town(
         clerk=Viewer(Role.STAFF, "staff:wang@brand.example", staff_id=clerk.id,
@@ -163,7 +163,7 @@ async def test_a_web_shop_finds_a_member_by_her_shop_account_but_not_by_id(
 async def test_a_web_shop_acting_for_a_member_reads_and_edits_her_record_only(
     town: Town, client: httpx.AsyncClient, client_as: ClientAs, container: Container
 ) -> None:
-    issued = await container.use_cases.create_api_client(
+    issued = await container.use_cases.access.create_api_client(
         CreateApiClient(name="web-shop", role=Role.STOREFRONT))
     key = issued.key
     as_member = {"authorization": f"Bearer {key}", "rapport-member-ref": "shop:li"}

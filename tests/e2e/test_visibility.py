@@ -26,7 +26,7 @@ PROFILE = """query($id: ID!) { customer(id: $id) {
 
 @pytest.fixture
 async def customer_id(container: Container) -> str:
-    customer = await container.use_cases.create_customer(CreateCustomer(
+    customer = await container.use_cases.customers.create_customer(CreateCustomer(
         profile={"display_name": "Mrs. Li", "birth_date": date(1968, 5, 2)},
         contact_points=(ContactPointInput(ContactKind.EMAIL, "li@example.com"),),
         household=(HouseholdMemberInput("Xiao Li", Relationship.CHILD, date(2001, 9, 1)),),

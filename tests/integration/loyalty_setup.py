@@ -49,14 +49,14 @@ def a_container(engine: AsyncEngine, clock: FixedClock) -> Container:
 
 
 async def a_programme(container: Container, **changes: Any) -> Programme:
-    programme: Programme = await container.use_cases.save_programme(
+    programme: Programme = await container.use_cases.loyalty.save_programme(
         replace(PROGRAMME, **changes))
     return programme
 
 
 async def a_customer(container: Container, name: str = "Mrs. Li",
                      birth_date: date | None = None) -> Customer:
-    customer: Customer = await container.use_cases.create_customer(
+    customer: Customer = await container.use_cases.customers.create_customer(
         CreateCustomer(profile={"display_name": name, "birth_date": birth_date}))
     return customer
 
@@ -78,7 +78,7 @@ def purchase_command(customer_id: UUID, order_id: str, occurred_at: datetime,
 
 async def a_purchase(container: Container, customer_id: UUID, order_id: str,
                      occurred_at: datetime, *lines: LineInput) -> PurchaseRecorded:
-    recorded: PurchaseRecorded = await container.use_cases.record_purchase(
+    recorded: PurchaseRecorded = await container.use_cases.loyalty.record_purchase(
         purchase_command(customer_id, order_id, occurred_at, *lines))
     return recorded
 

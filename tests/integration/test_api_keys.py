@@ -40,13 +40,13 @@ async def _client(
     container: Container, name: str = "web-shop", role: Role = Role.STOREFRONT,
     partner_code: str | None = None,
 ) -> IssuedKey:
-    issued: IssuedKey = await container.use_cases.create_api_client(
+    issued: IssuedKey = await container.use_cases.access.create_api_client(
         CreateApiClient(name, role.value, partner_code))
     return issued
 
 
 async def _rotate(container: Container, client_id: UUID, overlap_hours: int) -> IssuedKey:
-    issued: IssuedKey = await container.use_cases.rotate_api_key(
+    issued: IssuedKey = await container.use_cases.access.rotate_api_key(
         RotateApiKey(client_id, overlap_hours))
     return issued
 
@@ -110,7 +110,7 @@ async def test_every_key_of_a_revoked_client_fails_on_the_next_request(
     second = await _rotate(container, first.client.id, overlap_hours=24)
     assert await keys.verify(first.key) is not None
 
-    await container.use_cases.revoke_api_client(RevokeApiClient(first.client.id))
+    await container.use_cases.access.revoke_api_client(RevokeApiClient(first.client.id))
 
     assert await keys.verify(first.key) is None
     assert await keys.verify(second.key) is None

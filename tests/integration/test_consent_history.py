@@ -51,7 +51,7 @@ async def _rows(engine: AsyncEngine) -> list[dict[str, Any]]:
 
 async def _with_sms(container: Container, email: str = "li@example.com",
                     granted: bool = True) -> Customer:
-    created: Customer = await container.use_cases.create_customer(CreateCustomer(
+    created: Customer = await container.use_cases.customers.create_customer(CreateCustomer(
         profile={"display_name": "Mrs. Li"},
         contact_points=(ContactPointInput(ContactKind.EMAIL, email,
                                           consents=(ConsentInput(SMS, granted, "WEB"),)),),
@@ -77,7 +77,7 @@ async def test_a_refused_edit_appends_nothing(container: Container, db: AsyncEng
         "consents": (ConsentInput(SMS, False),), "value": "not an email"})
 
     with pytest.raises(DomainError):
-        await container.use_cases.update_contact_point(command)
+        await container.use_cases.customers.update_contact_point(command)
 
     assert len(await _rows(db)) == 1
 
@@ -88,7 +88,7 @@ async def test_a_merge_moves_the_history_to_the_survivors_point_of_the_same_addr
     survivor = await _with_sms(container)
     duplicate = await _with_sms(container, granted=False)
 
-    await container.use_cases.merge_customers(MergeCustomers(survivor.id, duplicate.id))
+    await container.use_cases.customers.merge_customers(MergeCustomers(survivor.id, duplicate.id))
 
     rows = await _rows(db)
     assert {(r["customer_id"], r["contact_point_id"]) for r in rows} == {

@@ -116,16 +116,16 @@ async def test_the_ledger_holds_through_purchases_returns_spending_and_expiry(
     await assert_ledger_holds(container, li.id)
 
     steps: list[Callable[[], Awaitable[object]]] = [
-        lambda: container.use_cases.expire_points(ExpirePoints()),
-        lambda: container.use_cases.refund_purchase(RefundPurchase(
+        lambda: container.use_cases.loyalty.expire_points(ExpirePoints()),
+        lambda: container.use_cases.loyalty.refund_purchase(RefundPurchase(
             "part", NOW, purchase_id=dresses.purchase.id, lines=(RefundLineInput(1, 1),))),
-        lambda: container.use_cases.redeem_reward(RedeemReward(li.id, "silk-scarf")),
-        lambda: container.use_cases.pay_with_points(PayWithPoints(li.id, 50, "web-77")),
-        lambda: container.use_cases.adjust_points(AdjustPoints(li.id, 50, "goodwill")),
-        lambda: container.use_cases.adjust_points(AdjustPoints(li.id, -30, "double credit")),
-        lambda: container.use_cases.refund_purchase(RefundPurchase(
+        lambda: container.use_cases.loyalty.redeem_reward(RedeemReward(li.id, "silk-scarf")),
+        lambda: container.use_cases.loyalty.pay_with_points(PayWithPoints(li.id, 50, "web-77")),
+        lambda: container.use_cases.loyalty.adjust_points(AdjustPoints(li.id, 50, "goodwill")),
+        lambda: container.use_cases.loyalty.adjust_points(AdjustPoints(li.id, -30, "double credit")),
+        lambda: container.use_cases.loyalty.refund_purchase(RefundPurchase(
             "rest", NOW, purchase_id=dresses.purchase.id)),  # overdraws: the points were spent
-        lambda: container.use_cases.adjust_points(AdjustPoints(li.id, 1000, "repays it")),
+        lambda: container.use_cases.loyalty.adjust_points(AdjustPoints(li.id, 1000, "repays it")),
     ]
     for step in steps:
         clock.advance(minutes=1)
@@ -144,8 +144,8 @@ async def test_a_return_after_the_points_were_spent_overdraws_then_earning_repay
     await a_programme(container)
     li = await a_customer(container)
     coat = await a_purchase(container, li.id, "coat", NOW, a_line("600.00"))
-    await container.use_cases.redeem_reward(RedeemReward(li.id, "silk-scarf"))
-    await container.use_cases.refund_purchase(
+    await container.use_cases.loyalty.redeem_reward(RedeemReward(li.id, "silk-scarf"))
+    await container.use_cases.loyalty.refund_purchase(
         RefundPurchase("coat-back", NOW, purchase_id=coat.purchase.id))
 
     assert await assert_ledger_holds(container, li.id) == 600 - SCARF_COST - 600
@@ -162,11 +162,11 @@ async def test_merging_a_duplicate_moves_her_points_and_purchases(
     await a_purchase(container, li.id, "till", NOW, a_line("600.00"))
     online = await a_purchase(container, web_account.id, "web", NOW, a_line("700.00"))
 
-    await container.use_cases.merge_customers(MergeCustomers(li.id, web_account.id))
+    await container.use_cases.customers.merge_customers(MergeCustomers(li.id, web_account.id))
 
     assert await assert_ledger_holds(container, li.id) == 1300
     assert await assert_ledger_holds(container, web_account.id) == 0
-    await container.use_cases.refund_purchase(
+    await container.use_cases.loyalty.refund_purchase(
         RefundPurchase("web-back", NOW, purchase_id=online.purchase.id))
     assert await assert_ledger_holds(container, li.id) == 600
 
@@ -183,7 +183,7 @@ async def test_sixteen_concurrent_redemptions_never_take_the_balance_below_zero(
     balance = await assert_ledger_holds(container, li.id)
 
     outcomes = await _outcomes(*(
-        container.use_cases.redeem_reward(RedeemReward(li.id, "silk-scarf"))
+        container.use_cases.loyalty.redeem_reward(RedeemReward(li.id, "silk-scarf"))
         for _ in range(CONCURRENT_TILLS)))
 
     redeemed = [o for o in outcomes if isinstance(o, PointsMoved)]
@@ -213,7 +213,7 @@ async def test_one_order_recorded_twice_at_once_is_one_purchase(container: Conta
     li = await a_customer(container)
     command = purchase_command(li.id, "receipt-42", NOW, a_line("100.00"))
 
-    outcomes = await _outcomes(*(container.use_cases.record_purchase(command)
+    outcomes = await _outcomes(*(container.use_cases.loyalty.record_purchase(command)
                                  for _ in range(2)))
 
     recorded = [o for o in outcomes if isinstance(o, PurchaseRecorded)]
@@ -229,7 +229,7 @@ async def test_a_return_retried_at_once_returns_once(container: Container) -> No
     coat = await a_purchase(container, li.id, "coat", NOW, a_line("600.00"))
     refund = RefundPurchase("back", NOW, purchase_id=coat.purchase.id)
 
-    outcomes = await _outcomes(*(container.use_cases.refund_purchase(refund)
+    outcomes = await _outcomes(*(container.use_cases.loyalty.refund_purchase(refund)
                                  for _ in range(2)))
 
     assert sorted(o.replayed for o in outcomes if isinstance(o, RefundRecorded)) == [False, True]
@@ -257,8 +257,8 @@ async def test_closing_a_period_twice_changes_nothing_the_second_time(
 ) -> None:
     members = await _members_for_the_jobs(container, clock)
 
-    first: PeriodReport = await container.use_cases.close_period(ClosePeriod())
-    second: PeriodReport = await container.use_cases.close_period(ClosePeriod())
+    first: PeriodReport = await container.use_cases.loyalty.close_period(ClosePeriod())
+    second: PeriodReport = await container.use_cases.loyalty.close_period(ClosePeriod())
 
     assert (first.reviewed, first.downgraded) == (2, 1)
     assert first.changes == [f"{members[0]}: silver → classic"]
@@ -274,8 +274,8 @@ async def test_closing_a_period_concurrently_reviews_each_member_once(
     changes_before = await count_rows(container.engine, loyalty_tier_changes)
 
     reports: list[PeriodReport] = await asyncio.gather(
-        container.use_cases.close_period(ClosePeriod()),
-        container.use_cases.close_period(ClosePeriod()))
+        container.use_cases.loyalty.close_period(ClosePeriod()),
+        container.use_cases.loyalty.close_period(ClosePeriod()))
 
     assert sum(r.reviewed for r in reports) == len(members)
     assert sum(r.downgraded for r in reports) == 1
@@ -288,8 +288,8 @@ async def test_expiring_points_twice_expires_them_once(
 ) -> None:
     li, _ = await _members_for_the_jobs(container, clock)
 
-    first: ExpiryReport = await container.use_cases.expire_points(ExpirePoints())
-    second: ExpiryReport = await container.use_cases.expire_points(ExpirePoints())
+    first: ExpiryReport = await container.use_cases.loyalty.expire_points(ExpirePoints())
+    second: ExpiryReport = await container.use_cases.loyalty.expire_points(ExpirePoints())
 
     assert (first.members, first.lots, first.points) == (1, 1, 1200)
     assert (second.members, second.lots, second.points) == (0, 0, 0)
@@ -302,8 +302,8 @@ async def test_expiring_points_concurrently_expires_them_once(
     li, lisa = await _members_for_the_jobs(container, clock)
 
     reports: list[ExpiryReport] = await asyncio.gather(
-        container.use_cases.expire_points(ExpirePoints()),
-        container.use_cases.expire_points(ExpirePoints()))
+        container.use_cases.loyalty.expire_points(ExpirePoints()),
+        container.use_cases.loyalty.expire_points(ExpirePoints()))
 
     assert sum(r.members for r in reports) == 1
     assert sum(r.points for r in reports) == 1200

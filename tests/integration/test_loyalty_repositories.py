@@ -159,7 +159,7 @@ async def test_a_membership_with_a_tier_override_reads_back(
     li = await a_customer(container)
     expires = clock.now() + timedelta(days=90)
 
-    overridden: Membership = await container.use_cases.override_tier(
+    overridden: Membership = await container.use_cases.loyalty.override_tier(
         OverrideTier(li.id, "gold", "made good a late delivery", expires_at=expires))
 
     async with _uow(container) as uow:
@@ -202,10 +202,10 @@ async def test_a_purchase_reads_back_with_its_lines_and_refunds(
         container, li.id, "o-1", clock.now(),
         a_line("300.00", 3, category="silk", margin=Decimal("120.50")),
         a_line("89.90", 1, sku="SCARF", name="Scarf"))
-    first = await container.use_cases.refund_purchase(RefundPurchase(
+    first = await container.use_cases.loyalty.refund_purchase(RefundPurchase(
         "r-1", clock.now(), purchase_id=recorded.purchase.id,
         lines=(RefundLineInput(1, 1),)))
-    second = await container.use_cases.refund_purchase(RefundPurchase(
+    second = await container.use_cases.loyalty.refund_purchase(RefundPurchase(
         "r-2", clock.now(), purchase_id=recorded.purchase.id,
         lines=(RefundLineInput(1, 1), RefundLineInput(2, 1))))
 
@@ -249,7 +249,7 @@ async def test_qualifying_totals_count_the_window_and_take_returns_off(
     await a_purchase(container, li.id, "too-old", now - timedelta(days=400), a_line("700.00"))
     await a_purchase(container, li.id, "in-window", now - timedelta(days=60), a_line("300.00"))
     recent = await a_purchase(container, li.id, "recent", now, a_line("250.00", 2))
-    await container.use_cases.refund_purchase(RefundPurchase(
+    await container.use_cases.loyalty.refund_purchase(RefundPurchase(
         "r-1", now, purchase_id=recent.purchase.id, lines=(RefundLineInput(1, 1),)))
     since = now - timedelta(days=365)
 
@@ -329,7 +329,7 @@ async def test_points_expiring_counts_what_is_left_of_lots_ending_in_the_window(
     now = clock.now()
     await a_purchase(container, li.id, "soon", now - timedelta(days=340), a_line("300.00"))
     await a_purchase(container, li.id, "later", now - timedelta(days=200), a_line("200.00"))
-    await container.use_cases.redeem_reward(RedeemReward(li.id, "tote"))  # 200 of the oldest
+    await container.use_cases.loyalty.redeem_reward(RedeemReward(li.id, "tote"))  # 200 of the oldest
 
     expiring = await container.queries.loyalty.points_expiring(
         programme.id, [li.id, lisa.id], now, now + timedelta(days=30))

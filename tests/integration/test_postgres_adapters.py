@@ -36,7 +36,7 @@ async def _count(engine: AsyncEngine, table: Table) -> int:
 
 
 async def _customer(container: Container, name: str, **kwargs: Any) -> Customer:
-    created: Customer = await container.use_cases.create_customer(
+    created: Customer = await container.use_cases.customers.create_customer(
         CreateCustomer(profile={"display_name": name}, **kwargs)
     )
     return created
@@ -52,7 +52,7 @@ async def test_concurrent_retries_with_one_idempotency_key_record_one_interactio
     )
 
     results = await asyncio.gather(
-        *(container.use_cases.record_interaction(command) for _ in range(8))
+        *(container.use_cases.interactions.record_interaction(command) for _ in range(8))
     )
 
     assert len({r.id for r in results}) == 1
@@ -107,8 +107,8 @@ async def test_a_chain_of_merges_resolves_every_old_id_to_the_last_survivor(
     container: Container,
 ) -> None:
     first, second, third = [await _customer(container, n) for n in ("A", "B", "C")]
-    await container.use_cases.merge_customers(MergeCustomers(second.id, first.id))
-    await container.use_cases.merge_customers(MergeCustomers(third.id, second.id))
+    await container.use_cases.customers.merge_customers(MergeCustomers(second.id, first.id))
+    await container.use_cases.customers.merge_customers(MergeCustomers(third.id, second.id))
 
     found = await container.queries.customers.by_ids([first.id, second.id])
 

@@ -2,14 +2,14 @@
 in the create and rotate payloads, once, and nowhere else ever after."""
 
 from collections.abc import Callable
-from typing import Any
+from typing import Protocol, TypeVar
 
 import strawberry
 
 from api.graphql.access.types import ApiClientType, RoleEnum
 from api.graphql.context import Info
-from api.graphql.errors import UserError, payload_or_user_errors
-from api.graphql.payloads import payload_type
+from api.graphql.errors import UserError
+from api.graphql.payloads import mutation_payload
 from api.graphql.relay import uuid_of
 from domain.access.commands import (
     DEFAULT_OVERLAP_HOURS,
@@ -17,35 +17,41 @@ from domain.access.commands import (
     RevokeApiClient,
     RotateApiKey,
 )
-from domain.access.model import IssuedKey
+from domain.access.model import ApiClient, IssuedKey
 from domain.shared.access import Operation
 
 _SECRET = ("The key the client sends (Authorization: Bearer rk_…). Shown here once: Rapport "
            "keeps only its hash, so store it now.")
 
-ApiClientRevokePayload = payload_type(
-    "ApiClientRevokePayload", "api_client", ApiClientType, "The revoked client.")
+
+@strawberry.type(description="The revoked client.")
+class ApiClientRevokePayload:
+    api_client: ApiClientType | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class IssuedKeyPayload:
+    api_client: ApiClientType | None = None
+    secret: str | None = strawberry.field(default=None, description=_SECRET)
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 
 @strawberry.type(description="The new client and its first key.")
-class ApiClientCreatePayload:
-    api_client: ApiClientType | None
-    secret: str | None = strawberry.field(description=_SECRET)
-    user_errors: list[UserError]
+class ApiClientCreatePayload(IssuedKeyPayload):
+    pass
 
 
 @strawberry.type(description="The client with its new key; its older keys end after the "
                              "overlap.")
-class ApiKeyRotatePayload:
-    api_client: ApiClientType | None
-    secret: str | None = strawberry.field(description=_SECRET)
-    user_errors: list[UserError]
+class ApiKeyRotatePayload(IssuedKeyPayload):
+    pass
 
 
 @strawberry.input
 class ApiClientCreateInput:
     name: str = strawberry.field(description="Unique among active clients, e.g. web-shop.")
-    role: RoleEnum  # type: ignore[valid-type]
+    role: RoleEnum
     partner_code: str | None = strawberry.field(
         default=None, description="Which partner: required for PARTNER, refused otherwise.")
 
@@ -71,16 +77,20 @@ def _may_manage(info: Info) -> None:
     info.context.viewer.require(Operation.API_CLIENT_MANAGE)
 
 
-def _issued(payload: Callable[..., Any]) -> Callable[..., Any]:
-    """A payload maker for payload_or_user_errors: the client and the secret of `issued`."""
+IP = TypeVar("IP", bound=IssuedKeyPayload, covariant=True)
 
-    def make(issued: IssuedKey | None, user_errors: list[UserError]) -> Any:
-        if issued is None:
-            return payload(api_client=None, secret=None, user_errors=user_errors)
-        return payload(api_client=ApiClientType.from_domain(issued.client), secret=issued.key,
-                       user_errors=user_errors)
 
-    return make
+class IssuedKeyPayloadClass(Protocol[IP]):
+    def __call__(self, *, api_client: ApiClientType | None = ..., secret: str | None = ...,
+                 user_errors: list[UserError] = ...) -> IP: ...
+
+
+def _issued(payload: IssuedKeyPayloadClass[IP]) -> Callable[[IssuedKey], IP]:
+    """The answer of a mutation that issues a key: the client, and the secret, once."""
+    def answer(issued: IssuedKey) -> IP:
+        return payload(api_client=ApiClientType.from_domain(issued.client), secret=issued.key)
+
+    return answer
 
 
 @strawberry.type
@@ -89,37 +99,38 @@ class AccessMutations:
     async def api_client_create(
         self, info: Info, input: ApiClientCreateInput
     ) -> ApiClientCreatePayload:
-        async def attempt() -> IssuedKey:
-            command = CreateApiClient(name=input.name, role=str(input.role),
-                                      partner_code=input.partner_code)
-            issued: IssuedKey = await info.context.use_cases.create_api_client(command)
-            return issued
+        def command() -> CreateApiClient:
+            return CreateApiClient(name=input.name, role=str(input.role),
+                                   partner_code=input.partner_code)
 
-        return await payload_or_user_errors(_issued(ApiClientCreatePayload), "issued", attempt)
+        return await mutation_payload(info, info.context.use_cases.access.create_api_client,
+                                      command, _issued(ApiClientCreatePayload),
+                                      ApiClientCreatePayload)
 
     @strawberry.mutation(description="A new key for a client; its current keys keep working "
                                      "for overlapHours more (ADMIN only).")
     async def api_key_rotate(self, info: Info, input: ApiKeyRotateInput) -> ApiKeyRotatePayload:
-        async def attempt() -> IssuedKey:
+        def command() -> RotateApiKey:
             _may_manage(info)
-            command = RotateApiKey(
+            return RotateApiKey(
                 api_client_id=uuid_of(input.api_client_id, "ApiClient", ("api_client_id",)),
                 overlap_hours=input.overlap_hours,
             )
-            issued: IssuedKey = await info.context.use_cases.rotate_api_key(command)
-            return issued
 
-        return await payload_or_user_errors(_issued(ApiKeyRotatePayload), "issued", attempt)
+        return await mutation_payload(info, info.context.use_cases.access.rotate_api_key,
+                                      command, _issued(ApiKeyRotatePayload), ApiKeyRotatePayload)
 
     @strawberry.mutation(description="Every key of the client fails from now on (ADMIN only).")
     async def api_client_revoke(
         self, info: Info, input: ApiClientRevokeInput
-    ) -> ApiClientRevokePayload:  # type: ignore[valid-type]
-        async def attempt() -> Any:
+    ) -> ApiClientRevokePayload:
+        def command() -> RevokeApiClient:
             _may_manage(info)
-            command = RevokeApiClient(
+            return RevokeApiClient(
                 api_client_id=uuid_of(input.api_client_id, "ApiClient", ("api_client_id",)))
-            return ApiClientType.from_domain(
-                await info.context.use_cases.revoke_api_client(command))
 
-        return await payload_or_user_errors(ApiClientRevokePayload, "api_client", attempt)
+        def answer(client: ApiClient) -> ApiClientRevokePayload:
+            return ApiClientRevokePayload(api_client=ApiClientType.from_domain(client))
+
+        return await mutation_payload(info, info.context.use_cases.access.revoke_api_client,
+                                      command, answer, ApiClientRevokePayload)

@@ -12,7 +12,7 @@ class AccessQueries:
     @strawberry.field(description="Every API client with its keys, oldest first (ADMIN only).")
     async def api_clients(self, info: Info) -> list[ApiClientType]:
         try:
-            clients = await info.context.use_cases.list_api_clients(ListApiClients())
+            clients = await info.context.use_cases.access.list_api_clients(ListApiClients())
         except DomainError as error:
             raise refused_read(error) from None
         return [ApiClientType.from_domain(c) for c in clients]

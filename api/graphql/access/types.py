@@ -6,7 +6,9 @@ from api.graphql.relay import Node, to_global_id
 from domain.access.model import ApiClient, ApiKey
 from domain.shared.access import Role
 
-RoleEnum = strawberry.enum(Role, name="Role", description="What a caller may do and see.")
+# GraphQL enums are the domain's classes themselves, registered under their schema names.
+RoleEnum = Role
+strawberry.enum(RoleEnum, name="Role", description="What a caller may do and see.")
 
 
 @strawberry.type(name="ApiKey", description="One key of an API client. Its secret is never "
@@ -31,7 +33,7 @@ class ApiKeyType(Node):
                                                "acting in one role.")
 class ApiClientType(Node):
     name: str
-    role: RoleEnum  # type: ignore[valid-type]
+    role: RoleEnum
     partner_code: str | None = strawberry.field(description="PARTNER clients: which partner.")
     created_at: datetime
     revoked_at: datetime | None = strawberry.field(

@@ -18,7 +18,7 @@ from domain.shared.errors import DomainError, ErrorCode
 @strawberry.input(description="Every field given must match.")
 class AuditFilterInput:
     subject: str | None = None
-    action: AuditActionEnum | None = None  # type: ignore[valid-type]
+    action: AuditActionEnum | None = None
     operation: str | None = None
     target_id: strawberry.ID | None = strawberry.field(
         default=None, description="Entries about this record: its global id, or its UUID.")

@@ -12,7 +12,9 @@ from api.graphql.relay import Connection
 from domain.audit import model
 from domain.shared.access import Role
 
-AuditActionEnum = strawberry.enum(model.AuditAction, name="AuditAction",
+# GraphQL enums are the domain's classes themselves, registered under their schema names.
+AuditActionEnum = model.AuditAction
+strawberry.enum(AuditActionEnum, name="AuditAction",
                                   description="A change (a use case) or a read of personal data.")
 
 
@@ -21,12 +23,12 @@ AuditActionEnum = strawberry.enum(model.AuditAction, name="AuditAction",
     "the personal data itself."))
 class AuditEntryType:
     at: datetime
-    action: AuditActionEnum  # type: ignore[valid-type]
+    action: AuditActionEnum
     operation: str = strawberry.field(description=(
         "The use case (create_customer) or the GraphQL operation's name (else its root "
         "fields)."))
     subject: str = strawberry.field(description="Who: client:<name>, staff:<email>, user:<sub>.")
-    role: RoleEnum  # type: ignore[valid-type]
+    role: RoleEnum
     client_id: UUID | None = strawberry.field(description="The API client used, if any.")
     staff_id: UUID | None = strawberry.field(description="The staff member, if any.")
     target_ids: list[UUID] = strawberry.field(description=(

@@ -3,7 +3,8 @@ routing rules that pick an owner."""
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Protocol, TypeVar
+from uuid import UUID
 
 import strawberry
 
@@ -14,52 +15,93 @@ from api.graphql.cases.types import (
     CaseType,
 )
 from api.graphql.context import Info
-from api.graphql.errors import Renames, payload_or_user_errors
+from api.graphql.errors import Renames, UserError
 from api.graphql.interactions.types import ChannelEnum
-from api.graphql.payloads import payload_type
+from api.graphql.payloads import mutation_payload
 from api.graphql.relay import optional_uuid_of, uuid_of
 from domain.cases import commands
-from domain.cases.model import CaseKind, CasePriority
+from domain.cases.model import Case, CaseKind, CasePriority, RoutingRule
 from domain.interactions.model import Channel
+from infrastructure.bootstrap import UseCase
+
+C = TypeVar("C")
 
 
-def _case_payload(name: str, description: str) -> Any:
-    return payload_type(name, "case", CaseType, description)
+@strawberry.type
+class CasePayload:
+    case: CaseType | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 
-CaseOpenPayload = _case_payload("CaseOpenPayload", "The new case, routed.")
-CaseAssignPayload = _case_payload("CaseAssignPayload", "The case with its new owner.")
-CaseStartPayload = _case_payload("CaseStartPayload", "The case, now IN_PROGRESS.")
-CaseResolvePayload = _case_payload("CaseResolvePayload", "The case, RESOLVED, follow-up set.")
-CaseClosePayload = _case_payload("CaseClosePayload", "The case, CLOSED.")
-CaseReopenPayload = _case_payload("CaseReopenPayload", "The case, back IN_PROGRESS.")
-CaseRoutingRuleCreatePayload = payload_type(
-    "CaseRoutingRuleCreatePayload", "rule", CaseRoutingRuleType, "The new rule."
-)
-CaseRoutingRuleDeletePayload = payload_type(
-    "CaseRoutingRuleDeletePayload", "deleted_id", strawberry.ID, "The id of the deleted rule."
-)
+@strawberry.type(description="The new case, routed.")
+class CaseOpenPayload(CasePayload):
+    pass
 
 
-def _case_id(source: Any) -> Any:
+@strawberry.type(description="The case with its new owner.")
+class CaseAssignPayload(CasePayload):
+    pass
+
+
+@strawberry.type(description="The case, now IN_PROGRESS.")
+class CaseStartPayload(CasePayload):
+    pass
+
+
+@strawberry.type(description="The case, RESOLVED, follow-up set.")
+class CaseResolvePayload(CasePayload):
+    pass
+
+
+@strawberry.type(description="The case, CLOSED.")
+class CaseClosePayload(CasePayload):
+    pass
+
+
+@strawberry.type(description="The case, back IN_PROGRESS.")
+class CaseReopenPayload(CasePayload):
+    pass
+
+
+@strawberry.type(description="The new rule.")
+class CaseRoutingRuleCreatePayload:
+    rule: CaseRoutingRuleType | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type(description="The id of the deleted rule.")
+class CaseRoutingRuleDeletePayload:
+    deleted_id: strawberry.ID | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+CP = TypeVar("CP", bound=CasePayload, covariant=True)
+
+
+class CasePayloadClass(Protocol[CP]):
+    def __call__(self, *, case: CaseType | None = ...,
+                 user_errors: list[UserError] = ...) -> CP: ...
+
+
+def _case_id(source: "CaseAssignInput | CaseTransitionInput | CaseResolveInput") -> UUID:
     return uuid_of(source.case_id, "Case", ("case_id",))
 
 
-def _optional_channel(value: Any) -> Channel | None:
+def _optional_channel(value: Channel | None) -> Channel | None:
     return Channel(value) if value is not None else None
 
 
 @strawberry.input(description="Give customerId, or interactionId to open it from a contact "
                               "(customer, channel and store then come from it).")
 class CaseOpenInput:
-    kind: CaseKindEnum  # type: ignore[valid-type]
+    kind: CaseKindEnum
     subject: str
     customer_id: strawberry.ID | None = None
     interaction_id: strawberry.ID | None = None
     category: str | None = None
     description: str | None = None
-    priority: CasePriorityEnum = CasePriority.NORMAL  # type: ignore[valid-type]
-    channel: ChannelEnum | None = None  # type: ignore[valid-type]
+    priority: CasePriorityEnum = CasePriority.NORMAL
+    channel: ChannelEnum | None = None
     store_id: strawberry.ID | None = None
     owner_id: strawberry.ID | None = strawberry.field(
         default=None, description="Skip routing and give it to this member of staff."
@@ -116,9 +158,9 @@ class CaseResolveInput:
 class CaseRoutingRuleCreateInput:
     queue: str | None = None
     owner_id: strawberry.ID | None = None
-    kind: CaseKindEnum | None = None  # type: ignore[valid-type]
+    kind: CaseKindEnum | None = None
     category: str | None = None
-    channel: ChannelEnum | None = None  # type: ignore[valid-type]
+    channel: ChannelEnum | None = None
     store_id: strawberry.ID | None = None
 
     def to_command(self) -> commands.CreateRoutingRule:
@@ -134,68 +176,75 @@ class CaseRoutingRuleCreateInput:
 MOVES = {"status": ("case_id",)}
 
 
-async def _run(
-    info: Info, payload: Any, use_case: str, command: Callable[[], Any],
-    renames: Renames | None = None,
-) -> Any:
-    async def attempt() -> CaseType:
-        case = await getattr(info.context.use_cases, use_case)(command())
-        return CaseType.from_domain(case)
+async def _case_payload(
+    info: Info, payload: CasePayloadClass[CP], use_case: UseCase[C, Case],
+    command: Callable[[], C], renames: Renames | None = None,
+) -> CP:
+    def answer(case: Case) -> CP:
+        return payload(case=CaseType.from_domain(case))
 
-    return await payload_or_user_errors(payload, "case", attempt, renames)
+    return await mutation_payload(info, use_case, command, answer, payload, renames)
 
 
-def _transition(source: CaseTransitionInput, command: Any) -> Callable[[], Any]:
+def _transition(source: CaseTransitionInput,
+                command: Callable[[UUID, int | None], C]) -> Callable[[], C]:
     return lambda: command(_case_id(source), source.expected_version)
 
 
 @strawberry.type
 class CaseMutations:
     @strawberry.mutation(description="Opens a case and routes it to an owner or a queue.")
-    async def case_open(self, info: Info, input: CaseOpenInput) -> CaseOpenPayload:  # type: ignore[valid-type]
-        return await _run(info, CaseOpenPayload, "open_case", input.to_command)
+    async def case_open(self, info: Info, input: CaseOpenInput) -> CaseOpenPayload:
+        return await _case_payload(info, CaseOpenPayload, info.context.use_cases.cases.open_case,
+                                   input.to_command)
 
     @strawberry.mutation
-    async def case_assign(self, info: Info, input: CaseAssignInput) -> CaseAssignPayload:  # type: ignore[valid-type]
-        return await _run(info, CaseAssignPayload, "assign_case", input.to_command)
+    async def case_assign(self, info: Info, input: CaseAssignInput) -> CaseAssignPayload:
+        return await _case_payload(info, CaseAssignPayload,
+                                   info.context.use_cases.cases.assign_case, input.to_command)
 
     @strawberry.mutation(description="OPEN → IN_PROGRESS.")
-    async def case_start(self, info: Info, input: CaseTransitionInput) -> CaseStartPayload:  # type: ignore[valid-type]
-        return await _run(info, CaseStartPayload, "start_case",
-                          _transition(input, commands.StartCase), MOVES)
+    async def case_start(self, info: Info, input: CaseTransitionInput) -> CaseStartPayload:
+        return await _case_payload(info, CaseStartPayload, info.context.use_cases.cases.start_case,
+                                   _transition(input, commands.StartCase), MOVES)
 
     @strawberry.mutation(description="IN_PROGRESS → RESOLVED, scheduling the follow-up visit.")
-    async def case_resolve(self, info: Info, input: CaseResolveInput) -> CaseResolvePayload:  # type: ignore[valid-type]
-        return await _run(info, CaseResolvePayload, "resolve_case", input.to_command, MOVES)
+    async def case_resolve(self, info: Info, input: CaseResolveInput) -> CaseResolvePayload:
+        return await _case_payload(info, CaseResolvePayload,
+                                   info.context.use_cases.cases.resolve_case, input.to_command,
+                                   MOVES)
 
     @strawberry.mutation(description="RESOLVED → CLOSED.")
-    async def case_close(self, info: Info, input: CaseTransitionInput) -> CaseClosePayload:  # type: ignore[valid-type]
-        return await _run(info, CaseClosePayload, "close_case",
-                          _transition(input, commands.CloseCase), MOVES)
+    async def case_close(self, info: Info, input: CaseTransitionInput) -> CaseClosePayload:
+        return await _case_payload(info, CaseClosePayload, info.context.use_cases.cases.close_case,
+                                   _transition(input, commands.CloseCase), MOVES)
 
     @strawberry.mutation(description="RESOLVED → IN_PROGRESS, when the follow-up finds more to do.")
-    async def case_reopen(self, info: Info, input: CaseTransitionInput) -> CaseReopenPayload:  # type: ignore[valid-type]
-        return await _run(info, CaseReopenPayload, "reopen_case",
-                          _transition(input, commands.ReopenCase), MOVES)
+    async def case_reopen(self, info: Info, input: CaseTransitionInput) -> CaseReopenPayload:
+        return await _case_payload(info, CaseReopenPayload,
+                                   info.context.use_cases.cases.reopen_case,
+                                   _transition(input, commands.ReopenCase), MOVES)
 
     @strawberry.mutation
     async def case_routing_rule_create(
         self, info: Info, input: CaseRoutingRuleCreateInput
-    ) -> CaseRoutingRuleCreatePayload:  # type: ignore[valid-type]
-        async def attempt() -> CaseRoutingRuleType:
-            rule = await info.context.use_cases.create_routing_rule(input.to_command())
-            return CaseRoutingRuleType.from_domain(rule)
+    ) -> CaseRoutingRuleCreatePayload:
+        def answer(rule: RoutingRule) -> CaseRoutingRuleCreatePayload:
+            return CaseRoutingRuleCreatePayload(rule=CaseRoutingRuleType.from_domain(rule))
 
-        return await payload_or_user_errors(CaseRoutingRuleCreatePayload, "rule", attempt)
+        return await mutation_payload(info, info.context.use_cases.cases.create_routing_rule,
+                                      input.to_command, answer, CaseRoutingRuleCreatePayload)
 
     @strawberry.mutation
     async def case_routing_rule_delete(
         self, info: Info, id: strawberry.ID
-    ) -> CaseRoutingRuleDeletePayload:  # type: ignore[valid-type]
-        async def attempt() -> strawberry.ID:
-            rule_id = uuid_of(id, "CaseRoutingRule", ("id",))
-            await info.context.use_cases.delete_routing_rule(commands.DeleteRoutingRule(rule_id))
-            return id
+    ) -> CaseRoutingRuleDeletePayload:
+        def command() -> commands.DeleteRoutingRule:
+            return commands.DeleteRoutingRule(uuid_of(id, "CaseRoutingRule", ("id",)))
 
-        return await payload_or_user_errors(CaseRoutingRuleDeletePayload, "deleted_id", attempt,
-                                            {"rule_id": ("id",)})
+        def answer(deleted: UUID) -> CaseRoutingRuleDeletePayload:
+            return CaseRoutingRuleDeletePayload(deleted_id=id)
+
+        return await mutation_payload(info, info.context.use_cases.cases.delete_routing_rule,
+                                      command, answer, CaseRoutingRuleDeletePayload,
+                                      {"rule_id": ("id",)})

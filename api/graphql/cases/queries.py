@@ -17,7 +17,7 @@ class CaseFilterInput:
     owner_id: strawberry.ID | None = None
     queue: str | None = None
     customer_id: strawberry.ID | None = None
-    status: list[CaseStatusEnum] | None = None  # type: ignore[valid-type]
+    status: list[CaseStatusEnum] | None = None
     overdue: bool | None = strawberry.field(
         default=None, description="true: open and past due; false: not overdue."
     )

@@ -12,9 +12,13 @@ from api.graphql.organisation.types import StaffType, StoreType, load_staff, loa
 from api.graphql.relay import Connection, Node, to_global_id
 from domain.cases import model
 
-CaseKindEnum = strawberry.enum(model.CaseKind, name="CaseKind")
-CasePriorityEnum = strawberry.enum(model.CasePriority, name="CasePriority")
-CaseStatusEnum = strawberry.enum(model.CaseStatus, name="CaseStatus")
+# GraphQL enums are the domain's classes themselves, registered under their schema names.
+CaseKindEnum = model.CaseKind
+strawberry.enum(CaseKindEnum, name="CaseKind")
+CasePriorityEnum = model.CasePriority
+strawberry.enum(CasePriorityEnum, name="CasePriority")
+CaseStatusEnum = model.CaseStatus
+strawberry.enum(CaseStatusEnum, name="CaseStatus")
 
 
 @strawberry.type(name="Case", description="A complaint, request or enquiry being handled.")
@@ -23,13 +27,13 @@ class CaseType(Node):
     owner_uuid: strawberry.Private[UUID | None]
     store_uuid: strawberry.Private[UUID | None]
     origin_uuid: strawberry.Private[UUID | None]
-    kind: CaseKindEnum  # type: ignore[valid-type]
+    kind: CaseKindEnum
     category: str | None
     subject: str
     description: str | None
-    channel: ChannelEnum | None  # type: ignore[valid-type]
-    priority: CasePriorityEnum  # type: ignore[valid-type]
-    status: CaseStatusEnum  # type: ignore[valid-type]
+    channel: ChannelEnum | None
+    priority: CasePriorityEnum
+    status: CaseStatusEnum
     queue: str = strawberry.field(description="The work queue it sits in while unowned.")
     due_at: datetime = strawberry.field(description="When it should be resolved (SLA).")
     opened_at: datetime
@@ -92,9 +96,9 @@ class CaseRoutingRuleType(Node):
     owner_uuid: strawberry.Private[UUID | None]
     store_uuid: strawberry.Private[UUID | None]
     queue: str
-    kind: CaseKindEnum | None  # type: ignore[valid-type]
+    kind: CaseKindEnum | None
     category: str | None
-    channel: ChannelEnum | None  # type: ignore[valid-type]
+    channel: ChannelEnum | None
     created_at: datetime
 
     @classmethod

@@ -105,7 +105,7 @@ class FastPath:
             self._operations.move_to_end(key)
         return entry
 
-    def _compile(self, entry: _Operation, variables: dict[str, Any]) -> _Compiled | None:
+    def _compile(self, entry: _Operation, variables: VariableValues) -> _Compiled | None:
         try:
             tree = selection_tree(self._schema._schema, entry.fragments, entry.operation,
                                   variables, self._readers)
@@ -134,7 +134,8 @@ class FastPath:
         converter = self._schema.config.name_converter
         registry = self._schema.schema_converter.scalar_registry
         config = self._schema.config
-        plain, converted = {}, {}
+        plain: dict[str, Any] = {}
+        converted: dict[str, Any] = {}
         for argument in field.arguments:
             graphql_name = converter.from_argument(argument)
             is_input = isinstance(get_named_type(definition.args[graphql_name].type),

@@ -24,7 +24,7 @@ from graphql import (
     VariableNode,
     get_named_type,
 )
-from graphql.execution.values import get_directive_values
+from graphql.execution.values import VariableValues, get_directive_values
 
 from infrastructure.postgres.compiled.compiler import Selection, Unmapped
 
@@ -49,7 +49,7 @@ class SelectionTree:
 
 def selection_tree(
     schema: GraphQLSchema, fragments: dict[str, FragmentDefinitionNode],
-    operation: OperationDefinitionNode, variables: dict[str, Any], readers: Readers,
+    operation: OperationDefinitionNode, variables: VariableValues, readers: Readers,
 ) -> SelectionTree:
     builder = _Builder(schema, fragments, variables, readers)
     root = schema.query_type
@@ -67,7 +67,7 @@ def directive_variables(operation: OperationDefinitionNode,
     def visit(selection_set: SelectionSetNode | None) -> None:
         for selection in selection_set.selections if selection_set else ():
             for directive in selection.directives or ():
-                for argument in directive.arguments:
+                for argument in directive.arguments or ():
                     if isinstance(argument.value, VariableNode):
                         names.append(argument.value.name.value)
             visit(getattr(selection, "selection_set", None))
@@ -80,7 +80,7 @@ def directive_variables(operation: OperationDefinitionNode,
 
 class _Builder:
     def __init__(self, schema: GraphQLSchema, fragments: dict[str, FragmentDefinitionNode],
-                 variables: dict[str, Any], readers: Readers) -> None:
+                 variables: VariableValues, readers: Readers) -> None:
         self.schema, self.fragments, self.variables = schema, fragments, variables
         self.readers = readers
 

@@ -35,7 +35,7 @@ LABEL_FIELDS = ("preferences", "interests", "tags")
 
 @strawberry.input
 class ConsentInput:
-    purpose: ConsentPurpose  # type: ignore[valid-type]
+    purpose: ConsentPurpose
     granted: bool
     source: str | None = strawberry.field(
         default=None,
@@ -54,7 +54,7 @@ def _consents(given: list[ConsentInput] | None) -> tuple[commands.ConsentInput, 
 
 @strawberry.input
 class ContactPointInput:
-    kind: ContactKind  # type: ignore[valid-type]
+    kind: ContactKind
     value: str = strawberry.field(
         description="Email, phone (digits, + optional), address text or social handle."
     )
@@ -78,7 +78,7 @@ class ContactPointInput:
 
 @strawberry.input
 class ImportantDateInput:
-    occasion: Occasion  # type: ignore[valid-type]
+    occasion: Occasion
     date: date
     label: str | None = None
 
@@ -93,7 +93,7 @@ def _dates(given: list[ImportantDateInput] | None) -> tuple[commands.ImportantDa
 @strawberry.input
 class HouseholdMemberInput:
     name: str
-    relationship: Relationship  # type: ignore[valid-type]
+    relationship: Relationship
     birth_date: date | None = None
     important_dates: list[ImportantDateInput] | None = None
 
@@ -136,11 +136,11 @@ def _profile_fields(source: Any, *, only_set: bool) -> dict[str, Any]:
 
 @strawberry.input(description="A new customer. Give displayName, or givenName/familyName.")
 class CustomerCreateInput:
-    kind: CustomerKind = model.CustomerKind.PERSON  # type: ignore[valid-type]
+    kind: CustomerKind = model.CustomerKind.PERSON
     display_name: str | None = None
     family_name: str | None = None
     given_name: str | None = None
-    gender: Gender | None = None  # type: ignore[valid-type]
+    gender: Gender | None = None
     birth_date: date | None = None
     occupation: str | None = None
     preferences: list[str] | None = None
@@ -173,11 +173,11 @@ class CustomerCreateInput:
 class CustomerUpdateInput:
     id: strawberry.ID
     expected_version: int | None = None
-    kind: CustomerKind | None = strawberry.UNSET  # type: ignore[valid-type]
+    kind: CustomerKind | None = strawberry.UNSET
     display_name: str | None = strawberry.UNSET
     family_name: str | None = strawberry.UNSET
     given_name: str | None = strawberry.UNSET
-    gender: Gender | None = strawberry.UNSET  # type: ignore[valid-type]
+    gender: Gender | None = strawberry.UNSET
     birth_date: date | None = strawberry.UNSET
     occupation: str | None = strawberry.UNSET
     preferences: list[str] | None = strawberry.UNSET
@@ -279,7 +279,7 @@ class HouseholdMemberUpdateInput:
     member_id: strawberry.ID
     expected_version: int | None = None
     name: str | None = strawberry.UNSET
-    relationship: Relationship | None = strawberry.UNSET  # type: ignore[valid-type]
+    relationship: Relationship | None = strawberry.UNSET
     birth_date: date | None = strawberry.UNSET
     important_dates: list[ImportantDateInput] | None = strawberry.UNSET
 

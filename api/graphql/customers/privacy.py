@@ -1,16 +1,15 @@
 """The privacy mutations: a customer's data export (access request) and erasure."""
 
-from typing import Any
-
 import strawberry
 from strawberry.scalars import JSON
 
 from api.graphql.context import Info
-from api.graphql.customers.types import CustomerType
-from api.graphql.errors import UserError, payload_or_user_errors
-from api.graphql.payloads import payload_type
+from api.graphql.customers.mutations import CustomerPayload, customer_payload
+from api.graphql.errors import UserError
+from api.graphql.payloads import mutation_payload
 from api.graphql.relay import uuid_of
 from domain.customers import commands
+from domain.customers.privacy import Document
 
 
 @strawberry.input
@@ -38,16 +37,17 @@ class CustomerEraseInput:
 @strawberry.type(description="Everything Rapport holds about the customer, as one document.")
 class CustomerExportDataPayload:
     document: JSON | None = strawberry.field(
+        default=None,
         description="format, version, exportedAt, customer, contactPoints (with consents and "
                     "consentHistory), household, externalRefs, interactions, cases, "
                     "mergedRecords; ids are the records' UUIDs."
     )
-    user_errors: list[UserError]
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 
-CustomerErasePayload: Any = payload_type(
-    "CustomerErasePayload", "customer", CustomerType, "The customer as erased."
-)
+@strawberry.type(description="The customer as erased.")
+class CustomerErasePayload(CustomerPayload):
+    pass
 
 
 @strawberry.type
@@ -58,10 +58,11 @@ class CustomerPrivacyMutations:
     async def customer_export_data(
         self, info: Info, input: CustomerExportDataInput
     ) -> CustomerExportDataPayload:
-        async def attempt() -> Any:
-            return await info.context.use_cases.export_customer_data(input.to_command())
+        def answer(document: Document) -> CustomerExportDataPayload:
+            return CustomerExportDataPayload(document=JSON(document))
 
-        return await payload_or_user_errors(CustomerExportDataPayload, "document", attempt)
+        return await mutation_payload(info, info.context.use_cases.customers.export_customer_data,
+                                      input.to_command, answer, CustomerExportDataPayload)
 
     @strawberry.mutation(description="Erases a customer's personal data for good (right to "
                                      "erasure); sales facts and the consent history stay. "
@@ -69,9 +70,6 @@ class CustomerPrivacyMutations:
     async def customer_erase(
         self, info: Info, input: CustomerEraseInput
     ) -> CustomerErasePayload:
-        async def attempt() -> CustomerType:
-            customer = await info.context.use_cases.erase_customer(input.to_command())
-            summary = await info.context.loaders.customer.load(customer.id)
-            return CustomerType.from_summary(summary)
-
-        return await payload_or_user_errors(CustomerErasePayload, "customer", attempt)
+        return await customer_payload(info, CustomerErasePayload,
+                                      info.context.use_cases.customers.erase_customer,
+                                      input.to_command)

@@ -27,7 +27,9 @@ from domain.shared.errors import DomainError
 from domain.shared.paging import PageRequest
 from domain.shared.validation import normalise_phone
 
-CustomerSortKeyEnum = strawberry.enum(CustomerSortKey, name="CustomerSortKey")
+# GraphQL enums are the domain's classes themselves, registered under their schema names.
+CustomerSortKeyEnum = CustomerSortKey
+strawberry.enum(CustomerSortKeyEnum, name="CustomerSortKey")
 
 
 @strawberry.input(description="Every field given must match.")
@@ -64,7 +66,9 @@ class CustomerQueries:
         email: str | None = None, phone: str | None = None,
     ) -> CustomerType | None:
         (lookup,) = customer_arguments(id, external_ref, email, phone)
-        summary = await _find(info, lookup) if lookup else None
+        if lookup is None:
+            return None
+        summary = await _find(info, lookup)
         if summary is None:
             return None
         try:
@@ -80,7 +84,7 @@ class CustomerQueries:
         search: Annotated[str | None, strawberry.argument(
             description="Part of a name, email or phone number.")] = None,
         filter: CustomerFilterInput | None = None,
-        sort_key: CustomerSortKeyEnum = CustomerSortKey.CREATED_AT,  # type: ignore[valid-type]
+        sort_key: CustomerSortKeyEnum = CustomerSortKey.CREATED_AT,
         reverse: bool = False,
     ) -> CustomerConnection:
         queries = info.context.queries.customers

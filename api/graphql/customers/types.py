@@ -26,12 +26,19 @@ if TYPE_CHECKING:
     from api.graphql.interactions.types import InteractionConnection, TimelineFilterInput
     from api.graphql.loyalty.types import LoyaltyMembershipType, PurchaseConnection
 
-CustomerKind = strawberry.enum(model.CustomerKind, name="CustomerKind")
-Gender = strawberry.enum(model.Gender, name="Gender")
-ContactKind = strawberry.enum(model.ContactKind, name="ContactKind")
-ConsentPurpose = strawberry.enum(model.ConsentPurpose, name="ConsentPurpose")
-Relationship = strawberry.enum(model.Relationship, name="Relationship")
-Occasion = strawberry.enum(model.Occasion, name="Occasion")
+# GraphQL enums are the domain's classes themselves, registered under their schema names.
+CustomerKind = model.CustomerKind
+strawberry.enum(CustomerKind, name="CustomerKind")
+Gender = model.Gender
+strawberry.enum(Gender, name="Gender")
+ContactKind = model.ContactKind
+strawberry.enum(ContactKind, name="ContactKind")
+ConsentPurpose = model.ConsentPurpose
+strawberry.enum(ConsentPurpose, name="ConsentPurpose")
+Relationship = model.Relationship
+strawberry.enum(Relationship, name="Relationship")
+Occasion = model.Occasion
+strawberry.enum(Occasion, name="Occasion")
 
 _INTERACTIONS = "api.graphql.interactions.types"
 _CASES = "api.graphql.cases.types"
@@ -40,7 +47,7 @@ _LOYALTY = "api.graphql.loyalty.types"
 
 @strawberry.type(description="A customer's answer for one purpose, and when it was given.")
 class Consent:
-    purpose: ConsentPurpose  # type: ignore[valid-type]
+    purpose: ConsentPurpose
     granted: bool
     recorded_at: datetime
 
@@ -48,7 +55,7 @@ class Consent:
 @strawberry.type(name="ConsentEvent",
                  description="One entry of a consent history: an answer given or withdrawn.")
 class ConsentEventType:
-    purpose: ConsentPurpose  # type: ignore[valid-type]
+    purpose: ConsentPurpose
     granted: bool
     source: str = strawberry.field(
         description="Where the answer was given (POS, WEB, paper form…); the recorder's "
@@ -66,7 +73,7 @@ class ConsentEventType:
 @strawberry.type(name="ContactPoint", description="An email, phone, address or social handle.")
 class ContactPointType(Node):
     uuid: strawberry.Private[UUID]
-    kind: ContactKind  # type: ignore[valid-type]
+    kind: ContactKind
     value: str
     label: str | None
     platform: str | None
@@ -92,7 +99,7 @@ class ContactPointType(Node):
 
 @strawberry.type(description="A dated occasion: a birthday, an anniversary, a family trip.")
 class ImportantDate:
-    occasion: Occasion  # type: ignore[valid-type]
+    occasion: Occasion
     date: date
     label: str | None
 
@@ -100,7 +107,7 @@ class ImportantDate:
 @strawberry.type(name="HouseholdMember", description="Someone in the customer's household.")
 class HouseholdMemberType(Node):
     name: str
-    relationship: Relationship  # type: ignore[valid-type]
+    relationship: Relationship
     birth_date: date | None
     important_dates: list[ImportantDate]
 
@@ -132,11 +139,11 @@ class CustomerType(Node):
     uuid: strawberry.Private[UUID]
     owner_uuid: strawberry.Private[UUID | None]
     home_store_uuid: strawberry.Private[UUID | None]
-    kind: CustomerKind  # type: ignore[valid-type]
+    kind: CustomerKind
     display_name: str
     family_name: str | None
     given_name: str | None
-    gender: Gender | None  # type: ignore[valid-type]
+    gender: Gender | None
     birth_date: date | None
     occupation: str | None
     preferences: list[str]
@@ -160,7 +167,8 @@ class CustomerType(Node):
             home_store_uuid=p.home_store_id, kind=p.kind, display_name=p.display_name,
             family_name=p.family_name, given_name=p.given_name, gender=p.gender,
             birth_date=p.birth_date, occupation=p.occupation, preferences=list(p.preferences),
-            interests=list(p.interests), tags=list(p.tags), custom_attributes=p.custom_attributes,
+            interests=list(p.interests), tags=list(p.tags),
+            custom_attributes=JSON(p.custom_attributes),
             version=s.version, created_at=s.created_at, updated_at=s.updated_at,
             archived_at=s.archived_at, last_interaction_at=s.last_interaction_at,
             erased_at=s.erased_at,

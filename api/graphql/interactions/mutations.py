@@ -1,37 +1,38 @@
 """Recording interactions: the only write; the timeline is append-only."""
 
 from datetime import datetime
-from typing import Any
 
 import strawberry
 from strawberry.scalars import JSON
 
 from api.graphql.context import Info
-from api.graphql.errors import payload_or_user_errors
+from api.graphql.errors import UserError
 from api.graphql.interactions.types import (
     ChannelEnum,
     DirectionEnum,
     GeoPointInput,
     InteractionType,
 )
-from api.graphql.payloads import payload_type
+from api.graphql.payloads import mutation_payload
 from api.graphql.relay import optional_uuid_of, uuid_of
 from domain.interactions.commands import RecordInteraction
-from domain.interactions.model import Channel, Direction, GeoPoint
+from domain.interactions.model import Channel, Direction, GeoPoint, Interaction
 
-InteractionRecordPayload = payload_type(
-    "InteractionRecordPayload", "interaction", InteractionType,
-    "The recorded interaction (the first one, when an idempotency key is replayed).",
-)
+
+@strawberry.type(
+    description="The recorded interaction (the first one, when an idempotency key is replayed).")
+class InteractionRecordPayload:
+    interaction: InteractionType | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 
 @strawberry.input
 class InteractionRecordInput:
     customer_id: strawberry.ID
-    channel: ChannelEnum  # type: ignore[valid-type]
+    channel: ChannelEnum
     kind: str = strawberry.field(description="purchase, visit, check-in, note… (lower-case)")
     occurred_at: datetime
-    direction: DirectionEnum = Direction.INBOUND  # type: ignore[valid-type]
+    direction: DirectionEnum = Direction.INBOUND
     summary: str | None = None
     payload: JSON | None = None
     store_id: strawberry.ID | None = None
@@ -63,9 +64,9 @@ class InteractionMutations:
     @strawberry.mutation(description="Appends a touchpoint to a customer's timeline.")
     async def interaction_record(
         self, info: Info, input: InteractionRecordInput
-    ) -> InteractionRecordPayload:  # type: ignore[valid-type]
-        async def attempt() -> Any:
-            recorded = await info.context.use_cases.record_interaction(input.to_command())
-            return InteractionType.from_domain(recorded)
+    ) -> InteractionRecordPayload:
+        def answer(recorded: Interaction) -> InteractionRecordPayload:
+            return InteractionRecordPayload(interaction=InteractionType.from_domain(recorded))
 
-        return await payload_or_user_errors(InteractionRecordPayload, "interaction", attempt)
+        return await mutation_payload(info, info.context.use_cases.interactions.record_interaction,
+                                      input.to_command, answer, InteractionRecordPayload)

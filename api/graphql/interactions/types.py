@@ -17,8 +17,11 @@ from domain.interactions.queries import TimelineFilter
 if TYPE_CHECKING:
     from api.graphql.cases.types import CaseType
 
-ChannelEnum = strawberry.enum(model.Channel, name="Channel")
-DirectionEnum = strawberry.enum(model.Direction, name="Direction")
+# GraphQL enums are the domain's classes themselves, registered under their schema names.
+ChannelEnum = model.Channel
+strawberry.enum(ChannelEnum, name="Channel")
+DirectionEnum = model.Direction
+strawberry.enum(DirectionEnum, name="Direction")
 
 
 @strawberry.type(description="A point on Earth, WGS 84 degrees.")
@@ -39,8 +42,8 @@ class InteractionType(Node):
     store_uuid: strawberry.Private[UUID | None]
     staff_uuid: strawberry.Private[UUID | None]
     case_uuid: strawberry.Private[UUID | None]
-    channel: ChannelEnum  # type: ignore[valid-type]
-    direction: DirectionEnum  # type: ignore[valid-type]
+    channel: ChannelEnum
+    direction: DirectionEnum
     kind: str = strawberry.field(description="What happened: purchase, visit, check-in, note…")
     occurred_at: datetime
     recorded_at: datetime
@@ -55,7 +58,7 @@ class InteractionType(Node):
             id=to_global_id("Interaction", i.id), customer_uuid=i.customer_id,
             store_uuid=i.store_id, staff_uuid=i.staff_id, case_uuid=i.case_id,
             channel=i.channel, direction=i.direction, kind=i.kind, occurred_at=i.occurred_at,
-            recorded_at=i.recorded_at, summary=i.summary, payload=i.payload,
+            recorded_at=i.recorded_at, summary=i.summary, payload=JSON(i.payload),
             geo=GeoPoint(latitude=i.geo.latitude, longitude=i.geo.longitude) if i.geo else None,
             place=i.place,
         )
@@ -91,7 +94,7 @@ class InteractionConnection(Connection[InteractionType]):
 
 @strawberry.input(description="Narrows a timeline; every field given must match.")
 class TimelineFilterInput:
-    channels: list[ChannelEnum] | None = None  # type: ignore[valid-type]
+    channels: list[ChannelEnum] | None = None
     kinds: list[str] | None = None
     occurred_after: datetime | None = None
     occurred_before: datetime | None = None

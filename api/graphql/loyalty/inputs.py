@@ -90,10 +90,10 @@ class LoyaltyProgrammeSaveInput:
     name: str
     currency_code: str
     tiers: list[LoyaltyTierInput]
-    measure: QualifyingMeasureEnum = QualifyingMeasure.SPEND  # type: ignore[valid-type]
-    qualification_window: QualificationWindowEnum = (  # type: ignore[valid-type]
+    measure: QualifyingMeasureEnum = QualifyingMeasure.SPEND
+    qualification_window: QualificationWindowEnum = (
         QualificationWindow.ROLLING_12_MONTHS)
-    downgrade_policy: DowngradePolicyEnum = (  # type: ignore[valid-type]
+    downgrade_policy: DowngradePolicyEnum = (
         DowngradePolicy.AT_PERIOD_END)
     grace_months: int = 0
     points_per_unit: Decimal = Decimal(1)
@@ -156,7 +156,7 @@ class PurchaseLineInput:
                               "same order id is refused.")
 class PurchaseRecordInput:
     customer_id: strawberry.ID
-    channel: SalesChannelEnum  # type: ignore[valid-type]
+    channel: SalesChannelEnum
     order_id: str
     occurred_at: datetime
     currency_code: str
@@ -200,7 +200,7 @@ class PurchaseRefundInput:
     refund_ref: str
     occurred_at: datetime
     purchase_id: strawberry.ID | None = None
-    channel: SalesChannelEnum | None = None  # type: ignore[valid-type]
+    channel: SalesChannelEnum | None = None
     order_id: str | None = None
     lines: list[RefundLineInput] = strawberry.field(default_factory=list)
 

@@ -1,15 +1,14 @@
 """Loyalty mutations: each translates its input into a command, runs the use case, and turns
 what it returns into a payload, or its DomainError into userErrors."""
 
-from collections.abc import Awaitable, Callable
 from enum import StrEnum
-from typing import Any
+from typing import TypedDict
 from uuid import UUID
 
 import strawberry
 
 from api.graphql.context import Info
-from api.graphql.errors import Renames, UserError, payload_of
+from api.graphql.errors import Renames, UserError, user_errors_of
 from api.graphql.loyalty.inputs import (
     LoyaltyProgrammeSaveInput,
     LoyaltyTierOverrideInput,
@@ -30,10 +29,12 @@ from api.graphql.loyalty.types import (
     load_programme_membership,
 )
 from api.graphql.money import MoneyType
+from api.graphql.payloads import mutation_payload
 from domain.loyalty.commands import RecordPurchase, RecordPurchaseBatch
+from domain.loyalty.model import Membership, Programme
 from domain.loyalty.points import PointsMoved
 from domain.loyalty.purchases import BatchItem, PurchaseRecorded, RefundRecorded, check_batch
-from domain.shared.errors import DomainError, FieldError
+from domain.shared.errors import DomainError
 
 # Where a command's field sits in the input when the names differ.
 RENAMES: Renames = {
@@ -45,29 +46,6 @@ RENAMES: Renames = {
 # A purchase's idempotency key is its order id; a return's, its refund reference.
 PURCHASE_RENAMES: Renames = {**RENAMES, "idempotency_key": ("order_id",)}
 REFUND_RENAMES: Renames = {**RENAMES, "idempotency_key": ("refund_ref",)}
-
-Fields = dict[str, Any]
-
-
-def _user_errors(errors: tuple[FieldError, ...] | list[FieldError], renames: Renames,
-                 at: tuple[str, ...] = ()) -> list[UserError]:
-    """userErrors with their paths under `at` (a batch item's place in the input)."""
-    renamed = (UserError.from_domain(e, renames) for e in errors)
-    return [UserError(field=[*at, *(e.field or ())] or None, code=e.code, message=e.message)
-            for e in renamed]
-
-
-async def _payload(info: Info, make: Callable[..., Any],
-                   attempt: Callable[[], Awaitable[Fields]], renames: Renames = RENAMES) -> Any:
-    """The payload with the fields `attempt` gives, or with userErrors alone (every result
-    field null) when the use case refused. Its nested reads see what the write changed."""
-    async def written() -> Fields:
-        fields = await attempt()
-        info.context.forget_reads()
-        return fields
-
-    return await payload_of(make, written, renames)
-
 
 @strawberry.type
 class MemberPayload:
@@ -134,13 +112,15 @@ class BatchStatus(StrEnum):
     REJECTED = "REJECTED"  # see its userErrors; nothing of it was written
 
 
-PurchaseBatchStatus = strawberry.enum(BatchStatus, name="PurchaseBatchStatus")
+# GraphQL enums are the domain's classes themselves, registered under their schema names.
+PurchaseBatchStatus = BatchStatus
+strawberry.enum(PurchaseBatchStatus, name="PurchaseBatchStatus")
 
 
 @strawberry.type(description="What became of one purchase of a batch.")
 class PurchaseBatchItemPayload:
     index: int = strawberry.field(description="Its place in the input, from 0.")
-    status: PurchaseBatchStatus  # type: ignore[valid-type]
+    status: PurchaseBatchStatus
     purchase: PurchaseType | None
     user_errors: list[UserError]
 
@@ -148,8 +128,9 @@ class PurchaseBatchItemPayload:
     def from_domain(cls, item: BatchItem) -> "PurchaseBatchItemPayload":
         if item.result is None:
             return cls(index=item.index, status=BatchStatus.REJECTED, purchase=None,
-                       user_errors=_user_errors(item.errors, PURCHASE_RENAMES,
-                                               ("purchases", str(item.index))))
+                       user_errors=user_errors_of(item.errors,
+                                                  PURCHASE_RENAMES,
+                                                  ("purchases", str(item.index))))
         status = BatchStatus.REPLAYED if item.result.replayed else BatchStatus.RECORDED
         return cls(index=item.index, status=status,
                    purchase=PurchaseType.from_domain(item.result.purchase), user_errors=[])
@@ -164,26 +145,36 @@ class PurchaseRecordBatchPayload:
     user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 
-def _recorded(recorded: PurchaseRecorded) -> Fields:
+def _recorded(recorded: PurchaseRecorded) -> PurchaseRecordPayload:
     purchase = recorded.purchase
-    return {"purchase": PurchaseType.from_domain(purchase), "replayed": recorded.replayed,
-            "member": (purchase.programme_id, purchase.customer_id)}
+    return PurchaseRecordPayload(purchase=PurchaseType.from_domain(purchase),
+                                 replayed=recorded.replayed,
+                                 member=(purchase.programme_id, purchase.customer_id))
 
 
-def _refunded(recorded: RefundRecorded) -> Fields:
+def _refunded(recorded: RefundRecorded) -> PurchaseRefundPayload:
     purchase = recorded.purchase
-    return {"refund": RefundType.from_domain(recorded.refund, purchase.currency),
-            "purchase": PurchaseType.from_domain(purchase), "replayed": recorded.replayed,
-            "member": (purchase.programme_id, purchase.customer_id)}
+    return PurchaseRefundPayload(refund=RefundType.from_domain(recorded.refund, purchase.currency),
+                                 purchase=PurchaseType.from_domain(purchase),
+                                 replayed=recorded.replayed,
+                                 member=(purchase.programme_id, purchase.customer_id))
 
 
-def _moved(moved: PointsMoved) -> Fields:
+class Moved(TypedDict):
+    """What every points payload says of the movement: the entry, the balance, the member."""
+
+    entry: PointsLedgerEntryType
+    points_balance: int
+    member: tuple[UUID, UUID]
+
+
+def _moved(moved: PointsMoved) -> Moved:
     entry = moved.entry
-    return {"entry": PointsLedgerEntryType.from_domain(entry), "points_balance": moved.balance,
-            "member": (entry.programme_id, entry.customer_id)}
+    return Moved(entry=PointsLedgerEntryType.from_domain(entry), points_balance=moved.balance,
+                 member=(entry.programme_id, entry.customer_id))
 
 
-async def _batch(info: Info, source: PurchaseRecordBatchInput) -> Fields:
+async def _batch(info: Info, source: PurchaseRecordBatchInput) -> PurchaseRecordBatchPayload:
     """Items whose input can't even become a command (a bad id, a decimal that is no number)
     are rejected here; the rest go to the use case, and the results merge in input order.
     The whole batch is checked first, so rejected items count towards its size."""
@@ -197,14 +188,15 @@ async def _batch(info: Info, source: PurchaseRecordBatchInput) -> Fields:
             items[index] = BatchItem(index, None, refused.errors)
     if commands or not items:
         batch = RecordPurchaseBatch(tuple(command for _, command in commands))
-        recorded: list[BatchItem] = await info.context.use_cases.record_purchase_batch(batch)
+        recorded = await info.context.use_cases.loyalty.record_purchase_batch(batch)
         for (index, _), item in zip(commands, recorded, strict=True):
             items[index] = BatchItem(index, item.result, item.errors)
     results = [PurchaseBatchItemPayload.from_domain(items[i]) for i in sorted(items)]
     statuses = [result.status for result in results]
-    return {"results": results, "recorded_count": statuses.count(BatchStatus.RECORDED),
-            "replayed_count": statuses.count(BatchStatus.REPLAYED),
-            "rejected_count": statuses.count(BatchStatus.REJECTED)}
+    return PurchaseRecordBatchPayload(
+        results=results, recorded_count=statuses.count(BatchStatus.RECORDED),
+        replayed_count=statuses.count(BatchStatus.REPLAYED),
+        rejected_count=statuses.count(BatchStatus.REJECTED))
 
 
 @strawberry.type
@@ -213,33 +205,32 @@ class LoyaltyMutations:
     async def loyalty_programme_save(
         self, info: Info, input: LoyaltyProgrammeSaveInput
     ) -> LoyaltyProgrammeSavePayload:
-        async def attempt() -> Fields:
-            saved = await info.context.use_cases.save_programme(input.to_command())
-            return {"programme": LoyaltyProgrammeType.from_domain(saved)}
+        def answer(saved: Programme) -> LoyaltyProgrammeSavePayload:
+            return LoyaltyProgrammeSavePayload(programme=LoyaltyProgrammeType.from_domain(saved))
 
-        payload: LoyaltyProgrammeSavePayload = await _payload(
-            info, LoyaltyProgrammeSavePayload, attempt)
-        return payload
+        return await mutation_payload(info, info.context.use_cases.loyalty.save_programme,
+                                      input.to_command, answer, LoyaltyProgrammeSavePayload,
+                                      RENAMES)
 
     @strawberry.mutation(description="Records a sale: points earned, tier reassessed. The "
                                      "same order again replays the first result.")
     async def purchase_record(
         self, info: Info, input: PurchaseRecordInput
     ) -> PurchaseRecordPayload:
-        async def attempt() -> Fields:
-            return _recorded(await info.context.use_cases.record_purchase(input.to_command()))
-
-        payload: PurchaseRecordPayload = await _payload(
-            info, PurchaseRecordPayload, attempt, PURCHASE_RENAMES)
-        return payload
+        return await mutation_payload(info, info.context.use_cases.loyalty.record_purchase,
+                                      input.to_command, _recorded, PurchaseRecordPayload,
+                                      PURCHASE_RENAMES)
 
     @strawberry.mutation(description="Records up to 500 purchases, each on its own: a bad one "
                                      "is reported and does not hold back the others.")
     async def purchase_record_batch(
         self, info: Info, input: PurchaseRecordBatchInput
     ) -> PurchaseRecordBatchPayload:
-        payload: PurchaseRecordBatchPayload = await _payload(
-            info, PurchaseRecordBatchPayload, lambda: _batch(info, input))
+        try:
+            payload = await _batch(info, input)
+        except DomainError as error:
+            return PurchaseRecordBatchPayload(user_errors=user_errors_of(error.errors, RENAMES))
+        info.context.forget_reads()
         return payload
 
     @strawberry.mutation(description="Records a return: spend and points given back, tier "
@@ -247,50 +238,45 @@ class LoyaltyMutations:
     async def purchase_refund(
         self, info: Info, input: PurchaseRefundInput
     ) -> PurchaseRefundPayload:
-        async def attempt() -> Fields:
-            return _refunded(await info.context.use_cases.refund_purchase(input.to_command()))
-
-        payload: PurchaseRefundPayload = await _payload(
-            info, PurchaseRefundPayload, attempt, REFUND_RENAMES)
-        return payload
+        return await mutation_payload(info, info.context.use_cases.loyalty.refund_purchase,
+                                      input.to_command, _refunded, PurchaseRefundPayload,
+                                      REFUND_RENAMES)
 
     @strawberry.mutation(description="Takes a reward for points; never below a zero balance.")
     async def reward_redeem(self, info: Info, input: RewardRedeemInput) -> RewardRedeemPayload:
-        async def attempt() -> Fields:
-            moved = await info.context.use_cases.redeem_reward(input.to_command())
+        def answer(moved: PointsMoved) -> RewardRedeemPayload:
             reward = RewardType.from_domain(moved.reward) if moved.reward else None
-            return {**_moved(moved), "reward": reward}
+            return RewardRedeemPayload(**_moved(moved), reward=reward)
 
-        payload: RewardRedeemPayload = await _payload(info, RewardRedeemPayload, attempt)
-        return payload
+        return await mutation_payload(info, info.context.use_cases.loyalty.redeem_reward,
+                                      input.to_command, answer, RewardRedeemPayload, RENAMES)
 
     @strawberry.mutation(description="Pays part of an order with points.")
     async def points_pay(self, info: Info, input: PointsPayInput) -> PointsPayPayload:
-        async def attempt() -> Fields:
-            moved = await info.context.use_cases.pay_with_points(input.to_command())
+        def answer(moved: PointsMoved) -> PointsPayPayload:
             paid = MoneyType.of(moved.paid.amount, moved.paid.currency) if moved.paid else None
-            return {**_moved(moved), "amount": paid}
+            return PointsPayPayload(**_moved(moved), amount=paid)
 
-        payload: PointsPayPayload = await _payload(info, PointsPayPayload, attempt)
-        return payload
+        return await mutation_payload(info, info.context.use_cases.loyalty.pay_with_points,
+                                      input.to_command, answer, PointsPayPayload, RENAMES)
 
     @strawberry.mutation(description="Adds or takes away points by hand, with a reason "
                                      "(ADMIN and STAFF).")
     async def points_adjust(self, info: Info, input: PointsAdjustInput) -> PointsAdjustPayload:
-        async def attempt() -> Fields:
-            return _moved(await info.context.use_cases.adjust_points(input.to_command()))
+        def answer(moved: PointsMoved) -> PointsAdjustPayload:
+            return PointsAdjustPayload(**_moved(moved))
 
-        payload: PointsAdjustPayload = await _payload(info, PointsAdjustPayload, attempt)
-        return payload
+        return await mutation_payload(info, info.context.use_cases.loyalty.adjust_points,
+                                      input.to_command, answer, PointsAdjustPayload, RENAMES)
 
     @strawberry.mutation(description="Sets or lifts a tier override (ADMIN and STAFF).")
     async def loyalty_tier_override(
         self, info: Info, input: LoyaltyTierOverrideInput
     ) -> LoyaltyTierOverridePayload:
-        async def attempt() -> Fields:
-            membership = await info.context.use_cases.override_tier(input.to_command())
-            return {"member": (membership.programme_id, membership.customer_id)}
+        def answer(membership: Membership) -> LoyaltyTierOverridePayload:
+            return LoyaltyTierOverridePayload(
+                member=(membership.programme_id, membership.customer_id))
 
-        payload: LoyaltyTierOverridePayload = await _payload(
-            info, LoyaltyTierOverridePayload, attempt)
-        return payload
+        return await mutation_payload(info, info.context.use_cases.loyalty.override_tier,
+                                      input.to_command, answer, LoyaltyTierOverridePayload,
+                                      RENAMES)

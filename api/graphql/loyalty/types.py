@@ -20,14 +20,20 @@ from domain.loyalty import model
 from domain.loyalty.queries import MemberPriceQuote, QuotedLine, Standing, is_spend, standing
 from domain.loyalty.rules import qualification_start
 
-SalesChannelEnum = strawberry.enum(model.SalesChannel, name="SalesChannel")
-LedgerKindEnum = strawberry.enum(model.LedgerKind, name="PointsLedgerKind")
-TierChangeReasonEnum = strawberry.enum(model.TierChangeReason, name="TierChangeReason")
-QualifyingMeasureEnum = strawberry.enum(
-    model.QualifyingMeasure, name="QualifyingMeasure",
+# GraphQL enums are the domain's classes themselves, registered under their schema names.
+SalesChannelEnum = model.SalesChannel
+strawberry.enum(SalesChannelEnum, name="SalesChannel")
+LedgerKindEnum = model.LedgerKind
+strawberry.enum(LedgerKindEnum, name="PointsLedgerKind")
+TierChangeReasonEnum = model.TierChangeReason
+strawberry.enum(TierChangeReasonEnum, name="TierChangeReason")
+QualifyingMeasureEnum = model.QualifyingMeasure
+strawberry.enum(QualifyingMeasureEnum, name="QualifyingMeasure",
     description="What counts towards a tier: net spend, or points earned on purchases.")
-QualificationWindowEnum = strawberry.enum(model.QualificationWindow, name="QualificationWindow")
-DowngradePolicyEnum = strawberry.enum(model.DowngradePolicy, name="DowngradePolicy")
+QualificationWindowEnum = model.QualificationWindow
+strawberry.enum(QualificationWindowEnum, name="QualificationWindow")
+DowngradePolicyEnum = model.DowngradePolicy
+strawberry.enum(DowngradePolicyEnum, name="DowngradePolicy")
 
 MAX_EXPIRY_HORIZON_DAYS = 3660
 
@@ -90,9 +96,9 @@ class LoyaltyProgrammeType(Node):
     code: str
     name: str
     currency_code: str
-    measure: QualifyingMeasureEnum  # type: ignore[valid-type]
-    qualification_window: QualificationWindowEnum  # type: ignore[valid-type]
-    downgrade_policy: DowngradePolicyEnum  # type: ignore[valid-type]
+    measure: QualifyingMeasureEnum
+    qualification_window: QualificationWindowEnum
+    downgrade_policy: DowngradePolicyEnum
     grace_months: int
     points_per_unit: Decimal = strawberry.field(
         description="Base points per unit of currency spent.")
@@ -149,7 +155,7 @@ def _tier_or_none(programme: model.Programme, tier_id: UUID | None) -> model.Tie
                  description="One movement of points; never changed, put right by another.")
 class PointsLedgerEntryType(Node):
     source: strawberry.Private[model.LedgerEntry]
-    kind: LedgerKindEnum  # type: ignore[valid-type]
+    kind: LedgerKindEnum
     points: int = strawberry.field(description="Signed: what it added to the balance.")
     occurred_at: datetime
     recorded_at: datetime
@@ -205,7 +211,7 @@ class TierChangeType:
     from_tier: LoyaltyTierType | None = strawberry.field(description="Null when she joined.")
     to_tier: LoyaltyTierType | None = strawberry.field(
         description="Null only if the programme no longer has that tier.")
-    reason: TierChangeReasonEnum  # type: ignore[valid-type]
+    reason: TierChangeReasonEnum
     occurred_at: datetime
     actor: str
     note: str | None
@@ -426,7 +432,7 @@ class RefundType:
 @strawberry.type(name="Purchase", description="A sale from a till or a web shop.")
 class PurchaseType(Node):
     source: strawberry.Private[model.Purchase]
-    channel: SalesChannelEnum  # type: ignore[valid-type]
+    channel: SalesChannelEnum
     order_id: str = strawberry.field(description="Unique per channel: the idempotency key.")
     occurred_at: datetime
     recorded_at: datetime

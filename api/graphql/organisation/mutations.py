@@ -1,18 +1,26 @@
 """Stores and staff: the minimum for owners and locations (authentication comes later)."""
 
-from typing import Any
-
 import strawberry
 
 from api.graphql.context import Info
-from api.graphql.errors import payload_or_user_errors
+from api.graphql.errors import UserError
 from api.graphql.organisation.types import StaffType, StoreType
-from api.graphql.payloads import payload_type
+from api.graphql.payloads import mutation_payload
 from api.graphql.relay import optional_uuid_of
 from domain.organisation.commands import CreateStaff, CreateStore
+from domain.organisation.model import Staff, Store
 
-StoreCreatePayload = payload_type("StoreCreatePayload", "store", StoreType, "The new store.")
-StaffCreatePayload = payload_type("StaffCreatePayload", "staff", StaffType, "The new staff.")
+
+@strawberry.type(description="The new store.")
+class StoreCreatePayload:
+    store: StoreType | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type(description="The new staff.")
+class StaffCreatePayload:
+    staff: StaffType | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 
 @strawberry.input
@@ -32,20 +40,24 @@ class StaffCreateInput:
 @strawberry.type
 class OrganisationMutations:
     @strawberry.mutation
-    async def store_create(self, info: Info, input: StoreCreateInput) -> StoreCreatePayload:  # type: ignore[valid-type]
-        async def attempt() -> Any:
-            command = CreateStore(code=input.code, name=input.name, city=input.city)
-            return StoreType.from_domain(await info.context.use_cases.create_store(command))
+    async def store_create(self, info: Info, input: StoreCreateInput) -> StoreCreatePayload:
+        def command() -> CreateStore:
+            return CreateStore(code=input.code, name=input.name, city=input.city)
 
-        return await payload_or_user_errors(StoreCreatePayload, "store", attempt)
+        def answer(store: Store) -> StoreCreatePayload:
+            return StoreCreatePayload(store=StoreType.from_domain(store))
+
+        return await mutation_payload(info, info.context.use_cases.organisation.create_store,
+                                      command, answer, StoreCreatePayload)
 
     @strawberry.mutation
-    async def staff_create(self, info: Info, input: StaffCreateInput) -> StaffCreatePayload:  # type: ignore[valid-type]
-        async def attempt() -> Any:
-            command = CreateStaff(
-                name=input.name, email=input.email,
-                store_id=optional_uuid_of(input.store_id, "Store", ("store_id",)),
-            )
-            return StaffType.from_domain(await info.context.use_cases.create_staff(command))
+    async def staff_create(self, info: Info, input: StaffCreateInput) -> StaffCreatePayload:
+        def command() -> CreateStaff:
+            return CreateStaff(name=input.name, email=input.email,
+                               store_id=optional_uuid_of(input.store_id, "Store", ("store_id",)))
 
-        return await payload_or_user_errors(StaffCreatePayload, "staff", attempt)
+        def answer(staff: Staff) -> StaffCreatePayload:
+            return StaffCreatePayload(staff=StaffType.from_domain(staff))
+
+        return await mutation_payload(info, info.context.use_cases.organisation.create_staff,
+                                      command, answer, StaffCreatePayload)

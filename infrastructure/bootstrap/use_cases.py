@@ -1,0 +1,295 @@
+"""The typed use-case container: one attribute per use case, grouped by context.
+
+`await use_cases.loyalty.record_purchase(command)` runs `domain.loyalty.purchases.
+record_purchase` in a fresh unit of work, traced, audited, acting as the container's viewer.
+A use case is plain function in `domain/`; what it asks for by keyword (`uow`, `sla`, the
+`new_uow` factory for jobs that commit in several transactions) is provided here by one of
+`Wiring`'s three binders, whose Protocols mypy checks against the function's signature. So a
+new use case is one field in its group and one line in `build_use_cases`, and a wrong
+command type is a type error at the resolver, not an AttributeError at run time.
+"""
+
+import dataclasses
+import functools
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, Generic, Protocol, TypeVar
+from uuid import UUID
+
+from opentelemetry import trace
+
+from domain.access import commands as access_commands
+from domain.access import services as access
+from domain.access.model import ApiClient, IssuedKey
+from domain.audit.ports import AuditLog
+from domain.audit.recording import recorded
+from domain.cases import commands as case_commands
+from domain.cases import services as cases
+from domain.cases.model import Case, RoutingRule, SlaPolicy
+from domain.customers import commands as customer_commands
+from domain.customers import privacy
+from domain.customers import services as customers
+from domain.customers.model import Customer
+from domain.customers.privacy import Document
+from domain.interactions import services as interactions
+from domain.interactions.commands import RecordInteraction
+from domain.interactions.model import Interaction
+from domain.loyalty import commands as loyalty_commands
+from domain.loyalty import points, programmes, purchases, tiers
+from domain.loyalty.model import Membership, Programme
+from domain.loyalty.points import ExpiryReport, PointsMoved
+from domain.loyalty.purchases import BatchItem, PurchaseRecorded, RefundRecorded
+from domain.loyalty.tiers import PeriodReport
+from domain.organisation import services as organisation
+from domain.organisation.commands import CreateStaff, CreateStore
+from domain.organisation.model import Staff, Store
+from domain.ports import UnitOfWork
+from domain.shared.access import Viewer
+from domain.shared.clock import Clock
+
+tracer = trace.get_tracer("rapport.use_cases")
+
+C = TypeVar("C")
+R = TypeVar("R")
+C_in = TypeVar("C_in", contravariant=True)
+R_out = TypeVar("R_out", covariant=True)
+G = TypeVar("G")
+
+
+class InUnitOfWork(Protocol[C_in, R_out]):
+    """A use case that runs in one transaction."""
+
+    __name__: str
+
+    def __call__(self, cmd: C_in, /, *, uow: UnitOfWork, viewer: Viewer) -> Awaitable[R_out]: ...
+
+
+class InUnitOfWorkWithSla(Protocol[C_in, R_out]):
+    """A use case that runs in one transaction and sets due times by the service's SLA."""
+
+    __name__: str
+
+    def __call__(self, cmd: C_in, /, *, uow: UnitOfWork, viewer: Viewer,
+                 sla: SlaPolicy) -> Awaitable[R_out]: ...
+
+
+class InManyUnitsOfWork(Protocol[C_in, R_out]):
+    """A batch or a job: it opens a unit of work per item, so one item's refusal or a crash
+    halfway keeps what the others committed."""
+
+    __name__: str
+
+    def __call__(self, cmd: C_in, /, *, new_uow: Callable[[], UnitOfWork],
+                 viewer: Viewer) -> Awaitable[R_out]: ...
+
+
+Run = Callable[[C, Viewer], Awaitable[R]]
+
+
+class UseCase(Generic[C, R]):
+    """One use case with its dependencies provided, acting as one viewer."""
+
+    __slots__ = ("_run", "name", "viewer")
+
+    def __init__(self, name: str, run: Run[C, R], viewer: Viewer) -> None:
+        self.name, self._run, self.viewer = name, run, viewer
+
+    async def __call__(self, command: C) -> R:
+        return await self._run(command, self.viewer)
+
+    def acting_as(self, viewer: Viewer) -> "UseCase[C, R]":
+        return UseCase(self.name, self._run, viewer)
+
+
+class Wiring:
+    """Binds use cases to what they ask for, inside one tracing span and one audit record
+    per call (domain/audit/recording.py); without an audit log, calls are only traced."""
+
+    def __init__(self, uow_factory: Callable[[], UnitOfWork], sla: SlaPolicy,
+                 audit_log: AuditLog | None, clock: Clock) -> None:
+        self._new_uow, self._sla = uow_factory, sla
+        self._record = None if audit_log is None else functools.partial(
+            recorded, audit_log=audit_log, clock=clock)
+
+    def in_unit_of_work(self, use_case: InUnitOfWork[C, R]) -> UseCase[C, R]:
+        def bound(command: C, viewer: Viewer, uow: UnitOfWork) -> Awaitable[R]:
+            return use_case(command, uow=uow, viewer=viewer)
+
+        return self._wrapped(use_case.__name__, bound)
+
+    def with_sla(self, use_case: InUnitOfWorkWithSla[C, R]) -> UseCase[C, R]:
+        def bound(command: C, viewer: Viewer, uow: UnitOfWork) -> Awaitable[R]:
+            return use_case(command, uow=uow, viewer=viewer, sla=self._sla)
+
+        return self._wrapped(use_case.__name__, bound)
+
+    def in_many_units_of_work(self, use_case: InManyUnitsOfWork[C, R]) -> UseCase[C, R]:
+        def bound(command: C, viewer: Viewer, uow: UnitOfWork | None) -> Awaitable[R]:
+            return use_case(command, new_uow=self._new_uow, viewer=viewer)
+
+        return self._wrapped(use_case.__name__, bound, opens_its_own=True)
+
+    def _wrapped(self, name: str, bound: Callable[[C, Viewer, Any], Awaitable[R]],
+                 opens_its_own: bool = False) -> UseCase[C, R]:
+        span_name = f"use case {name}"
+
+        async def run(command: C, viewer: Viewer) -> R:
+            with tracer.start_as_current_span(span_name):
+                uow = None if opens_its_own else self._new_uow()
+                call = functools.partial(bound, command, viewer, uow)
+                if self._record is None:
+                    return await call()
+                return await self._record(name, command, viewer, call, uow=uow)
+
+        return UseCase(name, run, Viewer.system())
+
+
+@dataclass(frozen=True)
+class CustomerUseCases:
+    create_customer: UseCase[customer_commands.CreateCustomer, Customer]
+    update_customer: UseCase[customer_commands.UpdateCustomer, Customer]
+    archive_customer: UseCase[customer_commands.ArchiveCustomer, Customer]
+    restore_customer: UseCase[customer_commands.RestoreCustomer, Customer]
+    merge_customers: UseCase[customer_commands.MergeCustomers, Customer]
+    add_contact_point: UseCase[customer_commands.AddContactPoint, Customer]
+    update_contact_point: UseCase[customer_commands.UpdateContactPoint, Customer]
+    remove_contact_point: UseCase[customer_commands.RemoveCustomerItem, Customer]
+    add_household_member: UseCase[customer_commands.AddHouseholdMember, Customer]
+    update_household_member: UseCase[customer_commands.UpdateHouseholdMember, Customer]
+    remove_household_member: UseCase[customer_commands.RemoveCustomerItem, Customer]
+    add_external_reference: UseCase[customer_commands.AddExternalReference, Customer]
+    update_external_reference: UseCase[customer_commands.UpdateExternalReference, Customer]
+    remove_external_reference: UseCase[customer_commands.RemoveCustomerItem, Customer]
+    export_customer_data: UseCase[customer_commands.ExportCustomerData, Document]
+    erase_customer: UseCase[customer_commands.EraseCustomer, Customer]
+
+
+@dataclass(frozen=True)
+class InteractionUseCases:
+    record_interaction: UseCase[RecordInteraction, Interaction]
+
+
+@dataclass(frozen=True)
+class CaseUseCases:
+    open_case: UseCase[case_commands.OpenCase, Case]
+    assign_case: UseCase[case_commands.AssignCase, Case]
+    start_case: UseCase[case_commands.StartCase, Case]
+    resolve_case: UseCase[case_commands.ResolveCase, Case]
+    close_case: UseCase[case_commands.CloseCase, Case]
+    reopen_case: UseCase[case_commands.ReopenCase, Case]
+    create_routing_rule: UseCase[case_commands.CreateRoutingRule, RoutingRule]
+    delete_routing_rule: UseCase[case_commands.DeleteRoutingRule, UUID]
+
+
+@dataclass(frozen=True)
+class OrganisationUseCases:
+    create_store: UseCase[CreateStore, Store]
+    create_staff: UseCase[CreateStaff, Staff]
+
+
+@dataclass(frozen=True)
+class AccessUseCases:
+    create_api_client: UseCase[access_commands.CreateApiClient, IssuedKey]
+    rotate_api_key: UseCase[access_commands.RotateApiKey, IssuedKey]
+    revoke_api_client: UseCase[access_commands.RevokeApiClient, ApiClient]
+    list_api_clients: UseCase[access_commands.ListApiClients, list[ApiClient]]
+
+
+@dataclass(frozen=True)
+class LoyaltyUseCases:
+    save_programme: UseCase[loyalty_commands.SaveProgramme, Programme]
+    record_purchase: UseCase[loyalty_commands.RecordPurchase, PurchaseRecorded]
+    record_purchase_batch: UseCase[loyalty_commands.RecordPurchaseBatch, list[BatchItem]]
+    refund_purchase: UseCase[loyalty_commands.RefundPurchase, RefundRecorded]
+    redeem_reward: UseCase[loyalty_commands.RedeemReward, PointsMoved]
+    pay_with_points: UseCase[loyalty_commands.PayWithPoints, PointsMoved]
+    adjust_points: UseCase[loyalty_commands.AdjustPoints, PointsMoved]
+    expire_points: UseCase[loyalty_commands.ExpirePoints, ExpiryReport]
+    override_tier: UseCase[loyalty_commands.OverrideTier, Membership]
+    close_period: UseCase[loyalty_commands.ClosePeriod, PeriodReport]
+
+
+@dataclass(frozen=True)
+class UseCases:
+    """Every use case, acting as `viewer`: the container's own act as the system (CLI, seed);
+    a request's are `acting_as(its viewer)`."""
+
+    customers: CustomerUseCases
+    interactions: InteractionUseCases
+    cases: CaseUseCases
+    organisation: OrganisationUseCases
+    access: AccessUseCases
+    loyalty: LoyaltyUseCases
+    viewer: Viewer = dataclasses.field(default_factory=Viewer.system)
+
+    def acting_as(self, viewer: Viewer) -> "UseCases":
+        """The same use cases acting as `viewer`. Groups are small frozen dataclasses, so
+        this is a few dozen objects per request that writes."""
+        return UseCases(**{
+            group.name: _group_acting_as(getattr(self, group.name), viewer)
+            for group in dataclasses.fields(self) if group.name != "viewer"
+        }, viewer=viewer)
+
+
+def _group_acting_as(group: G, viewer: Viewer) -> G:
+    acting = {name: use_case.acting_as(viewer) for name, use_case in vars(group).items()}
+    return type(group)(**acting)
+
+
+def build_use_cases(wiring: Wiring) -> UseCases:
+    once, sla, many = wiring.in_unit_of_work, wiring.with_sla, wiring.in_many_units_of_work
+    return UseCases(
+        customers=CustomerUseCases(
+            create_customer=once(customers.create_customer),
+            update_customer=once(customers.update_customer),
+            archive_customer=once(customers.archive_customer),
+            restore_customer=once(customers.restore_customer),
+            merge_customers=once(customers.merge_customers),
+            add_contact_point=once(customers.add_contact_point),
+            update_contact_point=once(customers.update_contact_point),
+            remove_contact_point=once(customers.remove_contact_point),
+            add_household_member=once(customers.add_household_member),
+            update_household_member=once(customers.update_household_member),
+            remove_household_member=once(customers.remove_household_member),
+            add_external_reference=once(customers.add_external_reference),
+            update_external_reference=once(customers.update_external_reference),
+            remove_external_reference=once(customers.remove_external_reference),
+            export_customer_data=once(privacy.export_customer_data),
+            erase_customer=once(privacy.erase_customer),
+        ),
+        interactions=InteractionUseCases(
+            record_interaction=once(interactions.record_interaction),
+        ),
+        cases=CaseUseCases(
+            open_case=sla(cases.open_case),
+            assign_case=once(cases.assign_case),
+            start_case=once(cases.start_case),
+            resolve_case=sla(cases.resolve_case),
+            close_case=once(cases.close_case),
+            reopen_case=once(cases.reopen_case),
+            create_routing_rule=once(cases.create_routing_rule),
+            delete_routing_rule=once(cases.delete_routing_rule),
+        ),
+        organisation=OrganisationUseCases(
+            create_store=once(organisation.create_store),
+            create_staff=once(organisation.create_staff),
+        ),
+        access=AccessUseCases(
+            create_api_client=once(access.create_api_client),
+            rotate_api_key=once(access.rotate_api_key),
+            revoke_api_client=once(access.revoke_api_client),
+            list_api_clients=once(access.list_api_clients),
+        ),
+        loyalty=LoyaltyUseCases(
+            save_programme=once(programmes.save_programme),
+            record_purchase=once(purchases.record_purchase),
+            record_purchase_batch=many(purchases.record_purchase_batch),
+            refund_purchase=once(purchases.refund_purchase),
+            redeem_reward=once(points.redeem_reward),
+            pay_with_points=once(points.pay_with_points),
+            adjust_points=once(points.adjust_points),
+            expire_points=many(points.expire_points),
+            override_tier=once(tiers.override_tier),
+            close_period=many(tiers.close_period),
+        ),
+    )
