@@ -279,7 +279,8 @@ async def _api_client_rotate(container: "Container", args: argparse.Namespace) -
 
 
 async def _api_client_revoke(container: "Container", args: argparse.Namespace) -> None:
-    client = await container.use_cases.access.revoke_api_client(RevokeApiClient(_api_client_id(args.id)))
+    client = await container.use_cases.access.revoke_api_client(
+        RevokeApiClient(_api_client_id(args.id)))
     say(f"API client {client.name} revoked at {_when(client.revoked_at)}: its keys fail.")
 
 
@@ -374,7 +375,8 @@ async def _close_period(container: "Container", args: argparse.Namespace) -> Non
 
 
 async def _expire_points(container: "Container", args: argparse.Namespace) -> None:
-    report = await container.use_cases.loyalty.expire_points(ExpirePoints(args.programme, args.as_of))
+    report = await container.use_cases.loyalty.expire_points(
+        ExpirePoints(args.programme, args.as_of))
     print(f"{report.programme_code}: expired {report.points} points "
           f"in {report.lots} lots of {report.members} members", flush=True)
 

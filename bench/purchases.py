@@ -84,7 +84,8 @@ async def _seed_members(url: str, members: int) -> None:
     engine = create_engine(url, pooled=False)
     try:
         container = build_container(Settings(database_url=url), engine)
-        await container.use_cases.loyalty.save_programme(rewards_programme(datetime.now(UTC).date()))
+        await container.use_cases.loyalty.save_programme(
+            rewards_programme(datetime.now(UTC).date()))
     finally:
         await engine.dispose()
     connection = await asyncpg.connect(url)

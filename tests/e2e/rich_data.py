@@ -123,10 +123,13 @@ class _Seeder:
         use = self.use
         beijing = await use.organisation.create_store(CreateStore(
             "bj-sanlitun", 'Beijing "Sanlitun" \\ Flagship'))
-        chengdu = await use.organisation.create_store(CreateStore("cd-taikoo", "成都太古里", "Chengdu"))
+        chengdu = await use.organisation.create_store(
+            CreateStore("cd-taikoo", "成都太古里", "Chengdu"))
         with whole_seconds(self.clock, WHOLE_SECONDS):
-            agot = await use.organisation.create_staff(CreateStaff("Ågot O'Brien", "agot@example.com"))
-        liu = await use.organisation.create_staff(CreateStaff("刘洋", "liu.yang@example.com", beijing.id))
+            agot = await use.organisation.create_staff(
+                CreateStaff("Ågot O'Brien", "agot@example.com"))
+        liu = await use.organisation.create_staff(
+            CreateStaff("刘洋", "liu.yang@example.com", beijing.id))
         self.store = {s.code: s.id for s in await self.queries.organisation.all_stores()}
         self.staff = {s.email: s.id for s in await self.queries.organisation.all_staff()}
         assert chengdu.id == self.store["cd-taikoo"]
@@ -266,14 +269,16 @@ class _Seeder:
         await use.cases.start_case(StartCase(reopened.id))
         await use.cases.resolve_case(ResolveCase(reopened.id, "Replaced"))
         await use.cases.reopen_case(ReopenCase(reopened.id))
-        await use.cases.open_case(OpenCase(CaseKind.ENQUIRY, "Film tie-in", interaction_id=twin_call))
+        await use.cases.open_case(
+            OpenCase(CaseKind.ENQUIRY, "Film tie-in", interaction_id=twin_call))
         with whole_seconds(self.clock, now.replace(microsecond=0) - timedelta(days=9)):
             await use.cases.open_case(OpenCase(CaseKind.REQUEST, "Old request", customers["bare"],
                                          priority=CasePriority.URGENT))
 
     async def merge_and_archive(self, customers: dict[str, UUID]) -> None:
         use, data = self.use, self.data
-        await use.customers.merge_customers(MergeCustomers(customers["lisa"], customers["lisa_twin"]))
+        await use.customers.merge_customers(
+            MergeCustomers(customers["lisa"], customers["lisa_twin"]))
         await use.customers.merge_customers(MergeCustomers(customers["organisation"],
                                                  customers["organisation_twin"]))
         await use.customers.archive_customer(ArchiveCustomer(customers["archived"]))

@@ -59,7 +59,8 @@ def authenticating_settings(settings: Settings) -> Settings:
 @pytest.fixture
 async def westlake(container: Container) -> dict[str, str]:
     """A store, its clerk, one of its customers (with a shop account) and a stranger."""
-    store = await container.use_cases.organisation.create_store(CreateStore("hz-westlake", "West Lake"))
+    store = await container.use_cases.organisation.create_store(
+        CreateStore("hz-westlake", "West Lake"))
     other = await container.use_cases.organisation.create_store(CreateStore("sh-jingan", "Jing'an"))
     await container.use_cases.organisation.create_staff(
         CreateStaff("Wang Fang", "wang@brand.example", store_id=store.id))

@@ -35,7 +35,8 @@ mutation($first: PointsAdjustInput!, $second: PointsAdjustInput!) {
 def _answers(body: dict[str, Any], result: str) -> tuple[dict[str, Any], dict[str, Any]]:
     assert "errors" not in body, body
     first, second = body["data"]["first"], body["data"]["second"]
-    assert first["userErrors"] == [] and second["userErrors"] == [], body
+    assert first["userErrors"] == [], body
+    assert second["userErrors"] == [], body
     return first[result], second[result]
 
 

@@ -122,7 +122,8 @@ async def test_the_ledger_holds_through_purchases_returns_spending_and_expiry(
         lambda: container.use_cases.loyalty.redeem_reward(RedeemReward(li.id, "silk-scarf")),
         lambda: container.use_cases.loyalty.pay_with_points(PayWithPoints(li.id, 50, "web-77")),
         lambda: container.use_cases.loyalty.adjust_points(AdjustPoints(li.id, 50, "goodwill")),
-        lambda: container.use_cases.loyalty.adjust_points(AdjustPoints(li.id, -30, "double credit")),
+        lambda: container.use_cases.loyalty.adjust_points(
+            AdjustPoints(li.id, -30, "double credit")),
         lambda: container.use_cases.loyalty.refund_purchase(RefundPurchase(
             "rest", NOW, purchase_id=dresses.purchase.id)),  # overdraws: the points were spent
         lambda: container.use_cases.loyalty.adjust_points(AdjustPoints(li.id, 1000, "repays it")),

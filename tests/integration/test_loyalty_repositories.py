@@ -329,7 +329,8 @@ async def test_points_expiring_counts_what_is_left_of_lots_ending_in_the_window(
     now = clock.now()
     await a_purchase(container, li.id, "soon", now - timedelta(days=340), a_line("300.00"))
     await a_purchase(container, li.id, "later", now - timedelta(days=200), a_line("200.00"))
-    await container.use_cases.loyalty.redeem_reward(RedeemReward(li.id, "tote"))  # 200 of the oldest
+    await container.use_cases.loyalty.redeem_reward(
+        RedeemReward(li.id, "tote"))  # 200 of the oldest
 
     expiring = await container.queries.loyalty.points_expiring(
         programme.id, [li.id, lisa.id], now, now + timedelta(days=30))

@@ -15,9 +15,11 @@ from graphql import (
     FragmentDefinitionNode,
     FragmentSpreadNode,
     GraphQLIncludeDirective,
+    GraphQLInterfaceType,
     GraphQLObjectType,
     GraphQLSchema,
     GraphQLSkipDirective,
+    GraphQLUnionType,
     InlineFragmentNode,
     OperationDefinitionNode,
     SelectionSetNode,
@@ -136,8 +138,8 @@ class _Builder:
         if condition == parent.name:
             return True
         abstract = self.schema.get_type(condition)
-        return abstract is not None and not isinstance(abstract, GraphQLObjectType) and \
-            self.schema.is_sub_type(abstract, parent)  # type: ignore[arg-type]
+        return isinstance(abstract, GraphQLInterfaceType | GraphQLUnionType) and \
+            self.schema.is_sub_type(abstract, parent)
 
     def _included(self, selection: Any) -> bool:
         for directive in selection.directives or ():

@@ -3,6 +3,7 @@ like a bad id, becomes a userError at its field (api/graphql/money.py)."""
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 import strawberry
 
@@ -25,9 +26,10 @@ from domain.loyalty.model import (
 Path = tuple[str, ...]
 
 
-def _programme_code() -> str | None:
-    """The `programme` input field of every loyalty mutation."""
-    return strawberry.field(  # type: ignore[no-any-return]
+def _programme_code() -> Any:
+    """The `programme` input field of every loyalty mutation (a field specification, which
+    strawberry types as Any so that it can stand as any field's default)."""
+    return strawberry.field(
         default=None, description="The programme's code; null: the default programme.")
 
 
