@@ -9,6 +9,7 @@ from api.graphql.access.queries import AccessQueries
 from api.graphql.audit.queries import AuditQueries
 from api.graphql.cases.mutations import CaseMutations
 from api.graphql.cases.queries import CaseQueries
+from api.graphql.cases.types import CustomerCasesFields, InteractionCaseFields
 from api.graphql.customers.mutations import CustomerMutations
 from api.graphql.customers.privacy import CustomerPrivacyMutations
 from api.graphql.customers.queries import CustomerQueries
@@ -18,15 +19,22 @@ from api.graphql.customers.types import (
     ExternalReferenceType,
     HouseholdMemberType,
 )
+from api.graphql.extending import add_fields
 from api.graphql.interactions.mutations import InteractionMutations
+from api.graphql.interactions.types import CustomerTimelineFields, InteractionType
 from api.graphql.loyalty.mutations import LoyaltyMutations
 from api.graphql.loyalty.queries import LoyaltyQueries
+from api.graphql.loyalty.types import CustomerLoyaltyFields
 from api.graphql.money import SCALARS
 from api.graphql.node import NodeQueries
 from api.graphql.organisation.mutations import OrganisationMutations
 from api.graphql.organisation.queries import OrganisationQueries
 from api.graphql.permissions import require_query_operations
 from api.graphql.visibility import FIELD_RULES, mask_restricted_fields
+
+# Each context gives other contexts' types its own fields (api/graphql/extending.py).
+add_fields(CustomerType, CustomerTimelineFields, CustomerCasesFields, CustomerLoyaltyFields)
+add_fields(InteractionType, InteractionCaseFields)
 
 Query = merge_types(
     "Query", (NodeQueries, CustomerQueries, CaseQueries, OrganisationQueries, AccessQueries,

@@ -8,9 +8,12 @@ import strawberry
 from api.graphql.context import Info
 from api.graphql.customers.types import CustomerType, load_customer
 from api.graphql.interactions.types import ChannelEnum, InteractionType
+from api.graphql.loaders import PageKey
 from api.graphql.organisation.types import StaffType, StoreType, load_staff, load_store
-from api.graphql.relay import Connection, Node, to_global_id
+from api.graphql.relay import Connection, Node, connection_parts, page_request, to_global_id
 from domain.cases import model
+from domain.cases.queries import CaseFilter
+from domain.shared.paging import PageRequest
 
 # GraphQL enums are the domain's classes themselves, registered under their schema names.
 CaseKindEnum = model.CaseKind
@@ -116,3 +119,39 @@ class CaseRoutingRuleType(Node):
     @strawberry.field
     async def store(self, info: Info) -> StoreType | None:
         return await load_store(info, self.store_uuid)
+
+
+def customer_cases_arguments(
+    first: int | None = None, after: str | None = None, last: int | None = None,
+    before: str | None = None, status: list[CaseStatusEnum] | None = None,
+) -> tuple[CaseFilter, PageRequest]:
+    """A customer's cases' arguments as the query service (and the compiled read) takes them."""
+    where = CaseFilter(statuses=tuple(model.CaseStatus(s) for s in status or ()))
+    return where, page_request(first, after, last, before)
+
+
+@strawberry.type
+class CustomerCasesFields:
+    """What cases give a customer (added to Customer in schema.py)."""
+
+    @strawberry.field(description="Cases of this customer, newest first.")
+    async def cases(
+        self, root: strawberry.Parent[CustomerType], info: Info, first: int | None = None,
+        after: str | None = None, last: int | None = None, before: str | None = None,
+        status: list[CaseStatusEnum] | None = None,
+    ) -> CaseConnection:
+        key = PageKey(root.uuid, *customer_cases_arguments(first, after, last, before, status))
+        page = await info.context.loaders.customer_cases.load(key)
+        return CaseConnection(**connection_parts(page, CaseType.from_domain))
+
+
+@strawberry.type
+class InteractionCaseFields:
+    """What cases give an interaction (added to Interaction in schema.py)."""
+
+    @strawberry.field(name="case", description="The case this interaction belongs to, if any.")
+    async def case_(self, root: strawberry.Parent[InteractionType], info: Info) -> CaseType | None:
+        if root.case_uuid is None:
+            return None
+        case = await info.context.loaders.case.load(root.case_uuid)
+        return CaseType.from_domain(case) if case else None

@@ -1,30 +1,18 @@
-"""The Customer type and its parts."""
+"""The Customer type and its parts. Other contexts add their own fields to it (a customer's
+timeline, cases, loyalty): see api/graphql/extending.py."""
 
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Annotated
 from uuid import UUID
 
 import strawberry
 from strawberry.scalars import JSON
 
 from api.graphql.context import Info
-from api.graphql.loaders import PageKey
 from api.graphql.organisation.types import StaffType, StoreType, load_staff, load_store
-from api.graphql.permissions import not_allowed_error
-from api.graphql.relay import Connection, Node, connection_parts, page_request, to_global_id
-from domain.cases.model import CaseStatus
-from domain.cases.queries import CaseFilter
+from api.graphql.relay import Connection, Node, to_global_id
 from domain.customers import model
 from domain.customers.queries import CustomerSummary
-from domain.interactions.queries import TimelineFilter
-from domain.shared.access import Operation
-from domain.shared.paging import PageRequest
-
-if TYPE_CHECKING:
-    from api.graphql.cases.types import CaseConnection, CaseStatusEnum
-    from api.graphql.interactions.types import InteractionConnection, TimelineFilterInput
-    from api.graphql.loyalty.types import LoyaltyMembershipType, PurchaseConnection
 
 # GraphQL enums are the domain's classes themselves, registered under their schema names.
 CustomerKind = model.CustomerKind
@@ -39,11 +27,6 @@ Relationship = model.Relationship
 strawberry.enum(Relationship, name="Relationship")
 Occasion = model.Occasion
 strawberry.enum(Occasion, name="Occasion")
-
-_INTERACTIONS = "api.graphql.interactions.types"
-_CASES = "api.graphql.cases.types"
-_LOYALTY = "api.graphql.loyalty.types"
-
 
 @strawberry.type(description="A customer's answer for one purpose, and when it was given.")
 class Consent:
@@ -197,53 +180,6 @@ class CustomerType(Node):
         refs = await info.context.loaders.external_refs.load(self.uuid)
         return [ExternalReferenceType.from_domain(r) for r in refs]
 
-    @strawberry.field(description="Interactions, newest first.")
-    async def timeline(
-        self, info: Info, first: int | None = None, after: str | None = None,
-        last: int | None = None, before: str | None = None,
-        filter: Annotated["TimelineFilterInput", strawberry.lazy(_INTERACTIONS)] | None = None,
-    ) -> Annotated["InteractionConnection", strawberry.lazy(_INTERACTIONS)]:
-        from api.graphql.interactions.types import InteractionConnection, InteractionType
-
-        key = PageKey(self.uuid, *timeline_arguments(first, after, last, before, filter))
-        page = await info.context.loaders.timeline.load(key)
-        return InteractionConnection(**connection_parts(page, InteractionType.from_domain))
-
-    @strawberry.field(description="Cases of this customer, newest first.")
-    async def cases(
-        self, info: Info, first: int | None = None, after: str | None = None,
-        last: int | None = None, before: str | None = None,
-        status: list[Annotated["CaseStatusEnum", strawberry.lazy(_CASES)]] | None = None,
-    ) -> Annotated["CaseConnection", strawberry.lazy(_CASES)]:
-        from api.graphql.cases.types import CaseConnection, CaseType
-
-        key = PageKey(self.uuid, *customer_cases_arguments(first, after, last, before, status))
-        page = await info.context.loaders.customer_cases.load(key)
-        return CaseConnection(**connection_parts(page, CaseType.from_domain))
-
-    @strawberry.field(description="Her standing in a loyalty programme (the default one when "
-                                  "none is named); null when she is not a member.")
-    async def loyalty(
-        self, info: Info, programme: str | None = None
-    ) -> Annotated["LoyaltyMembershipType", strawberry.lazy(_LOYALTY)] | None:
-        from api.graphql.loyalty.types import load_membership
-
-        require_loyalty_read(info)
-        found = await info.context.loaders.loyalty_programme.load(programme)
-        return None if found is None else await load_membership(info, found, self.uuid)
-
-    @strawberry.field(description="Her purchases, newest first, with their lines and returns.")
-    async def purchases(
-        self, info: Info, first: int | None = None, after: str | None = None,
-        last: int | None = None, before: str | None = None,
-    ) -> Annotated["PurchaseConnection", strawberry.lazy(_LOYALTY)]:
-        from api.graphql.loyalty.types import PurchaseConnection, PurchaseType
-
-        require_loyalty_read(info)
-        key = PageKey(self.uuid, None, page_request(first, after, last, before))
-        page = await info.context.loaders.purchases.load(key)
-        return PurchaseConnection(**connection_parts(page, PurchaseType.from_domain))
-
 
 @strawberry.type
 class CustomerConnection(Connection[CustomerType]):
@@ -252,33 +188,6 @@ class CustomerConnection(Connection[CustomerType]):
     @strawberry.field(description="How many customers match, across all pages.")
     async def total_count(self) -> int:
         return await self.count()
-
-
-# The arguments of the customer's connections as the query services (and compiled reads)
-# take them.
-
-
-def timeline_arguments(
-    first: int | None = None, after: str | None = None, last: int | None = None,
-    before: str | None = None, filter: "TimelineFilterInput | None" = None,
-) -> tuple[TimelineFilter, PageRequest]:
-    where = filter.to_domain() if filter else TimelineFilter()
-    return where, page_request(first, after, last, before)
-
-
-def customer_cases_arguments(
-    first: int | None = None, after: str | None = None, last: int | None = None,
-    before: str | None = None, status: "list[CaseStatusEnum] | None" = None,
-) -> tuple[CaseFilter, PageRequest]:
-    where = CaseFilter(statuses=tuple(CaseStatus(s) for s in status or ()))
-    return where, page_request(first, after, last, before)
-
-
-def require_loyalty_read(info: Info) -> None:
-    """A customer's loyalty is for those who may read it (not partners, not analytics)."""
-    viewer = info.context.viewer
-    if not viewer.may(Operation.LOYALTY_READ):
-        raise not_allowed_error(f"{viewer.role.value} may not {Operation.LOYALTY_READ.value}")
 
 
 async def load_customer(info: Info, customer_id: UUID) -> CustomerType:

@@ -1,7 +1,6 @@
 """The Interaction type: one touchpoint on the timeline."""
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated
 from uuid import UUID
 
 import strawberry
@@ -9,13 +8,12 @@ from strawberry.scalars import JSON
 
 from api.graphql.context import Info
 from api.graphql.customers.types import CustomerType, load_customer
+from api.graphql.loaders import PageKey
 from api.graphql.organisation.types import StaffType, StoreType, load_staff, load_store
-from api.graphql.relay import Connection, Node, to_global_id
+from api.graphql.relay import Connection, Node, connection_parts, page_request, to_global_id
 from domain.interactions import model
 from domain.interactions.queries import TimelineFilter
-
-if TYPE_CHECKING:
-    from api.graphql.cases.types import CaseType
+from domain.shared.paging import PageRequest
 
 # GraphQL enums are the domain's classes themselves, registered under their schema names.
 ChannelEnum = model.Channel
@@ -75,17 +73,6 @@ class InteractionType(Node):
     async def staff(self, info: Info) -> StaffType | None:
         return await load_staff(info, self.staff_uuid)
 
-    @strawberry.field(name="case", description="The case this interaction belongs to, if any.")
-    async def case_(
-        self, info: Info
-    ) -> Annotated["CaseType", strawberry.lazy("api.graphql.cases.types")] | None:
-        from api.graphql.cases.types import CaseType
-
-        if self.case_uuid is None:
-            return None
-        case = await info.context.loaders.case.load(self.case_uuid)
-        return CaseType.from_domain(case) if case else None
-
 
 @strawberry.type
 class InteractionConnection(Connection[InteractionType]):
@@ -106,3 +93,27 @@ class TimelineFilterInput:
             occurred_after=self.occurred_after,
             occurred_before=self.occurred_before,
         )
+
+
+def timeline_arguments(
+    first: int | None = None, after: str | None = None, last: int | None = None,
+    before: str | None = None, filter: TimelineFilterInput | None = None,
+) -> tuple[TimelineFilter, PageRequest]:
+    """The timeline's arguments as the query service (and the compiled read) takes them."""
+    where = filter.to_domain() if filter else TimelineFilter()
+    return where, page_request(first, after, last, before)
+
+
+@strawberry.type
+class CustomerTimelineFields:
+    """What interactions give a customer (added to Customer in schema.py)."""
+
+    @strawberry.field(description="Interactions, newest first.")
+    async def timeline(
+        self, root: strawberry.Parent[CustomerType], info: Info, first: int | None = None,
+        after: str | None = None, last: int | None = None, before: str | None = None,
+        filter: TimelineFilterInput | None = None,
+    ) -> InteractionConnection:
+        key = PageKey(root.uuid, *timeline_arguments(first, after, last, before, filter))
+        page = await info.context.loaders.timeline.load(key)
+        return InteractionConnection(**connection_parts(page, InteractionType.from_domain))

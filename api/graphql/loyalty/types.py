@@ -15,10 +15,12 @@ from api.graphql.customers.types import CustomerType, load_customer
 from api.graphql.loaders import MemberKey, PageKey
 from api.graphql.money import MoneyType
 from api.graphql.organisation.types import StoreType, load_store
+from api.graphql.permissions import not_allowed_error
 from api.graphql.relay import Connection, Node, connection_parts, page_request, to_global_id
 from domain.loyalty import model
 from domain.loyalty.queries import MemberPriceQuote, QuotedLine, Standing, is_spend, standing
 from domain.loyalty.rules import qualification_start
+from domain.shared.access import Operation
 
 # GraphQL enums are the domain's classes themselves, registered under their schema names.
 SalesChannelEnum = model.SalesChannel
@@ -524,3 +526,34 @@ class MemberPriceQuoteType:
             member_discount=MoneyType.of(quote.member_discount, currency),
             total=MoneyType.of(quote.total, currency),
         )
+
+
+def require_loyalty_read(info: Info) -> None:
+    """A customer's loyalty is for those who may read it (not partners, not analytics)."""
+    viewer = info.context.viewer
+    if not viewer.may(Operation.LOYALTY_READ):
+        raise not_allowed_error(f"{viewer.role.value} may not {Operation.LOYALTY_READ.value}")
+
+
+@strawberry.type
+class CustomerLoyaltyFields:
+    """What loyalty gives a customer (added to Customer in schema.py)."""
+
+    @strawberry.field(description="Her standing in a loyalty programme (the default one when "
+                                  "none is named); null when she is not a member.")
+    async def loyalty(
+        self, root: strawberry.Parent[CustomerType], info: Info, programme: str | None = None
+    ) -> LoyaltyMembershipType | None:
+        require_loyalty_read(info)
+        found = await info.context.loaders.loyalty_programme.load(programme)
+        return None if found is None else await load_membership(info, found, root.uuid)
+
+    @strawberry.field(description="Her purchases, newest first, with their lines and returns.")
+    async def purchases(
+        self, root: strawberry.Parent[CustomerType], info: Info, first: int | None = None,
+        after: str | None = None, last: int | None = None, before: str | None = None,
+    ) -> PurchaseConnection:
+        require_loyalty_read(info)
+        key = PageKey(root.uuid, None, page_request(first, after, last, before))
+        page = await info.context.loaders.purchases.load(key)
+        return PurchaseConnection(**connection_parts(page, PurchaseType.from_domain))
