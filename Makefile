@@ -39,6 +39,6 @@ bench: sync
 
 define static_checks
 $(VENV)/ruff check .
-$(VENV)/mypy --strict domain
+$(VENV)/mypy --strict api infrastructure domain bench tests
 $(VENV)/lint-imports
 endef

@@ -182,8 +182,8 @@ def statement_counter(engine: AsyncEngine) -> StatementCounter:
             statements.append(statement.sql)
             return await run_compiled(self, statement)
 
-        listeners = [("before_cursor_execute", record), ("checkout", attach),
-                     ("checkin", detach)]
+        listeners: list[tuple[str, Callable[..., Any]]] = [
+            ("before_cursor_execute", record), ("checkout", attach), ("checkin", detach)]
         for name, listener in listeners:
             event.listen(target, name, listener)
         PgCompiledReads.data_json = count_compiled  # type: ignore[method-assign]

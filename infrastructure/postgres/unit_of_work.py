@@ -7,6 +7,8 @@ from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from domain.audit.model import AuditEntry, ids_in_events
+from domain.cases.model import Case
+from domain.customers.model import Customer
 from domain.shared.clock import Clock
 from domain.shared.events import Event
 from infrastructure.postgres.api_clients_repository import PgApiClientRepository
@@ -94,7 +96,8 @@ class PgUnitOfWork:
 
     def _collect_events(self) -> list[Event]:
         events = list(self._emitted)
-        for aggregate in (*self.customers.seen, *self.cases.seen):
+        aggregates: list[Customer | Case] = [*self.customers.seen, *self.cases.seen]
+        for aggregate in aggregates:
             events += aggregate.events
             aggregate.events.clear()
         self._emitted = []

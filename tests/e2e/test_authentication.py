@@ -74,7 +74,7 @@ async def westlake(container: Container) -> dict[str, str]:
 
 
 async def _ask(client: httpx.AsyncClient, query: str, variables: dict[str, Any] | None = None,
-               **headers: str) -> httpx.Response:
+               /, **headers: str) -> httpx.Response:
     return await client.post("/graphql", json={"query": query, "variables": variables or {}},
                              headers=headers)
 

@@ -20,6 +20,7 @@ import pytest
 from graphql import GraphQLEnumType, GraphQLInputObjectType, GraphQLObjectType, get_named_type
 from hypothesis import HealthCheck, Phase, given, settings
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.pool import QueuePool
 
 from api.graphql.schema import schema
 from infrastructure.bootstrap import Container
@@ -80,7 +81,9 @@ class BothPaths:
                  compiled_reads: list[str], statement_counter: StatementCounter,
                  engine: AsyncEngine) -> None:
         self._compiled, self._executed = compiled, executed
-        self._pool = engine.sync_engine.pool
+        pool = engine.sync_engine.pool
+        assert isinstance(pool, QueuePool), pool  # counts the connections it lent
+        self._pool = pool
         self._compiled_reads = compiled_reads
         self._statements = statement_counter
         self.executed_twice_differently = 0

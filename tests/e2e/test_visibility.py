@@ -45,7 +45,8 @@ async def _ask(settings: Settings, container: Container, viewer: Viewer, compile
                                                         "variables": variables})
     body: dict[str, Any] = response.json()
     assert "errors" not in body, body
-    return body["data"]["customer"]
+    customer: dict[str, Any] = body["data"]["customer"]
+    return customer
 
 
 @pytest.fixture

@@ -1,7 +1,9 @@
 """The audit log in PostgreSQL: entries append and list newest first, a mutation's entry
 commits with it or not at all, and the table itself refuses UPDATE, DELETE and TRUNCATE."""
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from uuid import uuid4
 
 import pytest
@@ -23,10 +25,10 @@ CLERK = Viewer(Role.STAFF, "staff:wang@brand.example", staff_id=uuid4())
 START = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
 
-def _entry(minutes: int, operation: str = "create_customer", **fields: object) -> AuditEntry:
+def _entry(minutes: int, operation: str = "create_customer", **fields: Any) -> AuditEntry:
     entry = AuditEntry.of(CLERK, AuditAction.MUTATION, operation,
                           START + timedelta(minutes=minutes))
-    return AuditEntry(**{**entry.__dict__, **fields})  # type: ignore[arg-type]
+    return dataclasses.replace(entry, **fields)
 
 
 async def _all(db: AsyncEngine, **where: object) -> list[AuditEntry]:

@@ -274,7 +274,7 @@ async def test_closing_a_period_concurrently_reviews_each_member_once(
     members = await _members_for_the_jobs(container, clock)
     changes_before = await count_rows(container.engine, loyalty_tier_changes)
 
-    reports: list[PeriodReport] = await asyncio.gather(
+    reports = await asyncio.gather(
         container.use_cases.loyalty.close_period(ClosePeriod()),
         container.use_cases.loyalty.close_period(ClosePeriod()))
 
@@ -302,7 +302,7 @@ async def test_expiring_points_concurrently_expires_them_once(
 ) -> None:
     li, lisa = await _members_for_the_jobs(container, clock)
 
-    reports: list[ExpiryReport] = await asyncio.gather(
+    reports = await asyncio.gather(
         container.use_cases.loyalty.expire_points(ExpirePoints()),
         container.use_cases.loyalty.expire_points(ExpirePoints()))
 

@@ -17,6 +17,9 @@ from infrastructure.migrations import alembic_config, is_at_head, upgrade_to_hea
 from infrastructure.postgres.engine import create_engine
 from infrastructure.postgres.tables import metadata
 
+# SQLAlchemy's dialect constructors are unannotated.
+DIALECT = postgresql.dialect()  # type: ignore[no-untyped-call]
+
 
 @pytest.fixture
 async def empty_engine(empty_database_url: str) -> AsyncIterator[AsyncEngine]:
@@ -37,7 +40,7 @@ def _expected_in_definition(index: Index) -> list[str]:
     expected = [f"USING {options['using'] or 'btree'} "]
     expected += [f"{column} {operator_class}" for column, operator_class in options["ops"].items()]
     if options["where"] is not None:
-        predicate = options["where"].compile(dialect=postgresql.dialect())
+        predicate = options["where"].compile(dialect=DIALECT)
         expected.append(f"WHERE ({predicate})")
     return expected
 
