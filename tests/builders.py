@@ -56,6 +56,7 @@ from domain.loyalty.purchases import RefundRecorded, record_purchase, refund_pur
 from domain.organisation.commands import CreateStaff, CreateStore
 from domain.organisation.model import Staff, Store
 from domain.organisation.services import create_staff, create_store
+from domain.ports import UnitOfWork
 from domain.shared.access import Viewer
 from domain.shared.errors import DomainError, ErrorCode
 from tests.fakes import DEFAULT_NOW, FakeData, FakeUnitOfWork, FixedClock
@@ -98,7 +99,7 @@ async def refused(uow: FakeUnitOfWork, attempt: Awaitable[object]) -> DomainErro
 # Organisation.
 
 
-async def a_store(uow: FakeUnitOfWork, code: str | None = None, name: str = "West Lake") -> Store:
+async def a_store(uow: UnitOfWork, code: str | None = None, name: str = "West Lake") -> Store:
     return await create_store(
         CreateStore(code=code or f"hz-{next(_serial):03d}", name=name, city="Hangzhou"),
         uow=uow,
@@ -107,7 +108,7 @@ async def a_store(uow: FakeUnitOfWork, code: str | None = None, name: str = "Wes
 
 
 async def a_staff_member(
-    uow: FakeUnitOfWork, name: str = "Wang Fang", store_id: UUID | None = None
+    uow: UnitOfWork, name: str = "Wang Fang", store_id: UUID | None = None
 ) -> Staff:
     email = f"clerk{next(_serial)}@brand.example"
     return await create_staff(
@@ -152,11 +153,11 @@ def create_command(**fields: Any) -> CreateCustomer:
     return CreateCustomer(**{"profile": profile, **own})
 
 
-async def a_customer(uow: FakeUnitOfWork, **fields: Any) -> Customer:
+async def a_customer(uow: UnitOfWork, **fields: Any) -> Customer:
     return await create_customer(create_command(**fields), uow=uow, viewer=ADMIN)
 
 
-async def customers(uow: FakeUnitOfWork, n: int) -> list[Customer]:
+async def customers(uow: UnitOfWork, n: int) -> list[Customer]:
     return [await a_customer(uow, display_name=f"Customer {i}") for i in range(n)]
 
 
@@ -169,7 +170,7 @@ def record_command(customer_id: UUID, at: datetime, **fields: Any) -> RecordInte
 
 
 async def an_interaction(
-    uow: FakeUnitOfWork, customer_id: UUID, at: datetime | None = None, **fields: Any
+    uow: UnitOfWork, customer_id: UUID, at: datetime | None = None, **fields: Any
 ) -> Interaction:
     command = record_command(customer_id, at or uow.clock.now(), **fields)
     return await record_interaction(command, uow=uow, viewer=ADMIN)
@@ -184,13 +185,13 @@ def open_command(customer_id: UUID | None = None, **fields: Any) -> OpenCase:
 
 
 async def a_case(
-    uow: FakeUnitOfWork, customer_id: UUID | None, *, sla: SlaPolicy | None = None, **fields: Any
+    uow: UnitOfWork, customer_id: UUID | None, *, sla: SlaPolicy | None = None, **fields: Any
 ) -> Case:
     command = open_command(customer_id, **fields)
     return await open_case(command, uow=uow, viewer=ADMIN, sla=sla or SlaPolicy.default())
 
 
-async def a_case_in(uow: FakeUnitOfWork, status: CaseStatus) -> Case:
+async def a_case_in(uow: UnitOfWork, status: CaseStatus) -> Case:
     """A case of a new customer, driven through the use cases to `status`."""
     customer = await a_customer(uow)
     case = await a_case(uow, customer.id)
@@ -211,7 +212,7 @@ async def a_case_in(uow: FakeUnitOfWork, status: CaseStatus) -> Case:
     return case
 
 
-async def a_routing_rule(uow: FakeUnitOfWork, **fields: Any) -> RoutingRule:
+async def a_routing_rule(uow: UnitOfWork, **fields: Any) -> RoutingRule:
     return await create_routing_rule(CreateRoutingRule(**fields), uow=uow, viewer=ADMIN)
 
 
@@ -232,7 +233,7 @@ def a_programme_command(**changes: Any) -> SaveProgramme:
     return SaveProgramme(**{**defaults, **changes})
 
 
-async def a_programme(uow: FakeUnitOfWork, **changes: Any) -> Programme:
+async def a_programme(uow: UnitOfWork, **changes: Any) -> Programme:
     return await save_programme(a_programme_command(**changes), uow=uow, viewer=ADMIN)
 
 

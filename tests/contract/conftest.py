@@ -1,0 +1,67 @@
+"""One contract, two backends: every test here runs on the in-memory fakes (tests/fakes.py)
+and on the Postgres adapters, so the fakes the unit tests trust cannot drift from the real
+thing. Where the two disagree, Postgres is right and the fake is fixed.
+
+A test asks for `uow_factory` and calls it for each unit of work it needs; the units it
+makes share one database (the fake's committed state, or the test's emptied Postgres), so a
+second unit of work sees what the first one committed. `uow_factory.outbox()` reads the
+events committed so far, oldest first, from whichever backend it is.
+"""
+
+from typing import Protocol, cast
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from domain.ports import UnitOfWork
+from domain.shared.events import Event
+from infrastructure.postgres.tables import outbox
+from infrastructure.postgres.unit_of_work import PgUnitOfWork
+from tests.fakes import FakeUnitOfWork, FixedClock
+
+BACKENDS = ["fake", "postgres"]
+
+class UowFactory(Protocol):
+    def __call__(self) -> UnitOfWork: ...
+
+    async def outbox(self) -> list[Event]: ...
+
+class _FakeUnits:
+    """One FakeUnitOfWork entered again and again: its committed state is the database."""
+
+    def __init__(self, clock: FixedClock) -> None:
+        self._uow = FakeUnitOfWork(clock)
+
+    def __call__(self) -> UnitOfWork:
+        return self._uow
+
+    async def outbox(self) -> list[Event]:
+        return self._uow.events
+
+class _PostgresUnits:
+    def __init__(self, engine: AsyncEngine, clock: FixedClock) -> None:
+        self._engine, self._clock = engine, clock
+
+    def __call__(self) -> UnitOfWork:
+        # PgUnitOfWork binds its repositories in __aenter__ with their Pg types, and a
+        # Protocol's attributes are invariant, so mypy can't match it to UnitOfWork until the
+        # class declares them as the ports (as FakeUnitOfWork does).
+        return cast(UnitOfWork, PgUnitOfWork(self._engine, self._clock))
+
+    async def outbox(self) -> list[Event]:
+        async with self._engine.connect() as connection:
+            rows = await connection.execute(select(outbox).order_by(outbox.c.id))
+            return [Event(r.name, r.aggregate_id, r.occurred_at, r.data) for r in rows]
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock()
+
+@pytest.fixture(params=BACKENDS)
+def uow_factory(request: pytest.FixtureRequest, clock: FixedClock) -> UowFactory:
+    """Asks for the database only on the Postgres run, so the fake run needs none."""
+    if request.param == "fake":
+        return _FakeUnits(clock)
+    engine: AsyncEngine = request.getfixturevalue("db")
+    return _PostgresUnits(engine, clock)
