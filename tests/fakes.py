@@ -25,7 +25,7 @@ from types import TracebackType
 from typing import Self, TypeVar
 from uuid import UUID
 
-from domain.access.model import ApiClient
+from domain.access.model import ApiClient, ApiKey
 from domain.access.ports import ApiClientRepository
 from domain.audit.model import AuditEntry, ids_in_events
 from domain.cases.model import Case, RoutingRule
@@ -349,8 +349,10 @@ class FakeIdempotencyStore:
 
 
 class FakeApiClientRepository:
-    """Like the Postgres adapter: one active client per name, unique key prefixes, and
-    `save` keeps each stored key's `last_used_at` (the key verifier's to write)."""
+    """Like the Postgres adapter: one active client per name, unique key prefixes, keys
+    oldest first, and never a key's `last_used_at` written (the key verifier's to write):
+    `save` writes the client's revocation and its keys' expiry and revocation, and adds new
+    keys."""
 
     def __init__(self, tx: _Transaction) -> None:
         self._tx = tx
@@ -369,15 +371,20 @@ class FakeApiClientRepository:
         assert client.id not in self._tx.data.api_clients, "add() of a client that exists"
         assert await self.get_active_by_name(client.name) is None, "active names are unique"
         self._check_prefixes_unique(client)
-        self._tx.data.api_clients[client.id] = client
+        keys = (replace(k, last_used_at=None) for k in client.keys)
+        self._tx.data.api_clients[client.id] = replace(client, keys=_oldest_first(keys))
 
     async def save(self, client: ApiClient) -> None:
         stored = self._tx.data.api_clients.get(client.id)
         assert stored is not None, "save() of a client that was never added"
         self._check_prefixes_unique(client)
-        last_used = {k.id: k.last_used_at for k in stored.keys}
-        keys = tuple(replace(k, last_used_at=last_used.get(k.id)) for k in client.keys)
-        self._tx.data.api_clients[client.id] = replace(client, keys=keys)
+        keys = {k.id: k for k in stored.keys}
+        for key in client.keys:
+            known = keys.get(key.id)
+            keys[key.id] = (replace(key, last_used_at=None) if known is None else
+                            replace(known, expires_at=key.expires_at, revoked_at=key.revoked_at))
+        self._tx.data.api_clients[client.id] = replace(
+            stored, revoked_at=client.revoked_at, keys=_oldest_first(keys.values()))
 
     def _check_prefixes_unique(self, client: ApiClient) -> None:
         others = {k.prefix for c in self._tx.data.api_clients.values() if c.id != client.id
@@ -385,6 +392,10 @@ class FakeApiClientRepository:
         mine = [k.prefix for k in client.keys]
         assert len(set(mine)) == len(mine), "a prefix twice"
         assert not others.intersection(mine), "api_keys.prefix is unique"
+
+
+def _oldest_first(keys: Iterable[ApiKey]) -> tuple[ApiKey, ...]:
+    return tuple(sorted(keys, key=lambda k: (k.created_at, k.id)))
 
 
 class FakeProgrammeRepository:

@@ -123,6 +123,7 @@ class TestRotateApiKey:
         self, uow: FakeUnitOfWork, clock: FixedClock
     ) -> None:
         created = await a_client(uow)
+        clock.advance(minutes=1)  # keys come oldest first: the old key is older
         rotated = await rotate_api_key(RotateApiKey(created.client.id, overlap_hours=2),
                                        uow=uow, viewer=ADMIN)
         old, new = stored(uow, created.client).keys
@@ -137,6 +138,7 @@ class TestRotateApiKey:
         self, uow: FakeUnitOfWork, clock: FixedClock
     ) -> None:
         created = await a_client(uow)
+        clock.advance(minutes=1)  # keys come oldest first: the old key is older
         await rotate_api_key(RotateApiKey(created.client.id), uow=uow, viewer=ADMIN)
         assert stored(uow, created.client).keys[0].expires_at == clock.now() + timedelta(days=1)
 
@@ -144,6 +146,7 @@ class TestRotateApiKey:
         self, uow: FakeUnitOfWork, clock: FixedClock
     ) -> None:
         created = await a_client(uow)
+        clock.advance(minutes=1)  # keys come oldest first: the old key is older
         await rotate_api_key(RotateApiKey(created.client.id, overlap_hours=0), uow=uow,
                              viewer=ADMIN)
         assert not stored(uow, created.client).keys[0].usable_at(clock.now())
@@ -152,6 +155,7 @@ class TestRotateApiKey:
         self, uow: FakeUnitOfWork, clock: FixedClock
     ) -> None:
         created = await a_client(uow)
+        clock.advance(minutes=1)  # keys come oldest first: the old key is older
         client_id = created.client.id
         await rotate_api_key(RotateApiKey(client_id, overlap_hours=1), uow=uow, viewer=ADMIN)
         first_end = clock.now() + timedelta(hours=1)
