@@ -44,7 +44,7 @@ def routing_rule_from_row(row: Any) -> RoutingRule:
 class PgCaseRepository:
     def __init__(self, connection: AsyncConnection) -> None:
         self._connection = connection
-        self.seen: list[Case] = []
+        self.seen: list[Case] = []  # added or saved: whose events the unit of work publishes
 
     async def get(self, case_id: UUID, *, for_update: bool = False) -> Case | None:
         query = select(cases).where(cases.c.id == case_id)
@@ -53,9 +53,7 @@ class PgCaseRepository:
         row = (await self._connection.execute(query)).mappings().first()
         if row is None:
             return None
-        case = case_from_row(row)
-        self.seen.append(case)
-        return case
+        return case_from_row(row)
 
     async def add(self, case: Case) -> None:
         await self._connection.execute(insert(cases).values(**_case_to_row(case)))
@@ -65,6 +63,7 @@ class PgCaseRepository:
         await self._connection.execute(
             update(cases).where(cases.c.id == case.id).values(**_case_to_row(case))
         )
+        self.seen.append(case)
 
     async def move_to_customer(self, from_id: UUID, to_id: UUID) -> None:
         await self._connection.execute(

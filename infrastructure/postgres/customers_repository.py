@@ -70,6 +70,8 @@ _HEADER = PreparedQuery(select(customers).where(customers.c.id == bindparam("cus
 class PgCustomerRepository:
     def __init__(self, connection: AsyncConnection) -> None:
         self._connection = connection
+        # Added or saved: the unit of work publishes their events, and only theirs (a change
+        # never written must not be announced).
         self.seen: list[Customer] = []
 
     async def header(self, customer_id: UUID) -> CustomerHeader | None:
@@ -98,7 +100,6 @@ class PgCustomerRepository:
                 select(table).where(table.c.customer_id == customer_id).order_by(order)
             )
             setattr(customer, attribute, [read(r) for r in rows.mappings()])
-        self.seen.append(customer)
         return customer
 
     async def add(self, customer: Customer) -> None:
@@ -118,6 +119,7 @@ class PgCustomerRepository:
             await self._connection.execute(delete(table).where(table.c.customer_id == customer.id))
         await self._insert_children(customer)
         await self._append_consent_log(customer)
+        self.seen.append(customer)
 
     async def find_by_external_ref(self, system: str, value: str) -> UUID | None:
         query = select(external_refs.c.customer_id).where(
