@@ -9,7 +9,7 @@ aggregate and forgets to `save` it changes nothing.
 The fakes mirror the Postgres adapters' semantics: merged duplicates are returned as stored,
 external references are unique per (system, value), `interactions.add` moves the customer's
 last-interaction time forward, routing rules come oldest first, and events are collected on
-commit from the customers and cases that were added or saved, plus those emitted.
+commit: those emitted, then those of the customers and of the cases that were added or saved.
 Loyalty: memberships are stored without their pending tier changes and events
 (`save_membership` appends the changes to the history), open lots come oldest first, a
 refund grows its purchase's refunded quantities, and the batch jobs page through members in
@@ -642,10 +642,11 @@ class FakeUnitOfWork:
         tx = self._tx
         working = tx.data
         already = len(working.outbox)
-        for aggregate in tx.written:
+        # As the Postgres unit of work: emitted events, then customers', then cases'.
+        working.outbox += self._emitted
+        for aggregate in sorted(tx.written, key=lambda written: isinstance(written, Case)):
             working.outbox += aggregate.events
             aggregate.events.clear()
-        working.outbox += self._emitted
         if self._staged_audit is not None:
             written = self._staged_audit.targeting(ids_in_events(working.outbox[already:]))
             working.audit_log.append(written)

@@ -112,6 +112,40 @@ async def test_the_events_of_a_loaded_and_saved_case_reach_the_outbox_in_order(
     assert [e.name for e in await uow_factory.outbox()] == ["CaseStatusChanged", "CaseAssigned"]
 
 
+async def test_the_events_of_a_changed_aggregate_left_unsaved_never_reach_the_outbox(
+    uow_factory: UowFactory, clock: FixedClock
+) -> None:
+    customer = records.a_customer(clock.now())
+    async with uow_factory() as uow:
+        await uow.customers.add(customer)
+        await uow.commit()
+
+    async with uow_factory() as uow:
+        loaded = await uow.customers.get(customer.id)
+        assert loaded is not None
+        loaded.touch(clock.now(), "CustomerUpdated")
+        await uow.commit()
+
+    assert await uow_factory.outbox() == []
+
+
+async def test_a_commit_writes_the_emitted_events_then_the_customers_then_the_cases(
+    uow_factory: UowFactory, clock: FixedClock
+) -> None:
+    customer = records.a_customer(clock.now())
+    case = records.a_case(customer.id, clock.now())
+    case.events.append(Event("CaseOpened", case.id, clock.now()))
+    customer.events.append(Event("CustomerCreated", customer.id, clock.now()))
+    async with uow_factory() as uow:
+        await uow.customers.add(customer)
+        await uow.cases.add(case)
+        uow.emit(Event("CustomerGreeted", customer.id, clock.now()))
+        await uow.commit()
+
+    assert [e.name for e in await uow_factory.outbox()] == [
+        "CustomerGreeted", "CustomerCreated", "CaseOpened"]
+
+
 async def test_emitted_events_reach_the_outbox_on_commit(
     uow_factory: UowFactory, clock: FixedClock
 ) -> None:

@@ -97,7 +97,7 @@ class TestFakeUnitOfWork:
             uow.emit(Event("Emitted", customer.id, uow.clock.now()))
             assert uow.event_names == ["CustomerCreated"]
             await uow.commit()
-        assert uow.event_names == ["CustomerCreated", "CustomerUpdated", "Emitted"]
+        assert uow.event_names == ["CustomerCreated", "Emitted", "CustomerUpdated"]
         assert loaded.events == []
 
     async def test_repositories_refuse_to_work_outside_the_block(self, uow: FakeUnitOfWork) -> None:
