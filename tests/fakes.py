@@ -369,7 +369,10 @@ class FakeApiClientRepository:
 
     async def add(self, client: ApiClient) -> None:
         assert client.id not in self._tx.data.api_clients, "add() of a client that exists"
-        assert await self.get_active_by_name(client.name) is None, "active names are unique"
+        if await self.get_active_by_name(client.name) is not None:
+            # As the Postgres adapter, which loses a race for the name at its unique index.
+            raise DomainError.single(("name",), ErrorCode.DUPLICATE,
+                                     f"an active API client is named {client.name}")
         self._check_prefixes_unique(client)
         keys = (replace(k, last_used_at=None) for k in client.keys)
         self._tx.data.api_clients[client.id] = replace(client, keys=_oldest_first(keys))
@@ -417,8 +420,12 @@ class FakeProgrammeRepository:
 
     async def save(self, programme: Programme) -> None:
         data = self._tx.data
-        assert all(p.code != programme.code for p in data.programmes.values()
-                   if p.id != programme.id), "loyalty_programmes.code is unique"
+        if any(p.code == programme.code and p.id != programme.id
+               for p in data.programmes.values()):
+            # As the Postgres adapter, which loses a race for the code at its unique key.
+            raise DomainError.single(
+                ("code",), ErrorCode.DUPLICATE,
+                f"programme {programme.code} was created meanwhile; reload and retry")
         stored = data.programmes.get(programme.id)
         if stored is not None:
             dropped = {t.id for t in stored.tiers} - {t.id for t in programme.tiers}
