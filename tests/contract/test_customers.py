@@ -67,6 +67,24 @@ async def test_a_saved_customer_reads_back_with_her_new_version_and_lists(
     assert loaded.version == mrs_li.version + 1
 
 
+async def test_a_merged_duplicate_is_found_by_id_as_stored(
+    uow_factory: UowFactory, clock: FixedClock
+) -> None:
+    survivor, duplicate = records.a_customer(clock.now()), records.a_customer(clock.now())
+    await _stored(uow_factory, survivor, duplicate)
+    async with uow_factory() as uow:
+        loaded = await uow.customers.get(duplicate.id, for_update=True)
+        assert loaded is not None
+        loaded.become_merged_into(survivor.id, clock.advance(days=1))
+        await uow.customers.save(loaded)
+        await uow.commit()
+
+    async with uow_factory() as uow:
+        assert await uow.customers.get(duplicate.id) == loaded
+        assert await uow.customers.header(duplicate.id) == loaded.header
+        assert await uow.customers.merged_duplicates(survivor.id) == [duplicate.id]
+
+
 async def test_a_customer_is_found_by_her_external_reference(
     uow_factory: UowFactory, clock: FixedClock
 ) -> None:
