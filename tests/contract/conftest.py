@@ -8,7 +8,7 @@ second unit of work sees what the first one committed. `uow_factory.outbox()` re
 events committed so far, oldest first, from whichever backend it is.
 """
 
-from typing import Protocol, cast
+from typing import Protocol
 
 import pytest
 from sqlalchemy import select
@@ -44,10 +44,7 @@ class _PostgresUnits:
         self._engine, self._clock = engine, clock
 
     def __call__(self) -> UnitOfWork:
-        # PgUnitOfWork binds its repositories in __aenter__ with their Pg types, and a
-        # Protocol's attributes are invariant, so mypy can't match it to UnitOfWork until the
-        # class declares them as the ports (as FakeUnitOfWork does).
-        return cast(UnitOfWork, PgUnitOfWork(self._engine, self._clock))
+        return PgUnitOfWork(self._engine, self._clock)
 
     async def outbox(self) -> list[Event]:
         async with self._engine.connect() as connection:
