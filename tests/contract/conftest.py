@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain.ports import UnitOfWork
 from domain.shared.events import Event
+from infrastructure.postgres.loyalty_repository import ProgrammeCache
 from infrastructure.postgres.tables import outbox
 from infrastructure.postgres.unit_of_work import PgUnitOfWork
 from tests.fakes import FakeUnitOfWork, FixedClock
@@ -40,11 +41,14 @@ class _FakeUnits:
         return self._uow.events
 
 class _PostgresUnits:
+    """Units of work as the composition root makes them: one programme cache for all."""
+
     def __init__(self, engine: AsyncEngine, clock: FixedClock) -> None:
         self._engine, self._clock = engine, clock
+        self._programmes = ProgrammeCache()
 
     def __call__(self) -> UnitOfWork:
-        return PgUnitOfWork(self._engine, self._clock)
+        return PgUnitOfWork(self._engine, self._clock, self._programmes)
 
     async def outbox(self) -> list[Event]:
         async with self._engine.connect() as connection:

@@ -96,6 +96,24 @@ async def test_a_customer_is_found_by_her_external_reference(
         assert await uow.customers.find_by_external_ref("shop-user", "HZ-000187") is None
 
 
+async def test_a_reference_a_save_leaves_out_finds_her_no_more(
+    uow_factory: UowFactory, clock: FixedClock
+) -> None:
+    card, shop = records.an_external_ref("pos-card"), records.an_external_ref("shop-user")
+    mrs_li = records.a_customer(clock.now(), card, shop)
+    await _stored(uow_factory, mrs_li)
+    async with uow_factory() as uow:
+        loaded = await uow.customers.get(mrs_li.id)
+        assert loaded is not None
+        loaded.external_refs = [shop]
+        await uow.customers.save(loaded)
+        await uow.commit()
+
+    async with uow_factory() as uow:
+        assert await uow.customers.find_by_external_ref(card.system, card.value) is None
+        assert await uow.customers.find_by_external_ref(shop.system, shop.value) == mrs_li.id
+
+
 async def test_her_consent_log_is_appended_to_her_history_oldest_first(
     uow_factory: UowFactory, clock: FixedClock
 ) -> None:

@@ -44,6 +44,7 @@ async def test_a_saved_definition_replaces_the_stored_one(
     redefined = replace(wardrobe, name="Wardrobe Club Plus", tiers=wardrobe.tiers[:2],
                         version=wardrobe.version + 1, updated_at=clock.advance(days=1))
     async with uow_factory() as uow:
+        assert await uow.programmes.get(wardrobe.id) == wardrobe  # read before: not kept
         await uow.programmes.save(redefined)
         await uow.commit()
 
