@@ -8,17 +8,20 @@ second unit of work sees what the first one committed. `uow_factory.outbox()` re
 events committed so far, oldest first, from whichever backend it is.
 """
 
+from datetime import datetime
 from typing import Protocol
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from domain.customers.model import Customer
 from domain.ports import UnitOfWork
 from domain.shared.events import Event
 from infrastructure.postgres.loyalty_repository import ProgrammeCache
 from infrastructure.postgres.tables import outbox
 from infrastructure.postgres.unit_of_work import PgUnitOfWork
+from tests.contract import records
 from tests.fakes import FakeUnitOfWork, FixedClock
 
 BACKENDS = ["fake", "postgres"]
@@ -66,3 +69,13 @@ def uow_factory(request: pytest.FixtureRequest, clock: FixedClock) -> UowFactory
         return _FakeUnits(clock)
     engine: AsyncEngine = request.getfixturevalue("db")
     return _PostgresUnits(engine, clock)
+
+
+async def stored_customers(uow_factory: UowFactory, now: datetime, n: int) -> list[Customer]:
+    """`n` customers, added and committed: whom the other records belong to."""
+    made = [records.a_customer(now, name=f"Customer {i}") for i in range(n)]
+    async with uow_factory() as uow:
+        for customer in made:
+            await uow.customers.add(customer)
+        await uow.commit()
+    return made

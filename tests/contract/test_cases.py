@@ -3,27 +3,17 @@
 from datetime import timedelta
 
 from domain.cases.model import CaseKind
-from domain.customers.model import Customer
 from domain.interactions.model import Channel
 from domain.shared.ids import new_id
 from tests.contract import records
-from tests.contract.conftest import UowFactory
+from tests.contract.conftest import UowFactory, stored_customers
 from tests.fakes import FixedClock
-
-
-async def _customers(uow_factory: UowFactory, clock: FixedClock, n: int) -> list[Customer]:
-    made = [records.a_customer(clock.now(), name=f"Customer {i}") for i in range(n)]
-    async with uow_factory() as uow:
-        for customer in made:
-            await uow.customers.add(customer)
-        await uow.commit()
-    return made
 
 
 async def test_a_case_added_and_committed_is_found_by_id(
     uow_factory: UowFactory, clock: FixedClock
 ) -> None:
-    [mrs_li] = await _customers(uow_factory, clock, 1)
+    [mrs_li] = await stored_customers(uow_factory, clock.now(), 1)
     complaint = records.a_case(mrs_li.id, clock.now(), category="quality")
     async with uow_factory() as uow:
         await uow.cases.add(complaint)
@@ -41,7 +31,7 @@ async def test_a_missing_case_is_none(uow_factory: UowFactory) -> None:
 async def test_a_saved_case_reads_back_resolved_with_its_new_version(
     uow_factory: UowFactory, clock: FixedClock
 ) -> None:
-    [mrs_li] = await _customers(uow_factory, clock, 1)
+    [mrs_li] = await stored_customers(uow_factory, clock.now(), 1)
     complaint = records.a_case(mrs_li.id, clock.now())
     async with uow_factory() as uow:
         await uow.cases.add(complaint)
@@ -64,7 +54,7 @@ async def test_a_saved_case_reads_back_resolved_with_its_new_version(
 async def test_a_merge_moves_every_case_to_the_survivor(
     uow_factory: UowFactory, clock: FixedClock
 ) -> None:
-    survivor, duplicate = await _customers(uow_factory, clock, 2)
+    survivor, duplicate = await stored_customers(uow_factory, clock.now(), 2)
     complaint = records.a_case(duplicate.id, clock.now())
     async with uow_factory() as uow:
         await uow.cases.add(complaint)

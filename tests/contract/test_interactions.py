@@ -1,25 +1,15 @@
 """The interaction repository: append-only touchpoints, moved whole by a merge."""
 
-from domain.customers.model import Customer
 from domain.shared.ids import new_id
 from tests.contract import records
-from tests.contract.conftest import UowFactory
+from tests.contract.conftest import UowFactory, stored_customers
 from tests.fakes import FixedClock
-
-
-async def _customers(uow_factory: UowFactory, clock: FixedClock, n: int) -> list[Customer]:
-    made = [records.a_customer(clock.now(), name=f"Customer {i}") for i in range(n)]
-    async with uow_factory() as uow:
-        for customer in made:
-            await uow.customers.add(customer)
-        await uow.commit()
-    return made
 
 
 async def test_an_interaction_added_and_committed_is_found_by_id(
     uow_factory: UowFactory, clock: FixedClock
 ) -> None:
-    [lisa] = await _customers(uow_factory, clock, 1)
+    [lisa] = await stored_customers(uow_factory, clock.now(), 1)
     check_in = records.an_interaction(lisa.id, clock.now())
     async with uow_factory() as uow:
         await uow.interactions.add(check_in)
@@ -32,7 +22,7 @@ async def test_an_interaction_added_and_committed_is_found_by_id(
 async def test_an_interaction_without_place_or_payload_reads_back_as_bare(
     uow_factory: UowFactory, clock: FixedClock
 ) -> None:
-    [lisa] = await _customers(uow_factory, clock, 1)
+    [lisa] = await stored_customers(uow_factory, clock.now(), 1)
     call = records.an_interaction(lisa.id, clock.now(), summary=None, payload={}, geo=None,
                                   place=None)
     async with uow_factory() as uow:
@@ -51,7 +41,7 @@ async def test_a_missing_interaction_is_none(uow_factory: UowFactory) -> None:
 async def test_a_merge_moves_every_interaction_to_the_survivor(
     uow_factory: UowFactory, clock: FixedClock
 ) -> None:
-    survivor, duplicate = await _customers(uow_factory, clock, 2)
+    survivor, duplicate = await stored_customers(uow_factory, clock.now(), 2)
     theirs = [records.an_interaction(duplicate.id, clock.advance(hours=1)) for _ in range(2)]
     mine = records.an_interaction(survivor.id, clock.advance(hours=1))
     async with uow_factory() as uow:

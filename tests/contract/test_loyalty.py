@@ -17,7 +17,7 @@ from domain.loyalty.model import (
 from domain.shared.ids import new_id
 from tests import builders
 from tests.contract import records
-from tests.contract.conftest import UowFactory
+from tests.contract.conftest import UowFactory, stored_customers
 from tests.fakes import FixedClock
 
 
@@ -25,12 +25,7 @@ async def _programme_and_customers(
     uow_factory: UowFactory, clock: FixedClock, n: int = 1
 ) -> tuple[Programme, list[Customer]]:
     wardrobe = await builders.a_programme(uow_factory())
-    made = [records.a_customer(clock.now(), name=f"Customer {i}") for i in range(n)]
-    async with uow_factory() as uow:
-        for customer in made:
-            await uow.customers.add(customer)
-        await uow.commit()
-    return wardrobe, made
+    return wardrobe, await stored_customers(uow_factory, clock.now(), n)
 
 
 # --- memberships ---------------------------------------------------------------------------
