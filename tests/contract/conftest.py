@@ -26,10 +26,12 @@ from tests.fakes import FakeUnitOfWork, FixedClock
 
 BACKENDS = ["fake", "postgres"]
 
+
 class UowFactory(Protocol):
     def __call__(self) -> UnitOfWork: ...
 
     async def outbox(self) -> list[Event]: ...
+
 
 class _FakeUnits:
     """One FakeUnitOfWork entered again and again: its committed state is the database."""
@@ -42,6 +44,7 @@ class _FakeUnits:
 
     async def outbox(self) -> list[Event]:
         return self._uow.events
+
 
 class _PostgresUnits:
     """Units of work as the composition root makes them: one programme cache for all."""
@@ -58,9 +61,11 @@ class _PostgresUnits:
             rows = await connection.execute(select(outbox).order_by(outbox.c.id))
             return [Event(r.name, r.aggregate_id, r.occurred_at, r.data) for r in rows]
 
+
 @pytest.fixture
 def clock() -> FixedClock:
     return FixedClock()
+
 
 @pytest.fixture(params=BACKENDS)
 def uow_factory(request: pytest.FixtureRequest, clock: FixedClock) -> UowFactory:
