@@ -11,6 +11,7 @@ from domain.loyalty.model import (
     QualifyingMeasure,
     SalesChannel,
 )
+from domain.shared.errors import FieldError
 
 
 @dataclass(frozen=True)
@@ -93,10 +94,19 @@ class RecordPurchase:
 
 
 @dataclass(frozen=True)
+class UnreadablePurchase:
+    """A batch item whose input could not even become a command (an id of the wrong kind, a
+    decimal that is no number), with why. It stays in the batch so that it counts towards
+    the batch's size and gets its own result in its place."""
+
+    errors: tuple[FieldError, ...]
+
+
+@dataclass(frozen=True)
 class RecordPurchaseBatch:
     """Purchases a till kept while offline, recorded one by one in the order given."""
 
-    purchases: tuple[RecordPurchase, ...]
+    purchases: tuple[RecordPurchase | UnreadablePurchase, ...]
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from enum import StrEnum
 from uuid import UUID
 
 from domain.customers.services import customer_to_act_on
@@ -18,6 +19,7 @@ from domain.loyalty.commands import (
     RecordPurchaseBatch,
     RefundLineInput,
     RefundPurchase,
+    UnreadablePurchase,
 )
 from domain.loyalty.model import (
     LedgerKind,
@@ -54,11 +56,48 @@ class PurchaseRecorded:
     replayed: bool  # True: this order was recorded before; here is that first result
 
 
+class BatchStatus(StrEnum):
+    RECORDED = "RECORDED"
+    REPLAYED = "REPLAYED"  # recorded before: the first result
+    REJECTED = "REJECTED"  # see its errors; nothing of it was written
+
+
 @dataclass(frozen=True)
 class BatchItem:
-    index: int
+    """What became of one purchase of a batch: its result, or why it was refused (errors
+    with paths inside the item, as if it had been sent alone)."""
+
+    index: int  # its place in the batch, from 0
     result: PurchaseRecorded | None
     errors: tuple[FieldError, ...] = ()
+
+    @property
+    def status(self) -> BatchStatus:
+        if self.result is None:
+            return BatchStatus.REJECTED
+        return BatchStatus.REPLAYED if self.result.replayed else BatchStatus.RECORDED
+
+
+@dataclass(frozen=True)
+class BatchRecorded:
+    """Every item's outcome, in the order sent, and how many ended each way."""
+
+    items: tuple[BatchItem, ...]
+
+    def count(self, status: BatchStatus) -> int:
+        return sum(1 for item in self.items if item.status is status)
+
+    @property
+    def recorded(self) -> int:
+        return self.count(BatchStatus.RECORDED)
+
+    @property
+    def replayed(self) -> int:
+        return self.count(BatchStatus.REPLAYED)
+
+    @property
+    def rejected(self) -> int:
+        return self.count(BatchStatus.REJECTED)
 
 
 @dataclass(frozen=True)
@@ -134,30 +173,29 @@ async def record_purchase(
 
 async def record_purchase_batch(
     cmd: RecordPurchaseBatch, *, new_uow: Callable[[], UnitOfWork], viewer: Viewer
-) -> list[BatchItem]:
+) -> BatchRecorded:
     """A till's purchases from an outage, each in its own transaction, in the order sent:
-    a bad one is reported and does not hold back the others."""
-    check_batch(viewer, len(cmd.purchases))
+    a bad one is reported and does not hold back the others. The whole batch is checked
+    first, so items that could not be read count towards its size (and a viewer who may
+    not record purchases is refused even a batch of them)."""
+    viewer.require(Operation.PURCHASE_RECORD)
+    if not cmd.purchases:
+        raise DomainError.single(("purchases",), ErrorCode.REQUIRED, "give at least one")
+    if len(cmd.purchases) > MAX_BATCH:
+        raise DomainError.single(("purchases",), ErrorCode.TOO_LARGE,
+                                 f"at most {MAX_BATCH} purchases a batch")
     items = []
     for index, purchase in enumerate(cmd.purchases):
+        if isinstance(purchase, UnreadablePurchase):
+            items.append(BatchItem(index, None, purchase.errors))
+            continue
         try:
             recorded = await record_purchase(purchase, uow=new_uow(), viewer=viewer)
         except DomainError as refused:
             items.append(BatchItem(index, None, refused.errors))
         else:
             items.append(BatchItem(index, recorded))
-    return items
-
-
-def check_batch(viewer: Viewer, size: int) -> None:
-    """Who may send a batch and how big; also checked by an adapter that rejects some items
-    before they become commands, so they still count."""
-    viewer.require(Operation.PURCHASE_RECORD)
-    if not size:
-        raise DomainError.single(("purchases",), ErrorCode.REQUIRED, "give at least one")
-    if size > MAX_BATCH:
-        raise DomainError.single(("purchases",), ErrorCode.TOO_LARGE,
-                                 f"at most {MAX_BATCH} purchases a batch")
+    return BatchRecorded(tuple(items))
 
 
 async def refund_purchase(

@@ -19,6 +19,7 @@ from domain.loyalty.commands import (
     RecordPurchase,
     RecordPurchaseBatch,
     RedeemReward,
+    UnreadablePurchase,
 )
 from domain.loyalty.model import (
     LedgerEntry,
@@ -33,13 +34,14 @@ from domain.loyalty.model import (
 from domain.loyalty.points import redeem_reward
 from domain.loyalty.purchases import (
     MAX_BATCH,
+    BatchStatus,
     record_purchase,
     record_purchase_batch,
     refund_purchase,
 )
 from domain.loyalty.tiers import close_period
 from domain.shared.access import Role, Viewer
-from domain.shared.errors import ErrorCode
+from domain.shared.errors import ErrorCode, FieldError
 from domain.shared.ids import new_id
 from tests.builders import (
     ADMIN,
@@ -473,20 +475,22 @@ class TestPurchaseBatch:
         self, uow: FakeUnitOfWork, mrs_li: Customer
     ) -> None:
         commands = tuple(a_purchase_command(mrs_li.id) for _ in range(3))
-        items = await record_purchase_batch(RecordPurchaseBatch(commands),
-                                            new_uow=lambda: uow, viewer=ADMIN)
-        assert [(i.index, i.result and i.result.purchase.order_id) for i in items] == [
+        outcome = await record_purchase_batch(RecordPurchaseBatch(commands),
+                                              new_uow=lambda: uow, viewer=ADMIN)
+        assert [(i.index, i.result and i.result.purchase.order_id) for i in outcome.items] == [
             (n, c.order_id) for n, c in enumerate(commands)]
+        assert (outcome.recorded, outcome.replayed, outcome.rejected) == (3, 0, 0)
 
     async def test_a_bad_purchase_does_not_hold_back_the_others(
         self, uow: FakeUnitOfWork, programme: Programme, mrs_li: Customer
     ) -> None:
         bad = a_purchase_command(mrs_li.id, a_line(quantity=-1), payment_total=Decimal(0))
         commands = (a_purchase_command(mrs_li.id), bad, a_purchase_command(mrs_li.id))
-        items = await record_purchase_batch(RecordPurchaseBatch(commands),
-                                            new_uow=lambda: uow, viewer=ADMIN)
-        assert [i.result is not None for i in items] == [True, False, True]
-        assert {(e.field, e.code) for e in items[1].errors} == {
+        outcome = await record_purchase_batch(RecordPurchaseBatch(commands),
+                                              new_uow=lambda: uow, viewer=ADMIN)
+        assert [i.status for i in outcome.items] == [
+            BatchStatus.RECORDED, BatchStatus.REJECTED, BatchStatus.RECORDED]
+        assert {(e.field, e.code) for e in outcome.items[1].errors} == {
             (("lines", "0", "quantity"), ErrorCode.INVALID)}
         assert _balance(uow, programme, mrs_li) == 2560
 
@@ -494,9 +498,44 @@ class TestPurchaseBatch:
         self, uow: FakeUnitOfWork, mrs_li: Customer
     ) -> None:
         command = a_purchase_command(mrs_li.id)
-        items = await record_purchase_batch(RecordPurchaseBatch((command, command)),
-                                            new_uow=lambda: uow, viewer=ADMIN)
-        assert [i.result and i.result.replayed for i in items] == [False, True]
+        outcome = await record_purchase_batch(RecordPurchaseBatch((command, command)),
+                                              new_uow=lambda: uow, viewer=ADMIN)
+        assert [i.status for i in outcome.items] == [BatchStatus.RECORDED, BatchStatus.REPLAYED]
+        assert (outcome.recorded, outcome.replayed, outcome.rejected) == (1, 1, 0)
+
+    async def test_an_unreadable_item_is_rejected_in_its_place_and_counted(
+        self, uow: FakeUnitOfWork, programme: Programme, mrs_li: Customer
+    ) -> None:
+        unreadable = UnreadablePurchase((FieldError(
+            ("customer_id",), ErrorCode.INVALID, "not a Customer id"),))
+        commands = (a_purchase_command(mrs_li.id), unreadable, a_purchase_command(mrs_li.id))
+        outcome = await record_purchase_batch(RecordPurchaseBatch(commands),
+                                              new_uow=lambda: uow, viewer=ADMIN)
+        assert [(i.index, i.status) for i in outcome.items] == [
+            (0, BatchStatus.RECORDED), (1, BatchStatus.REJECTED), (2, BatchStatus.RECORDED)]
+        assert outcome.items[1].errors == unreadable.errors
+        assert (outcome.recorded, outcome.replayed, outcome.rejected) == (2, 0, 1)
+        assert _balance(uow, programme, mrs_li) == 2560
+
+    async def test_unreadable_items_count_towards_the_batch_limit(
+        self, uow: FakeUnitOfWork, mrs_li: Customer
+    ) -> None:
+        unreadable = UnreadablePurchase((FieldError(("payment_total",), ErrorCode.INVALID,
+                                                    "not a number"),))
+        commands = (a_purchase_command(mrs_li.id), *(unreadable,) * MAX_BATCH)
+        attempt = record_purchase_batch(RecordPurchaseBatch(commands), new_uow=lambda: uow,
+                                        viewer=ADMIN)
+        assert problems(await refused(uow, attempt)) == {(("purchases",), ErrorCode.TOO_LARGE)}
+
+    async def test_a_viewer_who_may_not_record_is_refused_even_unreadable_items(
+        self, uow: FakeUnitOfWork
+    ) -> None:
+        unreadable = UnreadablePurchase((FieldError(("customer_id",), ErrorCode.INVALID,
+                                                    "not a Customer id"),))
+        attempt = record_purchase_batch(RecordPurchaseBatch((unreadable,)), new_uow=lambda: uow,
+                                        viewer=Viewer(Role.PARTNER, "client:cinema",
+                                                       partner_code="cinema"))
+        assert problems(await refused(uow, attempt)) == {((), ErrorCode.NOT_ALLOWED)}
 
     async def test_more_than_the_batch_limit_is_refused(
         self, uow: FakeUnitOfWork, mrs_li: Customer

@@ -22,6 +22,7 @@ from domain.loyalty.model import (
     QualifyingMeasure,
     SalesChannel,
 )
+from domain.shared.errors import DomainError
 
 Path = tuple[str, ...]
 
@@ -184,6 +185,20 @@ class PurchaseRecordInput:
                               "this order (at most 500).")
 class PurchaseRecordBatchInput:
     purchases: list[PurchaseRecordInput]
+
+    def to_command(self) -> commands.RecordPurchaseBatch:
+        """Every item in its place; one that can't become a command carries its errors, so
+        the use case still counts it and reports it where it was sent."""
+        return commands.RecordPurchaseBatch(tuple(_readable(p) for p in self.purchases))
+
+
+def _readable(
+    purchase: PurchaseRecordInput,
+) -> commands.RecordPurchase | commands.UnreadablePurchase:
+    try:
+        return purchase.to_command()
+    except DomainError as refused:
+        return commands.UnreadablePurchase(refused.errors)
 
 
 @strawberry.input

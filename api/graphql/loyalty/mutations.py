@@ -1,7 +1,6 @@
 """Loyalty mutations: each translates its input into a command, runs the use case, and turns
 what it returns into a payload, or its DomainError into userErrors."""
 
-from enum import StrEnum
 from typing import TypedDict
 from uuid import UUID
 
@@ -30,11 +29,15 @@ from api.graphql.loyalty.types import (
 )
 from api.graphql.money import MoneyType
 from api.graphql.payloads import mutation_payload
-from domain.loyalty.commands import RecordPurchase, RecordPurchaseBatch
 from domain.loyalty.model import Membership, Programme
 from domain.loyalty.points import PointsMoved
-from domain.loyalty.purchases import BatchItem, PurchaseRecorded, RefundRecorded, check_batch
-from domain.shared.errors import DomainError
+from domain.loyalty.purchases import (
+    BatchItem,
+    BatchRecorded,
+    BatchStatus,
+    PurchaseRecorded,
+    RefundRecorded,
+)
 
 # Where a command's field sits in the input when the names differ.
 RENAMES: Renames = {
@@ -106,12 +109,6 @@ class LoyaltyTierOverridePayload(MemberPayload):
     pass
 
 
-class BatchStatus(StrEnum):
-    RECORDED = "RECORDED"
-    REPLAYED = "REPLAYED"  # recorded before: the first result
-    REJECTED = "REJECTED"  # see its userErrors; nothing of it was written
-
-
 # GraphQL enums are the domain's classes themselves, registered under their schema names.
 PurchaseBatchStatus = BatchStatus
 strawberry.enum(PurchaseBatchStatus, name="PurchaseBatchStatus")
@@ -126,14 +123,11 @@ class PurchaseBatchItemPayload:
 
     @classmethod
     def from_domain(cls, item: BatchItem) -> "PurchaseBatchItemPayload":
-        if item.result is None:
-            return cls(index=item.index, status=BatchStatus.REJECTED, purchase=None,
-                       user_errors=user_errors_of(item.errors,
-                                                  PURCHASE_RENAMES,
-                                                  ("purchases", str(item.index))))
-        status = BatchStatus.REPLAYED if item.result.replayed else BatchStatus.RECORDED
-        return cls(index=item.index, status=status,
-                   purchase=PurchaseType.from_domain(item.result.purchase), user_errors=[])
+        result = item.result
+        purchase = PurchaseType.from_domain(result.purchase) if result is not None else None
+        return cls(index=item.index, status=item.status, purchase=purchase,
+                   user_errors=user_errors_of(item.errors, PURCHASE_RENAMES,
+                                              ("purchases", str(item.index))))
 
 
 @strawberry.type(description="Each purchase's result, in the order sent.")
@@ -174,29 +168,11 @@ def _moved(moved: PointsMoved) -> Moved:
                  member=(entry.programme_id, entry.customer_id))
 
 
-async def _batch(info: Info, source: PurchaseRecordBatchInput) -> PurchaseRecordBatchPayload:
-    """Items whose input can't even become a command (a bad id, a decimal that is no number)
-    are rejected here; the rest go to the use case, and the results merge in input order.
-    The whole batch is checked first, so rejected items count towards its size."""
-    check_batch(info.context.viewer, len(source.purchases))
-    commands: list[tuple[int, RecordPurchase]] = []
-    items: dict[int, BatchItem] = {}
-    for index, purchase in enumerate(source.purchases):
-        try:
-            commands.append((index, purchase.to_command()))
-        except DomainError as refused:
-            items[index] = BatchItem(index, None, refused.errors)
-    if commands or not items:
-        batch = RecordPurchaseBatch(tuple(command for _, command in commands))
-        recorded = await info.context.use_cases.loyalty.record_purchase_batch(batch)
-        for (index, _), item in zip(commands, recorded, strict=True):
-            items[index] = BatchItem(index, item.result, item.errors)
-    results = [PurchaseBatchItemPayload.from_domain(items[i]) for i in sorted(items)]
-    statuses = [result.status for result in results]
+def _batch(outcome: BatchRecorded) -> PurchaseRecordBatchPayload:
     return PurchaseRecordBatchPayload(
-        results=results, recorded_count=statuses.count(BatchStatus.RECORDED),
-        replayed_count=statuses.count(BatchStatus.REPLAYED),
-        rejected_count=statuses.count(BatchStatus.REJECTED))
+        results=[PurchaseBatchItemPayload.from_domain(item) for item in outcome.items],
+        recorded_count=outcome.recorded, replayed_count=outcome.replayed,
+        rejected_count=outcome.rejected)
 
 
 @strawberry.type
@@ -226,12 +202,9 @@ class LoyaltyMutations:
     async def purchase_record_batch(
         self, info: Info, input: PurchaseRecordBatchInput
     ) -> PurchaseRecordBatchPayload:
-        try:
-            payload = await _batch(info, input)
-        except DomainError as error:
-            return PurchaseRecordBatchPayload(user_errors=user_errors_of(error.errors, RENAMES))
-        info.context.forget_reads()
-        return payload
+        return await mutation_payload(info, info.context.use_cases.loyalty.record_purchase_batch,
+                                      input.to_command, _batch, PurchaseRecordBatchPayload,
+                                      RENAMES)
 
     @strawberry.mutation(description="Records a return: spend and points given back, tier "
                                      "reassessed. More than was bought is refused.")
