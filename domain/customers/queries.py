@@ -4,7 +4,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Protocol
+from typing import Protocol, Self
 from uuid import UUID
 
 from domain.customers.model import (
@@ -16,6 +16,7 @@ from domain.customers.model import (
 )
 from domain.shared.access import EVERYONE, CustomerReach, Role, Viewer
 from domain.shared.paging import Page, PageRequest
+from domain.shared.validation import normalise_email, normalise_phone
 
 
 @dataclass(frozen=True)
@@ -59,20 +60,41 @@ class ById:
     customer_id: UUID
 
 
+# A handle as a caller types it finds what was stored from the same text: `of` normalises it
+# as the customer rules (domain/customers/rules.py) did when they stored it.
+
+
 @dataclass(frozen=True)
 class ByExternalRef:
     system: str
     value: str
+
+    @classmethod
+    def of(cls, system: str, value: str) -> Self:
+        """Systems are stored as lower-case slugs, values trimmed."""
+        return cls(system.strip().lower(), value.strip())
 
 
 @dataclass(frozen=True)
 class ByEmail:
     email: str
 
+    @classmethod
+    def of(cls, email: str) -> Self:
+        """Case and surrounding blanks don't count; a text that is no address is still
+        looked up as typed (lower-cased), and finds whoever holds exactly that."""
+        return cls(normalise_email(email) or email.strip().lower())
+
 
 @dataclass(frozen=True)
 class ByPhone:
     phone: str
+
+    @classmethod
+    def of(cls, phone: str) -> Self:
+        """Separators (blanks, dashes, dots, brackets) don't count; a text that is no phone
+        number becomes the empty number, which nobody holds."""
+        return cls(normalise_phone(phone) or "")
 
 
 # One customer by one of its handles. A merged duplicate's id finds the survivor; an email or

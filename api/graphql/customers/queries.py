@@ -25,7 +25,6 @@ from domain.customers.queries import (
 )
 from domain.shared.errors import DomainError
 from domain.shared.paging import PageRequest
-from domain.shared.validation import normalise_phone
 
 # GraphQL enums are the domain's classes themselves, registered under their schema names.
 CustomerSortKeyEnum = CustomerSortKey
@@ -114,10 +113,10 @@ def customer_arguments(
         customer_id = lookup_uuid(id, "Customer")
         return (ById(customer_id) if customer_id else None,)
     if external_ref is not None:
-        return (ByExternalRef(external_ref.system.strip().lower(), external_ref.value.strip()),)
+        return (ByExternalRef.of(external_ref.system, external_ref.value),)
     if email is not None:
-        return (ByEmail(email.strip().lower()),)
-    return (ByPhone(normalise_phone(phone or "") or ""),)
+        return (ByEmail.of(email),)
+    return (ByPhone.of(phone or ""),)
 
 
 def customers_arguments(
