@@ -50,7 +50,7 @@ from domain.loyalty.ports import LoyaltyRepository, ProgrammeRepository
 from domain.organisation.model import Staff, Store
 from domain.organisation.ports import StaffRepository, StoreRepository
 from domain.shared.clock import Clock
-from domain.shared.errors import DomainError, ErrorCode
+from domain.shared.errors import Duplicate, UniqueKey
 from domain.shared.events import Event
 from domain.shared.idempotency import Claim, IdempotencyStore
 
@@ -226,10 +226,7 @@ class FakeCustomerRepository:
         }
         mine = [(r.system, r.value) for r in customer.external_refs]
         if len(set(mine)) != len(mine) or taken.intersection(mine):
-            raise DomainError.single(
-                ("external_refs",), ErrorCode.DUPLICATE,
-                "an external reference already belongs to another customer",
-            )
+            raise Duplicate(UniqueKey.EXTERNAL_REF)
 
 
 class FakeInteractionRepository:
@@ -371,8 +368,7 @@ class FakeApiClientRepository:
         assert client.id not in self._tx.data.api_clients, "add() of a client that exists"
         if await self.get_active_by_name(client.name) is not None:
             # As the Postgres adapter, which loses a race for the name at its unique index.
-            raise DomainError.single(("name",), ErrorCode.DUPLICATE,
-                                     f"an active API client is named {client.name}")
+            raise Duplicate(UniqueKey.ACTIVE_API_CLIENT_NAME)
         self._check_prefixes_unique(client)
         keys = (replace(k, last_used_at=None) for k in client.keys)
         self._tx.data.api_clients[client.id] = replace(client, keys=_oldest_first(keys))
@@ -423,9 +419,7 @@ class FakeProgrammeRepository:
         if any(p.code == programme.code and p.id != programme.id
                for p in data.programmes.values()):
             # As the Postgres adapter, which loses a race for the code at its unique key.
-            raise DomainError.single(
-                ("code",), ErrorCode.DUPLICATE,
-                f"programme {programme.code} was created meanwhile; reload and retry")
+            raise Duplicate(UniqueKey.PROGRAMME_CODE)
         stored = data.programmes.get(programme.id)
         if stored is not None:
             dropped = {t.id for t in stored.tiers} - {t.id for t in programme.tiers}

@@ -9,7 +9,7 @@ from domain.access.commands import CreateApiClient, ListApiClients, RevokeApiCli
 from domain.access.model import ApiClient, IssuedKey, new_key
 from domain.ports import UnitOfWork
 from domain.shared.access import Operation, Role, Viewer
-from domain.shared.errors import DomainError, ErrorCode, not_found
+from domain.shared.errors import DomainError, ErrorCode, UniqueKey, duplicate_as, not_found
 from domain.shared.events import Event
 from domain.shared.ids import new_id
 from domain.shared.validation import Problems
@@ -23,14 +23,15 @@ async def create_api_client(
     viewer.require(Operation.API_CLIENT_MANAGE)
     name, role, partner_code = _checked_client(cmd)
     async with uow:
+        taken = f"an active API client is named {name}"
         if await uow.api_clients.get_active_by_name(name):
-            raise DomainError.single(("name",), ErrorCode.DUPLICATE,
-                                     f"an active API client is named {name}")
+            raise DomainError.single(("name",), ErrorCode.DUPLICATE, taken)
         now, client_id = uow.clock.now(), new_id()
         key, presented = new_key(new_id(), client_id, now)
         client = ApiClient(id=client_id, name=name, role=role, partner_code=partner_code,
                            created_at=now, keys=(key,))
-        await uow.api_clients.add(client)
+        with duplicate_as(UniqueKey.ACTIVE_API_CLIENT_NAME, ("name",), taken):
+            await uow.api_clients.add(client)
         # Names and prefixes only: a secret never leaves this function but in its result.
         uow.emit(Event("ApiClientCreated", client.id, now, {
             "name": name, "role": role.value, "prefix": key.prefix,

@@ -5,6 +5,7 @@ commits once; a DomainError leaves nothing written.
 """
 
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractContextManager
 from dataclasses import asdict, replace
 from typing import TypeVar
 from uuid import UUID
@@ -44,7 +45,14 @@ from domain.loyalty.merging import fold_loyalty
 from domain.organisation.services import require_staff, require_store
 from domain.ports import UnitOfWork
 from domain.shared.access import Operation, Viewer
-from domain.shared.errors import DomainError, ErrorCode, not_found, stale_version
+from domain.shared.errors import (
+    DomainError,
+    ErrorCode,
+    UniqueKey,
+    duplicate_as,
+    not_found,
+    stale_version,
+)
 from domain.shared.events import Event
 from domain.shared.idempotency import first_result, remember_result
 from domain.shared.ids import new_id
@@ -88,7 +96,8 @@ async def create_customer(cmd: CreateCustomer, *, uow: UnitOfWork, viewer: Viewe
         customer.events.append(Event("CustomerCreated", customer.id, now))
         for point, given in zip(contacts, cmd.contact_points, strict=True):
             record_consent_changes(customer, point, (), given.consents, viewer.subject)
-        await uow.customers.add(customer)
+        with _refs_taken_meanwhile(("external_refs",)):
+            await uow.customers.add(customer)
         await remember_result(uow.idempotency, CREATE_SCOPE, cmd, customer.id)
         await uow.commit()
     return customer
@@ -173,7 +182,8 @@ async def merge_customers(cmd: MergeCustomers, *, uow: UnitOfWork, viewer: Viewe
         survivor.absorb(duplicate, now)
         duplicate.become_merged_into(survivor.id, now)
         await uow.customers.save(duplicate)
-        await uow.customers.save(survivor)
+        with _refs_taken_meanwhile(("duplicate_id",)):
+            await uow.customers.save(survivor)
         await uow.customers.redirect_merged(duplicate.id, survivor.id)
         await uow.interactions.move_to_customer(duplicate.id, survivor.id)
         await uow.cases.move_to_customer(duplicate.id, survivor.id)
@@ -274,7 +284,8 @@ async def add_external_reference(
         customer.external_refs.append(ref)
         customer.touch(uow.clock.now(), "ExternalReferenceAdded", system=ref.system)
 
-    return await _edit(uow, viewer, cmd.customer_id, cmd.expected_version, change)
+    return await _edit(uow, viewer, cmd.customer_id, cmd.expected_version, change,
+                       refs_at=("reference",))
 
 
 async def update_external_reference(
@@ -292,7 +303,8 @@ async def update_external_reference(
         customer.replace_item(customer.external_refs, ref)
         customer.touch(uow.clock.now(), "ExternalReferenceUpdated", system=ref.system)
 
-    return await _edit(uow, viewer, cmd.customer_id, cmd.expected_version, change)
+    return await _edit(uow, viewer, cmd.customer_id, cmd.expected_version, change,
+                       refs_at=("value",))
 
 
 async def remove_contact_point(
@@ -338,7 +350,9 @@ async def _edit(
     customer_id: UUID,
     expected_version: int | None,
     change: Callable[[Customer], Awaitable[None]],
+    *, refs_at: tuple[str, ...] = ("external_refs",),
 ) -> Customer:
+    """`refs_at`: the input a reference taken meanwhile by another customer is blamed on."""
     async with uow:
         customer = await _load(uow, viewer, customer_id, expected_version)
         if customer.is_archived:
@@ -346,7 +360,8 @@ async def _edit(
                 ("customer_id",), ErrorCode.ARCHIVED, "restore the customer before editing"
             )
         await change(customer)
-        await uow.customers.save(customer)
+        with _refs_taken_meanwhile(refs_at):
+            await uow.customers.save(customer)
         await uow.commit()
     return customer
 
@@ -436,6 +451,12 @@ async def _check_ref_free(uow: UnitOfWork, ref: ExternalReference, path: tuple[s
             path, ErrorCode.DUPLICATE,
             f"{ref.system} reference {ref.value} already belongs to a customer",
         )
+
+
+def _refs_taken_meanwhile(path: tuple[str, ...]) -> AbstractContextManager[None]:
+    """A reference `_check_ref_free` found free, written by another customer since."""
+    return duplicate_as(UniqueKey.EXTERNAL_REF, path,
+                        "an external reference already belongs to another customer")
 
 
 def _check_distinct_refs(

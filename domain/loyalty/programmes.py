@@ -9,7 +9,13 @@ from domain.loyalty.commands import SaveProgramme, TierSpec
 from domain.loyalty.model import BonusRule, DowngradePolicy, Programme, Reward, Tier
 from domain.ports import UnitOfWork
 from domain.shared.access import Operation, Viewer
-from domain.shared.errors import DomainError, ErrorCode, stale_version
+from domain.shared.errors import (
+    DomainError,
+    ErrorCode,
+    UniqueKey,
+    duplicate_as,
+    stale_version,
+)
 from domain.shared.ids import new_id
 from domain.shared.money import check_currency
 from domain.shared.validation import Problems
@@ -47,7 +53,9 @@ async def save_programme(cmd: SaveProgramme, *, uow: UnitOfWork, viewer: Viewer)
             if dropped & await uow.programmes.tiers_in_use(stored.id):
                 raise DomainError.single(("tiers",), ErrorCode.CONFLICT,
                                          "members hold a tier this definition leaves out")
-        await uow.programmes.save(programme)
+        with duplicate_as(UniqueKey.PROGRAMME_CODE, ("code",),
+                          f"programme {code} was created meanwhile; reload and retry"):
+            await uow.programmes.save(programme)
         await uow.commit()
     return programme
 

@@ -1,6 +1,7 @@
 """Expected failures of use cases, reported to callers as `userErrors`."""
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -54,3 +55,34 @@ def stale_version(expected: int, actual: int) -> DomainError:
         ErrorCode.CONFLICT,
         f"the record changed since version {expected} (now {actual}); reload and retry",
     )
+
+
+class UniqueKey(StrEnum):
+    """What the store keeps unique, in the domain's words."""
+
+    EXTERNAL_REF = "EXTERNAL_REF"  # (system, value): a POS card or shop account is one person's
+    PROGRAMME_CODE = "PROGRAMME_CODE"
+    ACTIVE_API_CLIENT_NAME = "ACTIVE_API_CLIENT_NAME"  # among clients not revoked
+
+
+class Duplicate(Exception):
+    """A port-level refusal, raised by repositories: the write would give a unique key to a
+    second record. Use cases check uniqueness first, so this is a concurrent transaction
+    that won a race the check could not see. It is no user-facing error by itself: the use
+    case knows which input held the key and translates it (`duplicate_as`)."""
+
+    def __init__(self, key: UniqueKey) -> None:
+        self.key = key
+        super().__init__(f"another record already holds this {key.value}")
+
+
+@contextmanager
+def duplicate_as(key: UniqueKey, field: tuple[str, ...], message: str) -> Iterator[None]:
+    """Inside, a repository's Duplicate of `key` becomes a DUPLICATE error at `field`; the
+    unit of work then rolls back as for any refusal."""
+    try:
+        yield
+    except Duplicate as clash:
+        if clash.key is not key:
+            raise
+        raise DomainError.single(field, ErrorCode.DUPLICATE, message) from clash

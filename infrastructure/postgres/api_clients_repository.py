@@ -7,13 +7,12 @@ from uuid import UUID
 
 from sqlalchemy import RowMapping, Select, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.access.model import ApiClient, ApiKey
 from domain.shared.access import Role
-from domain.shared.errors import DomainError, ErrorCode
 from infrastructure.postgres.tables import api_clients, api_keys
+from infrastructure.postgres.unique import raising_duplicates
 
 
 def _key_from_row(row: RowMapping) -> ApiKey:
@@ -55,18 +54,13 @@ class PgApiClientRepository:
             select(api_clients).order_by(api_clients.c.created_at, api_clients.c.id))
 
     async def add(self, client: ApiClient) -> None:
-        try:
+        # A race with another client of the same name is lost here: Duplicate.
+        with raising_duplicates():
             await self._connection.execute(insert(api_clients).values(
                 id=client.id, name=client.name, role=client.role.value,
                 partner_code=client.partner_code, created_at=client.created_at,
                 revoked_at=client.revoked_at,
             ))
-        except IntegrityError as error:
-            # Lost a race with another client of the same name; the unit of work rolls back.
-            if "uq_api_clients_active_name" in str(error.orig):
-                raise DomainError.single(("name",), ErrorCode.DUPLICATE,
-                                         f"an active API client is named {client.name}") from error
-            raise
         await self._upsert_keys(client.keys)
 
     async def save(self, client: ApiClient) -> None:

@@ -18,13 +18,11 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.cases.model import Case
 from domain.customers.model import ConsentEvent, Customer, CustomerHeader
 from domain.interactions.model import Interaction
-from domain.shared.errors import DomainError, ErrorCode
 from infrastructure.postgres.cases_repository import case_from_row
 from infrastructure.postgres.customers_rows import (
     consent_event_from_row,
@@ -50,6 +48,7 @@ from infrastructure.postgres.tables import (
     household_members,
     interactions,
 )
+from infrastructure.postgres.unique import raising_duplicates
 
 # An erased customer's cases keep their facts; the subject, a required text, reads this.
 ERASED_CASE_SUBJECT = "[erased]"
@@ -227,14 +226,6 @@ class PgCustomerRepository:
                 | ({"position": index} if "position" in table.c else {})
                 for index, item in enumerate(items)
             ]
-            try:
+            # A race with another write of the same external reference is lost here.
+            with raising_duplicates():
                 await self._connection.execute(insert(table), rows)
-            except IntegrityError as error:
-                if table is external_refs:
-                    # Lost a race with another write of the same reference; the unit of work
-                    # rolls back, so the aborted transaction goes nowhere.
-                    raise DomainError.single(
-                        ("external_refs",), ErrorCode.DUPLICATE,
-                        "an external reference already belongs to another customer",
-                    ) from error
-                raise

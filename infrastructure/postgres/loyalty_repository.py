@@ -22,7 +22,6 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.loyalty.model import (
@@ -36,7 +35,6 @@ from domain.loyalty.model import (
     Refund,
     SalesChannel,
 )
-from domain.shared.errors import DomainError, ErrorCode
 from infrastructure.postgres.loyalty_rows import (
     entry_from_row,
     entry_to_row,
@@ -70,6 +68,7 @@ from infrastructure.postgres.tables import (
     purchase_refunds,
     purchases,
 )
+from infrastructure.postgres.unique import raising_duplicates
 
 _m, _lots, _p = loyalty_memberships.c, loyalty_point_lots.c, purchases.c
 
@@ -104,15 +103,9 @@ class PgProgrammeRepository:
         return await self._one(await _VERSION_OF_DEFAULT.fetchrow(self._connection))
 
     async def save(self, programme: Programme) -> None:
-        try:
+        # A race with another creation of the same code is lost here: Duplicate.
+        with raising_duplicates():
             await self._upsert(loyalty_programmes, [programme_to_row(programme)], "created_at")
-        except IntegrityError as error:
-            # Lost a race with another creation of the same code; the unit of work rolls
-            # back, so the aborted transaction goes nowhere.
-            raise DomainError.single(
-                ("code",), ErrorCode.DUPLICATE,
-                f"programme {programme.code} was created meanwhile; reload and retry",
-            ) from error
         kept_tiers = [tier.id for tier in programme.tiers]
         await self._connection.execute(delete(loyalty_tiers).where(
             loyalty_tiers.c.programme_id == programme.id, loyalty_tiers.c.id.not_in(kept_tiers)))

@@ -1,7 +1,7 @@
 """What a port refuses as a duplicate: the unique keys a concurrent writer can race for.
 
-Kept apart so that how a duplicate is reported can change in one place: today an adapter
-raises a DomainError with the DUPLICATE code on the field the key is made of.
+Kept apart so that how a duplicate is reported can change in one place: an adapter raises
+the port-level Duplicate naming the key; the use case that wrote turns it into a userError.
 """
 
 from collections.abc import Awaitable
@@ -9,7 +9,7 @@ from dataclasses import replace
 
 import pytest
 
-from domain.shared.errors import DomainError, ErrorCode
+from domain.shared.errors import Duplicate, UniqueKey
 from domain.shared.ids import new_id
 from tests import builders
 from tests.contract import records
@@ -17,13 +17,11 @@ from tests.contract.conftest import UowFactory
 from tests.fakes import FixedClock
 
 
-async def _refused_as_duplicate(attempt: Awaitable[None]) -> tuple[str, ...]:
-    """Awaits a write that must be refused as a duplicate; returns the field it names."""
-    with pytest.raises(DomainError) as refused:
+async def _refused_as_duplicate(attempt: Awaitable[None]) -> UniqueKey:
+    """Awaits a write that must be refused as a duplicate; returns the key it names."""
+    with pytest.raises(Duplicate) as refused:
         await attempt
-    [error] = refused.value.errors
-    assert error.code is ErrorCode.DUPLICATE
-    return error.field
+    return refused.value.key
 
 
 async def test_an_external_reference_of_another_customer_is_refused_as_duplicate(
@@ -36,8 +34,8 @@ async def test_an_external_reference_of_another_customer_is_refused_as_duplicate
 
     twin = records.a_customer(clock.now(), replace(card, id=new_id()))
     async with uow_factory() as uow:
-        field = await _refused_as_duplicate(uow.customers.add(twin))
-    assert field == ("external_refs",)
+        key = await _refused_as_duplicate(uow.customers.add(twin))
+    assert key is UniqueKey.EXTERNAL_REF
 
 
 async def test_a_customer_saved_with_another_s_external_reference_is_refused_as_duplicate(
@@ -54,8 +52,8 @@ async def test_a_customer_saved_with_another_s_external_reference_is_refused_as_
         loaded = await uow.customers.get(other.id)
         assert loaded is not None
         loaded.external_refs.append(replace(card, id=new_id()))
-        field = await _refused_as_duplicate(uow.customers.save(loaded))
-    assert field == ("external_refs",)
+        key = await _refused_as_duplicate(uow.customers.save(loaded))
+    assert key is UniqueKey.EXTERNAL_REF
 
 
 async def test_a_second_active_api_client_of_one_name_is_refused_as_duplicate(
@@ -66,9 +64,9 @@ async def test_a_second_active_api_client_of_one_name_is_refused_as_duplicate(
         await uow.commit()
 
     async with uow_factory() as uow:
-        field = await _refused_as_duplicate(
+        key = await _refused_as_duplicate(
             uow.api_clients.add(records.an_api_client(clock.now(), "web-shop")))
-    assert field == ("name",)
+    assert key is UniqueKey.ACTIVE_API_CLIENT_NAME
 
 
 async def test_a_second_programme_of_one_code_is_refused_as_duplicate(
@@ -80,5 +78,5 @@ async def test_a_second_programme_of_one_code_is_refused_as_duplicate(
                     rewards=tuple(replace(r, id=new_id()) for r in wardrobe.rewards))
 
     async with uow_factory() as uow:
-        field = await _refused_as_duplicate(uow.programmes.save(rival))
-    assert field == ("code",)
+        key = await _refused_as_duplicate(uow.programmes.save(rival))
+    assert key is UniqueKey.PROGRAMME_CODE

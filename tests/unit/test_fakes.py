@@ -10,7 +10,7 @@ from domain.customers.services import create_customer
 from domain.interactions.commands import RecordInteraction
 from domain.interactions.model import Channel
 from domain.interactions.services import record_interaction
-from domain.shared.errors import DomainError, ErrorCode
+from domain.shared.errors import Duplicate, ErrorCode, UniqueKey
 from domain.shared.events import Event
 from domain.shared.ids import new_id
 from tests.builders import ADMIN, a_customer, a_ref, problems, refused
@@ -114,9 +114,9 @@ class TestFakeUnitOfWork:
             loaded = await uow.customers.get(other.id)
             assert loaded is not None
             loaded.external_refs.append(ExternalReference(new_id(), "pos-card", "HZ-1"))
-            with pytest.raises(DomainError) as caught:
+            with pytest.raises(Duplicate) as caught:
                 await uow.customers.save(loaded)
-        assert problems(caught.value) == {(("external_refs",), ErrorCode.DUPLICATE)}
+        assert caught.value.key is UniqueKey.EXTERNAL_REF
 
 
 class TestUseCasesOnTheFake:
