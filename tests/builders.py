@@ -15,6 +15,7 @@ import pytest
 
 from domain.cases.commands import CloseCase, CreateRoutingRule, OpenCase, ResolveCase, StartCase
 from domain.cases.model import Case, CaseKind, CaseStatus, RoutingRule, SlaPolicy
+from domain.cases.parts import CasesPart
 from domain.cases.services import (
     close_case,
     create_routing_rule,
@@ -37,9 +38,11 @@ from domain.customers.model import (
     Occasion,
     Relationship,
 )
+from domain.customers.parts import CustomerPart
 from domain.customers.services import create_customer
 from domain.interactions.commands import RecordInteraction
 from domain.interactions.model import Channel, Interaction
+from domain.interactions.parts import InteractionsPart
 from domain.interactions.services import record_interaction
 from domain.loyalty.commands import (
     LineInput,
@@ -51,6 +54,7 @@ from domain.loyalty.commands import (
     TierSpec,
 )
 from domain.loyalty.model import Programme, Purchase, SalesChannel
+from domain.loyalty.parts import LoyaltyPart
 from domain.loyalty.programmes import save_programme
 from domain.loyalty.purchases import RefundRecorded, record_purchase, refund_purchase
 from domain.organisation.commands import CreateStaff, CreateStore
@@ -62,6 +66,8 @@ from domain.shared.errors import DomainError, ErrorCode
 from tests.fakes import DEFAULT_NOW, FakeData, FakeUnitOfWork, FixedClock
 
 ADMIN = Viewer.system("test")
+# What the composition root hands the customer record's merge and export, in this order.
+PARTS: tuple[CustomerPart, ...] = (InteractionsPart(), CasesPart(), LoyaltyPart())
 
 Problem = tuple[tuple[str, ...], ErrorCode]
 

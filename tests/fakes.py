@@ -189,14 +189,6 @@ class FakeCustomerRepository:
         return sorted(c.id for c in self._tx.data.customers.values()
                       if c.merged_into_id == customer_id)
 
-    async def interactions_of(self, customer_id: UUID) -> list[Interaction]:
-        return sorted((i for i in self._tx.data.interactions.values()
-                       if i.customer_id == customer_id), key=lambda i: (i.occurred_at, i.id))
-
-    async def cases_of(self, customer_id: UUID) -> list[Case]:
-        return sorted((copy.deepcopy(c) for c in self._tx.data.cases.values()
-                       if c.customer_id == customer_id), key=lambda c: (c.opened_at, c.id))
-
     async def erase_activity_text(
         self, customer_id: UUID, kept_payload_keys: frozenset[str]
     ) -> None:
@@ -245,6 +237,10 @@ class FakeInteractionRepository:
         if latest is None or interaction.occurred_at > latest:
             data.last_interaction_at[interaction.customer_id] = interaction.occurred_at
 
+    async def of_customer(self, customer_id: UUID) -> list[Interaction]:
+        return sorted((i for i in self._tx.data.interactions.values()
+                       if i.customer_id == customer_id), key=lambda i: (i.occurred_at, i.id))
+
     async def move_to_customer(self, from_id: UUID, to_id: UUID) -> None:
         data = self._tx.data
         for interaction_id, interaction in list(data.interactions.items()):
@@ -280,6 +276,10 @@ class FakeCaseRepository:
         for case in self._tx.data.cases.values():
             if case.customer_id == from_id:
                 case.customer_id = to_id
+
+    async def of_customer(self, customer_id: UUID) -> list[Case]:
+        return sorted((copy.deepcopy(c) for c in self._tx.data.cases.values()
+                       if c.customer_id == customer_id), key=lambda c: (c.opened_at, c.id))
 
 
 class FakeRoutingRuleRepository:

@@ -2,9 +2,7 @@ from collections.abc import Mapping
 from typing import Protocol
 from uuid import UUID
 
-from domain.cases.model import Case
 from domain.customers.model import ConsentEvent, Customer, CustomerHeader
-from domain.interactions.model import Interaction
 
 
 class CustomerRepository(Protocol):
@@ -44,14 +42,6 @@ class CustomerRepository(Protocol):
 
     async def merged_duplicates(self, customer_id: UUID) -> list[UUID]:
         """The records merged into this customer."""
-        ...
-
-    async def interactions_of(self, customer_id: UUID) -> list[Interaction]:
-        """Oldest first."""
-        ...
-
-    async def cases_of(self, customer_id: UUID) -> list[Case]:
-        """Oldest first."""
         ...
 
     async def erase_activity_text(

@@ -6,12 +6,10 @@ channel, store and time) and the consent history, which is the proof of consent 
 no contact value; everything that identifies the person goes.
 """
 
-from collections.abc import Iterable, Sequence
-from datetime import date, datetime
-from typing import Any
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
 from uuid import UUID
 
-from domain.cases.model import Case
 from domain.customers.commands import EraseCustomer, ExportCustomerData
 from domain.customers.model import (
     ConsentEvent,
@@ -21,11 +19,11 @@ from domain.customers.model import (
     HouseholdMember,
     Profile,
 )
-from domain.interactions.model import Interaction
-from domain.loyalty.export import loyalty_section
-from domain.organisation.model import Staff, Store
+from domain.customers.parts import CustomerPart
+from domain.organisation.names import Names
 from domain.ports import UnitOfWork
 from domain.shared.access import Operation, Viewer
+from domain.shared.documents import Document, date_text, time_text
 from domain.shared.errors import not_found
 from domain.shared.validation import Problems
 
@@ -38,14 +36,14 @@ MAX_REASON_LENGTH = 200
 # erased customer's interactions is free text and goes.
 SALE_PAYLOAD_KEYS = frozenset({"lines", "currency", "total"})
 
-Document = dict[str, Any]
-
 
 async def export_customer_data(
-    cmd: ExportCustomerData, *, uow: UnitOfWork, viewer: Viewer
+    cmd: ExportCustomerData, *, uow: UnitOfWork, viewer: Viewer, parts: Sequence[CustomerPart]
 ) -> Document:
-    """Everything Rapport holds about one customer as one JSON-ready document. A merged
-    duplicate's id exports the customer it was merged into, with the duplicate's record."""
+    """Everything Rapport holds about one customer as one JSON-ready document: the record,
+    and a section from each of the other contexts' `parts` (timeline, cases, loyalty). A
+    merged duplicate's id exports the customer it was merged into, with the duplicate's
+    record."""
     viewer.require(Operation.CUSTOMER_EXPORT)
     async with uow:
         customer = await _survivor(uow, cmd.customer_id)
@@ -53,16 +51,15 @@ async def export_customer_data(
                              customer.profile.owner_id)
         duplicates = [await uow.customers.get(i) for i in
                       await uow.customers.merged_duplicates(customer.id)]
-        history = await uow.customers.consent_history(customer.id)
-        interactions = await uow.customers.interactions_of(customer.id)
-        cases = await uow.customers.cases_of(customer.id)
-        names = await _names(uow, customer, interactions, cases)
         merged = [d for d in duplicates if d is not None]
-        loyalty = await loyalty_section(uow, [customer.id, *(d.id for d in merged)])
-    return export_document(
-        customer, merged, history, interactions, cases, names, exported_at=uow.clock.now(),
-        loyalty=loyalty,
-    )
+        history = await uow.customers.consent_history(customer.id)
+        records = [customer, *merged]
+        names = await Names.read(uow, (r.profile.owner_id for r in records),
+                                 (r.profile.home_store_id for r in records))
+        sections = {part.section: await part.export(uow, customer.id, [d.id for d in merged])
+                    for part in parts}
+    return export_document(customer, merged, history, names, exported_at=uow.clock.now(),
+                           sections=sections)
 
 
 async def erase_customer(cmd: EraseCustomer, *, uow: UnitOfWork, viewer: Viewer) -> Customer:
@@ -120,41 +117,19 @@ async def _survivor(uow: UnitOfWork, customer_id: UUID, *, for_update: bool = Fa
     return customer
 
 
-async def _names(
-    uow: UnitOfWork, customer: Customer, interactions: Sequence[Interaction],
-    cases: Sequence[Case],
-) -> dict[UUID, Staff | Store]:
-    """The staff and stores the document names, each read once."""
-    staff_ids = {customer.profile.owner_id, *(i.staff_id for i in interactions),
-                 *(c.owner_id for c in cases)}
-    store_ids = {customer.profile.home_store_id, *(i.store_id for i in interactions),
-                 *(c.store_id for c in cases)}
-    names: dict[UUID, Staff | Store] = {}
-    for staff_id in filter(None, staff_ids):
-        member = await uow.staff.get(staff_id)
-        if member is not None:
-            names[staff_id] = member
-    for store_id in filter(None, store_ids):
-        store = await uow.stores.get(store_id)
-        if store is not None:
-            names[store_id] = store
-    return names
-
-
 # The export document. Keys are camelCase like the API's; ids are the records' UUIDs.
 
 
 def export_document(
     customer: Customer, duplicates: Sequence[Customer], history: Sequence[ConsentEvent],
-    interactions: Sequence[Interaction], cases: Sequence[Case],
-    names: dict[UUID, Staff | Store], *, exported_at: datetime,
-    loyalty: Document | None = None,
+    names: Names, *, exported_at: datetime, sections: Mapping[str, object],
 ) -> Document:
+    """The record's own keys, then the other contexts' sections in their order."""
     current_points = {p.id for p in customer.contact_points}
     return {
         "format": EXPORT_FORMAT,
         "version": EXPORT_VERSION,
-        "exportedAt": _time(exported_at),
+        "exportedAt": time_text(exported_at),
         "customer": _record(customer, names),
         "contactPoints": [_contact_point(p, history) for p in customer.contact_points],
         "formerContactPointsConsentHistory": [
@@ -162,14 +137,12 @@ def export_document(
         ],
         "household": [_household_member(m) for m in customer.household],
         "externalRefs": [_external_ref(r) for r in customer.external_refs],
-        "interactions": [_interaction(i, names) for i in interactions],
-        "cases": [_case(c, names) for c in cases],
         "mergedRecords": [_record(d, names) for d in duplicates],
-        "loyalty": loyalty or {},
+        **sections,
     }
 
 
-def _record(customer: Customer, names: dict[UUID, Staff | Store]) -> Document:
+def _record(customer: Customer, names: Names) -> Document:
     p = customer.profile
     return {
         "id": str(customer.id),
@@ -178,19 +151,19 @@ def _record(customer: Customer, names: dict[UUID, Staff | Store]) -> Document:
         "familyName": p.family_name,
         "givenName": p.given_name,
         "gender": p.gender.value if p.gender else None,
-        "birthDate": _date(p.birth_date),
+        "birthDate": date_text(p.birth_date),
         "occupation": p.occupation,
         "preferences": list(p.preferences),
         "interests": list(p.interests),
         "tags": list(p.tags),
         "customAttributes": dict(p.custom_attributes),
-        "owner": _staff(p.owner_id, names),
-        "homeStore": _store(p.home_store_id, names),
+        "owner": names.staff(p.owner_id),
+        "homeStore": names.store(p.home_store_id),
         "version": customer.version,
-        "createdAt": _time(customer.created_at),
-        "updatedAt": _time(customer.updated_at),
-        "archivedAt": _time(customer.archived_at),
-        "erasedAt": _time(customer.erased_at),
+        "createdAt": time_text(customer.created_at),
+        "updatedAt": time_text(customer.updated_at),
+        "archivedAt": time_text(customer.archived_at),
+        "erasedAt": time_text(customer.erased_at),
     }
 
 
@@ -203,7 +176,8 @@ def _contact_point(point: ContactPoint, history: Iterable[ConsentEvent]) -> Docu
         "platform": point.platform,
         "verified": point.verified,
         "consents": [
-            {"purpose": c.purpose.value, "granted": c.granted, "recordedAt": _time(c.recorded_at)}
+            {"purpose": c.purpose.value, "granted": c.granted,
+             "recordedAt": time_text(c.recorded_at)}
             for c in point.consents
         ],
         "consentHistory": [_consent_event(e) for e in history if e.contact_point_id == point.id],
@@ -216,7 +190,7 @@ def _consent_event(event: ConsentEvent) -> Document:
         "purpose": event.purpose.value,
         "granted": event.granted,
         "source": event.source,
-        "recordedAt": _time(event.recorded_at),
+        "recordedAt": time_text(event.recorded_at),
         "recordedBy": event.recorded_by,
     }
 
@@ -226,9 +200,9 @@ def _household_member(member: HouseholdMember) -> Document:
         "id": str(member.id),
         "name": member.name,
         "relationship": member.relationship.value,
-        "birthDate": _date(member.birth_date),
+        "birthDate": date_text(member.birth_date),
         "importantDates": [
-            {"occasion": d.occasion.value, "date": _date(d.date), "label": d.label}
+            {"occasion": d.occasion.value, "date": date_text(d.date), "label": d.label}
             for d in member.important_dates
         ],
     }
@@ -236,71 +210,3 @@ def _household_member(member: HouseholdMember) -> Document:
 
 def _external_ref(ref: ExternalReference) -> Document:
     return {"id": str(ref.id), "system": ref.system, "value": ref.value}
-
-
-def _interaction(interaction: Interaction, names: dict[UUID, Staff | Store]) -> Document:
-    geo = interaction.geo
-    return {
-        "id": str(interaction.id),
-        "channel": interaction.channel.value,
-        "direction": interaction.direction.value,
-        "kind": interaction.kind,
-        "occurredAt": _time(interaction.occurred_at),
-        "recordedAt": _time(interaction.recorded_at),
-        "summary": interaction.summary,
-        "payload": dict(interaction.payload),
-        "store": _store(interaction.store_id, names),
-        "place": interaction.place,
-        "location": {"latitude": geo.latitude, "longitude": geo.longitude} if geo else None,
-        "staff": _staff(interaction.staff_id, names),
-        "caseId": _id(interaction.case_id),
-    }
-
-
-def _case(case: Case, names: dict[UUID, Staff | Store]) -> Document:
-    return {
-        "id": str(case.id),
-        "kind": case.kind.value,
-        "category": case.category,
-        "subject": case.subject,
-        "description": case.description,
-        "channel": case.channel.value if case.channel else None,
-        "store": _store(case.store_id, names),
-        "priority": case.priority.value,
-        "status": case.status.value,
-        "owner": _staff(case.owner_id, names),
-        "queue": case.queue,
-        "openedAt": _time(case.opened_at),
-        "dueAt": _time(case.due_at),
-        "updatedAt": _time(case.updated_at),
-        "resolvedAt": _time(case.resolved_at),
-        "resolutionNote": case.resolution_note,
-        "followUpAt": _time(case.follow_up_at),
-        "closedAt": _time(case.closed_at),
-    }
-
-
-def _staff(staff_id: UUID | None, names: dict[UUID, Staff | Store]) -> Document | None:
-    member = names.get(staff_id) if staff_id else None
-    if not isinstance(member, Staff):
-        return None if staff_id is None else {"id": str(staff_id), "name": None}
-    return {"id": str(member.id), "name": member.name}
-
-
-def _store(store_id: UUID | None, names: dict[UUID, Staff | Store]) -> Document | None:
-    store = names.get(store_id) if store_id else None
-    if not isinstance(store, Store):
-        return None if store_id is None else {"id": str(store_id), "code": None, "name": None}
-    return {"id": str(store.id), "code": store.code, "name": store.name}
-
-
-def _time(value: datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None
-
-
-def _date(value: date | None) -> str | None:
-    return value.isoformat() if value is not None else None
-
-
-def _id(value: UUID | None) -> str | None:
-    return str(value) if value is not None else None

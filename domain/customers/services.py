@@ -4,7 +4,7 @@ Each takes a command and a fresh unit of work, validates before touching the dat
 commits once; a DomainError leaves nothing written.
 """
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import asdict, replace
 from typing import TypeVar
@@ -34,6 +34,7 @@ from domain.customers.consents import (
     record_consent_changes,
 )
 from domain.customers.model import Customer, CustomerHeader, ExternalReference, Profile
+from domain.customers.parts import CustomerPart
 from domain.customers.rules import (
     contact_point_from,
     external_ref_from,
@@ -41,7 +42,6 @@ from domain.customers.rules import (
     merge_consents,
     profile_from,
 )
-from domain.loyalty.merging import fold_loyalty
 from domain.organisation.services import require_staff, require_store
 from domain.ports import UnitOfWork
 from domain.shared.access import Operation, Viewer
@@ -146,9 +146,12 @@ async def restore_customer(cmd: RestoreCustomer, *, uow: UnitOfWork, viewer: Vie
     return customer
 
 
-async def merge_customers(cmd: MergeCustomers, *, uow: UnitOfWork, viewer: Viewer) -> Customer:
-    """Moves everything the duplicate holds to the survivor; the duplicate's id then resolves
-    to the survivor."""
+async def merge_customers(
+    cmd: MergeCustomers, *, uow: UnitOfWork, viewer: Viewer, parts: Sequence[CustomerPart]
+) -> Customer:
+    """Moves everything the duplicate holds to the survivor, its record here and what the
+    other contexts' `parts` keep (timeline, cases, loyalty); the duplicate's id then
+    resolves to the survivor."""
     viewer.require(Operation.CUSTOMER_MERGE)
     if cmd.survivor_id == cmd.duplicate_id:
         raise DomainError.single(
@@ -185,10 +188,9 @@ async def merge_customers(cmd: MergeCustomers, *, uow: UnitOfWork, viewer: Viewe
         with _refs_taken_meanwhile(("duplicate_id",)):
             await uow.customers.save(survivor)
         await uow.customers.redirect_merged(duplicate.id, survivor.id)
-        await uow.interactions.move_to_customer(duplicate.id, survivor.id)
-        await uow.cases.move_to_customer(duplicate.id, survivor.id)
         await uow.customers.move_consent_history(duplicate.id, survivor.id, folded)
-        await fold_loyalty(uow, duplicate.id, survivor.id, viewer.subject)
+        for part in parts:
+            await part.merge(uow, duplicate.id, survivor.id, viewer.subject)
         await uow.commit()
     return survivor
 

@@ -70,6 +70,14 @@ class PgCaseRepository:
             update(cases).where(cases.c.customer_id == from_id).values(customer_id=to_id)
         )
 
+    async def of_customer(self, customer_id: UUID) -> list[Case]:
+        """Read for a document, not to change: not `seen`, so no events are collected."""
+        rows = await self._connection.execute(
+            select(cases).where(cases.c.customer_id == customer_id)
+            .order_by(cases.c.opened_at, cases.c.id)
+        )
+        return [case_from_row(r) for r in rows.mappings()]
+
 
 class PgRoutingRuleRepository:
     def __init__(self, connection: AsyncConnection) -> None:

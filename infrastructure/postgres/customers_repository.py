@@ -20,10 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from domain.cases.model import Case
 from domain.customers.model import ConsentEvent, Customer, CustomerHeader
-from domain.interactions.model import Interaction
-from infrastructure.postgres.cases_repository import case_from_row
 from infrastructure.postgres.customers_rows import (
     consent_event_from_row,
     consent_event_to_row,
@@ -37,7 +34,6 @@ from infrastructure.postgres.customers_rows import (
     profile_to_row,
     search_text,
 )
-from infrastructure.postgres.interactions_repository import interaction_from_row
 from infrastructure.postgres.prepared import PreparedQuery
 from infrastructure.postgres.tables import (
     cases,
@@ -159,20 +155,6 @@ class PgCustomerRepository:
             .order_by(customers.c.id)
         )
         return list(rows.scalars())
-
-    async def interactions_of(self, customer_id: UUID) -> list[Interaction]:
-        rows = await self._connection.execute(
-            select(interactions).where(interactions.c.customer_id == customer_id)
-            .order_by(interactions.c.occurred_at, interactions.c.id)
-        )
-        return [interaction_from_row(r) for r in rows.mappings()]
-
-    async def cases_of(self, customer_id: UUID) -> list[Case]:
-        rows = await self._connection.execute(
-            select(cases).where(cases.c.customer_id == customer_id)
-            .order_by(cases.c.opened_at, cases.c.id)
-        )
-        return [case_from_row(r) for r in rows.mappings()]
 
     async def erase_activity_text(
         self, customer_id: UUID, kept_payload_keys: frozenset[str]

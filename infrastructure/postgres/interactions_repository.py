@@ -58,6 +58,13 @@ class PgInteractionRepository:
         await self._connection.execute(
             _ADD_INTERACTION, {f"new_{name}": value for name, value in row.items()})
 
+    async def of_customer(self, customer_id: UUID) -> list[Interaction]:
+        rows = await self._connection.execute(
+            select(interactions).where(interactions.c.customer_id == customer_id)
+            .order_by(interactions.c.occurred_at, interactions.c.id)
+        )
+        return [interaction_from_row(r) for r in rows.mappings()]
+
     async def move_to_customer(self, from_id: UUID, to_id: UUID) -> None:
         await self._connection.execute(
             update(interactions).where(interactions.c.customer_id == from_id)

@@ -199,8 +199,8 @@ async def test_her_interactions_and_cases_come_oldest_first(
         await uow.commit()
 
     async with uow_factory() as uow:
-        assert await uow.customers.interactions_of(mrs_li.id) == visits[::-1]
-        assert await uow.customers.cases_of(mrs_li.id) == cases[::-1]
+        assert await uow.interactions.of_customer(mrs_li.id) == visits[::-1]
+        assert await uow.cases.of_customer(mrs_li.id) == cases[::-1]
 
 
 async def test_erasing_her_activity_text_keeps_the_facts(
@@ -217,7 +217,7 @@ async def test_erasing_her_activity_text_keeps_the_facts(
         await uow.commit()
 
     async with uow_factory() as uow:
-        assert await uow.customers.interactions_of(mrs_li.id) == [replace(
+        assert await uow.interactions.of_customer(mrs_li.id) == [replace(
             visit, summary=None, place=None, geo=None, payload={"counter": 3})]
-        assert await uow.customers.cases_of(mrs_li.id) == [replace(
+        assert await uow.cases.of_customer(mrs_li.id) == [replace(
             case, subject="[erased]", description=None, resolution_note=None)]

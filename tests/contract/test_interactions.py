@@ -51,7 +51,7 @@ async def test_a_merge_moves_every_interaction_to_the_survivor(
         await uow.commit()
 
     async with uow_factory() as uow:
-        assert await uow.customers.interactions_of(duplicate.id) == []
-        moved = await uow.customers.interactions_of(survivor.id)
+        assert await uow.interactions.of_customer(duplicate.id) == []
+        moved = await uow.interactions.of_customer(survivor.id)
     assert [i.id for i in moved] == [*(i.id for i in theirs), mine.id]
     assert {i.customer_id for i in moved} == {survivor.id}

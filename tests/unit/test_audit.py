@@ -2,6 +2,7 @@
 commit when it succeeds, apart when it is refused or fails; ids, field names and codes only,
 never personal data."""
 
+import functools
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 from uuid import uuid4
@@ -23,6 +24,7 @@ from domain.interactions.services import record_interaction
 from domain.shared.access import Role, Viewer
 from domain.shared.errors import DomainError, ErrorCode
 from tests.builders import (
+    PARTS,
     a_customer,
     a_phone,
     an_email,
@@ -200,7 +202,7 @@ async def test_a_refused_merge_is_logged_against_both_customers(uow: FakeUnitOfW
 
     with pytest.raises(DomainError):
         await _run("merge_customers", MergeCustomers(survivor, duplicate), ADMIN,
-                   merge_customers, uow, audit_log)
+                   functools.partial(merge_customers, parts=PARTS), uow, audit_log)
 
     (entry,) = audit_log.entries
     assert entry.outcome == "NOT_FOUND"

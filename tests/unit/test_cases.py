@@ -40,6 +40,7 @@ from domain.shared.errors import DomainError, ErrorCode
 from domain.shared.ids import new_id
 from tests.builders import (
     ADMIN,
+    PARTS,
     Problem,
     a_case,
     a_case_in,
@@ -185,7 +186,8 @@ class TestOpenCase:
         self, uow: FakeUnitOfWork
     ) -> None:
         survivor, duplicate = await a_customer(uow), await a_customer(uow)
-        await merge_customers(MergeCustomers(survivor.id, duplicate.id), uow=uow, viewer=ADMIN)
+        await merge_customers(MergeCustomers(survivor.id, duplicate.id), uow=uow, viewer=ADMIN,
+                              parts=PARTS)
         case = await a_case(uow, duplicate.id)
         assert case.customer_id == survivor.id
 
@@ -194,7 +196,8 @@ class TestOpenCase:
     ) -> None:
         survivor, duplicate = await a_customer(uow), await a_customer(uow)
         visit = await an_interaction(uow, duplicate.id)
-        await merge_customers(MergeCustomers(survivor.id, duplicate.id), uow=uow, viewer=ADMIN)
+        await merge_customers(MergeCustomers(survivor.id, duplicate.id), uow=uow, viewer=ADMIN,
+                              parts=PARTS)
         case = await a_case(uow, duplicate.id, interaction_id=visit.id)
         assert case.customer_id == survivor.id
 

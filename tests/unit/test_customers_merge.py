@@ -23,6 +23,7 @@ from domain.shared.errors import ErrorCode
 from domain.shared.ids import new_id
 from tests.builders import (
     ADMIN,
+    PARTS,
     a_case,
     a_consent,
     a_customer,
@@ -40,14 +41,15 @@ from tests.fakes import FakeUnitOfWork, FixedClock
 
 
 async def _merge(uow: FakeUnitOfWork, survivor: Customer, duplicate: Customer) -> Customer:
-    return await merge_customers(MergeCustomers(survivor.id, duplicate.id), uow=uow, viewer=ADMIN)
+    return await merge_customers(MergeCustomers(survivor.id, duplicate.id), uow=uow, viewer=ADMIN,
+                                 parts=PARTS)
 
 
 class TestMergeRefusals:
     async def test_a_customer_cannot_be_merged_into_itself(self, uow: FakeUnitOfWork) -> None:
         customer = await a_customer(uow)
         command = MergeCustomers(customer.id, customer.id)
-        error = await refused(uow, merge_customers(command, uow=uow, viewer=ADMIN))
+        error = await refused(uow, merge_customers(command, uow=uow, viewer=ADMIN, parts=PARTS))
         assert problems(error) == {(("duplicate_id",), ErrorCode.SELF_MERGE)}
 
     async def test_an_archived_survivor_is_refused(self, uow: FakeUnitOfWork) -> None:
@@ -59,13 +61,13 @@ class TestMergeRefusals:
     async def test_an_unknown_survivor_is_not_found(self, uow: FakeUnitOfWork) -> None:
         duplicate = await a_customer(uow)
         command = MergeCustomers(new_id(), duplicate.id)
-        error = await refused(uow, merge_customers(command, uow=uow, viewer=ADMIN))
+        error = await refused(uow, merge_customers(command, uow=uow, viewer=ADMIN, parts=PARTS))
         assert problems(error) == {(("survivor_id",), ErrorCode.NOT_FOUND)}
 
     async def test_an_unknown_duplicate_is_not_found(self, uow: FakeUnitOfWork) -> None:
         survivor = await a_customer(uow)
         command = MergeCustomers(survivor.id, new_id())
-        error = await refused(uow, merge_customers(command, uow=uow, viewer=ADMIN))
+        error = await refused(uow, merge_customers(command, uow=uow, viewer=ADMIN, parts=PARTS))
         assert problems(error) == {(("duplicate_id",), ErrorCode.NOT_FOUND)}
 
     async def test_an_already_merged_duplicate_is_a_conflict(self, uow: FakeUnitOfWork) -> None:

@@ -50,6 +50,7 @@ from domain.shared.errors import ErrorCode
 from domain.shared.ids import new_id
 from tests.builders import (
     ADMIN,
+    PARTS,
     a_case,
     a_consent,
     a_customer,
@@ -106,7 +107,8 @@ async def _erase(uow: FakeUnitOfWork, customer_id: UUID, viewer: Viewer = ADMIN)
 
 async def _export(uow: FakeUnitOfWork, customer_id: UUID,
                   viewer: Viewer = ADMIN) -> dict[str, Any]:
-    return await export_customer_data(ExportCustomerData(customer_id), uow=uow, viewer=viewer)
+    return await export_customer_data(ExportCustomerData(customer_id), uow=uow, viewer=viewer,
+                                      parts=PARTS)
 
 
 class TestConsentChanges:
@@ -223,7 +225,8 @@ class TestConsentHistory:
 
 class TestConsentHistoryOnMerge:
     async def _merge(self, uow: FakeUnitOfWork, survivor: Customer, duplicate: Customer) -> None:
-        await merge_customers(MergeCustomers(survivor.id, duplicate.id), uow=uow, viewer=ADMIN)
+        await merge_customers(MergeCustomers(survivor.id, duplicate.id), uow=uow, viewer=ADMIN,
+                              parts=PARTS)
 
     async def test_the_duplicates_history_follows_its_point_to_the_survivor(
         self, uow: FakeUnitOfWork
@@ -344,7 +347,8 @@ class TestErase:
     ) -> None:
         customer = await self._mrs_li(uow)
         twin = await a_customer(uow, display_name="Li X.", birth_date=DEFAULT_NOW.date())
-        await merge_customers(MergeCustomers(customer.id, twin.id), uow=uow, viewer=ADMIN)
+        await merge_customers(MergeCustomers(customer.id, twin.id), uow=uow, viewer=ADMIN,
+                              parts=PARTS)
         await _erase(uow, customer.id)
         stored_twin = uow.stored_customer(twin.id)
         assert (stored_twin.profile.display_name, stored_twin.profile.birth_date) == (
@@ -353,7 +357,8 @@ class TestErase:
 
     async def test_a_merged_duplicates_id_erases_the_survivor(self, uow: FakeUnitOfWork) -> None:
         customer, twin = await self._mrs_li(uow), await a_customer(uow)
-        await merge_customers(MergeCustomers(customer.id, twin.id), uow=uow, viewer=ADMIN)
+        await merge_customers(MergeCustomers(customer.id, twin.id), uow=uow, viewer=ADMIN,
+                              parts=PARTS)
         erased = await _erase(uow, twin.id)
         assert erased.id == customer.id
         assert erased.is_erased
@@ -403,14 +408,14 @@ class TestErasedCustomerStaysErased:
         customer = await _erase(uow, (await a_customer(uow)).id)
         other = await a_customer(uow)
         command = MergeCustomers(customer.id, other.id)
-        error = await refused(uow, merge_customers(command, uow=uow, viewer=ADMIN))
+        error = await refused(uow, merge_customers(command, uow=uow, viewer=ADMIN, parts=PARTS))
         assert problems(error) == {(("survivor_id",), ErrorCode.ERASED)}
 
     async def test_she_cannot_be_merged_into_someone(self, uow: FakeUnitOfWork) -> None:
         customer = await _erase(uow, (await a_customer(uow)).id)
         other = await a_customer(uow)
         command = MergeCustomers(other.id, customer.id)
-        error = await refused(uow, merge_customers(command, uow=uow, viewer=ADMIN))
+        error = await refused(uow, merge_customers(command, uow=uow, viewer=ADMIN, parts=PARTS))
         assert problems(error) == {(("duplicate_id",), ErrorCode.ERASED)}
 
 
@@ -474,7 +479,8 @@ class TestExport:
     ) -> None:
         customer = await self._mrs_li(uow)
         twin = await a_customer(uow, display_name="Li X.")
-        await merge_customers(MergeCustomers(customer.id, twin.id), uow=uow, viewer=ADMIN)
+        await merge_customers(MergeCustomers(customer.id, twin.id), uow=uow, viewer=ADMIN,
+                              parts=PARTS)
         document = await _export(uow, twin.id)
         assert document["customer"]["id"] == str(customer.id)
         assert [r["displayName"] for r in document["mergedRecords"]] == ["Li X."]

@@ -15,6 +15,7 @@ from domain.shared.errors import ErrorCode
 from domain.shared.ids import new_id
 from tests.builders import (
     ADMIN,
+    PARTS,
     Problem,
     a_case,
     a_customer,
@@ -205,7 +206,8 @@ class TestRecordInteraction:
         self, uow: FakeUnitOfWork
     ) -> None:
         survivor, duplicate = await a_customer(uow), await a_customer(uow)
-        await merge_customers(MergeCustomers(survivor.id, duplicate.id), uow=uow, viewer=ADMIN)
+        await merge_customers(MergeCustomers(survivor.id, duplicate.id), uow=uow, viewer=ADMIN,
+                              parts=PARTS)
         interaction = await an_interaction(uow, duplicate.id)
         assert interaction.customer_id == survivor.id
         assert uow.interactions_of(survivor.id) == [interaction]

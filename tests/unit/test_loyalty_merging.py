@@ -10,7 +10,7 @@ from domain.customers.services import merge_customers
 from domain.loyalty.commands import RedeemReward
 from domain.loyalty.model import LedgerKind, Membership, Programme, TierChangeReason
 from domain.loyalty.points import redeem_reward
-from tests.builders import ADMIN, a_customer, a_line, a_programme, a_purchase, a_refund
+from tests.builders import ADMIN, PARTS, a_customer, a_line, a_programme, a_purchase, a_refund
 from tests.fakes import FakeUnitOfWork
 
 pytestmark = pytest.mark.usefixtures("ledger_holds")
@@ -23,7 +23,8 @@ async def web_account(uow: FakeUnitOfWork, programme: Programme) -> Customer:
 
 
 async def _merge(uow: FakeUnitOfWork, survivor: Customer, duplicate: Customer) -> None:
-    await merge_customers(MergeCustomers(survivor.id, duplicate.id), uow=uow, viewer=ADMIN)
+    await merge_customers(MergeCustomers(survivor.id, duplicate.id), uow=uow, viewer=ADMIN,
+                          parts=PARTS)
 
 
 def _member(uow: FakeUnitOfWork, programme: Programme, customer: Customer) -> Membership:
@@ -137,7 +138,8 @@ async def test_her_data_export_holds_the_duplicates_ledger_too(
     await a_purchase(uow, web_account.id, a_line("1500.00"))
     await _merge(uow, mrs_li, web_account)
 
-    document = await export_customer_data(ExportCustomerData(mrs_li.id), uow=uow, viewer=ADMIN)
+    document = await export_customer_data(ExportCustomerData(mrs_li.id), uow=uow, viewer=ADMIN,
+                                          parts=PARTS)
 
     ledger = document["loyalty"]["pointsLedger"]
     assert sorted((e["kind"], e["points"]) for e in ledger) == [

@@ -45,6 +45,7 @@ from domain.shared.errors import ErrorCode, FieldError
 from domain.shared.ids import new_id
 from tests.builders import (
     ADMIN,
+    PARTS,
     Problem,
     a_customer,
     a_line,
@@ -208,7 +209,8 @@ class TestRecordPurchase:
         self, uow: FakeUnitOfWork, programme: Programme, mrs_li: Customer
     ) -> None:
         duplicate = await a_customer(uow, display_name="Li Mei (web)")
-        await merge_customers(MergeCustomers(mrs_li.id, duplicate.id), uow=uow, viewer=ADMIN)
+        await merge_customers(MergeCustomers(mrs_li.id, duplicate.id), uow=uow, viewer=ADMIN,
+                              parts=PARTS)
         purchase = await a_purchase(uow, duplicate.id)
         assert purchase.customer_id == mrs_li.id
         assert _balance(uow, programme, mrs_li) == 1280
@@ -522,7 +524,8 @@ class TestPurchaseBatch:
     ) -> None:
         unreadable = UnreadablePurchase((FieldError(("payment_total",), ErrorCode.INVALID,
                                                     "not a number"),))
-        commands = (a_purchase_command(mrs_li.id), *(unreadable,) * MAX_BATCH)
+        commands: tuple[RecordPurchase | UnreadablePurchase, ...] = (
+            a_purchase_command(mrs_li.id), *(unreadable,) * MAX_BATCH)
         attempt = record_purchase_batch(RecordPurchaseBatch(commands), new_uow=lambda: uow,
                                         viewer=ADMIN)
         assert problems(await refused(uow, attempt)) == {(("purchases",), ErrorCode.TOO_LARGE)}

@@ -9,7 +9,7 @@ from api.graphql.errors import UserError
 from api.graphql.payloads import mutation_payload
 from api.graphql.relay import uuid_of
 from domain.customers import commands
-from domain.customers.privacy import Document
+from domain.shared.documents import Document
 
 
 @strawberry.input
