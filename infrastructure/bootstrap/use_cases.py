@@ -3,15 +3,16 @@
 `await use_cases.loyalty.record_purchase(command)` runs `domain.loyalty.purchases.
 record_purchase` in a fresh unit of work, traced, audited, acting as the container's viewer.
 A use case is plain function in `domain/`; what it asks for by keyword (`uow`, `sla`, the
-`new_uow` factory for jobs that commit in several transactions) is provided here by one of
-`Wiring`'s three binders, whose Protocols mypy checks against the function's signature. So a
-new use case is one field in its group and one line in `build_use_cases`, and a wrong
-command type is a type error at the resolver, not an AttributeError at run time.
+`new_uow` factory for jobs that commit in several transactions, the other contexts' `parts`
+of a customer for the customer's merge and export) is provided here by one of `Wiring`'s
+binders, whose Protocols mypy checks against the function's signature. So a new use case
+is one field in its group and one line in `build_use_cases`, and a wrong command type is a
+type error at the resolver, not an AttributeError at run time.
 """
 
 import dataclasses
 import functools
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 from uuid import UUID
@@ -26,19 +27,22 @@ from domain.audit.recording import recorded
 from domain.cases import commands as case_commands
 from domain.cases import services as cases
 from domain.cases.model import Case, RoutingRule, SlaPolicy
+from domain.cases.parts import CasesPart
 from domain.customers import commands as customer_commands
 from domain.customers import privacy
 from domain.customers import services as customers
 from domain.customers.model import Customer
-from domain.customers.privacy import Document
+from domain.customers.parts import CustomerPart
 from domain.interactions import services as interactions
 from domain.interactions.commands import RecordInteraction
 from domain.interactions.model import Interaction
+from domain.interactions.parts import InteractionsPart
 from domain.loyalty import commands as loyalty_commands
 from domain.loyalty import points, programmes, purchases, tiers
 from domain.loyalty.model import Membership, Programme
+from domain.loyalty.parts import LoyaltyPart
 from domain.loyalty.points import ExpiryReport, PointsMoved
-from domain.loyalty.purchases import BatchItem, PurchaseRecorded, RefundRecorded
+from domain.loyalty.purchases import BatchRecorded, PurchaseRecorded, RefundRecorded
 from domain.loyalty.tiers import PeriodReport
 from domain.organisation import services as organisation
 from domain.organisation.commands import CreateStaff, CreateStore
@@ -46,6 +50,7 @@ from domain.organisation.model import Staff, Store
 from domain.ports import UnitOfWork
 from domain.shared.access import Viewer
 from domain.shared.clock import Clock
+from domain.shared.documents import Document
 
 tracer = trace.get_tracer("rapport.use_cases")
 
@@ -83,6 +88,19 @@ class InManyUnitsOfWork(Protocol[C_in, R_out]):
                  viewer: Viewer) -> Awaitable[R_out]: ...
 
 
+class InUnitOfWorkWithParts(Protocol[C_in, R_out]):
+    """A use case of the customer record that also reaches what other contexts keep about
+    the customer (her merge, her export), through their parts."""
+
+    __name__: str
+
+    def __call__(self, cmd: C_in, /, *, uow: UnitOfWork, viewer: Viewer,
+                 parts: Sequence[CustomerPart]) -> Awaitable[R_out]: ...
+
+
+# The other contexts' parts of a customer, in the order her export lists them.
+CUSTOMER_PARTS: tuple[CustomerPart, ...] = (InteractionsPart(), CasesPart(), LoyaltyPart())
+
 Run = Callable[[C, Viewer], Awaitable[R]]
 
 
@@ -106,8 +124,9 @@ class Wiring:
     per call (domain/audit/recording.py); without an audit log, calls are only traced."""
 
     def __init__(self, uow_factory: Callable[[], UnitOfWork], sla: SlaPolicy,
-                 audit_log: AuditLog | None, clock: Clock) -> None:
-        self._new_uow, self._sla = uow_factory, sla
+                 audit_log: AuditLog | None, clock: Clock,
+                 parts: Sequence[CustomerPart] = CUSTOMER_PARTS) -> None:
+        self._new_uow, self._sla, self._parts = uow_factory, sla, tuple(parts)
         self._record = None if audit_log is None else functools.partial(
             recorded, audit_log=audit_log, clock=clock)
 
@@ -120,6 +139,12 @@ class Wiring:
     def with_sla(self, use_case: InUnitOfWorkWithSla[C, R]) -> UseCase[C, R]:
         def bound(command: C, viewer: Viewer, uow: UnitOfWork) -> Awaitable[R]:
             return use_case(command, uow=uow, viewer=viewer, sla=self._sla)
+
+        return self._wrapped(use_case.__name__, bound)
+
+    def with_parts(self, use_case: InUnitOfWorkWithParts[C, R]) -> UseCase[C, R]:
+        def bound(command: C, viewer: Viewer, uow: UnitOfWork) -> Awaitable[R]:
+            return use_case(command, uow=uow, viewer=viewer, parts=self._parts)
 
         return self._wrapped(use_case.__name__, bound)
 
@@ -199,7 +224,7 @@ class AccessUseCases:
 class LoyaltyUseCases:
     save_programme: UseCase[loyalty_commands.SaveProgramme, Programme]
     record_purchase: UseCase[loyalty_commands.RecordPurchase, PurchaseRecorded]
-    record_purchase_batch: UseCase[loyalty_commands.RecordPurchaseBatch, list[BatchItem]]
+    record_purchase_batch: UseCase[loyalty_commands.RecordPurchaseBatch, BatchRecorded]
     refund_purchase: UseCase[loyalty_commands.RefundPurchase, RefundRecorded]
     redeem_reward: UseCase[loyalty_commands.RedeemReward, PointsMoved]
     pay_with_points: UseCase[loyalty_commands.PayWithPoints, PointsMoved]
@@ -238,13 +263,14 @@ def _group_acting_as(group: G, viewer: Viewer) -> G:
 
 def build_use_cases(wiring: Wiring) -> UseCases:
     once, sla, many = wiring.in_unit_of_work, wiring.with_sla, wiring.in_many_units_of_work
+    with_parts = wiring.with_parts
     return UseCases(
         customers=CustomerUseCases(
             create_customer=once(customers.create_customer),
             update_customer=once(customers.update_customer),
             archive_customer=once(customers.archive_customer),
             restore_customer=once(customers.restore_customer),
-            merge_customers=once(customers.merge_customers),
+            merge_customers=with_parts(customers.merge_customers),
             add_contact_point=once(customers.add_contact_point),
             update_contact_point=once(customers.update_contact_point),
             remove_contact_point=once(customers.remove_contact_point),
@@ -254,7 +280,7 @@ def build_use_cases(wiring: Wiring) -> UseCases:
             add_external_reference=once(customers.add_external_reference),
             update_external_reference=once(customers.update_external_reference),
             remove_external_reference=once(customers.remove_external_reference),
-            export_customer_data=once(privacy.export_customer_data),
+            export_customer_data=with_parts(privacy.export_customer_data),
             erase_customer=once(privacy.erase_customer),
         ),
         interactions=InteractionUseCases(
