@@ -1,11 +1,12 @@
-"""Fixed statements on the write path, run on the asyncpg connection under the unit of
-work's SQLAlchemy connection, in its transaction.
+"""Fixed statements sent to asyncpg directly, under SQLAlchemy's connection: the one way to
+reach the driver (`driver_of`) and the statements built once for it.
 
 A purchase sends about fifteen statements; SQLAlchemy's per-execution work (cache key,
 parameter processing, result wrapping, the greenlet hop) costs ~160 µs of CPU each, more
 than asyncpg itself. Statements whose shape never changes are therefore built once here as
-SQL text and sent to asyncpg directly, as `reading.PreparedRead` does for hot reads. Only
-for values asyncpg encodes itself (no JSON): JSON columns stay with SQLAlchemy.
+SQL text and sent to asyncpg directly, on the write path (inside the unit of work's
+transaction) and for hot reads (`reading.PreparedRead`). Only for values asyncpg encodes
+itself (no JSON): JSON columns stay with SQLAlchemy.
 """
 
 from collections.abc import Mapping, Sequence
@@ -13,25 +14,31 @@ from typing import Any
 
 import asyncpg
 from sqlalchemy import ClauseElement, Table
+from sqlalchemy.dialects import registry
+from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.compiler import SQLCompiler
 
-from infrastructure.postgres.reading import DIALECT
+DIALECT: Dialect = registry.load("postgresql.asyncpg")()
 
 
 async def driver_of(connection: AsyncConnection) -> asyncpg.Connection:
-    """The asyncpg connection, inside the unit of work's transaction. SQLAlchemy's asyncpg
-    adapter sends BEGIN lazily, with its first statement: when a statement here comes first,
-    the adapter must begin now, or it would run outside the transaction (and a FOR UPDATE
-    lock would end with the statement). `_start_transaction` is the adapter's own lazy
-    begin (SQLAlchemy 2.0, pinned in uv.lock); tests/integration/test_loyalty_ledger.py's
-    concurrent redemptions fail without it."""
-    pooled = await connection.get_raw_connection()
-    adapter: Any = pooled.dbapi_connection
-    if connection.in_transaction() and adapter._transaction is None:
-        await adapter._start_transaction()
-    raw = pooled.driver_connection
-    assert raw is not None, "the connection is open"
-    return raw
+    """The asyncpg connection under `connection` (SQLAlchemy's public
+    `get_raw_connection().driver_connection`).
+
+    A transaction must already be open on the server when a statement comes here first:
+    SQLAlchemy's asyncpg adapter sends BEGIN lazily, with its own first statement, so a
+    statement sent here before it would run outside the transaction (and a FOR UPDATE lock
+    would end with the statement); tests/integration/test_loyalty_ledger.py's concurrent
+    redemptions fail then. The unit of work therefore begins its transaction itself, on the
+    driver (`unit_of_work.PgUnitOfWork`), and this refuses a connection that SQLAlchemy
+    counts as in a transaction while the server does not."""
+    driver = (await connection.get_raw_connection()).driver_connection
+    assert driver is not None, "the connection is open"
+    assert not connection.in_transaction() or driver.is_in_transaction(), (
+        "BEGIN not sent yet: statements sent to asyncpg first would run outside the"
+        " transaction; open it on the driver, as PgUnitOfWork does")
+    return driver
 
 
 class PreparedQuery:
@@ -39,6 +46,7 @@ class PreparedQuery:
 
     def __init__(self, query: ClauseElement) -> None:
         compiled = query.compile(dialect=DIALECT)
+        assert isinstance(compiled, SQLCompiler), "a statement, not DDL"
         self._sql = compiled.string
         self._parameters = tuple(compiled.positiontup or ())
         # Literals in the statement (LIMIT 1, COALESCE(…, 0)) are parameters too, with values.

@@ -12,34 +12,31 @@ from typing import Any
 
 from sqlalchemy import Select, Table, any_, bindparam, select
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
-from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-DIALECT = asyncpg_dialect()
+from infrastructure.postgres.prepared import PreparedQuery
 
 
 async def fetch_all(engine: AsyncEngine, query: Select[Any]) -> Sequence[Any]:
     async with engine.connect() as connection:
-        return (await connection.execute(query)).mappings().all()
+        rows: Sequence[Any] = (await connection.execute(query)).mappings().all()
+        return rows
 
 
 @dataclass(frozen=True)
 class PreparedRead:
-    """A fixed SELECT with named bind parameters, compiled once at import."""
+    """A fixed SELECT with named bind parameters, compiled once at import, run on a
+    connection of its own."""
 
-    sql: str
-    parameters: tuple[str, ...]
+    query: PreparedQuery
 
     @classmethod
     def of(cls, query: Select[Any]) -> "PreparedRead":
-        compiled = query.compile(dialect=DIALECT)
-        return cls(compiled.string, tuple(compiled.positiontup or ()))
+        return cls(PreparedQuery(query))
 
     async def fetch(self, engine: AsyncEngine, **values: Any) -> Sequence[Any]:
         async with engine.connect() as connection:
-            driver = (await connection.get_raw_connection()).driver_connection
-            assert driver is not None
-            return await driver.fetch(self.sql, *(values[name] for name in self.parameters))
+            return await self.query.fetch(connection, **values)
 
 
 def rows_by_ids(table: Table, column: str = "id", order_by: str | None = None) -> PreparedRead:

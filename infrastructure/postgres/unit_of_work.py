@@ -3,6 +3,7 @@
 from types import TracebackType
 from typing import Self
 
+from asyncpg.transaction import Transaction
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -23,6 +24,7 @@ from infrastructure.postgres.loyalty_repository import (
     ProgrammeCache,
 )
 from infrastructure.postgres.organisation_repository import PgStaffRepository, PgStoreRepository
+from infrastructure.postgres.prepared import driver_of
 from infrastructure.postgres.tables import outbox
 
 
@@ -33,14 +35,26 @@ class PgUnitOfWork:
         self._programmes = programmes or ProgrammeCache()
         self.clock = clock
         self._connection: AsyncConnection | None = None
+        self._transaction: Transaction | None = None
         self._emitted: list[Event] = []
         self._staged_audit: AuditEntry | None = None
         self._written_audit: AuditEntry | None = None
 
     async def __aenter__(self) -> Self:
+        # The transaction is the driver's, begun here before any statement: repositories send
+        # fixed statements to asyncpg directly (prepared.py), and SQLAlchemy's adapter would
+        # only send BEGIN with its own first statement, leaving theirs outside the transaction
+        # (tests/integration/test_loyalty_ledger.py's concurrent redemptions fail then). In
+        # AUTOCOMMIT SQLAlchemy leaves transaction control to us.
         connection = await self._engine.connect()
-        await connection.begin()
-        self._connection = connection
+        try:
+            await connection.execution_options(isolation_level="AUTOCOMMIT")
+            transaction = (await driver_of(connection)).transaction()
+            await transaction.start()
+        except BaseException:
+            await connection.close()
+            raise
+        self._connection, self._transaction = connection, transaction
         self._emitted = []
         self.customers = PgCustomerRepository(connection)
         self.interactions = PgInteractionRepository(connection)
@@ -61,11 +75,17 @@ class PgUnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         connection, self._connection = self._connection, None
+        transaction, self._transaction = self._transaction, None
         if connection is None:
             return
-        if connection.in_transaction():
-            await connection.rollback()
-        await connection.close()
+        try:
+            if transaction is not None:
+                await transaction.rollback()
+        except BaseException:
+            await connection.invalidate()  # never back to the pool inside a transaction
+            raise
+        finally:
+            await connection.close()
 
     def emit(self, event: Event) -> None:
         self._emitted.append(event)
@@ -78,6 +98,7 @@ class PgUnitOfWork:
 
     async def commit(self) -> None:
         assert self._connection is not None, "commit() outside `async with`"
+        assert self._transaction is not None, "commit() twice in one unit of work"
         events = self._collect_events()
         if events:
             await self._connection.execute(insert(outbox), [
@@ -90,6 +111,8 @@ class PgUnitOfWork:
             # The mutation's audit entry commits with it, or not at all (domain/audit/recording).
             audited = audited.targeting(ids_in_events(events))
             await insert_entries(self._connection, [audited])
+        transaction, self._transaction = self._transaction, None
+        await transaction.commit()  # a failed COMMIT ends the transaction too: no rollback
         await self._connection.commit()
         if audited is not None:
             self._staged_audit, self._written_audit = None, audited
