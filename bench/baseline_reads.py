@@ -4,8 +4,7 @@ measured faster. They are the reference the GraphQL figures are divided by, so e
 written as fast as we reasonably can by hand: one statement, no per-row round trips, no
 generic machinery."""
 
-from base64 import b64decode, b64encode, urlsafe_b64encode
-from binascii import Error as Base64Error
+from base64 import urlsafe_b64encode
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -14,23 +13,18 @@ from uuid import UUID
 import asyncpg
 import orjson
 
+from domain.shared.ids import global_id, parse_global_id
+from infrastructure.postgres.compiled.sql import global_id as sql_global_id
+
 Variables = Mapping[str, Any]
 Json = dict[str, Any]
-
-
-def global_id(type_name: str, raw_id: str) -> str:
-    """The Relay id the API uses: base64 of "TypeName:uuid" (standard alphabet, padded)."""
-    return b64encode(f"{type_name}:{raw_id}".encode()).decode()
 
 
 def local_id(type_name: str, global_id_: str) -> UUID | None:
     """The uuid inside a global id of `type_name`; None for anything else, as the API treats
     an id it cannot resolve as "not found"."""
-    try:
-        prefix, _, raw_id = b64decode(global_id_, validate=True).decode().partition(":")
-        return UUID(raw_id) if prefix == type_name else None
-    except (Base64Error, UnicodeDecodeError, ValueError):
-        return None
+    parsed = parse_global_id(global_id_)
+    return parsed[1] if parsed is not None and parsed[0] == type_name else None
 
 
 def answer(data: Json) -> bytes:
@@ -65,11 +59,6 @@ async def customer_by_id(pool: asyncpg.Pool, variables: Variables) -> bytes:
         "createdAt": row["created_at"],
         "version": row["version"],
     }})
-
-
-def sql_global_id(type_name: str, column: str) -> str:
-    """SQL for `global_id`: "TypeName:uuid" fits one base64 line, so no line breaks."""
-    return f"encode(convert_to('{type_name}:' || {column}, 'UTF8'), 'base64')"
 
 
 def sql_datetime(column: str) -> str:

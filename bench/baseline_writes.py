@@ -20,7 +20,6 @@ answer has the shape of Rapport's, for the bench's document.
 
 import calendar
 import hashlib
-from base64 import b64decode, b64encode
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import ROUND_DOWN, Decimal
@@ -31,7 +30,7 @@ from zoneinfo import ZoneInfo
 import asyncpg
 import orjson
 
-from domain.shared.ids import new_id
+from domain.shared.ids import global_id, new_id, parse_global_id
 
 PROGRAMME_CODE = "rapport-rewards"
 ACTOR = "anonymous"  # the subject of a caller without credentials, as Rapport logs it
@@ -121,19 +120,17 @@ def _line_points(programme: Programme, tier: Tier, net: Decimal, category: str |
     return int(raw.to_integral_value(rounding=ROUND_DOWN))
 
 
-def _customer_uuid(global_id: str) -> UUID:
-    kind, _, raw = b64decode(global_id).decode().partition(":")
-    assert kind == "Customer"
-    return UUID(raw)
-
-
-def _global_id(kind: str, value: UUID) -> str:
-    return b64encode(f"{kind}:{value}".encode()).decode()
+def _customer_uuid(customer_id: str) -> UUID:
+    parsed = parse_global_id(customer_id)
+    assert parsed is not None, customer_id
+    kind, value = parsed
+    assert kind == "Customer", customer_id
+    return value
 
 
 def _answer(purchase_id: UUID, points: int, replayed: bool) -> bytes:
     return orjson.dumps({"data": {"purchaseRecord": {
-        "purchase": {"id": _global_id("Purchase", purchase_id), "pointsEarned": points},
+        "purchase": {"id": global_id("Purchase", purchase_id), "pointsEarned": points},
         "replayed": replayed, "userErrors": []}}})
 
 

@@ -11,9 +11,9 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
-from bench.baseline_reads import global_id
 from bench.open_cases import OPEN, add_open_cases
 from bench.operations import Dataset
+from domain.shared.ids import global_id
 from infrastructure.migrations import upgrade_to_head
 from infrastructure.postgres.engine import create_engine
 

@@ -21,10 +21,10 @@ import aiohttp
 import asyncpg
 import orjson
 
-from bench.baseline_reads import global_id
 from bench.database import fresh_database
 from bench.load import HEADERS
 from bench.operations import PURCHASE_RECORD, Goal
+from domain.shared.ids import global_id
 from infrastructure.bootstrap import build_container
 from infrastructure.postgres.engine import create_engine
 from infrastructure.seed.demo import PROGRAMME_CODE, rewards_programme

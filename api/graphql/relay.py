@@ -1,7 +1,5 @@
 """Relay conventions: the Node interface, opaque global ids, connections and page arguments."""
 
-import base64
-import binascii
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 from uuid import UUID
@@ -9,7 +7,9 @@ from uuid import UUID
 import strawberry
 from graphql import GraphQLError
 
+from domain.shared import ids
 from domain.shared.errors import DomainError, ErrorCode
+from domain.shared.ids import parse_global_id as parse_global_id  # re-exported for resolvers
 from domain.shared.paging import Edge as DomainEdge
 from domain.shared.paging import Page, PageRequest
 
@@ -18,17 +18,7 @@ D = TypeVar("D")
 
 
 def to_global_id(type_name: str, uuid: UUID) -> strawberry.ID:
-    return strawberry.ID(base64.b64encode(f"{type_name}:{uuid}".encode()).decode())
-
-
-def parse_global_id(global_id: str) -> tuple[str, UUID] | None:
-    try:
-        # strict_mode: what b64decode(validate=True) checks, without its regex.
-        decoded = binascii.a2b_base64(global_id, strict_mode=True).decode()
-        type_name, _, raw = decoded.partition(":")
-        return type_name, UUID(raw)
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        return None
+    return strawberry.ID(ids.global_id(type_name, uuid))
 
 
 def uuid_of(global_id: str, type_name: str, field: tuple[str, ...]) -> UUID:

@@ -1,11 +1,12 @@
 """GraphQL documents shared by the end-to-end tests, helpers to read answers, and `Api`,
 the set-up writes most tests start from (each asserts it succeeded)."""
 
-import base64
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+from domain.shared.ids import global_id
 
 CUSTOMER_FIELDS = """
 fragment CustomerFields on Customer {
@@ -130,10 +131,6 @@ Gql = Callable[..., Awaitable[dict[str, Any]]]
 """`await gql(document, variables=None, **headers)`: the parsed answer."""
 Snapshot = Callable[[], Awaitable[dict[str, Any]]]
 """`await snapshot()`: every table's row count and content digest."""
-
-
-def global_id(type_name: str, raw: uuid.UUID | str) -> str:
-    return base64.b64encode(f"{type_name}:{raw}".encode()).decode()
 
 
 def unknown_id(type_name: str) -> str:

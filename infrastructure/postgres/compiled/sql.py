@@ -1,6 +1,8 @@
 """SQL expressions that write values exactly as the GraphQL layer writes them, so a compiled
 answer and an executed one are the same JSON."""
 
+from domain.shared.ids import global_id_prefix
+
 SORT_KEY_KINDS = ("timestamp", "text", "uuid")
 
 
@@ -24,9 +26,20 @@ def float_json(expression: str) -> str:
             f" THEN ({expression}::text || '.0')::json ELSE to_json({expression}) END")
 
 
+# encode(…, 'base64') writes a line break after every 76 characters (57 bytes of input), even
+# after the last line when the input is 57 bytes exactly.
+_BASE64_LINE_BYTES = 57
+_UUID_TEXT_LENGTH = 36
+
+
 def global_id(type_name: str, expression: str) -> str:
-    """base64 of "TypeName:uuid": short enough for one base64 line, so no line breaks."""
-    return f"encode(convert_to('{type_name}:' || {expression}, 'UTF8'), 'base64')"
+    """domain.shared.ids.global_id of the uuid `expression`, built by PostgreSQL."""
+    prefix = global_id_prefix(type_name)
+    encoded = (f"encode(convert_to({quoted(prefix)} || ({expression})::text, 'UTF8'),"
+               " 'base64')")
+    if len(prefix.encode()) + _UUID_TEXT_LENGTH < _BASE64_LINE_BYTES:
+        return encoded  # one base64 line: no line break to take out
+    return f"replace({encoded}, E'\\n', '')"
 
 
 def json_text(kind: str, expression: str) -> str:
