@@ -1,11 +1,11 @@
 """Expected failures become `userErrors` in payloads (mutations) or GraphQL errors with a
 code (queries); anything else is masked by the HTTP layer."""
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 
 import strawberry
 
-from domain.shared.errors import ErrorCode, FieldError
+from domain.shared.errors import DomainError, ErrorCode, FieldError
 
 # GraphQL enums are the domain's classes themselves, registered under their schema names.
 UserErrorCode = ErrorCode
@@ -23,6 +23,30 @@ def _camel(name: str) -> str:
     return head + "".join(part.title() for part in rest)
 
 
+def graphql_path(path: Sequence[str]) -> str:
+    """An input path as the client wrote it: GraphQL names, list indexes in brackets
+    (`lines[2].sku`)."""
+    text = ""
+    for part in path:
+        if part.isdigit():
+            text += f"[{part}]"
+        else:
+            text += f".{_camel(part)}" if text else _camel(part)
+    return text
+
+
+def named(path: Sequence[str], message: str) -> str:
+    """A refusal's message, starting with what was refused: `customerId: not a Customer id`.
+    Both execution paths and every payload say it this way (messages are for people: code
+    acts on `code` and `field`)."""
+    return f"{graphql_path(path)}: {message}" if path else message
+
+
+def refusal_message(error: DomainError) -> str:
+    """A refused read's message: each of its errors, named."""
+    return "; ".join(named(e.field, e.message) for e in error.errors)
+
+
 @strawberry.type(description="An expected failure: which input field, why, and a code to act on.")
 class UserError:
     field: list[str] | None = strawberry.field(
@@ -32,18 +56,18 @@ class UserError:
     message: str
 
     @classmethod
-    def from_domain(cls, error: FieldError, renames: Renames | None = None) -> "UserError":
+    def from_domain(cls, error: FieldError, renames: Renames | None = None,
+                    at: tuple[str, ...] = ()) -> "UserError":
         path = error.field
         if path and renames and path[0] in renames:
             path = (*renames[path[0]], *path[1:])
+        path = (*at, *path)
         return cls(field=[_camel(part) for part in path] or None, code=error.code,
-                   message=error.message)
+                   message=named(path, error.message))
 
 
 def user_errors_of(errors: Iterable[FieldError], renames: Renames | None = None,
                    at: tuple[str, ...] = ()) -> list[UserError]:
     """The userErrors of a refusal, their paths under `at` (a batch item's place in the
     input)."""
-    user_errors = (UserError.from_domain(e, renames) for e in errors)
-    return [UserError(field=[*at, *(e.field or ())] or None, code=e.code, message=e.message)
-            for e in user_errors]
+    return [UserError.from_domain(e, renames, at) for e in errors]

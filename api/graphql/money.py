@@ -40,7 +40,7 @@ def decimal_of(value: Decimal, field: tuple[str, ...]) -> Decimal:
     """An input decimal, or a userError at `field` when it was no number."""
     if not value.is_finite():
         raise DomainError.single(field, ErrorCode.INVALID,
-                                 "is not a number: send a decimal such as \"12.50\"")
+                                 "not a number: send a decimal such as \"12.50\"")
     return value
 
 

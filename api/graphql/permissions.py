@@ -11,6 +11,7 @@ from typing import Any
 from graphql import GraphQLError, GraphQLObjectType, GraphQLResolveInfo, GraphQLSchema
 
 from api.graphql.context import Context
+from api.graphql.errors import named
 from domain.shared.access import Operation, Viewer
 from domain.shared.errors import DomainError
 
@@ -81,7 +82,7 @@ def not_allowed_error(message: str) -> GraphQLError:
 def refused_read(refusal: DomainError) -> GraphQLError:
     """A read the domain refused (NOT_ALLOWED, a reach), as a GraphQL error with its code."""
     first = refusal.errors[0]
-    return GraphQLError(first.message, extensions={"code": first.code.value})
+    return GraphQLError(named(first.field, first.message), extensions={"code": first.code.value})
 
 
 def require_query_operations(schema: GraphQLSchema) -> None:

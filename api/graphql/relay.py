@@ -7,6 +7,7 @@ from uuid import UUID
 import strawberry
 from graphql import GraphQLError
 
+from api.graphql.errors import named
 from domain.shared import ids
 from domain.shared.errors import DomainError, ErrorCode
 from domain.shared.ids import parse_global_id as parse_global_id  # re-exported for resolvers
@@ -26,7 +27,7 @@ def uuid_of(global_id: str, type_name: str, field: tuple[str, ...]) -> UUID:
     for no global id at all, NOT_FOUND for another type's (no such object; docs/api.md)."""
     parsed = parse_global_id(global_id)
     if parsed is None:
-        raise DomainError.single(field, ErrorCode.INVALID, f"is not a {type_name} id")
+        raise DomainError.single(field, ErrorCode.INVALID, f"not a {type_name} id")
     if parsed[0] != type_name:
         raise DomainError.single(field, ErrorCode.NOT_FOUND, f"no {type_name} has this id")
     return parsed[1]
@@ -44,13 +45,14 @@ def lookup_uuid(global_id: str, type_name: str) -> UUID | None:
     return parsed[1] if parsed and parsed[0] == type_name else None
 
 
-def filter_uuid(global_id: str | None, type_name: str) -> UUID | None:
-    """For query filters: absent is None; an id of another type is a clear error."""
+def filter_uuid(global_id: str | None, type_name: str, field: tuple[str, ...]) -> UUID | None:
+    """For query filters: absent is None; an id of another type is a clear error, naming
+    the argument (`field`, its path from the query field's arguments)."""
     if global_id is None:
         return None
     found = lookup_uuid(global_id, type_name)
     if found is None:
-        raise GraphQLError(f"{global_id!r} is not a {type_name} id",
+        raise GraphQLError(named(field, f"not a {type_name} id"),
                            extensions={"code": "BAD_USER_INPUT"})
     return found
 

@@ -35,6 +35,7 @@ from starlette.responses import HTMLResponse, Response
 from strawberry.http.ides import get_graphql_ide_html
 
 from api.graphql.compiled.fast_path import FastPath
+from api.graphql.errors import refusal_message
 from api.graphql.permissions import may_compile
 from api.graphql.visibility import FIELD_RULES
 from api.http.audit import ReadAudit, request_id_of
@@ -300,7 +301,7 @@ def _error(error: GraphQLError) -> dict[str, Any]:
         return error.formatted
     if isinstance(original, DomainError):
         first = original.errors[0]
-        return {**error.formatted, "message": str(original),
+        return {**error.formatted, "message": refusal_message(original),
                 "extensions": {"code": "BAD_USER_INPUT", "userErrorCode": first.code.value}}
     error_id = uuid.uuid4().hex
     log.error("unexpected error %s at %s", error_id, error.path, exc_info=original)

@@ -111,7 +111,7 @@ async def resolve_case(
         given = cmd.follow_up_at.astimezone(UTC) if cmd.follow_up_at else None
         follow_up_at = given or now + sla.follow_up_after
         if follow_up_at < now:
-            raise DomainError.single(("follow_up_at",), ErrorCode.INVALID, "is in the past")
+            raise DomainError.single(("follow_up_at",), ErrorCode.INVALID, "in the past")
         case.resolve(note or "", follow_up_at, now)
 
     return await _transition(uow, viewer, cmd.case_id, cmd.expected_version, resolve)

@@ -41,7 +41,7 @@ def profile_from(
     """A valid Profile from `fields` laid over `base` (or the defaults); problems collected."""
     unknown = set(fields) - PROFILE_FIELDS
     for name in sorted(unknown):
-        problems.add((name,), ErrorCode.INVALID, "is not a profile field")
+        problems.add((name,), ErrorCode.INVALID, "not a profile field")
     current = base or Profile(kind=CustomerKind.PERSON, display_name="")
     merged = replace(current, **{k: v for k, v in fields.items() if k in PROFILE_FIELDS})
     family = problems.text(("family_name",), merged.family_name, max_length=100)
@@ -140,12 +140,12 @@ def _contact_value(kind: ContactKind, value: str | None, path: Path, problems: P
     if kind is ContactKind.EMAIL:
         email = normalise_email(value)
         if email is None:
-            problems.add(path, ErrorCode.INVALID, "is not an email address")
+            problems.add(path, ErrorCode.INVALID, "not an email address")
         return email or value
     if kind is ContactKind.PHONE:
         phone = normalise_phone(value)
         if phone is None:
-            problems.add(path, ErrorCode.INVALID, "is not a phone number (6-15 digits, + optional)")
+            problems.add(path, ErrorCode.INVALID, "not a phone number (6-15 digits, + optional)")
         return phone or value
     return problems.text(path, value, max_length=500, required=True) or ""
 

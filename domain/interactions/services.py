@@ -33,7 +33,7 @@ async def record_interaction(
     if cmd.occurred_at.tzinfo is None:
         problems.add(("occurred_at",), ErrorCode.INVALID, "needs a time zone offset")
     elif cmd.occurred_at > now + CLOCK_SKEW:
-        problems.add(("occurred_at",), ErrorCode.INVALID, "is in the future")
+        problems.add(("occurred_at",), ErrorCode.INVALID, "in the future")
     if cmd.geo and not (-90 <= cmd.geo.latitude <= 90 and -180 <= cmd.geo.longitude <= 180):
         problems.add(("geo",), ErrorCode.INVALID, "latitude -90..90, longitude -180..180")
     problems.raise_if_any()

@@ -106,7 +106,7 @@ def _check_settings(problems: Problems, cmd: SaveProgramme) -> None:
     _check_positive(problems, ("point_value",), cmd.point_value)
     if not _is_time_zone(cmd.time_zone.strip()):
         problems.add(("time_zone",), ErrorCode.INVALID,
-                     "is not an IANA time zone name such as Asia/Shanghai")
+                     "not an IANA time zone name such as Asia/Shanghai")
     months = cmd.points_expire_after_months
     if months is not None and not 1 <= months <= 120:
         problems.add(("points_expire_after_months",), ErrorCode.INVALID,
@@ -135,7 +135,7 @@ def _check_tiers(problems: Problems, tiers: tuple[TierSpec, ...]) -> None:
             problems.add((*at, "threshold"), ErrorCode.INVALID,
                          "each tier needs more than the one before")
         if not Decimal(0) <= tier.discount_percent <= Decimal(100):
-            problems.add((*at, "discount_percent"), ErrorCode.INVALID, "is 0 to 100")
+            problems.add((*at, "discount_percent"), ErrorCode.INVALID, "0 to 100")
         _check_multiplier(problems, (*at, "earn_multiplier"), tier.earn_multiplier)
         problems.labels((*at, "perks"), tier.perks, max_count=20)
 
@@ -148,7 +148,7 @@ def _check_rules_and_rewards(problems: Problems, cmd: SaveProgramme) -> None:
         problems.text((*at, "name"), rule.name, max_length=100, required=True)
         _check_multiplier(problems, (*at, "multiplier"), rule.multiplier)
         if rule.starts_on and rule.ends_on and rule.ends_on < rule.starts_on:
-            problems.add((*at, "ends_on"), ErrorCode.INVALID, "is before starts_on")
+            problems.add((*at, "ends_on"), ErrorCode.INVALID, "before startsOn")
     if len(cmd.rewards) > MAX_REWARDS:
         problems.add(("rewards",), ErrorCode.TOO_LARGE, f"at most {MAX_REWARDS} rewards")
     codes: set[str] = set()
@@ -161,7 +161,7 @@ def _check_rules_and_rewards(problems: Problems, cmd: SaveProgramme) -> None:
         problems.text((*at, "name"), reward.name, max_length=200, required=True)
         problems.text((*at, "description"), reward.description, max_length=2000)
         if not 1 <= reward.points_cost <= 100_000_000:
-            problems.add((*at, "points_cost"), ErrorCode.INVALID, "is 1 to 100,000,000 points")
+            problems.add((*at, "points_cost"), ErrorCode.INVALID, "1 to 100,000,000 points")
 
 
 def _is_time_zone(name: str) -> bool:

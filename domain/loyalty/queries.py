@@ -176,7 +176,7 @@ def quote_member_price(
         check_amount(problems, (*at, "unit_price"), line.unit_price, currency)
         check_amount(problems, (*at, "discount"), line.discount, currency)
         if line.quantity > 0 and line.discount > line.quantity * line.unit_price:
-            problems.add((*at, "discount"), ErrorCode.INVALID, "is more than the line costs")
+            problems.add((*at, "discount"), ErrorCode.INVALID, "more than the line costs")
     problems.raise_if_any()
     tier = programme.entry_tier if membership is None else programme.tier(
         membership.effective_tier_id(now))

@@ -153,5 +153,5 @@ async def existing_membership(uow: UnitOfWork, programme: Programme,
     membership = await uow.loyalty.lock_membership(programme.id, customer_id)
     if membership is None:
         raise DomainError.single(("customer_id",), ErrorCode.INSUFFICIENT_POINTS,
-                                 f"is not a member of {programme.name} and has no points")
+                                 f"not a member of {programme.name} and has no points")
     return membership

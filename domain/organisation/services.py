@@ -35,7 +35,7 @@ async def create_staff(cmd: CreateStaff, *, uow: UnitOfWork, viewer: Viewer) -> 
     name = problems.text(("name",), cmd.name, max_length=200, required=True)
     email = normalise_email(cmd.email)
     if email is None:
-        problems.add(("email",), ErrorCode.INVALID, "is not an email address")
+        problems.add(("email",), ErrorCode.INVALID, "not an email address")
     problems.raise_if_any()
     async with uow:
         await require_store(uow, cmd.store_id, ("store_id",))

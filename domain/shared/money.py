@@ -42,7 +42,7 @@ class Money:
 def check_currency(problems: Problems, field: tuple[str, ...], currency: str) -> str:
     cleaned = currency.strip().upper()
     if not _CURRENCY.match(cleaned):
-        problems.add(field, ErrorCode.INVALID, "is not an ISO 4217 code such as CNY or EUR")
+        problems.add(field, ErrorCode.INVALID, "not an ISO 4217 code such as CNY or EUR")
     return cleaned
 
 

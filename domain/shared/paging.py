@@ -67,4 +67,4 @@ class Page(Generic[T]):
 
 
 def bad_cursor(name: str) -> DomainError:
-    return DomainError.single((name,), ErrorCode.INVALID, "is not a cursor from this connection")
+    return DomainError.single((name,), ErrorCode.INVALID, "not a cursor from this connection")

@@ -8,6 +8,7 @@ from graphql import GraphQLError
 
 from api.graphql.audit.types import AuditActionEnum, AuditEntryConnection, AuditEntryType
 from api.graphql.context import Info
+from api.graphql.errors import named
 from api.graphql.permissions import refused_read
 from api.graphql.relay import connection_parts, page_request, parse_global_id
 from domain.audit.model import AuditAction
@@ -62,5 +63,5 @@ def _target_uuid(given: str | None) -> UUID | None:
     try:
         return UUID(given)
     except ValueError:
-        raise GraphQLError(f"{given!r} is neither a global id nor a UUID",
+        raise GraphQLError(named(("filter", "target_id"), "neither a global id nor a UUID"),
                            extensions={"code": "BAD_USER_INPUT"}) from None

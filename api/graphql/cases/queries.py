@@ -24,9 +24,9 @@ class CaseFilterInput:
 
     def to_domain(self) -> CaseFilter:
         return CaseFilter(
-            owner_id=filter_uuid(self.owner_id, "Staff"),
+            owner_id=filter_uuid(self.owner_id, "Staff", ("filter", "owner_id")),
             queue=self.queue,
-            customer_id=filter_uuid(self.customer_id, "Customer"),
+            customer_id=filter_uuid(self.customer_id, "Customer", ("filter", "customer_id")),
             statuses=tuple(CaseStatus(s) for s in self.status or ()),
             overdue=self.overdue,
         )

@@ -48,8 +48,8 @@ class CustomerFilterInput:
     def to_domain(self, search: str | None) -> CustomerFilter:
         return CustomerFilter(
             search=search, tags=tuple(self.tags or ()), interests=tuple(self.interests or ()),
-            home_store_id=filter_uuid(self.home_store_id, "Store"),
-            owner_id=filter_uuid(self.owner_id, "Staff"),
+            home_store_id=filter_uuid(self.home_store_id, "Store", ("filter", "home_store_id")),
+            owner_id=filter_uuid(self.owner_id, "Staff", ("filter", "owner_id")),
             created_after=self.created_after, created_before=self.created_before,
             archived=self.archived,
         )

@@ -309,7 +309,7 @@ class LoyaltyMembershipType:
     @strawberry.field(description="Points that expire within this many days if not spent.")
     async def points_expiring_soon(self, info: Info, within_days: int = 30) -> int:
         if not 0 <= within_days <= MAX_EXPIRY_HORIZON_DAYS:
-            raise GraphQLError(f"withinDays is 0 to {MAX_EXPIRY_HORIZON_DAYS}",
+            raise GraphQLError(f"withinDays: 0 to {MAX_EXPIRY_HORIZON_DAYS}",
                                extensions={"code": "BAD_USER_INPUT"})
         until = self.now + timedelta(days=within_days)
         expiring: int = await info.context.loaders.points_expiring.load(
