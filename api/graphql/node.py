@@ -37,8 +37,8 @@ async def _load(info: Info, loader: str, present: Callable[[Any], Node], key: UU
 
 
 def _require_reach(viewer: Viewer, found: Any) -> None:
-    """A viewer who does not reach every customer gets only nodes she would reach through
-    the root fields: her customers, their cases and interactions; parts of a customer
+    """A viewer who does not reach every customer gets only nodes they would reach through
+    the root fields: their customers, their cases and interactions; parts of a customer
     (contact points, household, references, purchases, points) only through the customer."""
     if viewer.customer_reach.everyone:
         return

@@ -277,7 +277,7 @@ class PointsAdjustInput:
             self.reason, self.programme, self.idempotency_key)
 
 
-@strawberry.input(description="Gives her a tier by hand until expiresAt (or until lifted); "
+@strawberry.input(description="Gives the member a tier by hand until expiresAt (or until lifted); "
                               "tierCode null lifts the override.")
 class LoyaltyTierOverrideInput:
     customer_id: strawberry.ID

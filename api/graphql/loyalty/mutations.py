@@ -57,7 +57,7 @@ class MemberPayload:
     member: strawberry.Private[tuple[UUID, UUID] | None] = None  # (programme, customer)
     user_errors: list[UserError] = strawberry.field(default_factory=list)
 
-    @strawberry.field(description="Her standing after this; null when refused.")
+    @strawberry.field(description="The member's standing after this; null when refused.")
     async def loyalty(self, info: Info) -> LoyaltyMembershipType | None:
         if self.member is None:
             return None
@@ -104,7 +104,7 @@ class PointsAdjustPayload(MemberPayload):
     points_balance: int | None = None
 
 
-@strawberry.type(description="Her standing with the override set or lifted.")
+@strawberry.type(description="The member's standing with the override set or lifted.")
 class LoyaltyTierOverridePayload(MemberPayload):
     pass
 

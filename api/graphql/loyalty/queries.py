@@ -23,8 +23,9 @@ class LoyaltyQueries:
         programme = await info.context.loaders.loyalty_programme.load(code)
         return LoyaltyProgrammeType.from_domain(programme) if programme else None
 
-    @strawberry.field(description="What these lines cost her with her tier's discount, for a "
-                                  "till to show before it takes payment. A customer who is "
+    @strawberry.field(description="What these lines cost the customer with the discount of "
+                                  "the customer's tier, for a till to show before it takes "
+                                  "payment. A customer who is "
                                   "not a member yet gets the entry tier's prices.")
     async def member_price(
         self, info: Info, customer_id: strawberry.ID, currency_code: str,

@@ -208,9 +208,9 @@ class PointsLedgerConnection(Connection[PointsLedgerEntryType]):
     pass
 
 
-@strawberry.type(name="TierChange", description="A move of her tier, and why.")
+@strawberry.type(name="TierChange", description="A move of the member's tier, and why.")
 class TierChangeType:
-    from_tier: LoyaltyTierType | None = strawberry.field(description="Null when she joined.")
+    from_tier: LoyaltyTierType | None = strawberry.field(description="Null when the member joined.")
     to_tier: LoyaltyTierType | None = strawberry.field(
         description="Null only if the programme no longer has that tier.")
     reason: TierChangeReasonEnum
@@ -268,7 +268,7 @@ class LoyaltyMembershipType:
     def tier(self) -> LoyaltyTierType:
         return LoyaltyTierType.from_domain(self.view.tier)
 
-    @strawberry.field(description="The tier her purchases earned (or the policy kept).")
+    @strawberry.field(description="The tier the member's purchases earned (or the policy kept).")
     def earned_tier(self) -> LoyaltyTierType:
         return LoyaltyTierType.from_domain(self.view.earned_tier)
 
@@ -298,11 +298,11 @@ class LoyaltyMembershipType:
     def qualifying_points(self) -> int:
         return self.totals.points
 
-    @strawberry.field(description="Where the window counting towards her tier begins.")
+    @strawberry.field(description="Where the window counting towards the member's tier begins.")
     def qualification_window_start(self) -> datetime:
         return self.view.window_start
 
-    @strawberry.field(description="The sum of her ledger.")
+    @strawberry.field(description="The sum of the member's ledger.")
     def points_balance(self) -> int:
         return self._membership.points_balance
 
@@ -327,7 +327,8 @@ class LoyaltyMembershipType:
             expires_at=override.expires_at,
         )
 
-    @strawberry.field(description="In a grace period: when her tier drops unless re-earned.")
+    @strawberry.field(description="In a grace period: when the member's tier drops unless "
+                                  "re-earned.")
     def downgrade_due_at(self) -> datetime | None:
         return self._membership.downgrade_due_at
 
@@ -346,7 +347,7 @@ class LoyaltyMembershipType:
         return PointsLedgerConnection(
             **connection_parts(page, PointsLedgerEntryType.from_domain))
 
-    @strawberry.field(description="Every move of her tier, oldest first.")
+    @strawberry.field(description="Every move of the member's tier, oldest first.")
     async def tier_history(self, info: Info) -> list[TierChangeType]:
         changes = await info.context.loaders.tier_history.load(self._key())
         return [TierChangeType.from_domain(c, self._programme) for c in changes]
@@ -355,7 +356,7 @@ class LoyaltyMembershipType:
 async def load_membership(
     info: Info, programme: model.Programme, customer_id: UUID
 ) -> LoyaltyMembershipType | None:
-    """Her standing in `programme` as of this request; None when she is not a member."""
+    """The member's standing in `programme` as of this request; None for a non-member."""
     loaders, now = info.context.loaders, info.context.now
     membership = await loaders.membership.load(MemberKey(programme.id, customer_id))
     if membership is None:
@@ -438,7 +439,8 @@ class PurchaseType(Node):
     order_id: str = strawberry.field(description="Unique per channel: the idempotency key.")
     occurred_at: datetime
     recorded_at: datetime
-    payment_total: MoneyType = strawberry.field(description="What she paid, as the till says.")
+    payment_total: MoneyType = strawberry.field(
+        description="What the customer paid, as the till says.")
     net_amount: MoneyType = strawberry.field(description="The lines' net amounts added up.")
     refunded_amount: MoneyType
     points_earned: int
@@ -506,7 +508,7 @@ class MemberPriceLineType:
 
 
 @strawberry.type(name="MemberPriceQuote",
-                 description="Prices with her tier's discount; nothing is written.")
+                 description="Prices with the member's tier discount; nothing is written.")
 class MemberPriceQuoteType:
     programme: LoyaltyProgrammeType
     tier: LoyaltyTierType = strawberry.field(description="The tier whose discount applies.")
@@ -539,8 +541,9 @@ def require_loyalty_read(info: Info) -> None:
 class CustomerLoyaltyFields:
     """What loyalty gives a customer (added to Customer in schema.py)."""
 
-    @strawberry.field(description="Her standing in a loyalty programme (the default one when "
-                                  "none is named); null when she is not a member.")
+    @strawberry.field(description="The customer's standing in a loyalty programme (the default "
+                                  "one when none is named); null when the customer is not a "
+                                  "member.")
     async def loyalty(
         self, root: strawberry.Parent[CustomerType], info: Info, programme: str | None = None
     ) -> LoyaltyMembershipType | None:
@@ -548,7 +551,8 @@ class CustomerLoyaltyFields:
         found = await info.context.loaders.loyalty_programme.load(programme)
         return None if found is None else await load_membership(info, found, root.uuid)
 
-    @strawberry.field(description="Her purchases, newest first, with their lines and returns.")
+    @strawberry.field(description="The customer's purchases, newest first, with their lines "
+                                  "and returns.")
     async def purchases(
         self, root: strawberry.Parent[CustomerType], info: Info, first: int | None = None,
         after: str | None = None, last: int | None = None, before: str | None = None,
