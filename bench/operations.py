@@ -27,12 +27,12 @@ BaselineRead = Callable[[asyncpg.Pool, Variables], Awaitable[bytes]]
 
 @dataclass(frozen=True)
 class Goal:
-    """What Rapport must reach against the baseline (issue #4's reads, issue #6's writes)."""
+    """What Rapport must reach against the baseline, reads and writes alike."""
 
     throughput_ratio: float | None = None  # req/s ÷ baseline's, at least; None: no target
     p99_ratio: float | None = 1.5  # p99 ÷ baseline's, at most
     statements: float | None = 1  # SQL statements per request, at most
-    p99_ms: float | None = None  # p99 itself, at most (issue #6's writes)
+    p99_ms: float | None = None  # p99 itself, at most (writes: a till waits for it)
 
 
 @dataclass(frozen=True)

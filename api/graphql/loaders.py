@@ -176,7 +176,7 @@ class Loaders:
     def store(self) -> DataLoader[UUID, Store | None]:
         return _by_key(self._queries.organisation.stores_by_ids)
 
-    # Loyalty (issue #6).
+    # Loyalty.
 
     @functools.cached_property
     def loyalty_programme(self) -> DataLoader[str | None, Programme | None]:

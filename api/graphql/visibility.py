@@ -2,8 +2,8 @@
 execution paths obey it: the compiled path writes the masked value into its SQL, and
 `mask_restricted_fields` wraps the resolvers of normal execution.
 
-Every caller is trusted until issue #5 brings authentication; the rules already hold for
-any viewer without a scope (tests/e2e/test_visibility.py)."""
+The rules look only at the viewer's scopes, not at how the caller authenticated: they hold
+for any viewer without a scope (tests/e2e/test_visibility.py)."""
 
 from collections.abc import Mapping
 from typing import Any

@@ -1,4 +1,4 @@
-"""Which documents the endpoint accepts (issue #5): persisted queries, Automatic Persisted
+"""Which documents the endpoint accepts: persisted queries, Automatic Persisted
 Queries, and no introspection where it is switched off.
 
 - **Allow-list.** A manifest loaded at start-up maps the sha256 (hex) of each operation's

@@ -1,4 +1,4 @@
-"""Rate limits per caller (issue #5): each API client, staff member or anonymous address has a
+"""Rate limits per caller: each API client, staff member or anonymous address has a
 budget of requests, counted in a storage every process shares (Redis for several pods).
 
 The strategy is limits' *sliding window counter*, the closest it has to a token bucket: a

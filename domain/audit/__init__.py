@@ -1,1 +1,1 @@
-"""The audit log: who did or read what, when, from which client (issue #5)."""
+"""The audit log: who did or read what, when, from which client."""

@@ -1,4 +1,4 @@
-"""API clients and their keys (issue #5).
+"""API clients and their keys.
 
 Revision ID: 0002
 Revises: 0001

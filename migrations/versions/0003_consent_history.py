@@ -1,4 +1,4 @@
-"""Consent history per contact point and purpose, and erased customers (issue #5).
+"""Consent history per contact point and purpose, and erased customers.
 
 The history starts with what the contact points hold today: one entry per stored consent,
 given or withdrawn at its recorded time, with 'migration' as its source and recorder.

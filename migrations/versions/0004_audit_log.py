@@ -1,4 +1,4 @@
-"""The append-only audit log (issue #5).
+"""The append-only audit log.
 
 Append-only is enforced by the database, not only by the code: a trigger refuses every
 UPDATE, DELETE and TRUNCATE of `audit_log`. Triggers do not fire for a session with

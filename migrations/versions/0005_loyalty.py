@@ -1,4 +1,4 @@
-"""Loyalty (issue #6): programmes, tiers, rewards, memberships, purchases and returns, and
+"""Loyalty: programmes, tiers, rewards, memberships, purchases and returns, and
 the points ledger with its lots.
 
 The ledger is append-only in the database, like the audit log (0004): a trigger refuses

@@ -1,4 +1,4 @@
-"""GraphQL documents and set-up helpers of the loyalty end-to-end tests (issue #6)."""
+"""GraphQL documents and set-up helpers of the loyalty end-to-end tests."""
 
 from decimal import Decimal
 from typing import Any

@@ -1,4 +1,4 @@
-"""The audit log (issue #5): every mutation, and every read of personal data by ADMIN and
+"""The audit log: every mutation, and every read of personal data by ADMIN and
 STAFF callers, with who, when, what and from which client; never the personal data itself.
 Only ADMIN callers may list it."""
 

@@ -1,5 +1,5 @@
 """Who is asking: bearer tokens from the identity provider, the member a storefront acts
-for, and callers without credentials (issue #5). API keys: tests/e2e/test_api_clients.py."""
+for, and callers without credentials. API keys: tests/e2e/test_api_clients.py."""
 
 from collections.abc import Callable
 from dataclasses import replace

@@ -1,4 +1,4 @@
-"""Same answers (issue #4): whatever a client asks, a compiled read answers exactly what
+"""Same answers: whatever a client asks, a compiled read answers exactly what
 field-by-field execution answers — the same JSON, keys in the same order, the same ids,
 timestamps, enums, nulls, cursors and pageInfo; the same status and errors when refused.
 
@@ -363,7 +363,7 @@ async def test_the_stories_are_compiled_and_answered_as_executed(
     assert li.body["data"]["byEmail"] == li.body["data"]["byPhone"] == {"id": rich.li}
     assert "Family trip to Sanya" in [d["label"] for m in her["household"]
                                       for d in m["importantDates"]]
-    # Her till visits: the demo's purchases, and since the loyalty demo (issue #6) a return.
+    # Her till visits: the demo's purchases, and the return the loyalty demo records.
     assert {n["node"]["kind"] for n in her["visits"]["edges"]} == {"purchase", "return"}
     she = lisa.body["data"]["customer"]
     assert she["tags"] == ["white-collar", "loves-films"]

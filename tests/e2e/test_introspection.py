@@ -1,4 +1,4 @@
-"""Introspection and GraphiQL in production (issue #5, limits): off by default there; an
+"""Introspection and GraphiQL in production: off by default there; an
 operation selecting `__schema` or `__type` is then refused with a code before it runs, while
 `__typename` keeps working."""
 

@@ -1,4 +1,4 @@
-"""What a careless or hostile client gets (issue #5, limits): operations too deep, too
+"""What a careless or hostile client gets: operations too deep, too
 aliased, too costly or too long are refused with a code before any SQL runs, and bodies over
 the size limit are refused outright."""
 

@@ -1,4 +1,4 @@
-"""Loyalty over HTTP (issue #6): Mrs. Li crossing into Silver with a purchase and falling back
+"""Loyalty over HTTP: Mrs. Li crossing into Silver with a purchase and falling back
 with a return, her member prices following; replays, batches, the ledger and its pages,
 points about to expire, tier overrides, rewards and points at checkout."""
 

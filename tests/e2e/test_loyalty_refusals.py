@@ -1,5 +1,5 @@
 """Every loyalty mutation refuses bad input with userErrors naming the input field and a
-code, and leaves the database exactly as it was (issue #6, DESIGN.md §6)."""
+code, and leaves the database exactly as it was (DESIGN.md §6)."""
 
 from collections.abc import Awaitable, Callable
 from typing import Any

@@ -1,4 +1,4 @@
-"""Persisted queries (issue #5, limits): operations of an allow-list run by their hash,
+"""Persisted queries: operations of an allow-list run by their hash,
 Automatic Persisted Queries register on a client's second try, and a server set to persisted
 only runs nothing else."""
 

@@ -1,4 +1,4 @@
-"""Privacy over HTTP (issue #5): consent history, customerExportData and customerErase, on
+"""Privacy over HTTP: consent history, customerExportData and customerErase, on
 both read paths; refusals change nothing."""
 
 from collections.abc import Awaitable, Callable

@@ -1,6 +1,5 @@
 """A page of customers with nested lists costs a constant number of SQL statements: one
-when compiled (issue #4), and the same for 5 rows as for 50 (no N+1) when executed field by
-field (issue #3)."""
+when compiled, and the same for 5 rows as for 50 (no N+1) when executed field by field."""
 
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -118,7 +117,7 @@ async def test_the_counter_sees_prepared_reads_that_bypass_sqlalchemy(
     assert len(statements) == 2, statements
 
 
-# Loyalty (issue #6): executed field by field, batched like the rest.
+# Loyalty: executed field by field, batched like the rest.
 
 PAGE_WITH_LOYALTY = """
 query Page($first: Int!) {

@@ -1,4 +1,4 @@
-"""Rate limits per caller (issue #5, limits): a caller over its budget gets 429 with
+"""Rate limits per caller: a caller over its budget gets 429 with
 Retry-After before any SQL runs; every answer carries the RateLimit headers; budgets are per
 API client (else per subject, else per address) and shared through Redis by every process."""
 

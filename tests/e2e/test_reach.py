@@ -1,4 +1,4 @@
-"""Beyond her role, a viewer reaches only some customers (issue #5): a clerk those of her
+"""Beyond her role, a viewer reaches only some customers: a clerk those of her
 stores and those she looks after, and their cases; a web shop or till the member it acts
 for. Reads obey it on both paths; writes are refused with NOT_ALLOWED and change nothing."""
 

@@ -1,4 +1,4 @@
-"""Every role against every query and mutation of the schema (issue #5).
+"""Every role against every query and mutation of the schema.
 
 `ROOT_OPERATIONS` names the operation each root field performs and `POLICY` the roles that
 may perform it; here every role calls every root field, on both read paths, and is refused

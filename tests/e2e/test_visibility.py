@@ -1,6 +1,5 @@
 """Fields restricted to a scope are masked for viewers without it, on both execution paths:
-compiled into the SQL, and in the resolvers of normal execution (issue #4, hooks for the
-roles of issue #5)."""
+compiled into the SQL, and in the resolvers of normal execution."""
 
 from collections.abc import Callable
 from dataclasses import replace

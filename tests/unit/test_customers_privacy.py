@@ -1,4 +1,4 @@
-"""Privacy (issue #5): consent history, a customer's data export and erasure."""
+"""Privacy: consent history, a customer's data export and erasure."""
 
 from datetime import timedelta
 from typing import Any

@@ -1,1 +1,1 @@
-"""The loyalty context of the API: programmes, members, purchases, points (issue #6)."""
+"""The loyalty context of the API: programmes, members, purchases, points."""

@@ -44,7 +44,7 @@ RESOLVED_IN_PYTHON: dict[tuple[str, str], str] = {
         ("AuditEntryConnection", ("edges", "pageInfo", "nodes")),
         ("AuditEntryEdge", ("node", "cursor")),
     ) for name in names},
-    **{key: "loyalty reads are executed: not mapped to SQL yet (issue #6)" for key in (
+    **{key: "loyalty reads are executed: not mapped to SQL yet" for key in (
         ("Query", "loyaltyProgramme"), ("Query", "memberPrice"),
         ("Customer", "loyalty"), ("Customer", "purchases"),
     )},
