@@ -5,39 +5,67 @@ A purchase sends about fifteen statements; SQLAlchemy's per-execution work (cach
 parameter processing, result wrapping, the greenlet hop) costs ~160 µs of CPU each, more
 than asyncpg itself. Statements whose shape never changes are therefore built once here as
 SQL text and sent to asyncpg directly, on the write path (inside the unit of work's
-transaction) and for hot reads (`reading.PreparedRead`). Only for values asyncpg encodes
-itself (no JSON): JSON columns stay with SQLAlchemy.
+transaction: `transactions_on_the_driver`) and for hot reads (`reading.PreparedRead`).
+Only for values asyncpg encodes itself (no JSON): JSON columns stay with SQLAlchemy.
 """
 
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import asyncpg
-from sqlalchemy import ClauseElement, Table
+from sqlalchemy import ClauseElement, Table, event
 from sqlalchemy.dialects import registry
-from sqlalchemy.engine import Dialect
+from sqlalchemy.engine import AdaptedConnection, Connection, Dialect, Engine
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.compiler import SQLCompiler
 
 DIALECT: Dialect = registry.load("postgresql.asyncpg")()
 
+# SQLAlchemy's asyncpg adapter sends BEGIN lazily, with its own first statement: a statement
+# sent to asyncpg before it would run outside the transaction (and a FOR UPDATE lock would
+# end with the statement); tests/integration/test_loyalty_ledger.py's concurrent redemptions
+# fail then. So a connection that mixes both paths in a transaction (the unit of work's)
+# runs its transactions on the driver instead: SQLAlchemy in AUTOCOMMIT sends no BEGIN of
+# its own, and BEGIN goes to asyncpg when SQLAlchemy's transaction begins, whichever path
+# the first statement takes.
+_ON_THE_DRIVER = "rapport.transactions_on_the_driver"
+
+
+async def transactions_on_the_driver(connection: AsyncConnection) -> asyncpg.Connection:
+    """Makes `connection` run its transactions on the driver (see above): SQLAlchemy's
+    transaction begins as usual (autobegin, or `driver_of`), BEGIN goes to asyncpg then, and
+    the caller ends it on the driver (COMMIT or ROLLBACK), then SQLAlchemy's (`commit()`).
+    Before the connection goes back to the pool, `back_to_sqlalchemy` undoes this."""
+    await connection.execution_options(isolation_level="AUTOCOMMIT")
+    connection.info[_ON_THE_DRIVER] = True
+    return await driver_of(connection)
+
+
+def back_to_sqlalchemy(connection: AsyncConnection) -> None:
+    """The pooled connection's `info` outlives this checkout: the next one is SQLAlchemy's
+    (which resets the isolation level itself)."""
+    connection.info.pop(_ON_THE_DRIVER, None)
+
+
+@event.listens_for(Engine, "begin")
+def _begin_on_the_driver(connection: Connection) -> None:
+    if connection.info.get(_ON_THE_DRIVER):
+        adapted = connection.connection.dbapi_connection
+        assert isinstance(adapted, AdaptedConnection), "an asyncio driver"
+        adapted.run_async(lambda driver: driver.execute("BEGIN"))
+
 
 async def driver_of(connection: AsyncConnection) -> asyncpg.Connection:
     """The asyncpg connection under `connection` (SQLAlchemy's public
-    `get_raw_connection().driver_connection`).
-
-    A transaction must already be open on the server when a statement comes here first:
-    SQLAlchemy's asyncpg adapter sends BEGIN lazily, with its own first statement, so a
-    statement sent here before it would run outside the transaction (and a FOR UPDATE lock
-    would end with the statement); tests/integration/test_loyalty_ledger.py's concurrent
-    redemptions fail then. The unit of work therefore begins its transaction itself, on the
-    driver (`unit_of_work.PgUnitOfWork`), and this refuses a connection that SQLAlchemy
-    counts as in a transaction while the server does not."""
+    `get_raw_connection().driver_connection`), inside its transaction when it runs them on
+    the driver; refused when SQLAlchemy counts a transaction the server has not begun."""
     driver = (await connection.get_raw_connection()).driver_connection
     assert driver is not None, "the connection is open"
+    if not connection.in_transaction() and connection.info.get(_ON_THE_DRIVER):
+        await connection.begin()  # _begin_on_the_driver sends BEGIN
     assert not connection.in_transaction() or driver.is_in_transaction(), (
-        "BEGIN not sent yet: statements sent to asyncpg first would run outside the"
-        " transaction; open it on the driver, as PgUnitOfWork does")
+        "BEGIN not sent yet: a statement sent to asyncpg first would run outside the"
+        " transaction; use transactions_on_the_driver")
     return driver
 
 

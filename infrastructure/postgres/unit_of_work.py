@@ -3,7 +3,7 @@
 from types import TracebackType
 from typing import Self
 
-from asyncpg.transaction import Transaction
+import asyncpg
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -24,7 +24,7 @@ from infrastructure.postgres.loyalty_repository import (
     ProgrammeCache,
 )
 from infrastructure.postgres.organisation_repository import PgStaffRepository, PgStoreRepository
-from infrastructure.postgres.prepared import driver_of
+from infrastructure.postgres.prepared import back_to_sqlalchemy, transactions_on_the_driver
 from infrastructure.postgres.tables import outbox
 
 
@@ -35,26 +35,22 @@ class PgUnitOfWork:
         self._programmes = programmes or ProgrammeCache()
         self.clock = clock
         self._connection: AsyncConnection | None = None
-        self._transaction: Transaction | None = None
+        self._driver: asyncpg.Connection | None = None
         self._emitted: list[Event] = []
         self._staged_audit: AuditEntry | None = None
         self._written_audit: AuditEntry | None = None
 
     async def __aenter__(self) -> Self:
-        # The transaction is the driver's, begun here before any statement: repositories send
-        # fixed statements to asyncpg directly (prepared.py), and SQLAlchemy's adapter would
-        # only send BEGIN with its own first statement, leaving theirs outside the transaction
-        # (tests/integration/test_loyalty_ledger.py's concurrent redemptions fail then). In
-        # AUTOCOMMIT SQLAlchemy leaves transaction control to us.
+        # Repositories send fixed statements to asyncpg directly (prepared.py): the transaction
+        # is the driver's, begun with the first statement of either path.
         connection = await self._engine.connect()
         try:
-            await connection.execution_options(isolation_level="AUTOCOMMIT")
-            transaction = (await driver_of(connection)).transaction()
-            await transaction.start()
+            driver = await transactions_on_the_driver(connection)
         except BaseException:
+            back_to_sqlalchemy(connection)
             await connection.close()
             raise
-        self._connection, self._transaction = connection, transaction
+        self._connection, self._driver = connection, driver
         self._emitted = []
         self.customers = PgCustomerRepository(connection)
         self.interactions = PgInteractionRepository(connection)
@@ -75,16 +71,18 @@ class PgUnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         connection, self._connection = self._connection, None
-        transaction, self._transaction = self._transaction, None
+        driver, self._driver = self._driver, None
         if connection is None:
             return
         try:
-            if transaction is not None:
-                await transaction.rollback()
+            if driver is not None and driver.is_in_transaction():
+                await driver.execute("ROLLBACK")
         except BaseException:
             await connection.invalidate()  # never back to the pool inside a transaction
             raise
         finally:
+            if not connection.invalidated:
+                back_to_sqlalchemy(connection)
             await connection.close()
 
     def emit(self, event: Event) -> None:
@@ -98,7 +96,7 @@ class PgUnitOfWork:
 
     async def commit(self) -> None:
         assert self._connection is not None, "commit() outside `async with`"
-        assert self._transaction is not None, "commit() twice in one unit of work"
+        assert self._driver is not None
         events = self._collect_events()
         if events:
             await self._connection.execute(insert(outbox), [
@@ -111,9 +109,9 @@ class PgUnitOfWork:
             # The mutation's audit entry commits with it, or not at all (domain/audit/recording).
             audited = audited.targeting(ids_in_events(events))
             await insert_entries(self._connection, [audited])
-        transaction, self._transaction = self._transaction, None
-        await transaction.commit()  # a failed COMMIT ends the transaction too: no rollback
-        await self._connection.commit()
+        if self._driver.is_in_transaction():
+            await self._driver.execute("COMMIT")
+        await self._connection.commit()  # SQLAlchemy's; the next statement begins anew
         if audited is not None:
             self._staged_audit, self._written_audit = None, audited
 
