@@ -291,14 +291,14 @@ def _check_line(problems: Problems, at: tuple[str, ...], line: LineInput, curren
         problems.add((*at, "margin"), ErrorCode.INVALID, "must be a number")
     if (line.quantity > 0 and line.unit_price.is_finite() and line.discount.is_finite()
             and line.discount > line.quantity * line.unit_price):
-        problems.add((*at, "discount"), ErrorCode.INVALID, "is more than the line costs")
+        problems.add((*at, "discount"), ErrorCode.INVALID, "more than the line costs")
 
 
 def _check_time(problems: Problems, occurred_at: datetime, now: datetime) -> None:
     if occurred_at.tzinfo is None:
         problems.add(("occurred_at",), ErrorCode.INVALID, "needs a time zone offset")
     elif occurred_at > now + CLOCK_SKEW:
-        problems.add(("occurred_at",), ErrorCode.INVALID, "is in the future")
+        problems.add(("occurred_at",), ErrorCode.INVALID, "in the future")
 
 
 def _check_currency_of(programme: Programme, currency: str) -> None:
