@@ -20,7 +20,7 @@ from domain.customers.model import (
     Relationship,
 )
 
-Row = Mapping[str, Any]
+Row = Mapping[Any, Any]  # a SQLAlchemy RowMapping (keyed by name or column) or an asyncpg Record
 
 
 def profile_from_row(row: Row) -> Profile:
