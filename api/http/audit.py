@@ -18,7 +18,6 @@ module only gives them the request's id (`X-Request-ID`), through `REQUEST_ID`.
 import contextlib
 import dataclasses
 import re
-from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -49,6 +48,7 @@ from domain.audit.model import ERROR, OK, AuditAction, AuditEntry
 from domain.audit.recording import REQUEST_ID
 from domain.shared.access import Role, Scope, Viewer
 from domain.shared.errors import DomainError
+from domain.shared.lru import LruCache
 
 # Root fields whose arguments name the records read: field → (argument, type it must be).
 TARGET_ARGUMENTS: Mapping[str, tuple[str, str | None]] = {
@@ -99,8 +99,7 @@ class ReadAudit:
                  cache_size: int = 1000) -> None:
         self._schema = schema
         self._rules = frozenset(rules)
-        self._cache_size = cache_size
-        self._reads: OrderedDict[tuple[str, str | None], PersonalRead | None] = OrderedDict()
+        self._reads: LruCache[tuple[str, str | None], PersonalRead | None] = LruCache(cache_size)
 
     async def record(
         self, context: Any, params: Params, document: DocumentNode,
@@ -124,14 +123,8 @@ class ReadAudit:
 
     def personal_read(self, query: str, operation_name: str | None, document: DocumentNode,
                       operation: OperationDefinitionNode) -> PersonalRead | None:
-        key = (query, operation_name)
-        if key in self._reads:
-            self._reads.move_to_end(key)
-            return self._reads[key]
-        read = self._reads[key] = self._analysed(document, operation)
-        if len(self._reads) > self._cache_size:
-            self._reads.popitem(last=False)
-        return read
+        return self._reads.get_or_add((query, operation_name),
+                                      lambda: self._analysed(document, operation))
 
     def _analysed(self, document: DocumentNode,
                   operation: OperationDefinitionNode) -> PersonalRead | None:

@@ -35,6 +35,7 @@ from domain.loyalty.model import (
     Refund,
     SalesChannel,
 )
+from domain.shared.lru import LruCache
 from infrastructure.postgres.loyalty_rows import (
     entry_from_row,
     entry_to_row,
@@ -71,6 +72,7 @@ from infrastructure.postgres.tables import (
 from infrastructure.postgres.unique import raising_duplicates
 
 _m, _lots, _p = loyalty_memberships.c, loyalty_point_lots.c, purchases.c
+PROGRAMMES_CACHED = 64
 
 
 
@@ -79,19 +81,21 @@ def _updating_all_but(table_columns: Any, *kept: str) -> dict[str, Any]:
     return {name: column for name, column in table_columns.items() if name not in kept}
 
 
-class ProgrammeCache:
+class ProgrammeCache(LruCache[UUID, Programme]):
     """Programmes as last loaded, by id. Every purchase needs its programme: checking the
     stored version is one indexed read, where loading the definition is three; a saved
-    programme has a new version, so a stale definition is never used."""
+    programme has a new version, so a stale definition is never used. A brand runs a
+    handful of programmes; the bound only keeps a stream of ids from growing it."""
 
-    def __init__(self) -> None:
-        self.by_id: dict[UUID, Programme] = {}
+    def __init__(self, capacity: int = PROGRAMMES_CACHED) -> None:
+        super().__init__(capacity)
 
 
 class PgProgrammeRepository:
     def __init__(self, connection: AsyncConnection, cache: ProgrammeCache | None = None) -> None:
         self._connection = connection
-        self._cache = cache or ProgrammeCache()
+        # `is None`, not `or`: an empty cache is falsy, and the shared one starts empty.
+        self._cache = cache if cache is not None else ProgrammeCache()
 
     async def get(self, programme_id: UUID) -> Programme | None:
         return await self._one(await _VERSION_BY_ID.fetchrow(self._connection, id=programme_id))
@@ -130,13 +134,13 @@ class PgProgrammeRepository:
         """The programme whose (id, version) was read: from the cache when it is current."""
         if stored is None:
             return None
-        cached = self._cache.by_id.get(stored["id"])
+        cached = self._cache.get(stored["id"])
         if cached is not None and cached.version == stored["version"]:
             return cached
         found = await load_programmes(self._connection, loyalty_programmes.c.id == stored["id"])
         if not found:  # deleted in between: programmes never are, but don't cache a ghost
             return None
-        self._cache.by_id[stored["id"]] = found[0]
+        self._cache.put(stored["id"], found[0])
         return found[0]
 
     async def _upsert(self, table: Any, rows: list[dict[str, Any]], *kept: str) -> None:

@@ -32,7 +32,8 @@ class PgUnitOfWork:
     def __init__(self, engine: AsyncEngine, clock: Clock,
                  programmes: ProgrammeCache | None = None) -> None:
         self._engine = engine
-        self._programmes = programmes or ProgrammeCache()
+        # `is None`, not `or`: an empty cache is falsy, and the shared one starts empty.
+        self._programmes = programmes if programmes is not None else ProgrammeCache()
         self.clock = clock
         self._connection: AsyncConnection | None = None
         self._driver: asyncpg.Connection | None = None

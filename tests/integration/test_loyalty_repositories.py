@@ -71,6 +71,21 @@ async def test_a_programme_reads_back_as_saved_with_tiers_rules_and_rewards(
     assert stored == saved
 
 
+async def test_the_container_s_units_of_work_share_its_programme_cache(
+    container: Container, statement_counter: StatementCounter,
+) -> None:
+    saved = await a_programme(container)
+    async with container.uow_factory() as uow:
+        await uow.programmes.get(saved.id)  # loads the definition, and caches it
+
+    with statement_counter() as statements:
+        async with container.uow_factory() as uow:
+            assert await uow.programmes.get(saved.id) == saved
+
+    assert saved.id in container.programmes
+    assert len(statements) == 1, statements  # only the version check
+
+
 async def test_the_default_programme_is_the_oldest(
     container: Container, clock: FixedClock
 ) -> None:

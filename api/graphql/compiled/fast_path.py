@@ -9,7 +9,6 @@ text Postgres built in `{"data": …}`. Any argument a resolver would refuse (a 
 """
 
 import logging
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -40,6 +39,7 @@ from api.graphql.compiled.selection import (
     selection_tree,
 )
 from domain.shared.errors import DomainError
+from domain.shared.lru import LruCache
 from infrastructure.postgres.compiled.compiler import Plan, Unmapped
 
 log = logging.getLogger("rapport.graphql.compiled")
@@ -70,8 +70,7 @@ class FastPath:
         self._schema = schema
         self._readers = readers
         self._make_plan = make_plan
-        self._cache_size = cache_size
-        self._operations: OrderedDict[tuple[str, str | None], _Operation] = OrderedDict()
+        self._operations: LruCache[tuple[str, str | None], _Operation] = LruCache(cache_size)
 
     def compiled(self, query: str, operation_name: str | None, document: DocumentNode,
                  operation: OperationDefinitionNode, variables: VariableValues
@@ -96,14 +95,7 @@ class FastPath:
 
     def _entry(self, key: tuple[str, str | None], document: DocumentNode,
                operation: OperationDefinitionNode) -> _Operation:
-        entry = self._operations.get(key)
-        if entry is None:
-            entry = self._operations[key] = _Operation(document, operation)
-            if len(self._operations) > self._cache_size:
-                self._operations.popitem(last=False)
-        else:
-            self._operations.move_to_end(key)
-        return entry
+        return self._operations.get_or_add(key, lambda: _Operation(document, operation))
 
     def _compile(self, entry: _Operation, variables: VariableValues) -> _Compiled | None:
         try:
