@@ -68,8 +68,11 @@ def reads_are_audited(viewer: Viewer) -> bool:
 
 
 class Params(Protocol):
-    query: str
-    operation_name: str | None
+    @property
+    def query(self) -> str: ...
+
+    @property
+    def operation_name(self) -> str | None: ...
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,13 @@
-"""What a careless or hostile client may ask in one request: limits checked while the
-document is validated, so an operation over them is refused before any SQL runs.
+"""What a careless or hostile client may ask: how often (the rate limit, checked before
+anything else is read), and how much in one request (limits checked while the document is
+validated, and introspection where it is off), so that a request over them is refused
+before any SQL runs.
+
+Every answer carries the caller's rate-limit budget in the RateLimit header fields of
+draft-ietf-httpapi-ratelimit-headers-06 (`RateLimit-Limit`, `-Remaining`, `-Reset`,
+`-Policy`); a request over budget gets 429 with `Retry-After`.
+
+In one document:
 
 - tokens: counted by the parser, which stops reading at the limit;
 - depth: the deepest chain of selections, fragments included;
@@ -11,7 +19,7 @@ document is validated, so an operation over them is refused before any SQL runs.
 """
 
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Protocol
 
 from graphql import (
     FieldNode,
@@ -29,10 +37,39 @@ from graphql import (
     get_nullable_type,
     is_list_type,
 )
+from graphql.validation import NoSchemaIntrospectionCustomRule
+from starlette.requests import Request
 
+from api.http.negotiation import RequestError
+from domain.shared.access import Viewer
 from domain.shared.paging import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+from infrastructure.bootstrap.edge import Budget, RateLimited
 
 LIST_SIZE = 10  # a customer's contact points, household, references: a handful
+
+
+class RateLimiter(Protocol):
+    async def admit(self, viewer: Viewer, address: str | None) -> Budget | None: ...
+
+
+async def admit(limiter: RateLimiter, viewer: Viewer, request: Request) -> dict[str, str]:
+    """The caller's budget headers after spending one request on `request` (none when the
+    limiter could not count it); a RequestError (429) when nothing is left."""
+    try:
+        budget = await limiter.admit(viewer, request.client.host if request.client else None)
+    except RateLimited as refused:
+        headers = {**budget_headers(refused.budget), "Retry-After": str(refused.retry_after)}
+        raise RequestError(str(refused), 429, headers, "RATE_LIMITED") from refused
+    return {} if budget is None else budget_headers(budget)
+
+
+def budget_headers(budget: Budget) -> dict[str, str]:
+    return {
+        "RateLimit-Limit": str(budget.limit),
+        "RateLimit-Remaining": str(budget.remaining),
+        "RateLimit-Reset": str(budget.reset_after),
+        "RateLimit-Policy": f"{budget.limit};w={budget.window}",
+    }
 
 
 @dataclass(frozen=True)
@@ -136,3 +173,17 @@ def _page_size(node: FieldNode) -> int:
             value = argument.value
             return int(value.value) if isinstance(value, IntValueNode) else MAX_PAGE_SIZE
     return DEFAULT_PAGE_SIZE
+
+
+class IntrospectionDisabled(NoSchemaIntrospectionCustomRule):
+    """graphql-core's rule refusing `__schema` and `__type` (`__typename` still answers),
+    with a code a client can act on."""
+
+    def report_error(self, error: GraphQLError) -> None:
+        # The base rule reports every field selected inside `__schema` too; one error for
+        # `__schema` or `__type` itself says it all.
+        node = error.nodes[0] if error.nodes else None
+        if isinstance(node, FieldNode) and not node.name.value.startswith("__"):
+            return
+        error.extensions = {"code": "INTROSPECTION_DISABLED"}
+        super().report_error(error)

@@ -1,14 +1,15 @@
 """Persisted queries without HTTP: the manifest formats, the hash a request names, and
-which text a request runs (api/http/persisted_queries.py)."""
+which text a request runs (infrastructure/persisted_queries.py)."""
 
 import hashlib
 from typing import Any
 
 import pytest
 
-from api.http.persisted_queries import (
+from infrastructure.persisted_queries import (
     PersistedQueries,
     PersistedQueryError,
+    PersistedQueryNotFound,
     parse_manifest,
     requested_hash,
 )
@@ -94,11 +95,11 @@ def test_an_allow_listed_hash_runs_its_text() -> None:
     assert persisted.query_of(None, apq(COUNT)) == COUNT
 
 
-def test_an_unknown_hash_is_not_found_with_status_200() -> None:
-    with pytest.raises(PersistedQueryError) as refused:
+def test_an_unknown_hash_is_not_found_so_that_the_client_sends_its_text() -> None:
+    with pytest.raises(PersistedQueryNotFound) as refused:
         PersistedQueries().query_of(None, apq(COUNT))
 
-    assert (refused.value.code, refused.value.status) == ("PERSISTED_QUERY_NOT_FOUND", 200)
+    assert refused.value.code == "PERSISTED_QUERY_NOT_FOUND"
 
 
 def test_a_registered_query_runs_by_hash_afterwards() -> None:

@@ -8,9 +8,8 @@ refills at `limit` per window), not all at once at the end of a fixed window. It
 counters per caller, so a budget of thousands costs Redis no more than a budget of ten
 (limits' moving window keeps one entry per request). Refused requests spend nothing.
 
-Every answer carries the caller's budget in the RateLimit header fields of
-draft-ietf-httpapi-ratelimit-headers-06 (`RateLimit-Limit`, `-Remaining`, `-Reset`,
-`-Policy`); a request over budget gets 429 with `Retry-After` before any SQL runs.
+The HTTP endpoint asks before any SQL runs and tells the caller its budget
+(api/http/limits.py: the RateLimit header fields, and 429 with `Retry-After` once spent).
 
 The limiter fails open: when the storage is unreachable the request goes through, the
 failure is logged, and the storage is left alone for a few seconds, so that Redis being
@@ -23,13 +22,11 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from limits import RateLimitItem, parse
 from limits.aio.storage import Storage
 from limits.aio.strategies import SlidingWindowCounterRateLimiter
 from limits.storage import storage_from_string
-from starlette.requests import Request
 
 from domain.shared.access import Viewer
 
@@ -61,14 +58,14 @@ def async_storage_uri(uri: str) -> str:
     return uri if uri.startswith("async+") else f"async+{uri}"
 
 
-def caller_key(viewer: Viewer, request: Request) -> str:
+def caller_key(viewer: Viewer, address: str | None) -> str:
     """Whose budget a request spends: its API client's, else its subject's (a staff member
-    signed in with a token), else, for anonymous callers, its address's."""
+    signed in with a token), else, for anonymous callers, its network address's."""
     if viewer.client_id is not None:
         return f"client:{viewer.client_id}"
     if viewer.subject not in ANONYMOUS_SUBJECTS:
         return f"subject:{viewer.subject}"
-    return f"address:{request.client.host if request.client else 'unknown'}"
+    return f"address:{address or 'unknown'}"
 
 
 @dataclass(frozen=True)
@@ -81,32 +78,17 @@ class Budget:
     reset_after: int
     window: int
 
-    def headers(self) -> dict[str, str]:
-        return {
-            "RateLimit-Limit": str(self.limit),
-            "RateLimit-Remaining": str(self.remaining),
-            "RateLimit-Reset": str(self.reset_after),
-            "RateLimit-Policy": f"{self.limit};w={self.window}",
-        }
-
 
 class RateLimited(Exception):
-    """Over budget: answered with 429, shaped like the endpoint's other request errors."""
-
-    status = 429
-    code = "RATE_LIMITED"
+    """Over budget: nothing of the request is done."""
 
     def __init__(self, budget: Budget) -> None:
-        retry_after = max(1, budget.reset_after)
+        self.budget = budget
+        self.retry_after = max(1, budget.reset_after)
         super().__init__(
             f"Too many requests: the budget is {budget.limit} per {budget.window} seconds. "
-            f"Retry after {retry_after} seconds."
+            f"Retry after {self.retry_after} seconds."
         )
-        self.headers = {**budget.headers(), "Retry-After": str(retry_after)}
-
-    @property
-    def formatted(self) -> dict[str, Any]:
-        return {"message": str(self), "extensions": {"code": self.code}}
 
 
 class RateLimiter:
@@ -140,16 +122,16 @@ class RateLimiter:
             raise ValueError(f"RAPPORT_RATE_LIMIT_STORAGE {storage_uri!r} is not async")
         return cls(limit, storage)
 
-    async def admit(self, viewer: Viewer, request: Request) -> dict[str, str]:
-        """The caller's budget headers after spending one request on `request`; raises
-        `RateLimited` when nothing is left. Empty headers when the storage failed."""
-        spent = await self._spend(caller_key(viewer, request))
+    async def admit(self, viewer: Viewer, address: str | None) -> Budget | None:
+        """The caller's budget after spending one request; raises `RateLimited` when
+        nothing is left. None when the storage failed (the request goes through)."""
+        spent = await self._spend(caller_key(viewer, address))
         if spent is None:
-            return {}
+            return None
         allowed, budget = spent
         if not allowed:
             raise RateLimited(budget)
-        return budget.headers()
+        return budget
 
     async def _spend(self, key: str) -> tuple[bool, Budget] | None:
         """Whether one more request fits `key`'s budget (spending it if so) and the budget

@@ -1,5 +1,6 @@
-"""Which documents the endpoint accepts: persisted queries, Automatic Persisted
-Queries, and no introspection where it is switched off.
+"""Which operation texts the endpoint runs: persisted queries and Automatic Persisted
+Queries. (Introspection, when switched off, is refused by a validation rule:
+api/http/limits.py.)
 
 - **Allow-list.** A manifest loaded at start-up maps the sha256 (hex) of each operation's
   text to the text. A client sends only the hash: `{"extensions": {"persistedQuery":
@@ -8,7 +9,8 @@ Queries, and no introspection where it is switched off.
 - **Automatic Persisted Queries** (Apollo's protocol). A hash the server does not know gets
   `PERSISTED_QUERY_NOT_FOUND` (HTTP 200, as Apollo Server answers it); the client sends the
   query with its hash again, the server checks the hash and remembers the text in an
-  in-process LRU (each process learns on its own; forgetting costs one more round trip).
+  in-process LRU cache (each process learns on its own; forgetting costs one more round
+  trip).
 - **Persisted only.** With `only_persisted`, nothing outside the allow-list runs: neither
   text the client wrote (`PERSISTED_QUERY_REQUIRED`) nor APQ registrations.
 
@@ -19,35 +21,32 @@ compiled reads (both keyed by text) serve persisted operations as any other.
 import hashlib
 import json
 import re
-from collections import OrderedDict
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from graphql import FieldNode, GraphQLError
-from graphql.validation import NoSchemaIntrospectionCustomRule
+from domain.shared.lru import LruCache
 
 APQ_VERSION = 1
 APOLLO_MANIFEST_FORMAT = "apollo-persisted-query-manifest"
 _SHA256_HEX = re.compile(r"[0-9a-f]{64}")
-# Apollo Server's answer to an unknown hash: a 200 that no cache may keep, since the same
-# request succeeds once the client has registered the query.
-_NOT_FOUND_HEADERS = {"Cache-Control": "private, no-cache, must-revalidate"}
 
 
 class PersistedQueryError(Exception):
-    """A request the persisted-query rules refuse, shaped like the endpoint's request errors."""
+    """A request the persisted-query rules refuse; `code` tells the client why (None: a
+    malformed request, with nothing more specific to say)."""
 
-    def __init__(self, message: str, code: str | None, status: int = 400,
-                 headers: dict[str, str] | None = None) -> None:
+    def __init__(self, message: str, code: str | None) -> None:
         super().__init__(message)
-        self.code, self.status, self.headers = code, status, headers or {}
+        self.code = code
 
-    @property
-    def formatted(self) -> dict[str, Any]:
-        if self.code is None:
-            return {"message": str(self)}
-        return {"message": str(self), "extensions": {"code": self.code}}
+
+class PersistedQueryNotFound(PersistedQueryError):
+    """A hash this server does not know (yet): an APQ client sends the query again with it.
+    Apollo clients recognise this message and code."""
+
+    def __init__(self) -> None:
+        super().__init__("PersistedQueryNotFound", "PERSISTED_QUERY_NOT_FOUND")
 
 
 def sha256_hex(text: str) -> str:
@@ -130,8 +129,7 @@ class PersistedQueries:
         self._allowed = dict(allowed or {})
         self._allowed_texts = frozenset(self._allowed.values())
         self._only_persisted = only_persisted
-        self._registered: OrderedDict[str, str] = OrderedDict()  # APQ, least recent first
-        self._cache_size = cache_size
+        self._registered: LruCache[str, str] = LruCache(cache_size)  # APQ registrations
 
     def query_of(self, query: Any, extensions: Any = None, document_id: Any = None) -> str:
         hashed = requested_hash(extensions, document_id)
@@ -155,12 +153,8 @@ class PersistedQueries:
         text = self._allowed.get(hashed)
         if text is None and not self._only_persisted:
             text = self._registered.get(hashed)
-            if text is not None:
-                self._registered.move_to_end(hashed)
         if text is None:
-            # Apollo clients recognise this message and code, and send the query again.
-            raise PersistedQueryError("PersistedQueryNotFound", "PERSISTED_QUERY_NOT_FOUND",
-                                      status=200, headers=_NOT_FOUND_HEADERS)
+            raise PersistedQueryNotFound()
         return text
 
     def _registering(self, hashed: str, query: str) -> str:
@@ -173,10 +167,7 @@ class PersistedQueries:
             return query
         if self._only_persisted:
             raise _required()
-        self._registered[hashed] = query
-        self._registered.move_to_end(hashed)
-        while len(self._registered) > self._cache_size:
-            self._registered.popitem(last=False)
+        self._registered.put(hashed, query)
         return query
 
 
@@ -184,17 +175,3 @@ def _required() -> PersistedQueryError:
     return PersistedQueryError(
         "This server runs only persisted operations: send the hash of an operation in its "
         "allow-list.", "PERSISTED_QUERY_REQUIRED")
-
-
-class IntrospectionDisabled(NoSchemaIntrospectionCustomRule):
-    """graphql-core's rule refusing `__schema` and `__type` (`__typename` still answers),
-    with a code a client can act on."""
-
-    def report_error(self, error: GraphQLError) -> None:
-        # The base rule reports every field selected inside `__schema` too; one error for
-        # `__schema` or `__type` itself says it all.
-        node = error.nodes[0] if error.nodes else None
-        if isinstance(node, FieldNode) and not node.name.value.startswith("__"):
-            return
-        error.extensions = {"code": "INTROSPECTION_DISABLED"}
-        super().report_error(error)

@@ -1,0 +1,199 @@
+"""The service's lifecycle: the database it runs on (the configured one, or the embedded
+server started for as long as it is needed), the engine and its pools, the schema check,
+and the container over them, closed in reverse order.
+
+Two shapes, for the two ways Rapport runs:
+- `serving`: the HTTP app in each server process, over `RAPPORT_DATABASE_URL`, with the
+  API's statement timeout;
+- `job`: one command-line job (migrate, seed, a batch job, API clients), which connects
+  first so that a wrong URL is one line, checks or migrates the schema, and runs long
+  statements on purpose.
+"""
+
+import contextlib
+import dataclasses
+import gc
+import logging
+import subprocess
+from collections.abc import AsyncIterator, Callable, Iterator
+
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from infrastructure.bootstrap import Container, build_container
+from infrastructure.logging import configure_logging
+from infrastructure.migrations import current_revision, head_revision, is_at_head, upgrade_to_head
+from infrastructure.postgres.engine import create_engine
+from infrastructure.settings import Settings
+from infrastructure.telemetry import configure_tracing
+
+__all__ = [
+    "DatabaseUnavailable",
+    "SchemaBehind",
+    "Settings",
+    "configured_from_environment",
+    "database",
+    "job",
+    "readiness",
+    "serving",
+]
+
+log = logging.getLogger(__name__)
+Notify = Callable[[str], None]
+
+
+class DatabaseUnavailable(Exception):
+    """The database can't be used: not started, not reachable, or not a PostgreSQL URL.
+    The message is one line for the operator, without secrets."""
+
+
+class SchemaBehind(Exception):
+    """The database schema is not at the head migration, and migrating was not asked for."""
+
+    def __init__(self, current: str | None, head: str | None) -> None:
+        super().__init__(f"the database schema is at {current or 'no revision'}, "
+                         f"this Rapport needs {head}")
+        self.current, self.head = current, head
+
+
+def _quiet(message: str) -> None:
+    """Says nothing: where a caller has no one to tell."""
+
+
+def configured_from_environment() -> Settings:
+    """The settings of a server process, with logging and tracing set up from them."""
+    settings = Settings.from_environment()
+    configure_logging(settings)
+    configure_tracing(settings)
+    if settings.anonymous_role is not None:
+        log.warning("callers without credentials act as %s (RAPPORT_ANONYMOUS_ROLE); "
+                    "set RAPPORT_ENV=production to refuse them", settings.anonymous_role.value)
+    return settings
+
+
+@contextlib.contextmanager
+def database(settings: Settings, notify: Notify = _quiet) -> Iterator[Settings]:
+    """`settings` with a database URL: the configured one, or that of the embedded server,
+    which runs for as long as the block does (other processes may share it: the last one
+    out stops it)."""
+    if not settings.embedded:
+        yield settings
+        return
+    from infrastructure.embedded_postgres import EmbeddedPostgres, EmbeddedPostgresUnavailable
+
+    data_dir = settings.data_dir / "postgres"
+    server = EmbeddedPostgres(data_dir)
+    try:
+        server.start()
+    except EmbeddedPostgresUnavailable as error:
+        raise DatabaseUnavailable(str(error)) from None
+    except subprocess.SubprocessError as error:
+        raise DatabaseUnavailable(
+            f"the embedded PostgreSQL did not start ({error}); its log is {data_dir / 'log'}"
+        ) from None
+    notify(f"embedded PostgreSQL running in {data_dir}")
+    try:
+        yield dataclasses.replace(settings, database_url=server.url)
+    finally:
+        if server.stop():
+            notify("embedded PostgreSQL stopped")
+        else:
+            notify("embedded PostgreSQL left running: another rapport process is using it")
+
+
+@contextlib.asynccontextmanager
+async def serving(
+    settings: Settings, container: Container | None = None
+) -> AsyncIterator[Container]:
+    """The container of an HTTP server process, closed with its engine at the end. A given
+    container (tests) is used as it is: its creator closes it."""
+    if container is not None:
+        yield container
+        return
+    if not settings.database_url:
+        raise RuntimeError("RAPPORT_DATABASE_URL is not set; start with `rapport serve`")
+    engine = create_engine(settings.database_url, pool_size=settings.db_pool_size,
+                           statement_timeout_ms=settings.statement_timeout_ms)
+    built = build_container(settings, engine)
+    _freeze_startup_objects()
+    try:
+        yield built
+    finally:
+        await built.close()
+        await engine.dispose()
+
+
+@contextlib.asynccontextmanager
+async def job(
+    settings: Settings, *, migrate: bool, notify: Notify = _quiet
+) -> AsyncIterator[Container]:
+    """The container of one command-line job on the database of `settings` (resolve it
+    with `database` first): connected, its schema at head (migrated when `migrate`, else
+    `SchemaBehind`), closed with its engine at the end."""
+    async with _connected_engine(settings) as engine:
+        await _schema_at_head(engine, migrate=migrate, notify=notify)
+        container = build_container(settings, engine)
+        try:
+            yield container
+        finally:
+            await container.close()
+
+
+async def readiness(container: Container) -> dict[str, str]:
+    """"ok", or what is wrong, for the database and its schema."""
+    checks: dict[str, str] = {}
+    try:
+        async with container.engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+        checks["database"] = "ok"
+        at_head = await is_at_head(container.engine)
+        checks["schema"] = "ok" if at_head else "behind head: run rapport migrate"
+    except Exception as error:  # readiness reports, it does not crash
+        checks["database"] = f"unreachable: {type(error).__name__}"
+    return checks
+
+
+@contextlib.asynccontextmanager
+async def _connected_engine(settings: Settings) -> AsyncIterator[AsyncEngine]:
+    if not settings.database_url:
+        raise RuntimeError("resolve the database first")
+    try:
+        # Migrations, seeding and batch jobs run long statements on purpose; the timeout
+        # guards the API.
+        engine = create_engine(settings.database_url, pool_size=settings.db_pool_size,
+                               statement_timeout_ms=0)
+    except ValueError as error:
+        raise DatabaseUnavailable(f"RAPPORT_DATABASE_URL: {error}") from None
+    try:
+        try:
+            async with engine.connect():
+                pass
+        except (OSError, DBAPIError) as error:
+            where = make_url(settings.database_url).render_as_string(hide_password=True)
+            reason = getattr(error, "orig", None) or error
+            raise DatabaseUnavailable(f"cannot connect to {where}: {reason}") from None
+        yield engine
+    finally:
+        await engine.dispose()
+
+
+async def _schema_at_head(engine: AsyncEngine, *, migrate: bool, notify: Notify) -> None:
+    current, head = await current_revision(engine), head_revision()
+    if current == head:
+        notify(f"database schema at head ({head})")
+    elif migrate:
+        await upgrade_to_head(engine)
+        notify(f"database schema migrated from {current or 'nothing'} to {head}")
+    else:
+        raise SchemaBehind(current, head)
+
+
+def _freeze_startup_objects() -> None:
+    """Moves everything built so far (modules, the schema, the container) out of the
+    garbage collector's sight. A request allocates thousands of short-lived objects; without
+    this, each full collection rescans the whole long-lived heap, stalling a request now and
+    then for ~100 ms (docs/performance.md)."""
+    gc.collect()
+    gc.freeze()
