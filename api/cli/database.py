@@ -4,7 +4,7 @@ import argparse
 from typing import Any
 
 from api.cli.jobs import positive, resolved_database, run_job
-from infrastructure.bootstrap import Container
+from infrastructure.bootstrap import Container, seeding
 from infrastructure.bootstrap.service import Settings
 
 
@@ -30,28 +30,15 @@ def migrate(args: argparse.Namespace, settings: Settings) -> int:
 def seed(args: argparse.Namespace, settings: Settings) -> int:
     async def work(container: Container) -> None:
         if args.demo:
-            await seed_demo(container)
+            print(await seeding.seed_demo(container), flush=True)
         if args.customers:
-            await _seed_bulk(container.settings, args.customers, args.interactions_per_customer)
+            print(await seeding.seed_bulk(container.settings, args.customers,
+                                          args.interactions_per_customer), flush=True)
 
     with resolved_database(settings) as resolved:
         run_job(resolved, work, migrate=settings.embedded)
     return 0
 
 
-async def seed_demo(container: Container) -> None:
-    from infrastructure.seed.demo import seed_demo
-
-    print(await seed_demo(container), flush=True)
-
-
 async def _nothing(container: Container) -> None:
     """A job that only needs the schema at head."""
-
-
-async def _seed_bulk(settings: Settings, customers: int, interactions_per_customer: int) -> None:
-    from infrastructure.seed.bulk import seed_bulk
-
-    assert settings.database_url, "resolve the database first"
-    print(await seed_bulk(settings.database_url, customers=customers,
-                          interactions_per_customer=interactions_per_customer), flush=True)

@@ -6,9 +6,8 @@ import dataclasses
 import os
 from typing import Any
 
-from api.cli.database import seed_demo
 from api.cli.jobs import positive, resolved_database, run_job, say
-from infrastructure.bootstrap import Container
+from infrastructure.bootstrap import Container, seeding
 from infrastructure.bootstrap.service import Settings
 
 APP_FACTORY = "api.http.app:create_app_from_environment"
@@ -35,7 +34,7 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
 
     async def prepare(container: Container) -> None:
         if args.seed_demo:
-            await seed_demo(container)
+            print(await seeding.seed_demo(container), flush=True)
 
     try:
         with resolved_database(settings) as resolved:
