@@ -4,8 +4,9 @@ settings, since one container may serve several apps (the tests run apps with ot
 limits over one database).
 
 The API imports its types from here, never from the adapters' modules: it gets the
-exceptions it answers and the values it reads; the objects it calls it types by Protocols
-of its own.
+exceptions it answers, the values it reads and the compiled reads' vocabulary (the
+`Selection` it hands the planner, the `Plan` it runs, `Unmapped`); the objects it calls it
+types by Protocols of its own.
 """
 
 from collections.abc import Callable
@@ -20,7 +21,7 @@ from infrastructure.persisted_queries import (
     load_manifest,
 )
 from infrastructure.postgres import compiled
-from infrastructure.postgres.compiled.compiler import Plan
+from infrastructure.postgres.compiled.compiler import Plan, Selection, Unmapped
 from infrastructure.rate_limits import Budget, RateLimited, RateLimiter
 from infrastructure.settings import Settings
 
@@ -31,8 +32,11 @@ __all__ = [
     "Forbidden",
     "PersistedQueryError",
     "PersistedQueryNotFound",
+    "Plan",
     "RateLimited",
+    "Selection",
     "Unauthenticated",
+    "Unmapped",
     "build_edge",
 ]
 

@@ -40,7 +40,7 @@ from api.graphql.compiled.selection import (
 )
 from domain.shared.errors import DomainError
 from domain.shared.lru import LruCache
-from infrastructure.postgres.compiled.compiler import Plan, Unmapped
+from infrastructure.bootstrap.edge import Plan, Unmapped
 
 log = logging.getLogger("rapport.graphql.compiled")
 Arguments = tuple[Any, ...]

@@ -28,7 +28,7 @@ from graphql import (
 )
 from graphql.execution.values import VariableValues, get_directive_values
 
-from infrastructure.postgres.compiled.compiler import Selection, Unmapped
+from infrastructure.bootstrap.edge import Selection, Unmapped
 
 Readers = dict[tuple[str, str], Callable[..., tuple[Any, ...]]]
 _DIRECTIVES = {"skip": GraphQLSkipDirective, "include": GraphQLIncludeDirective}
