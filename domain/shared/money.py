@@ -9,13 +9,13 @@ from domain.shared.validation import Problems
 
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 # Currencies whose smallest unit is not the hundredth (ISO 4217); the rest use 2 decimals.
-_MINOR_UNITS = {"JPY": 0, "KRW": 0, "VND": 0, "CLP": 0, "ISK": 0, "BHD": 3, "KWD": 3,
+MINOR_UNITS = {"JPY": 0, "KRW": 0, "VND": 0, "CLP": 0, "ISK": 0, "BHD": 3, "KWD": 3,
                 "JOD": 3, "OMR": 3, "TND": 3}
 MAX_AMOUNT = Decimal("1000000000")
 
 
 def minor_units(currency: str) -> int:
-    return _MINOR_UNITS.get(currency, 2)
+    return MINOR_UNITS.get(currency, 2)
 
 
 def smallest_unit(currency: str) -> Decimal:

@@ -48,7 +48,7 @@ def _connection_types() -> dict[str, str]:
     for mapping in MAPPINGS.values():
         for field in mapping.fields.values():
             if isinstance(field, Paged):
-                parts[f"{field.type_name}Connection"] = "connection"
+                parts[field.connection_name] = "connection"
                 parts[f"{field.type_name}Edge"] = "edge"
                 parts["PageInfo"] = "pageInfo"
     return parts

@@ -24,7 +24,9 @@ from domain.shared.access import Restricted
 from infrastructure.postgres.compiled.mapping import (
     PARAMETER,
     Children,
+    Computed,
     Embedded,
+    Expression,
     Listing,
     Lookup,
     ObjectMapping,
@@ -82,6 +84,7 @@ class Plan:
         self._root = root
         self._selections = selections
         self._binds: dict[int, Any] = {}
+        self._fields: set[tuple[str, str]] = set()
         self._check(mappings[root], selections)
         self._slots = sorted(self._binds)
         self._rendered: OrderedDict[object, tuple[str, bool]] = OrderedDict()
@@ -95,13 +98,14 @@ class Plan:
             field = mapping.fields.get(selection.name)
             if field is None:
                 raise Unmapped(f"{mapping.type_name}.{selection.name}")
-            if isinstance(field, Lookup | Paged):
+            self._fields.add((mapping.type_name, selection.name))
+            if isinstance(field, Lookup | Paged | Computed):
                 if selection.slot is None:
                     raise Unmapped(f"{mapping.type_name}.{selection.name} has no arguments")
                 self._binds[selection.slot] = field.bind
             if isinstance(field, Paged):
                 self._check_connection(field.type_name, selection.selections)
-            elif not isinstance(field, Value):
+            elif not isinstance(field, Value | Computed):
                 self._check(self._mappings[field.type_name], selection.selections)
 
     def _check_connection(self, node_type: str, selections: tuple[Selection, ...]) -> None:
@@ -116,6 +120,11 @@ class Plan:
     @property
     def root_fields(self) -> frozenset[str]:
         return frozenset(s.name for s in self._selections)
+
+    @property
+    def fields(self) -> frozenset[tuple[str, str]]:
+        """Every (type, field) selected anywhere in the operation."""
+        return frozenset(self._fields)
 
     @property
     def argument_slots(self) -> list[int]:
@@ -149,7 +158,7 @@ class _Renderer:
 
     def __init__(
         self, mappings: dict[str, ObjectMapping], rules: Rules,
-        bound: dict[int, RowQuery | PageQuery], scopes: frozenset[str],
+        bound: dict[int, RowQuery | PageQuery | Expression], scopes: frozenset[str],
     ) -> None:
         self._mappings = mappings
         self._rules = rules
@@ -180,11 +189,14 @@ class _Renderer:
         return template
 
     def _object(self, mapping: ObjectMapping, alias: str,
-                selections: tuple[Selection, ...]) -> str:
-        pairs = (f"{quoted(s.key)}, {self._field(mapping, alias, s)}" for s in selections)
+                selections: tuple[Selection, ...], names: Mapping[str, str] | None = None,
+                ) -> str:
+        pairs = (f"{quoted(s.key)}, {self._field(mapping, alias, s, names or {})}"
+                 for s in selections)
         return f"json_build_object({', '.join(pairs)})"
 
-    def _field(self, mapping: ObjectMapping, alias: str, selection: Selection) -> str:
+    def _field(self, mapping: ObjectMapping, alias: str, selection: Selection,
+               names: Mapping[str, str]) -> str:
         if selection.name == "__typename":
             return quoted(mapping.type_name)
         field = mapping.fields[selection.name]
@@ -192,21 +204,28 @@ class _Renderer:
             rule = self._rules.get((mapping.type_name, selection.name))
             if rule is not None and rule.scope not in self._scopes:
                 return "NULL" if rule.masked is None else quoted(rule.masked)
-            return self._sql(field.sql, t=alias)
+            return self._sql(field.sql, t=alias, **names)
+        if isinstance(field, Computed):
+            assert selection.slot is not None
+            expression = self._bound[selection.slot]
+            assert isinstance(expression, Expression)
+            return self._numbered(selection.slot, self._sql(expression.sql, t=alias))[0]
         if isinstance(field, Paged):
             return self._connection(field, alias, selection)
         target = self._mappings[field.type_name]
         if isinstance(field, Embedded):
-            present = self._sql(field.present, t=alias)
-            value = self._object(target, alias, selection.selections)
-            return f"CASE WHEN {present} THEN {value} END"
+            inner = {name: self._sql(sql, t=alias, **names) for name, sql in field.names.items()}
+            value = self._object(target, alias, selection.selections, {**names, **inner})
+            if field.present is None:
+                return value
+            return f"CASE WHEN {self._sql(field.present, t=alias, **names)} THEN {value} END"
         if isinstance(field, Reference):
             assert target.row is not None, f"{target.type_name} has no row to refer to"
             child = self._alias()
             rows = self._sql(target.row, t=child, key=self._sql(field.key, t=alias))
             return f"(SELECT {self._object(target, child, selection.selections)} FROM {rows})"
         if isinstance(field, Lookup):
-            return self._lookup(target, selection)
+            return self._lookup(target, alias, selection)
         return self._list(field, target, alias, selection)
 
     def _list(self, field: Children | Listing, target: ObjectMapping, alias: str,
@@ -217,7 +236,7 @@ class _Renderer:
         order = self._sql(field.order, c=child)
         return f"coalesce((SELECT json_agg({node} ORDER BY {order}) FROM {rows}), '[]'::json)"
 
-    def _lookup(self, target: ObjectMapping, selection: Selection) -> str:
+    def _lookup(self, target: ObjectMapping, parent: str, selection: Selection) -> str:
         assert selection.slot is not None
         query = self._bound[selection.slot]
         assert isinstance(query, RowQuery)
@@ -229,7 +248,7 @@ class _Renderer:
             assert target.row is not None, f"{target.type_name} has no row to find none of"
             empty = self._sql(target.row, t=row, key="NULL")
             return f"(SELECT {self._object(target, row, selection.selections)} FROM {empty})"
-        found = self._numbered(selection.slot, self._sql(query.sql, t=row))[0]
+        found = self._numbered(selection.slot, self._sql(query.sql, t=row, p=parent))[0]
         return f"(SELECT {self._object(target, row, selection.selections)} {found})"
 
     def _numbered(self, slot: int, *templates: str) -> list[str]:
@@ -310,7 +329,7 @@ class _PageSql:
     def part(self, selection: Selection) -> str:
         name = selection.name
         if name == "__typename":
-            return quoted(f"{self.field.type_name}Connection")
+            return quoted(self.field.connection_name)
         if name == "nodes":
             return self._edges_of(self._node(selection))
         if name == "edges":
@@ -323,7 +342,7 @@ class _PageSql:
             counted = self.r._alias()
             return (f"(SELECT count(*) FROM {self.query.table} {counted}"
                     f" WHERE {self._where(counted, with_cursor=False)})")
-        raise AssertionError(f"{self.field.type_name}Connection.{name} is not mapped")
+        raise AssertionError(f"{self.field.connection_name}.{name} is not mapped")
 
     def _node(self, selection: Selection) -> str:
         return self.r._object(self.node, self.row, selection.selections)

@@ -34,10 +34,37 @@ class Value:
 
 @dataclass(frozen=True)
 class Embedded:
-    """An object read from the same row (a geo point); null when `present` is false."""
+    """An object read from the same row (a geo point); null when `present` is false, never
+    when it is None. `names` fill the placeholders of the object's own templates: Money's
+    `{amount}` and `{currency}` are a different pair of expressions wherever it appears."""
 
     type_name: str
-    present: Template
+    present: Template | None
+    names: Mapping[str, Template] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Expression:
+    """A value's SQL for one request's arguments: each `$?` in it takes the next of
+    `values`."""
+
+    sql: Template
+    values: tuple[Any, ...] = ()
+
+    def __post_init__(self) -> None:
+        assert self.sql.count(PARAMETER) == len(self.values), self.sql
+
+    @property
+    def shape(self) -> object:
+        return self.sql
+
+
+@dataclass(frozen=True)
+class Computed:
+    """A scalar field with arguments (points expiring within so many days): `bind` turns
+    them into its Expression on the row."""
+
+    bind: Callable[..., Expression]
 
 
 @dataclass(frozen=True)
@@ -137,7 +164,8 @@ Bind = Callable[..., RowQuery | PageQuery]
 
 @dataclass(frozen=True)
 class Lookup:
-    """A root field answering one object, or null."""
+    """A field with arguments answering one object, or null: at the root, or below an
+    object whose row is `{p}` in the RowQuery (a customer's loyalty in a programme)."""
 
     type_name: str
     bind: Callable[..., RowQuery]
@@ -159,9 +187,14 @@ class Paged:
     type_name: str  # the node type
     bind: Callable[..., PageQuery]
     counted: bool = False
+    connection: str | None = None  # its type's name, when not the node type's + Connection
+
+    @property
+    def connection_name(self) -> str:
+        return self.connection or f"{self.type_name}Connection"
 
 
-FieldMapping = Value | Embedded | Reference | Children | Lookup | Listing | Paged
+FieldMapping = Value | Computed | Embedded | Reference | Children | Lookup | Listing | Paged
 
 
 @dataclass(frozen=True)

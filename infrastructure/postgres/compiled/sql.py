@@ -2,6 +2,7 @@
 answer and an executed one are the same JSON."""
 
 from domain.shared.ids import global_id_prefix
+from domain.shared.money import MINOR_UNITS
 
 SORT_KEY_KINDS = ("timestamp", "text", "uuid")
 
@@ -17,6 +18,28 @@ def datetime_json(expression: str) -> str:
 
 def date_json(expression: str) -> str:
     return f"to_char({expression}, 'YYYY-MM-DD')"
+
+
+def decimal_json(expression: str) -> str:
+    """A numeric as the Decimal scalar writes it (format "f"): its digits, never an exponent,
+    which is what numeric's text is."""
+    return f"({expression})::text"
+
+
+def minor_units(currency: str) -> str:
+    """The decimals of the currency `currency` (an expression), as domain.shared.money has
+    them."""
+    cases = " ".join(f"WHEN {quoted(code)} THEN {units}"
+                     for code, units in sorted(MINOR_UNITS.items()))
+    return f"(CASE {currency} {cases} ELSE 2 END)"
+
+
+def money_amount(amount: str, currency: str) -> str:
+    """Money's amount as MoneyType.of shows it: with the currency's decimals ("4800.00"),
+    unless it is finer than that (a point's value), which keeps its own."""
+    units = minor_units(currency)
+    return (f"CASE WHEN round({amount}, {units}) = {amount}"
+            f" THEN round({amount}, {units})::text ELSE ({amount})::text END")
 
 
 def float_json(expression: str) -> str:
