@@ -69,6 +69,13 @@ ROOT_OPERATIONS: Mapping[str, Operation] = {
     "Mutation.loyaltyTierOverride": Op.TIER_OVERRIDE,
 }
 
+# Fields below the root that check the viewer's role themselves (require_loyalty_read): the
+# compiled path takes an operation selecting one only for viewers who may.
+FIELD_OPERATIONS: Mapping[tuple[str, str], Operation] = {
+    ("Customer", "loyalty"): Op.LOYALTY_READ,
+    ("Customer", "purchases"): Op.LOYALTY_READ,
+}
+
 # Root fields whose answers depend on which customers the viewer reaches; the compiled
 # path takes them only for viewers who reach everyone.
 REACH_DEPENDENT = frozenset({"customer", "customers", "cases", "node", "nodes",
@@ -106,9 +113,15 @@ def _checked(resolve: Any, operation: Operation) -> Any:
     return resolve_if_allowed
 
 
-def may_compile(viewer: Viewer, root_fields: Iterable[str]) -> bool:
+def may_compile(viewer: Viewer, root_fields: Iterable[str],
+                fields: Iterable[tuple[str, str]] = ()) -> bool:
     """The compiled path answers only what this viewer may read in full; the rest is
-    executed, where the checks run (and answer with their errors)."""
+    executed, where the checks run (and answer with their errors). `fields` are all the
+    operation selects, at any depth."""
+    for key in fields:
+        needed = FIELD_OPERATIONS.get(key)
+        if needed is not None and not viewer.may(needed):
+            return False
     for name in root_fields:
         operation = ROOT_OPERATIONS.get(f"Query.{name}")
         if operation is not None and not viewer.may(operation):

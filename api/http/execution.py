@@ -127,7 +127,7 @@ class Execution:
         if compiled is None:
             return None
         plan, arguments = compiled
-        if not may_compile(context.viewer, plan.root_fields):
+        if not may_compile(context.viewer, plan.root_fields, plan.fields):
             return None
         try:
             statement = plan.statement(arguments, context.viewer.scopes,

@@ -6,24 +6,33 @@ The mappings of each bounded context are in its module here; `MAPPINGS` gathers 
 executed field by field instead).
 """
 
-from infrastructure.postgres.compiled import cases, customers, interactions, organisation
-from infrastructure.postgres.compiled.compiler import Plan, Rules, Selection
-from infrastructure.postgres.compiled.mapping import ObjectMapping
-
-_QUERY = ObjectMapping("Query", {
-    **customers.ROOT_FIELDS, **cases.ROOT_FIELDS, **organisation.ROOT_FIELDS,
-})
-_CUSTOMER = ObjectMapping(
-    "Customer",
-    {**customers.CUSTOMER.fields, **interactions.CUSTOMER_FIELDS, **cases.CUSTOMER_FIELDS},
-    row=customers.CUSTOMER.row,
+from infrastructure.postgres.compiled import (
+    cases,
+    customers,
+    interactions,
+    loyalty,
+    organisation,
 )
+from infrastructure.postgres.compiled.compiler import Plan, Rules, Selection
+from infrastructure.postgres.compiled.mapping import FieldMapping, ObjectMapping
+
+_ROOT: dict[str, FieldMapping] = {
+    **customers.ROOT_FIELDS, **cases.ROOT_FIELDS, **organisation.ROOT_FIELDS,
+    **loyalty.ROOT_FIELDS,
+}
+_CUSTOMER_FIELDS: dict[str, FieldMapping] = {
+    **customers.CUSTOMER.fields, **interactions.CUSTOMER_FIELDS, **cases.CUSTOMER_FIELDS,
+    **loyalty.CUSTOMER_FIELDS,
+}
+_QUERY = ObjectMapping("Query", _ROOT)
+_CUSTOMER = ObjectMapping("Customer", _CUSTOMER_FIELDS, row=customers.CUSTOMER.row)
 
 MAPPINGS: dict[str, ObjectMapping] = {
     mapping.type_name: mapping
     for mapping in (
         _QUERY, _CUSTOMER,
         *customers.MAPPINGS, *interactions.MAPPINGS, *cases.MAPPINGS, *organisation.MAPPINGS,
+        *loyalty.MAPPINGS,
     )
     if mapping is not customers.CUSTOMER
 }
@@ -44,47 +53,11 @@ RESOLVED_IN_PYTHON: dict[tuple[str, str], str] = {
         ("AuditEntryConnection", ("edges", "pageInfo", "nodes")),
         ("AuditEntryEdge", ("node", "cursor")),
     ) for name in names},
-    **{key: "loyalty reads are executed: not mapped to SQL yet" for key in (
-        ("Query", "loyaltyProgramme"), ("Query", "memberPrice"),
-        ("Customer", "loyalty"), ("Customer", "purchases"),
-    )},
-    **{(type_name, name): "reached only through loyalty fields, which are executed"
-       for type_name, names in (
-        ("LoyaltyProgramme", ("id", "code", "name", "currencyCode", "measure",
-                              "qualificationWindow", "downgradePolicy", "graceMonths",
-                              "pointsPerUnit", "birthdayMultiplier", "pointsExpireAfterMonths",
-                              "pointValue", "timeZone", "version", "tiers", "bonusRules",
-                              "rewards")),
-        ("LoyaltyTier", ("code", "name", "rank", "threshold", "discountPercent",
-                         "earnMultiplier", "perks")),
-        ("BonusRule", ("name", "multiplier", "category", "startsOn", "endsOn")),
-        ("Reward", ("code", "name", "pointsCost", "description", "active")),
-        ("Money", ("amount", "currencyCode")),
-        ("LoyaltyMembership", ("programme", "tier", "earnedTier", "nextTier",
-                               "spendToNextTier", "pointsToNextTier", "qualifyingSpend",
-                               "qualifyingPoints", "qualificationWindowStart", "pointsBalance",
-                               "pointsExpiringSoon", "tierOverride", "downgradeDueAt",
-                               "memberSince", "ledger", "tierHistory")),
-        ("TierOverride", ("tier", "reason", "setBy", "setAt", "expiresAt")),
-        ("TierChange", ("fromTier", "toTier", "reason", "occurredAt", "actor", "note")),
-        ("PointsLedgerEntry", ("id", "kind", "points", "occurredAt", "recordedAt", "actor",
-                               "reason", "expiresAt", "orderRef", "moneyValue", "purchase",
-                               "reward", "reverses")),
-        ("Purchase", ("id", "channel", "orderId", "occurredAt", "recordedAt", "paymentTotal",
-                      "netAmount", "refundedAmount", "pointsEarned", "lines", "refunds",
-                      "customer", "store")),
-        ("PurchaseLine", ("lineNo", "sku", "name", "category", "quantity", "unitPrice",
-                          "discount", "margin", "netAmount", "points", "refundedQuantity")),
-        ("Refund", ("id", "refundRef", "occurredAt", "recordedAt", "amount", "points",
-                    "lines")),
-        ("RefundLine", ("lineNo", "quantity", "amount", "points")),
+    ("Query", "memberPrice"): "prices the lines a till sends, in Python (domain rules)",
+    **{(type_name, name): "reached only through memberPrice" for type_name, names in (
         ("MemberPriceQuote", ("programme", "tier", "lines", "subtotal", "memberDiscount",
                               "total")),
         ("MemberPriceLine", ("sku", "quantity", "amount", "memberDiscount", "memberAmount")),
-        ("PointsLedgerConnection", ("edges", "pageInfo", "nodes")),
-        ("PointsLedgerEntryEdge", ("node", "cursor")),
-        ("PurchaseConnection", ("edges", "pageInfo", "nodes")),
-        ("PurchaseEdge", ("node", "cursor")),
     ) for name in names},
 }
 # Mutations never compile: they run use cases, and their payloads are built in Python.

@@ -6,6 +6,7 @@ from domain.shared.paging import PageRequest
 from infrastructure.postgres.cases_queries import NEWEST_FIRST
 from infrastructure.postgres.compiled.mapping import (
     Condition,
+    FieldMapping,
     Listing,
     ObjectMapping,
     Paged,
@@ -94,7 +95,7 @@ def customer_cases_page(where: CaseFilter, page: PageRequest) -> PageQuery:
 
 
 CUSTOMER_FIELDS = {"cases": Paged("Case", customer_cases_page)}
-ROOT_FIELDS = {
+ROOT_FIELDS: dict[str, FieldMapping] = {
     "cases": Paged("Case", cases_page),
     "caseRoutingRules": Listing("CaseRoutingRule", "case_routing_rules {c}",
                                 "{c}.created_at, {c}.id"),

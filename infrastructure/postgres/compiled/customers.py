@@ -13,6 +13,7 @@ from domain.shared.paging import PageRequest
 from infrastructure.postgres.compiled.mapping import (
     Children,
     Condition,
+    FieldMapping,
     Lookup,
     ObjectMapping,
     Paged,
@@ -187,7 +188,7 @@ def customers_page(
                      descending=reverse, page=page, ordering=ordering_for(sort, reverse))
 
 
-ROOT_FIELDS = {
+ROOT_FIELDS: dict[str, FieldMapping] = {
     "customer": Lookup("Customer", customer_row),
     "customers": Paged("Customer", customers_page, counted=True),
 }

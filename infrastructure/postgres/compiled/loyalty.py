@@ -1,0 +1,349 @@
+"""How loyalty is read, for compiled operations (see mapping.py): programmes and their tiers,
+a member's standing as of the request (`{now}`), her ledger, tier history and purchases.
+
+A standing is computed as domain.loyalty.queries.standing computes it, from one row per
+member: the membership joined to its programme, to the window's qualifying totals and to
+the next tier up (see _MEMBER).
+"""
+
+from domain.loyalty.model import QualificationWindow, QualifyingMeasure
+from domain.shared.paging import PageRequest
+from infrastructure.postgres.compiled.mapping import (
+    Children,
+    Computed,
+    Condition,
+    Embedded,
+    Expression,
+    FieldMapping,
+    Lookup,
+    ObjectMapping,
+    Paged,
+    PageQuery,
+    Reference,
+    RowQuery,
+    Template,
+    Value,
+    conditions,
+    sort_keys,
+    value_fields,
+)
+from infrastructure.postgres.compiled.sql import (
+    datetime_json,
+    decimal_json,
+    global_id,
+    money_amount,
+    quoted,
+)
+from infrastructure.postgres.loyalty_queries import LEDGER_NEWEST_FIRST, PURCHASES_NEWEST_FIRST
+
+
+def money(amount: Template, currency: Template, present: Template | None = None) -> Embedded:
+    """A Money of `amount` in `currency` (expressions on the row); null unless `present`."""
+    return Embedded("Money", present, {"amount": amount, "currency": currency})
+
+
+MONEY = ObjectMapping("Money", value_fields(
+    amount=money_amount("{amount}", "{currency}"),
+    currencyCode="{currency}",
+))
+
+LOYALTY_TIER = ObjectMapping(
+    "LoyaltyTier",
+    row="loyalty_tiers {t} WHERE {t}.id = {key}",
+    fields=value_fields(
+        code="{t}.code",
+        name="{t}.name",
+        rank="{t}.rank",
+        threshold=decimal_json("{t}.threshold"),
+        discountPercent=decimal_json("{t}.discount_percent"),
+        earnMultiplier=decimal_json("{t}.earn_multiplier"),
+        perks="{t}.perks",
+    ),
+)
+
+# Stored as loyalty_rows.bonus_rules_to_json writes them: decimals and dates as strings.
+BONUS_RULE = ObjectMapping("BonusRule", value_fields(
+    name="{t}.item->>'name'",
+    multiplier=decimal_json("({t}.item->>'multiplier')::numeric"),
+    category="{t}.item->>'category'",
+    startsOn="{t}.item->>'starts_on'",
+    endsOn="{t}.item->>'ends_on'",
+))
+
+REWARD = ObjectMapping(
+    "Reward",
+    row="loyalty_rewards {t} WHERE {t}.id = {key}",
+    fields=value_fields(
+        code="{t}.code",
+        name="{t}.name",
+        pointsCost="{t}.points_cost",
+        description="{t}.description",
+        active="{t}.active",
+    ),
+)
+
+LOYALTY_PROGRAMME = ObjectMapping(
+    "LoyaltyProgramme",
+    row="loyalty_programmes {t} WHERE {t}.id = {key}",
+    fields={
+        **value_fields(
+            id=global_id("LoyaltyProgramme", "{t}.id"),
+            code="{t}.code",
+            name="{t}.name",
+            currencyCode="{t}.currency",
+            measure="{t}.measure",
+            qualificationWindow="{t}.qualification_window",
+            downgradePolicy="{t}.downgrade_policy",
+            graceMonths="{t}.grace_months",
+            pointsPerUnit=decimal_json("{t}.points_per_unit"),
+            birthdayMultiplier=decimal_json("{t}.birthday_multiplier"),
+            pointsExpireAfterMonths="{t}.points_expire_after_months",
+            timeZone="{t}.time_zone",
+            version="{t}.version",
+        ),
+        "pointValue": money("{t}.point_value", "{t}.currency"),
+        "tiers": Children("LoyaltyTier", "loyalty_tiers {c} WHERE {c}.programme_id = {t}.id",
+                          "{c}.rank"),
+        "bonusRules": Children(
+            "BonusRule",
+            "jsonb_array_elements({t}.bonus_rules) WITH ORDINALITY AS {c}(item, position)",
+            "{c}.position"),
+        "rewards": Children("Reward", "loyalty_rewards {c} WHERE {c}.programme_id = {t}.id",
+                            "{c}.code"),
+    },
+)
+
+# --- a member's standing -----------------------------------------------------------------
+
+# As QualificationWindow's rules.qualification_start: 1 January where the programme is, or
+# twelve months back (the session's zone is UTC, as the service clock's).
+_WINDOW_START = (
+    f"CASE WHEN g.qualification_window = {quoted(QualificationWindow.CALENDAR_YEAR.value)}"
+    " THEN date_trunc('year', {now} AT TIME ZONE g.time_zone) AT TIME ZONE g.time_zone"
+    " ELSE {now} - interval '12 months' END"
+)
+# As Membership.effective_tier_id: an override while it lasts, else the earned tier.
+_OVERRIDE_ACTIVE = ("{m}.override_tier_id IS NOT NULL"
+                    " AND ({m}.override_expires_at IS NULL OR {now} < {m}.override_expires_at)")
+# One row per member with what her standing is computed from; the aggregates are LATERAL
+# subqueries so that each is computed once, however many fields use it.
+_MEMBER = (
+    "FROM (SELECT m.*, g.currency, g.measure, w.window_start,"
+    " e.tier_id AS effective_tier_id, n.id AS next_tier_id, n.threshold AS next_threshold,"
+    " q.spend AS qualifying_spend, q.points AS qualifying_points"
+    " FROM loyalty_memberships m JOIN loyalty_programmes g ON g.id = m.programme_id"
+    f" CROSS JOIN LATERAL (SELECT {_WINDOW_START} AS window_start) w"
+    " CROSS JOIN LATERAL (SELECT CASE WHEN "
+    + _OVERRIDE_ACTIVE.replace("{m}", "m") + " THEN m.override_tier_id ELSE m.tier_id END"
+    " AS tier_id) e"
+    " LEFT JOIN LATERAL (SELECT x.id, x.threshold FROM loyalty_tiers x"
+    " WHERE x.programme_id = m.programme_id"
+    " AND x.rank > (SELECT r.rank FROM loyalty_tiers r WHERE r.id = e.tier_id)"
+    " ORDER BY x.rank LIMIT 1) n ON TRUE"
+    " CROSS JOIN LATERAL (SELECT coalesce(sum(s.net_amount - s.refunded_amount), 0) AS spend,"
+    " coalesce(sum(s.points - s.refunded_points), 0) AS points FROM purchases s"
+    " WHERE s.customer_id = m.customer_id AND s.programme_id = m.programme_id"
+    " AND s.occurred_at >= w.window_start) q"
+    " WHERE m.customer_id = {p}.id AND m.programme_id = PROGRAMME) {t}"
+)
+_NAMED = "(SELECT id FROM loyalty_programmes WHERE code = $?::text)"
+# As loyalty_rows.is_default_programme: the oldest.
+_DEFAULT = "(SELECT id FROM loyalty_programmes ORDER BY created_at, id LIMIT 1)"
+
+
+def membership_row(programme: str | None) -> RowQuery:
+    """Her membership of the programme named, or of the default one when none is."""
+    if programme is None:
+        return RowQuery(_MEMBER.replace("PROGRAMME", _DEFAULT))
+    return RowQuery(_MEMBER.replace("PROGRAMME", _NAMED), (programme,))
+
+
+def points_expiring(within_days: int) -> Expression:
+    """As PgLoyaltyQueries.points_expiring: what is left in lots expiring in (now, now +
+    within_days]."""
+    return Expression(
+        "(SELECT coalesce(sum(l.remaining), 0)::bigint FROM loyalty_point_lots l"
+        " WHERE l.customer_id = {t}.customer_id AND l.programme_id = {t}.programme_id"
+        " AND l.remaining > 0 AND l.expires_at > {now}"
+        " AND l.expires_at <= {now} + $?::int * interval '1 day')", (within_days,))
+
+
+def ledger_page(page: PageRequest) -> PageQuery:
+    return PageQuery(
+        "loyalty_ledger",
+        conditions(Condition("{t}.customer_id = {p}.customer_id"),
+                   Condition("{t}.programme_id = {p}.programme_id")),
+        sort_keys(("{t}.recorded_at", "timestamp"), ("{t}.id", "uuid")),
+        descending=True, page=page, ordering=LEDGER_NEWEST_FIRST)
+
+
+_SPEND = quoted(QualifyingMeasure.SPEND.value)
+_TO_NEXT_TIER = "greatest(0, {t}.next_threshold - {t}.%s)"
+
+LOYALTY_MEMBERSHIP = ObjectMapping("LoyaltyMembership", {
+    "programme": Reference("LoyaltyProgramme", "{t}.programme_id"),
+    "tier": Reference("LoyaltyTier", "{t}.effective_tier_id"),
+    "earnedTier": Reference("LoyaltyTier", "{t}.tier_id"),
+    "nextTier": Reference("LoyaltyTier", "{t}.next_tier_id"),
+    "spendToNextTier": money(_TO_NEXT_TIER % "qualifying_spend", "{t}.currency",
+                             present=f"{{t}}.measure = {_SPEND} AND {{t}}.next_tier_id"
+                                     " IS NOT NULL"),
+    "pointsToNextTier": Value(
+        f"CASE WHEN {{t}}.measure <> {_SPEND} AND {{t}}.next_tier_id IS NOT NULL"
+        f" THEN ceil({_TO_NEXT_TIER % 'qualifying_points'})::bigint END"),
+    "qualifyingSpend": money("{t}.qualifying_spend", "{t}.currency"),
+    "qualifyingPoints": Value("{t}.qualifying_points"),
+    "qualificationWindowStart": Value(datetime_json("{t}.window_start")),
+    "pointsBalance": Value("{t}.points_balance"),
+    "pointsExpiringSoon": Computed(points_expiring),
+    "tierOverride": Embedded("TierOverride", _OVERRIDE_ACTIVE.replace("{m}", "{t}")),
+    "downgradeDueAt": Value(datetime_json("{t}.downgrade_due_at")),
+    "memberSince": Value(datetime_json("{t}.enrolled_at")),
+    "ledger": Paged("PointsLedgerEntry", ledger_page, connection="PointsLedgerConnection"),
+    "tierHistory": Children(
+        "TierChange", "loyalty_tier_changes {c} WHERE {c}.customer_id = {t}.customer_id"
+        " AND {c}.programme_id = {t}.programme_id", "{c}.id"),
+})
+
+# Read from the membership's row.
+TIER_OVERRIDE = ObjectMapping("TierOverride", {
+    "tier": Reference("LoyaltyTier", "{t}.override_tier_id"),
+    **value_fields(
+        reason="{t}.override_reason",
+        setBy="{t}.override_set_by",
+        setAt=datetime_json("{t}.override_set_at"),
+        expiresAt=datetime_json("{t}.override_expires_at"),
+    ),
+})
+
+TIER_CHANGE = ObjectMapping("TierChange", {
+    "fromTier": Reference("LoyaltyTier", "{t}.from_tier_id"),
+    "toTier": Reference("LoyaltyTier", "{t}.to_tier_id"),
+    **value_fields(
+        reason="{t}.reason",
+        occurredAt=datetime_json("{t}.occurred_at"),
+        actor="{t}.actor",
+        note="{t}.note",
+    ),
+})
+
+POINTS_LEDGER_ENTRY = ObjectMapping(
+    "PointsLedgerEntry",
+    row="loyalty_ledger {t} WHERE {t}.id = {key}",
+    fields={
+        **value_fields(
+            id=global_id("PointsLedgerEntry", "{t}.id"),
+            kind="{t}.kind",
+            points="{t}.points",
+            occurredAt=datetime_json("{t}.occurred_at"),
+            recordedAt=datetime_json("{t}.recorded_at"),
+            actor="{t}.actor",
+            reason="{t}.reason",
+            expiresAt=datetime_json("{t}.expires_at"),
+            orderRef="{t}.order_ref",
+        ),
+        "moneyValue": money(
+            "{t}.money_value",
+            "(SELECT g.currency FROM loyalty_programmes g WHERE g.id = {t}.programme_id)",
+            present="{t}.money_value IS NOT NULL"),
+        "purchase": Reference("Purchase", "{t}.purchase_id"),
+        "reward": Reference("Reward", "{t}.reward_id"),
+        "reverses": Reference("PointsLedgerEntry", "{t}.reverses_id"),
+    },
+)
+
+# --- purchases ---------------------------------------------------------------------------
+
+PURCHASE = ObjectMapping(
+    "Purchase",
+    row="purchases {t} WHERE {t}.id = {key}",
+    fields={
+        **value_fields(
+            id=global_id("Purchase", "{t}.id"),
+            channel="{t}.channel",
+            orderId="{t}.order_id",
+            occurredAt=datetime_json("{t}.occurred_at"),
+            recordedAt=datetime_json("{t}.recorded_at"),
+            # The sums kept in step with the lines and refunds (tables.purchases).
+            pointsEarned="{t}.points",
+        ),
+        "paymentTotal": money("{t}.payment_total", "{t}.currency"),
+        "netAmount": money("{t}.net_amount", "{t}.currency"),
+        "refundedAmount": money("{t}.refunded_amount", "{t}.currency"),
+        "lines": Children(
+            "PurchaseLine",
+            "(SELECT l.*, {t}.currency FROM purchase_lines l WHERE l.purchase_id = {t}.id) {c}",
+            "{c}.line_no"),
+        "refunds": Children(
+            "Refund",
+            "(SELECT r.*, {t}.currency, a.amount, a.points FROM purchase_refunds r"
+            " CROSS JOIN LATERAL (SELECT coalesce(sum(x.amount), 0) AS amount,"
+            " coalesce(sum(x.points), 0) AS points FROM purchase_refund_lines x"
+            " WHERE x.refund_id = r.id) a WHERE r.purchase_id = {t}.id) {c}",
+            "{c}.recorded_at, {c}.id"),
+        "customer": Reference("Customer", "{t}.customer_id"),
+        "store": Reference("Store", "{t}.store_id"),
+    },
+)
+
+# Lines carry their purchase's currency (see PURCHASE.lines).
+PURCHASE_LINE = ObjectMapping("PurchaseLine", {
+    **value_fields(
+        lineNo="{t}.line_no",
+        sku="{t}.sku",
+        name="{t}.name",
+        category="{t}.category",
+        quantity="{t}.quantity",
+        points="{t}.points",
+        refundedQuantity="{t}.refunded_quantity",
+    ),
+    "unitPrice": money("{t}.unit_price", "{t}.currency"),
+    "discount": money("{t}.discount", "{t}.currency"),
+    "margin": money("{t}.margin", "{t}.currency", present="{t}.margin IS NOT NULL"),
+    "netAmount": money("({t}.quantity * {t}.unit_price - {t}.discount)", "{t}.currency"),
+})
+
+REFUND = ObjectMapping("Refund", {
+    **value_fields(
+        id=global_id("Refund", "{t}.id"),
+        refundRef="{t}.refund_ref",
+        occurredAt=datetime_json("{t}.occurred_at"),
+        recordedAt=datetime_json("{t}.recorded_at"),
+        points="{t}.points",
+    ),
+    "amount": money("{t}.amount", "{t}.currency"),
+    "lines": Children(
+        "RefundLine",
+        "(SELECT x.*, {t}.currency FROM purchase_refund_lines x WHERE x.refund_id = {t}.id)"
+        " {c}", "{c}.line_no"),
+})
+
+REFUND_LINE = ObjectMapping("RefundLine", {
+    **value_fields(lineNo="{t}.line_no", quantity="{t}.quantity", points="{t}.points"),
+    "amount": money("{t}.amount", "{t}.currency"),
+})
+
+
+def purchases_page(page: PageRequest) -> PageQuery:
+    """A customer's purchases, as PgLoyaltyQueries.purchases pages them."""
+    return PageQuery(
+        "purchases", (Condition("{t}.customer_id = {p}.id"),),
+        sort_keys(("{t}.occurred_at", "timestamp"), ("{t}.id", "uuid")),
+        descending=True, page=page, ordering=PURCHASES_NEWEST_FIRST)
+
+
+def programme_row(code: str | None) -> RowQuery:
+    """As PgLoyaltyQueries.programme: by code, or the default one."""
+    if code is None:
+        return RowQuery("FROM loyalty_programmes {t} ORDER BY {t}.created_at, {t}.id LIMIT 1")
+    return RowQuery("FROM loyalty_programmes {t} WHERE {t}.code = $?::text", (code,))
+
+
+CUSTOMER_FIELDS: dict[str, FieldMapping] = {
+    "loyalty": Lookup("LoyaltyMembership", membership_row),
+    "purchases": Paged("Purchase", purchases_page),
+}
+ROOT_FIELDS = {"loyaltyProgramme": Lookup("LoyaltyProgramme", programme_row)}
+MAPPINGS = (MONEY, LOYALTY_TIER, BONUS_RULE, REWARD, LOYALTY_PROGRAMME, LOYALTY_MEMBERSHIP,
+            TIER_OVERRIDE, TIER_CHANGE, POINTS_LEDGER_ENTRY, PURCHASE, PURCHASE_LINE, REFUND,
+            REFUND_LINE)
