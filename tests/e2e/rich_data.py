@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
@@ -44,9 +45,36 @@ from domain.customers.model import (
 )
 from domain.interactions.commands import RecordInteraction
 from domain.interactions.model import Channel, Direction, GeoPoint
+from domain.loyalty.commands import (
+    AdjustPoints,
+    BonusRuleSpec,
+    ExpirePoints,
+    LineInput,
+    OverrideTier,
+    PayWithPoints,
+    RecordPurchase,
+    RedeemReward,
+    RefundLineInput,
+    RefundPurchase,
+    RewardSpec,
+    SaveProgramme,
+    TierSpec,
+)
+from domain.loyalty.model import (
+    DowngradePolicy,
+    QualificationWindow,
+    QualifyingMeasure,
+    SalesChannel,
+)
 from domain.organisation.commands import CreateStaff, CreateStore
 from infrastructure.bootstrap import Container
-from infrastructure.seed.demo import LI_CARD, LI_COMPLAINT_KEY, LISA_OPEN_ID, seed_demo
+from infrastructure.seed.demo import (
+    LI_CARD,
+    LI_COMPLAINT_KEY,
+    LISA_OPEN_ID,
+    PROGRAMME_CODE,
+    seed_demo,
+)
 from tests.e2e.conftest import MovableClock
 
 WHOLE_SECONDS = datetime(2026, 3, 1, 8, 0, 0, tzinfo=UTC)
@@ -54,8 +82,12 @@ _TABLES_OF_TYPES = {
     "Customer": "customers", "ContactPoint": "contact_points",
     "HouseholdMember": "household_members", "ExternalReference": "external_refs",
     "Interaction": "interactions", "Case": "cases", "CaseRoutingRule": "case_routing_rules",
-    "Store": "stores", "Staff": "staff",
+    "Store": "stores", "Staff": "staff", "LoyaltyProgramme": "loyalty_programmes",
+    "Purchase": "purchases", "PointsLedgerEntry": "loyalty_ledger",
 }
+# A second programme unlike the demo's in every setting a standing depends on: points, not
+# spend; calendar years in New York; a currency without decimals; points that expire soon.
+MILES = "miles"
 # Created, and so versioned and dated, on whole seconds.
 _IN_WHOLE_SECONDS = {"organisation", "bare", "filler3", "filler4", "filler9"}
 _GEOS = (GeoPoint(30.0, 120.0), GeoPoint(-33.8688, 151.2093), GeoPoint(0.0, -0.5),
@@ -82,6 +114,7 @@ class RichData:
     emails: list[str] = field(default_factory=list)
     phones: list[str] = field(default_factory=list)
     moments: list[datetime] = field(default_factory=list)  # stored instants, for ranges
+    programmes: list[str] = field(default_factory=list)  # codes
 
 
 @contextmanager
@@ -102,6 +135,7 @@ async def seed_rich_data(container: Container, clock: MovableClock) -> RichData:
     await seeder.organisation()
     customers = await seeder.customers()
     await seeder.interactions_and_cases(customers)
+    await seeder.loyalty(customers)
     await seeder.merge_and_archive(customers)
     # Five hours on: the urgent case is overdue, as is the old request.
     clock.advance(timedelta(hours=5))
@@ -208,7 +242,8 @@ class _Seeder:
         recorded = await self.use.interactions.record_interaction(
             RecordInteraction(customer_id, channel, kind, at, **fields))
         self.data.moments.append(recorded.occurred_at)
-        return recorded.id
+        recorded_id: UUID = recorded.id
+        return recorded_id
 
     async def interactions_and_cases(self, customers: dict[str, UUID]) -> None:
         now = self.clock.now()
@@ -274,6 +309,87 @@ class _Seeder:
         with whole_seconds(self.clock, now.replace(microsecond=0) - timedelta(days=9)):
             await use.cases.open_case(OpenCase(CaseKind.REQUEST, "Old request", customers["bare"],
                                          priority=CasePriority.URGENT))
+
+    async def loyalty(self, customers: dict[str, UUID]) -> None:
+        """Besides the demo's (Mrs. Li, Lisa): members of both programmes at every kind of
+        standing, with every kind of ledger entry, returns, overrides in force and lapsed,
+        and points expiring within days."""
+        use, now = self.use, self.clock.now()
+        self.data.programmes = [PROGRAMME_CODE, MILES]
+        await use.loyalty.save_programme(SaveProgramme(
+            MILES, "Sky Miles 里程", "JPY", (
+                TierSpec("base", "Base", Decimal(0)),
+                TierSpec("plus", "Plus", Decimal(1000), Decimal("2.5"), Decimal("1.125"),
+                         ("lounge",)),
+                TierSpec("top", "Top 顶级", Decimal("5000.5"), Decimal(7), Decimal(2)),
+            ),
+            measure=QualifyingMeasure.POINTS, window=QualificationWindow.CALENDAR_YEAR,
+            downgrade=DowngradePolicy.NEVER, points_per_unit=Decimal("0.1"),
+            points_expire_after_months=1, point_value=Decimal("0.5"),
+            time_zone="America/New_York",
+            bonus_rules=(BonusRuleSpec("Films", Decimal("1.5"), category="films"),
+                         BonusRuleSpec("New year", Decimal(3),
+                                       starts_on=date(2026, 1, 1), ends_on=date(2026, 1, 3))),
+            rewards=(RewardSpec("seat", "Seat upgrade", 100, "an aisle seat"),
+                     RewardSpec("old", "Retired reward", 50, active=False)),
+        ))
+        store = self.store["bj-sanlitun"]
+
+        async def buy(who: str, order: str, days: float, *lines: LineInput,
+                      programme: str | None = None, currency: str = "CNY") -> UUID:
+            total = sum((line.quantity * line.unit_price - line.discount for line in lines),
+                        Decimal(0))
+            recorded = await use.loyalty.record_purchase(RecordPurchase(
+                customers[who], SalesChannel.POS if days % 2 else SalesChannel.WEB, order,
+                now - timedelta(days=days, microseconds=int(days * 1000) % 7), currency,
+                total, lines, store_id=store if days % 3 else None, programme_code=programme))
+            purchase: UUID = recorded.purchase.id
+            return purchase
+
+        coat = LineInput("COAT-01", 1, Decimal("4800.00"), name="Wool coat 大衣",
+                         category="outerwear", margin=Decimal("1200.50"))
+        scarf = LineInput("SCARF-05", 3, Decimal("300.00"), Decimal("50.00"),
+                          category="accessories")
+        ticket = LineInput("FILM-2", 2, Decimal(1800), category="films")
+        bag = LineInput("BAG-9", 1, Decimal(25000), name='The "big" bag \\')
+        # Zoë: both programmes; her miles earned weeks ago expire within days.
+        await buy("zoe", "RICH-Z1", 5, coat, scarf)
+        await buy("zoe", "RICH-Z2", 1.5, scarf)
+        await buy("zoe", "RICH-M1", 20, ticket, programme=MILES, currency="JPY")
+        miles = await buy("zoe", "RICH-M2", 3, ticket, bag, programme=MILES, currency="JPY")
+        await use.loyalty.refund_purchase(RefundPurchase(
+            "RICH-M2-R1", now - timedelta(days=2), purchase_id=miles,
+            lines=(RefundLineInput(1, 1),)))
+        await use.loyalty.refund_purchase(RefundPurchase(
+            "RICH-M2-R2", now - timedelta(days=1, hours=3), purchase_id=miles,
+            lines=(RefundLineInput(1, 1), RefundLineInput(2, 1))))
+        await use.loyalty.pay_with_points(PayWithPoints(customers["zoe"], 7, "ORDER-7",
+                                                programme_code=MILES))
+        await use.loyalty.adjust_points(AdjustPoints(customers["zoe"], 250, "goodwill 补偿",
+                                             programme_code=MILES))
+        await use.loyalty.adjust_points(AdjustPoints(customers["zoe"], -20, "correction",
+                                             programme_code=MILES))
+        await use.loyalty.redeem_reward(RedeemReward(customers["zoe"], "seat", programme_code=MILES))
+        # The family: Gold by hand until next year; a Top override that lapses (see the
+        # five hours at the end of seed_rich_data).
+        await buy("family", "RICH-F1", 40, coat)
+        await buy("family", "RICH-F2", 38, bag, programme=MILES, currency="JPY")
+        await use.loyalty.override_tier(OverrideTier(customers["family"], "gold", "VIP 贵宾",
+                                             expires_at=now + timedelta(days=400)))
+        await use.loyalty.override_tier(OverrideTier(customers["family"], "top", "trial",
+                                             expires_at=now + timedelta(hours=2),
+                                             programme_code=MILES))
+        # Top of the demo programme; an override given and lifted.
+        await buy("organisation", "RICH-O1", 10, bag, bag)
+        await use.loyalty.override_tier(OverrideTier(customers["organisation"], "member", "test",
+                                             programme_code=PROGRAMME_CODE))
+        await use.loyalty.override_tier(OverrideTier(customers["organisation"], None, "lifted"))
+        for number in range(4):
+            await buy(f"filler{number}", f"RICH-C{number}", number * 2 + 0.5,
+                      scarf if number % 2 else coat,
+                      programme=MILES if number == 3 else None,
+                      currency="JPY" if number == 3 else "CNY")
+        await use.loyalty.expire_points(ExpirePoints(MILES))
 
     async def merge_and_archive(self, customers: dict[str, UUID]) -> None:
         use, data = self.use, self.data

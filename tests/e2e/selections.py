@@ -42,12 +42,13 @@ from graphql import (
 )
 from hypothesis import strategies as st
 
+from api.graphql.loyalty.types import MAX_EXPIRY_HORIZON_DAYS
 from infrastructure.postgres.compiled import RESOLVED_IN_PYTHON
 
 T = TypeVar("T")
 
-# Root fields the compiler deliberately leaves to normal execution (node, admin lists), and
-# the customer's fields it leaves (loyalty).
+# Root fields the compiler deliberately leaves to normal execution (node, admin lists,
+# member prices), and any customer's field it leaves.
 NOT_COMPILED = {key for key in RESOLVED_IN_PYTHON if key[0] in ("Query", "Customer")}
 MAX_DEPTH = 6  # object levels below the root (a connection's edge and node count)
 FIELD_BUDGET = 45  # fields per document: small enough to stay fast on both paths
@@ -396,6 +397,10 @@ class _Writer:
             return _Value(self.pick(self.pools.moments))
         if type_name == "Boolean":
             return _Value(self.chance(0.5))
+        if name == "withinDays":
+            if self.chance(0.05):
+                return _Value(self.pick([-1, MAX_EXPIRY_HORIZON_DAYS + 1]), refused=True)
+            return _Value(self.pick([0, 1, 5, 30, 400, MAX_EXPIRY_HORIZON_DAYS]))
         if type_name == "Int":
             return _Value(self.pick([0, 1, 5]))
         return _Value(self.pick(self.pools.strings.get(name) or self.pools.strings["*"]))

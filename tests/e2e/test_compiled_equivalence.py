@@ -22,7 +22,9 @@ from hypothesis import HealthCheck, Phase, given, settings
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import QueuePool
 
+from api.graphql.permissions import may_compile
 from api.graphql.schema import schema
+from domain.shared.access import Role, Viewer
 from infrastructure.bootstrap import Container
 from infrastructure.postgres.compiled.compiler import Statement
 from infrastructure.postgres.compiled.reads import PgCompiledReads
@@ -158,7 +160,13 @@ def both(client: httpx.AsyncClient, executed_client: httpx.AsyncClient,
 
 @pytest.fixture
 async def rich(container: Container, clock: MovableClock) -> RichData:
-    return await seed_rich_data(container, clock)
+    """The data, and then a clock that stands still: a standing is as of the request (its
+    qualification window starts twelve months before it), and the two paths answer one
+    after the other."""
+    data = await seed_rich_data(container, clock)
+    instant = clock.now()
+    clock.now = lambda: instant  # type: ignore[method-assign]
+    return data
 
 
 # Generated documents.
@@ -170,6 +178,9 @@ query($sortKey: CustomerSortKey!, $reverse: Boolean!) {
       createdAt updatedAt lastInteractionAt
       timeline(first: 100) { edges { cursor node { occurredAt recordedAt } } }
       cases(first: 100) { edges { cursor node { openedAt dueAt } } }
+      purchases(first: 100) { edges { cursor node { occurredAt } } }
+      loyalty { ledger(first: 100) { edges { cursor node { recordedAt expiresAt } } } }
+      miles: loyalty(programme: "miles") { ledger(first: 100) { edges { cursor } } }
     } }
   }
   cases(first: 100) { edges { cursor } }
@@ -220,6 +231,8 @@ async def _pools(both: BothPaths, rich: RichData) -> Pools:
             "interests": ["gardening", "films", "running", "silk", "nope"],
             "kinds": ["purchase", "visit", "check-in", "follow-up", "call", "pos", "web",
                       "complaint", "social", "gift", "nope"],
+            "programme": [*rich.programmes, "nope", ""],
+            "code": [*rich.programmes, "nope", ""],
             "*": ["x", "Zoë", ""],
         },
         external_refs=[*rich.external_refs, ("pos-card", "HZ-999999"), ("nope", "nope")],
@@ -497,3 +510,200 @@ async def test_an_error_in_one_subtree_leaves_the_objects_it_shares_answered_els
     for _ in range(10):
         answer = await both.ask(query, {"id": rich.li})
         assert answer.body["data"] == {"a": None, "b": {"owner": {"name": "Wang Fang 王芳"}}}
+
+
+# Loyalty: a member's standing as of the request, her ledger and purchases.
+
+MONEY = "{ amount currencyCode }"
+
+# What the till shows when a member hands over her card.
+POS_MEMBER_SCREEN = f"""
+query PosMemberScreen($system: String!, $value: String!) {{
+  customer(externalRef: {{system: $system, value: $value}}) {{
+    id displayName
+    loyalty {{
+      tier {{ name discountPercent }} nextTier {{ name }} spendToNextTier {MONEY}
+      pointsBalance pointsExpiringSoon
+      ledger(first: 10) {{
+        edges {{ cursor node {{ id kind points occurredAt reason expiresAt
+                                 purchase {{ orderId }} }} }}
+        pageInfo {{ hasNextPage endCursor }}
+      }}
+      tierHistory {{ fromTier {{ name }} toTier {{ name }} reason occurredAt actor note }}
+    }}
+    purchases(first: 5) {{
+      nodes {{
+        id orderId channel occurredAt pointsEarned paymentTotal {MONEY} netAmount {MONEY}
+        refundedAmount {MONEY}
+        lines {{ lineNo sku name quantity unitPrice {MONEY} discount {MONEY}
+                netAmount {MONEY} points refundedQuantity }}
+        refunds {{ refundRef amount {MONEY} points }}
+      }}
+    }}
+  }}
+}}
+"""
+
+TIER = "{ code name rank threshold discountPercent earnMultiplier perks }"
+PROGRAMME = f"""{{
+  id code name currencyCode measure qualificationWindow downgradePolicy graceMonths
+  pointsPerUnit birthdayMultiplier pointsExpireAfterMonths pointValue {MONEY} timeZone
+  version tiers {TIER} bonusRules {{ name multiplier category startsOn endsOn }}
+  rewards {{ code name pointsCost description active }} __typename
+}}"""
+PURCHASE = f"""{{
+  id channel orderId occurredAt recordedAt pointsEarned paymentTotal {MONEY}
+  netAmount {MONEY} refundedAmount {MONEY}
+  lines {{ lineNo sku name category quantity unitPrice {MONEY} discount {MONEY}
+          margin {MONEY} netAmount {MONEY} points refundedQuantity }}
+  refunds {{ id refundRef occurredAt recordedAt amount {MONEY} points
+            lines {{ lineNo quantity amount {MONEY} points }} }}
+  customer {{ id }} store {{ code }}
+}}"""
+ENTRY = f"""id kind points occurredAt recordedAt actor reason expiresAt orderRef
+  moneyValue {MONEY} purchase {{ orderId }} reward {{ code active }}
+  reverses {{ id kind points reverses {{ id }} }}"""
+
+MEMBER = f"""
+query Member($id: ID!, $programme: String, $days: Int!) {{
+  customer(id: $id) {{
+    id
+    loyalty(programme: $programme) {{
+      programme {PROGRAMME}
+      tier {TIER} earnedTier {{ code }} nextTier {TIER}
+      spendToNextTier {MONEY} pointsToNextTier qualifyingSpend {MONEY} qualifyingPoints
+      qualificationWindowStart pointsBalance pointsExpiringSoon
+      soon: pointsExpiringSoon(withinDays: $days) never: pointsExpiringSoon(withinDays: 0)
+      tierOverride {{ tier {{ code }} reason setBy setAt expiresAt }}
+      downgradeDueAt memberSince
+      ledger {{ edges {{ cursor node {{ {ENTRY} }} }}
+               pageInfo {{ hasNextPage hasPreviousPage startCursor endCursor }} }}
+      tierHistory {{ fromTier {{ code }} toTier {TIER} reason occurredAt actor note }}
+      __typename
+    }}
+    purchases {{ totalCount: __typename nodes {PURCHASE}
+                pageInfo {{ hasNextPage hasPreviousPage startCursor endCursor }} }}
+  }}
+}}
+"""
+
+PROGRAMMES = f"""
+query Programmes($code: String) {{
+  named: loyaltyProgramme(code: $code) {PROGRAMME}
+  default: loyaltyProgramme {{ code }}
+}}
+"""
+
+LEDGER_PAGE = f"""
+query($id: ID!, $programme: String, $first: Int, $after: String, $last: Int,
+      $before: String) {{
+  customer(id: $id) {{
+    loyalty(programme: $programme) {{
+      ledger(first: $first, after: $after, last: $last, before: $before) {{
+        edges {{ cursor node {{ {ENTRY} }} }}
+        pageInfo {{ hasNextPage hasPreviousPage startCursor endCursor }}
+      }}
+    }}
+  }}
+}}
+"""
+
+PURCHASES_PAGE = f"""
+query($id: ID!, $first: Int, $after: String, $last: Int, $before: String) {{
+  customer(id: $id) {{
+    purchases(first: $first, after: $after, last: $last, before: $before) {{
+      edges {{ cursor node {PURCHASE} }}
+      pageInfo {{ hasNextPage hasPreviousPage startCursor endCursor }}
+    }}
+  }}
+}}
+"""
+
+
+async def test_the_pos_member_screen_is_one_statement_answered_as_executed(
+    both: BothPaths, rich: RichData,
+) -> None:
+    for system, value in rich.external_refs:
+        answer = await both.ask(POS_MEMBER_SCREEN, {"system": system, "value": value})
+        assert answer.compiled, (system, value)
+        assert "errors" not in answer.body, (system, value)
+    li = (await both.ask(POS_MEMBER_SCREEN, {"system": "pos-card", "value": "HZ-000187"})
+          ).body["data"]["customer"]
+    assert li["loyalty"]["tier"]["name"] == "Silver"
+    assert li["loyalty"]["spendToNextTier"]["currencyCode"] == "CNY"
+    assert li["purchases"]["nodes"][0]["lines"]
+    assert any(p["refunds"] for p in li["purchases"]["nodes"])
+
+
+async def test_every_member_standing_ledger_and_purchase_is_answered_as_executed(
+    both: BothPaths, rich: RichData,
+) -> None:
+    seen: dict[str, set[Any]] = {"kinds": set(), "override": set(), "next": set(),
+                                 "expiring": set(), "money": set()}
+    for customer in rich.ids["Customer"]:
+        for programme in (None, *rich.programmes, "nope"):
+            for days in (1, 30, 3660):
+                answer = await both.ask(MEMBER, {"id": customer, "programme": programme,
+                                                 "days": days})
+                assert answer.compiled
+                assert "errors" not in answer.body
+                membership = (answer.body["data"]["customer"] or {}).get("loyalty")
+                if membership:
+                    seen["kinds"] |= {e["node"]["kind"] for e in membership["ledger"]["edges"]}
+                    seen["override"].add(membership["tierOverride"] is not None)
+                    seen["next"].add(membership["nextTier"] is not None)
+                    seen["expiring"].add(membership["soon"] > 0)
+                    seen["money"] |= {e["node"]["moneyValue"]["amount"]
+                                      for e in membership["ledger"]["edges"]
+                                      if e["node"]["moneyValue"]}
+    # The data set has what the comparison needs to mean something.
+    assert seen["kinds"] == {"EARN", "REDEEM", "EXPIRE", "ADJUST", "REVERSE"}, seen
+    assert seen["override"] == seen["next"] == seen["expiring"] == {True, False}, seen
+    assert seen["money"], seen
+    for code in (None, *rich.programmes, "nope", ""):
+        answer = await both.ask(PROGRAMMES, {"code": code})
+        assert answer.compiled
+        assert "errors" not in answer.body
+
+
+async def test_paging_ledgers_and_purchases_both_ways_gives_the_same_pages(
+    both: BothPaths, rich: RichData,
+) -> None:
+    for customer in rich.ids["Customer"]:
+        for backwards in (False, True):
+            for programme in rich.programmes:
+                await _walk(both, LEDGER_PAGE, {"id": customer, "programme": programme},
+                            lambda data: (data["customer"]["loyalty"]
+                                          or {"ledger": {"pageInfo": {
+                                              "hasNextPage": False,
+                                              "hasPreviousPage": False}}})["ledger"],
+                            backwards)
+            await _walk(both, PURCHASES_PAGE, {"id": customer},
+                        lambda data: data["customer"]["purchases"], backwards)
+
+
+async def test_a_refused_loyalty_argument_is_executed_with_its_error(
+    both: BothPaths, rich: RichData,
+) -> None:
+    answer = await both.ask(
+        "query($id: ID!) { customer(id: $id) { loyalty { pointsBalance } } }",
+        {"id": rich.li})
+    assert answer.compiled
+    for days in (-1, 3661):
+        refused = await both.ask(
+            "query($id: ID!, $days: Int!) { customer(id: $id) {"
+            " loyalty { pointsExpiringSoon(withinDays: $days) } } }",
+            {"id": rich.li, "days": days})
+        assert not refused.compiled
+        assert refused.body["errors"]
+
+
+def test_only_a_viewer_who_may_read_loyalty_has_it_compiled() -> None:
+    """Customer.loyalty and Customer.purchases check the role below the root; the compiled
+    path leaves them to that check for anyone else."""
+    fields = {("Query", "loyaltyProgramme"), ("Customer", "loyalty")}
+    assert may_compile(Viewer(Role.STAFF, "staff"), {"loyaltyProgramme"}, fields)
+    for role in (Role.ANALYTICS, Role.PARTNER):
+        assert not may_compile(Viewer(role, "them"), {"loyaltyProgramme"}, fields)
+        assert may_compile(Viewer(role, "them"), {"loyaltyProgramme"},
+                           {("Query", "loyaltyProgramme")})

@@ -8,7 +8,7 @@ import httpx
 
 from domain.cases.commands import OpenCase, StartCase
 from domain.cases.model import CaseKind
-from domain.customers.commands import ContactPointInput, CreateCustomer
+from domain.customers.commands import ContactPointInput, CreateCustomer, ExternalReferenceInput
 from domain.customers.model import ContactKind
 from domain.interactions.commands import RecordInteraction
 from domain.interactions.model import Channel
@@ -117,7 +117,7 @@ async def test_the_counter_sees_prepared_reads_that_bypass_sqlalchemy(
     assert len(statements) == 2, statements
 
 
-# Loyalty: executed field by field, batched like the rest.
+# Loyalty: compiled into one statement, and batched like the rest when executed.
 
 PAGE_WITH_LOYALTY = """
 query Page($first: Int!) {
@@ -164,13 +164,72 @@ async def _statements_for_loyalty_page(
     return len(statements)
 
 
-async def test_a_page_of_members_with_their_loyalty_and_purchases_costs_constant_statements(
-    container: Container, client: httpx.AsyncClient, statement_counter: StatementCounter
-) -> None:
+async def _club_members(container: Container, members: int) -> None:
     tiers = (TierSpec("member", "Member", Decimal(0)), TierSpec("silver", "Silver", Decimal(300)))
     await container.use_cases.loyalty.save_programme(SaveProgramme("club", "Club", "CNY", tiers))
-    for number in range(50):
+    for number in range(members):
         await _member_with_purchases(container, "club", number)
+
+
+async def test_a_compiled_page_of_members_with_their_loyalty_and_purchases_is_one_statement(
+    container: Container, client: httpx.AsyncClient, statement_counter: StatementCounter
+) -> None:
+    await _club_members(container, 50)
+    await _statements_for_loyalty_page(client, statement_counter, 50)  # warm-up, as above
+
+    assert await _statements_for_loyalty_page(client, statement_counter, 5) == 1
+    assert await _statements_for_loyalty_page(client, statement_counter, 50) == 1
+
+
+# What the till shows when a member hands over her card.
+POS_MEMBER_SCREEN = """
+query PosMemberScreen($card: String!) {
+  customer(externalRef: {system: "pos-card", value: $card}) {
+    id displayName
+    loyalty {
+      tier { name discountPercent } nextTier { name } spendToNextTier { amount currencyCode }
+      pointsBalance pointsExpiringSoon
+      ledger(first: 10) { edges { node { id kind points occurredAt purchase { orderId } } } }
+      tierHistory { fromTier { name } toTier { name } reason occurredAt }
+    }
+    purchases(first: 5) {
+      nodes { id orderId occurredAt netAmount { amount currencyCode }
+              lines { sku name quantity netAmount { amount } points } }
+    }
+  }
+}
+"""
+
+
+async def test_the_pos_member_screen_is_one_statement(
+    container: Container, client: httpx.AsyncClient, statement_counter: StatementCounter
+) -> None:
+    await _club_members(container, 0)
+    customer = await container.use_cases.customers.create_customer(CreateCustomer(
+        profile={"display_name": "Mrs. Li"},
+        external_refs=(ExternalReferenceInput("pos-card", "HZ-000001"),)))
+    for sale in range(3):
+        await container.use_cases.loyalty.record_purchase(RecordPurchase(
+            customer.id, SalesChannel.POS, f"HZ-{sale}", datetime.now(UTC), "CNY",
+            Decimal("120.00"), (LineInput("COAT", 1, Decimal("120.00")),)))
+    request = {"query": POS_MEMBER_SCREEN, "variables": {"card": "HZ-000001"}}
+    await client.post("/graphql", json=request)  # warm-up, as above
+
+    with statement_counter() as statements:
+        response = await client.post("/graphql", json=request)
+
+    member = response.json()["data"]["customer"]
+    assert (member["displayName"], member["loyalty"]["tier"]["name"]) == ("Mrs. Li", "Silver")
+    assert len(member["purchases"]["nodes"]) == 3
+    assert len(statements) == 1, statements
+
+
+async def test_an_executed_page_of_members_with_their_loyalty_costs_constant_statements(
+    container: Container, executed_client: httpx.AsyncClient,
+    statement_counter: StatementCounter,
+) -> None:
+    client = executed_client
+    await _club_members(container, 50)
     await _statements_for_loyalty_page(client, statement_counter, 50)  # warm-up, as above
 
     for_five = await _statements_for_loyalty_page(client, statement_counter, 5)
