@@ -151,30 +151,37 @@ _NAMED = "(SELECT id FROM loyalty_programmes WHERE code = $?::text)"
 _DEFAULT = "(SELECT id FROM loyalty_programmes ORDER BY created_at, id LIMIT 1)"
 
 
+_OF_DEFAULT = _MEMBER.replace("PROGRAMME", _DEFAULT)
+_OF_NAMED = _MEMBER.replace("PROGRAMME", _NAMED)
+
+
 def membership_row(programme: str | None) -> RowQuery:
     """Her membership of the programme named, or of the default one when none is."""
     if programme is None:
-        return RowQuery(_MEMBER.replace("PROGRAMME", _DEFAULT))
-    return RowQuery(_MEMBER.replace("PROGRAMME", _NAMED), (programme,))
+        return RowQuery(_OF_DEFAULT)
+    return RowQuery(_OF_NAMED, (programme,))
+
+
+_EXPIRING = ("(SELECT coalesce(sum(l.remaining), 0)::bigint FROM loyalty_point_lots l"
+             " WHERE l.customer_id = {t}.customer_id AND l.programme_id = {t}.programme_id"
+             " AND l.remaining > 0 AND l.expires_at > {now}"
+             " AND l.expires_at <= {now} + $?::int * interval '1 day')")
 
 
 def points_expiring(within_days: int) -> Expression:
     """As PgLoyaltyQueries.points_expiring: what is left in lots expiring in (now, now +
     within_days]."""
-    return Expression(
-        "(SELECT coalesce(sum(l.remaining), 0)::bigint FROM loyalty_point_lots l"
-        " WHERE l.customer_id = {t}.customer_id AND l.programme_id = {t}.programme_id"
-        " AND l.remaining > 0 AND l.expires_at > {now}"
-        " AND l.expires_at <= {now} + $?::int * interval '1 day')", (within_days,))
+    return Expression(_EXPIRING, (within_days,))
+
+
+_MEMBERS_ENTRIES = conditions(Condition("{t}.customer_id = {p}.customer_id"),
+                              Condition("{t}.programme_id = {p}.programme_id"))
+_RECORDED_NEWEST_FIRST = sort_keys(("{t}.recorded_at", "timestamp"), ("{t}.id", "uuid"))
 
 
 def ledger_page(page: PageRequest) -> PageQuery:
-    return PageQuery(
-        "loyalty_ledger",
-        conditions(Condition("{t}.customer_id = {p}.customer_id"),
-                   Condition("{t}.programme_id = {p}.programme_id")),
-        sort_keys(("{t}.recorded_at", "timestamp"), ("{t}.id", "uuid")),
-        descending=True, page=page, ordering=LEDGER_NEWEST_FIRST)
+    return PageQuery("loyalty_ledger", _MEMBERS_ENTRIES, _RECORDED_NEWEST_FIRST,
+                     descending=True, page=page, ordering=LEDGER_NEWEST_FIRST)
 
 
 _SPEND = quoted(QualifyingMeasure.SPEND.value)
@@ -324,12 +331,14 @@ REFUND_LINE = ObjectMapping("RefundLine", {
 })
 
 
+_CUSTOMERS_PURCHASES = (Condition("{t}.customer_id = {p}.id"),)
+_OCCURRED_NEWEST_FIRST = sort_keys(("{t}.occurred_at", "timestamp"), ("{t}.id", "uuid"))
+
+
 def purchases_page(page: PageRequest) -> PageQuery:
     """A customer's purchases, as PgLoyaltyQueries.purchases pages them."""
-    return PageQuery(
-        "purchases", (Condition("{t}.customer_id = {p}.id"),),
-        sort_keys(("{t}.occurred_at", "timestamp"), ("{t}.id", "uuid")),
-        descending=True, page=page, ordering=PURCHASES_NEWEST_FIRST)
+    return PageQuery("purchases", _CUSTOMERS_PURCHASES, _OCCURRED_NEWEST_FIRST,
+                     descending=True, page=page, ordering=PURCHASES_NEWEST_FIRST)
 
 
 def programme_row(code: str | None) -> RowQuery:
