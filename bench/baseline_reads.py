@@ -6,7 +6,8 @@ generic machinery."""
 
 from base64 import urlsafe_b64encode
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
@@ -168,4 +169,113 @@ async def customer_with_timeline_and_cases(pool: asyncpg.Pool, variables: Variab
              "priority": priority, "dueAt": due_at}
             for raw_id, subject, status, priority, due_at in row["cases"]
         ]},
+    }})
+
+
+# What the till shows when a member hands over her card: her tier and what the next one
+# takes, her points and those about to expire, the latest of her ledger and every move of
+# her tier, and her last purchases with their lines. One row, its lists as arrays of
+# records, shaped in Python (the standing from the programme's tiers, as
+# domain.loyalty.queries.standing does). $2 is the request's time.
+POS_MEMBER_SCREEN = """
+SELECT s.id::text, s.display_name, m.customer_id IS NOT NULL AS member, m.points_balance,
+  m.tier_id::text, m.override_tier_id::text, m.override_expires_at, g.currency, g.measure,
+  ARRAY(SELECT (t.id::text, t.name, t.rank, t.threshold, t.discount_percent)
+        FROM loyalty_tiers t WHERE t.programme_id = g.id ORDER BY t.rank) AS tiers,
+  (SELECT coalesce(sum(p.net_amount - p.refunded_amount), 0) FROM purchases p
+   WHERE p.customer_id = s.id AND p.programme_id = g.id
+     AND p.occurred_at >= CASE WHEN g.qualification_window = 'CALENDAR_YEAR'
+       THEN date_trunc('year', $2::timestamptz AT TIME ZONE g.time_zone) AT TIME ZONE g.time_zone
+       ELSE $2::timestamptz - interval '12 months' END) AS spend,
+  (SELECT coalesce(sum(l.remaining), 0) FROM loyalty_point_lots l
+   WHERE l.customer_id = s.id AND l.programme_id = g.id AND l.remaining > 0
+     AND l.expires_at > $2::timestamptz
+     AND l.expires_at <= $2::timestamptz + interval '30 days') AS expiring,
+  ARRAY(SELECT (e.id::text, e.kind, e.points, e.occurred_at, e.reason, p.order_id)
+        FROM (SELECT * FROM loyalty_ledger e
+              WHERE e.customer_id = s.id AND e.programme_id = g.id
+              ORDER BY e.recorded_at DESC, e.id DESC LIMIT $3) e
+        LEFT JOIN purchases p ON p.id = e.purchase_id
+        ORDER BY e.recorded_at DESC, e.id DESC) AS ledger,
+  ARRAY(SELECT (h.from_tier_id::text, h.to_tier_id::text, h.reason, h.occurred_at)
+        FROM loyalty_tier_changes h
+        WHERE h.customer_id = s.id AND h.programme_id = g.id ORDER BY h.id) AS history,
+  ARRAY(SELECT (p.id::text, p.order_id, p.channel, p.occurred_at, p.net_amount, p.currency,
+                p.points, ARRAY(SELECT (l.sku, l.name, l.quantity,
+                                       l.quantity * l.unit_price - l.discount, l.points)
+                                FROM purchase_lines l WHERE l.purchase_id = p.id
+                                ORDER BY l.line_no))
+        FROM purchases p WHERE p.customer_id = s.id
+        ORDER BY p.occurred_at DESC, p.id DESC LIMIT $4) AS purchases
+FROM customers s
+LEFT JOIN loyalty_memberships m ON m.customer_id = s.id AND m.programme_id =
+  (SELECT id FROM loyalty_programmes ORDER BY created_at, id LIMIT 1)
+LEFT JOIN loyalty_programmes g ON g.id = m.programme_id
+WHERE s.id IN (SELECT customer_id FROM external_refs WHERE system = 'pos-card' AND value = $1)
+"""
+LEDGER_FIRST = 10
+PURCHASES_FIRST = 5
+_MINOR_UNITS = {"JPY": 0, "KRW": 0, "VND": 0, "CLP": 0, "ISK": 0, "BHD": 3, "KWD": 3,
+                "JOD": 3, "OMR": 3, "TND": 3}
+
+
+def money(amount: Decimal, currency: str) -> Json:
+    """Shown with the currency's decimals, unless finer than that (a point's value)."""
+    unit = Decimal(1).scaleb(-_MINOR_UNITS.get(currency, 2))
+    shown = amount.quantize(unit) if amount == amount.quantize(unit) else amount
+    return {"amount": format(shown, "f"), "currencyCode": currency}
+
+
+def _standing(row: asyncpg.Record, now: datetime) -> Json:
+    tiers = {tier_id: (name, rank, threshold, discount)
+             for tier_id, name, rank, threshold, discount in row["tiers"]}
+    expires = row["override_expires_at"]
+    active = row["override_tier_id"] is not None and (expires is None or now < expires)
+    name, rank, _, discount = tiers[row["override_tier_id"] if active else row["tier_id"]]
+    above = [tier for tier in tiers.values() if tier[1] > rank]
+    following = min(above, key=lambda tier: tier[1]) if above else None
+    to_next = None
+    if following is not None and row["measure"] == "SPEND":
+        to_next = money(max(Decimal(0), following[2] - row["spend"]), row["currency"])
+
+    def tier_name(tier_id: str | None) -> Json | None:
+        return None if tier_id not in tiers else {"name": tiers[tier_id][0]}
+
+    return {
+        "tier": {"name": name, "discountPercent": format(discount, "f")},
+        "nextTier": None if following is None else {"name": following[0]},
+        "spendToNextTier": to_next,
+        "pointsBalance": row["points_balance"],
+        "pointsExpiringSoon": int(row["expiring"]),
+        "ledger": {"edges": [
+            {"node": {"id": global_id("PointsLedgerEntry", entry_id), "kind": kind,
+                      "points": points, "occurredAt": occurred_at, "reason": reason,
+                      "purchase": None if order_id is None else {"orderId": order_id}}}
+            for entry_id, kind, points, occurred_at, reason, order_id in row["ledger"]]},
+        "tierHistory": [
+            {"fromTier": tier_name(from_id), "toTier": tier_name(to_id), "reason": reason,
+             "occurredAt": occurred_at}
+            for from_id, to_id, reason, occurred_at in row["history"]],
+    }
+
+
+async def pos_member_screen(pool: asyncpg.Pool, variables: Variables) -> bytes:
+    now = datetime.now(UTC)
+    row = await pool.fetchrow(POS_MEMBER_SCREEN, variables["card"], now, LEDGER_FIRST,
+                              PURCHASES_FIRST)
+    if row is None:
+        return answer({"customer": None})
+    return answer({"customer": {
+        "id": global_id("Customer", row["id"]),
+        "displayName": row["display_name"],
+        "loyalty": _standing(row, now) if row["member"] else None,
+        "purchases": {"nodes": [
+            {"id": global_id("Purchase", purchase_id), "orderId": order_id, "channel": channel,
+             "occurredAt": occurred_at, "netAmount": money(net, currency),
+             "pointsEarned": points,
+             "lines": [{"sku": sku, "name": name, "quantity": quantity,
+                        "netAmount": money(line_net, currency), "points": line_points}
+                       for sku, name, quantity, line_net, line_points in lines]}
+            for purchase_id, order_id, channel, occurred_at, net, currency, points, lines
+            in row["purchases"]]},
     }})

@@ -11,6 +11,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
+from bench.loyalty_members import add_loyalty_members, member_cards
 from bench.open_cases import OPEN, add_open_cases
 from bench.operations import Dataset
 from domain.shared.ids import global_id
@@ -118,11 +119,13 @@ async def _seeded(url: str, scale: Scale, *, server_url: str | None) -> tuple[st
 
 
 async def _prepare(url: str, scale: Scale, *, server_url: str | None) -> str:
-    """Seeded, plus the open cases operation (c) reads, added only to a database the bench
-    owns (its scratch database, or one it has just seeded): never to data it was given."""
+    """Seeded, plus the open cases operation (c) reads and the loyalty members (d) reads,
+    added only to a database the bench owns (its scratch database, or one it has just
+    seeded): never to data it was given."""
     url, seeded = await _seeded(url, scale, server_url=server_url)
     if seeded or server_url is not None:
         await add_open_cases(url)
+        await add_loyalty_members(url)
     return url
 
 
@@ -181,11 +184,13 @@ async def load_dataset(url: str) -> Dataset:
         with_open_cases = await connection.fetch(
             "SELECT DISTINCT customer_id::text FROM cases WHERE status = ANY($1::text[])"
             " ORDER BY 1", OPEN)
+        cards = await member_cards(connection)
     finally:
         await connection.close()
     return Dataset(
         customer_ids=tuple(global_id("Customer", row[0]) for row in rows),
         customers_with_open_cases=tuple(global_id("Customer", row[0]) for row in with_open_cases),
+        member_cards=tuple(cards),
     )
 
 

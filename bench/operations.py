@@ -18,6 +18,7 @@ class Dataset:
 
     customer_ids: tuple[str, ...]  # global ids, in a stable order
     customers_with_open_cases: tuple[str, ...] = ()  # global ids, in a stable order
+    member_cards: tuple[str, ...] = ()  # pos-card numbers of loyalty members, stable order
 
 
 Variables = dict[str, Any]
@@ -62,6 +63,10 @@ def customer_at_the_counter(dataset: Dataset, rng: random.Random) -> Variables:
     return {"id": rng.choice(ids)}
 
 
+def member_at_the_till(dataset: Dataset, rng: random.Random) -> Variables:
+    return {"card": rng.choice(dataset.member_cards)}
+
+
 CUSTOMER_BY_ID = """query CustomerById($id: ID!) {
   customer(id: $id) {
     id displayName givenName familyName gender birthDate tags interests createdAt version
@@ -90,6 +95,25 @@ CUSTOMER_WITH_TIMELINE_AND_CASES = """query CustomerActivity($id: ID!) {
   }
 }"""
 
+# What the till shows when a member hands over her card (bench/loyalty_members.py).
+POS_MEMBER_SCREEN = """query PosMemberScreen($card: String!) {
+  customer(externalRef: {system: "pos-card", value: $card}) {
+    id displayName
+    loyalty {
+      tier { name discountPercent } nextTier { name } spendToNextTier { amount currencyCode }
+      pointsBalance pointsExpiringSoon
+      ledger(first: 10) { edges { node { id kind points occurredAt reason purchase { orderId } } } }
+      tierHistory { fromTier { name } toTier { name } reason occurredAt }
+    }
+    purchases(first: 5) {
+      nodes {
+        id orderId channel occurredAt netAmount { amount currencyCode } pointsEarned
+        lines { sku name quantity netAmount { amount currencyCode } points }
+      }
+    }
+  }
+}"""
+
 # The write benchmark (bench/purchases.py): a till recording a sale that earns points.
 PURCHASE_RECORD = """mutation PurchaseRecord($input: PurchaseRecordInput!) {
   purchaseRecord(input: $input) {
@@ -106,6 +130,8 @@ OPERATIONS: tuple[Operation, ...] = (
               baseline_reads.customers_with_timeline, Goal(throughput_ratio=0.6)),
     Operation("c", "customer_with_timeline_and_cases", CUSTOMER_WITH_TIMELINE_AND_CASES,
               customer_at_the_counter, baseline_reads.customer_with_timeline_and_cases),
+    Operation("d", "pos_member_screen", POS_MEMBER_SCREEN, member_at_the_till,
+              baseline_reads.pos_member_screen, Goal(throughput_ratio=0.8)),
 )
 
 

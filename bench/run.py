@@ -4,7 +4,7 @@ the purchases written by concurrent tills, `purchaseRecord` against a hand-writt
 transaction (DESIGN.md §7, docs/performance.md).
 
     .venv/bin/python bench/run.py [--customers 100000] [--interactions 5] [--concurrency 8]
-                                  [--duration 10] [--warmup 2] [--operations a,b,c]
+                                  [--duration 10] [--warmup 2] [--operations a,b,c,d]
                                   [--targets baseline,compiled,executed]
                                   [--scenarios reads,purchases] [--members 1000]
 """
@@ -69,7 +69,7 @@ def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
     add("--warmup", type=float, default=2.0, help="unrecorded seconds before each measurement")
     add("--rounds", type=int, default=2,
         help="rounds per operation; targets alternate order each round to cancel drift (2)")
-    add("--operations", default="a,b,c", help="operation keys or names, comma-separated")
+    add("--operations", default="a,b,c,d", help="operation keys or names, comma-separated")
     add("--targets", default=",".join(TARGETS), type=select_targets,
         help="servers to measure, comma-separated, baseline among them (default: all of "
         f"{', '.join(TARGETS)})")
