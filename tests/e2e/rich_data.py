@@ -364,25 +364,26 @@ class _Seeder:
             "RICH-M2-R2", now - timedelta(days=1, hours=3), purchase_id=miles,
             lines=(RefundLineInput(1, 1), RefundLineInput(2, 1))))
         await use.loyalty.pay_with_points(PayWithPoints(customers["zoe"], 7, "ORDER-7",
-                                                programme_code=MILES))
+                                                        programme_code=MILES))
         await use.loyalty.adjust_points(AdjustPoints(customers["zoe"], 250, "goodwill 补偿",
-                                             programme_code=MILES))
+                                                     programme_code=MILES))
         await use.loyalty.adjust_points(AdjustPoints(customers["zoe"], -20, "correction",
-                                             programme_code=MILES))
-        await use.loyalty.redeem_reward(RedeemReward(customers["zoe"], "seat", programme_code=MILES))
+                                                     programme_code=MILES))
+        await use.loyalty.redeem_reward(RedeemReward(customers["zoe"], "seat",
+                                                     programme_code=MILES))
         # The family: Gold by hand until next year; a Top override that lapses (see the
         # five hours at the end of seed_rich_data).
         await buy("family", "RICH-F1", 40, coat)
         await buy("family", "RICH-F2", 38, bag, programme=MILES, currency="JPY")
         await use.loyalty.override_tier(OverrideTier(customers["family"], "gold", "VIP 贵宾",
-                                             expires_at=now + timedelta(days=400)))
+                                                     expires_at=now + timedelta(days=400)))
         await use.loyalty.override_tier(OverrideTier(customers["family"], "top", "trial",
-                                             expires_at=now + timedelta(hours=2),
-                                             programme_code=MILES))
+                                                     expires_at=now + timedelta(hours=2),
+                                                     programme_code=MILES))
         # Top of the demo programme; an override given and lifted.
         await buy("organisation", "RICH-O1", 10, bag, bag)
-        await use.loyalty.override_tier(OverrideTier(customers["organisation"], "member", "test",
-                                             programme_code=PROGRAMME_CODE))
+        await use.loyalty.override_tier(OverrideTier(customers["organisation"], "member",
+                                                     "test", programme_code=PROGRAMME_CODE))
         await use.loyalty.override_tier(OverrideTier(customers["organisation"], None, "lifted"))
         for number in range(4):
             await buy(f"filler{number}", f"RICH-C{number}", number * 2 + 0.5,

@@ -1,10 +1,12 @@
 """Every field of the schema either has a SQL mapping (compiled reads) or is marked as
-resolved in Python, so a new field can't silently push its operations off the fast path."""
+resolved in Python, so a new field can't silently push its operations off the fast path;
+a field read by convention reads a column its table has."""
 
 from collections.abc import Iterator
 
 from graphql import GraphQLField, GraphQLObjectType, get_named_type
 
+from api.graphql.compiled.selection import leaf_of
 from api.graphql.schema import schema
 from infrastructure.postgres.compiled import (
     MAPPINGS,
@@ -12,7 +14,14 @@ from infrastructure.postgres.compiled import (
     RESOLVED_IN_PYTHON_TYPES,
 )
 from infrastructure.postgres.compiled.compiler import CONNECTION_PARTS
-from infrastructure.postgres.compiled.mapping import Paged
+from infrastructure.postgres.compiled.mapping import (
+    Leaf,
+    ObjectMapping,
+    Paged,
+    Value,
+    column_of,
+)
+from infrastructure.postgres.tables import metadata
 
 SCHEMA = schema._schema
 
@@ -68,12 +77,52 @@ def test_every_field_is_mapped_to_sql_or_marked_resolved_in_python() -> None:
             continue
         mapping = MAPPINGS.get(type_.name)
         known = CONNECTION_PARTS[connections[type_.name]] if type_.name in connections \
-            else set(mapping.fields if mapping else ())
+            else _mapped(mapping, type_) if mapping else set()
         missing += [
             f"{type_.name}.{name}" for name in type_.fields
             if name not in known and (type_.name, name) not in RESOLVED_IN_PYTHON
         ]
     assert not missing, f"map these in infrastructure/postgres/compiled or mark them: {missing}"
+
+
+def _leaf(field: GraphQLField) -> Leaf | None:
+    scalar, is_list = leaf_of(field.type)
+    return None if scalar is None else Leaf(scalar, is_list)
+
+
+def _mapped(mapping: ObjectMapping, type_: GraphQLObjectType) -> set[str]:
+    return {name for name, field in type_.fields.items()
+            if mapping.field(name, _leaf(field)) is not None}
+
+
+def _by_convention() -> Iterator[tuple[ObjectMapping, str]]:
+    """(mapping, field) of every field read by convention rather than declared."""
+    for mapping in MAPPINGS.values():
+        type_ = SCHEMA.type_map.get(mapping.type_name)
+        if mapping.table is None or not isinstance(type_, GraphQLObjectType):
+            continue
+        for name, field in type_.fields.items():
+            if name not in mapping.fields and mapping.field(name, _leaf(field)):
+                yield mapping, name
+
+
+def test_a_field_read_by_convention_reads_a_column_of_its_table() -> None:
+    missing = []
+    for mapping, name in _by_convention():
+        assert mapping.table is not None
+        column = "id" if name == "id" else column_of(name)
+        if column not in metadata.tables[mapping.table].columns:
+            missing.append(f"{mapping.type_name}.{name}: no {mapping.table}.{column}")
+    assert not missing, f"declare these in infrastructure/postgres/compiled: {missing}"
+
+
+def test_conventions_cover_the_plain_columns() -> None:
+    """Most scalar fields need no declaration: only those that differ are declared."""
+    conventional = list(_by_convention())
+    declared = [(m.type_name, n) for m in MAPPINGS.values() if m.table is not None
+                for n, f in m.fields.items() if isinstance(f, Value)]
+    assert len(conventional) > 100, len(conventional)
+    assert len(declared) < 20, declared
 
 
 def _fields(type_name: str) -> dict[str, GraphQLField]:

@@ -14,9 +14,13 @@ from graphql import (
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
+    GraphQLEnumType,
     GraphQLIncludeDirective,
     GraphQLInterfaceType,
+    GraphQLList,
     GraphQLObjectType,
+    GraphQLOutputType,
+    GraphQLScalarType,
     GraphQLSchema,
     GraphQLSkipDirective,
     GraphQLUnionType,
@@ -25,6 +29,7 @@ from graphql import (
     SelectionSetNode,
     VariableNode,
     get_named_type,
+    get_nullable_type,
 )
 from graphql.execution.values import VariableValues, get_directive_values
 
@@ -115,7 +120,7 @@ class _Builder:
                 raise Unmapped(f"{parent.name}.{name} is abstract")
             children = self.selections(
                 named, [n.selection_set for n in nodes if n.selection_set], sites)
-        return Selection(key, name, children, slot)
+        return Selection(key, name, children, slot, *leaf_of(definition.type))
 
     def _collect(self, parent: GraphQLObjectType, selection_set: SelectionSetNode,
                  grouped: dict[str, list[FieldNode]]) -> None:
@@ -150,3 +155,12 @@ class _Builder:
             if values is not None and values["if"] == (directive.name.value == "skip"):
                 return False
         return True
+
+
+def leaf_of(type_: GraphQLOutputType) -> tuple[str | None, bool]:
+    """A scalar or enum field's named type and whether it is a list of them, as the
+    mappings' conventions take it; (None, False) for an object."""
+    named = get_named_type(type_)
+    if not isinstance(named, GraphQLScalarType | GraphQLEnumType):
+        return None, False
+    return named.name, isinstance(get_nullable_type(type_), GraphQLList)

@@ -25,7 +25,8 @@ _CUSTOMER_FIELDS: dict[str, FieldMapping] = {
     **loyalty.CUSTOMER_FIELDS,
 }
 _QUERY = ObjectMapping("Query", _ROOT)
-_CUSTOMER = ObjectMapping("Customer", _CUSTOMER_FIELDS, row=customers.CUSTOMER.row)
+_CUSTOMER = ObjectMapping("Customer", _CUSTOMER_FIELDS, row=customers.CUSTOMER.row,
+                          table=customers.CUSTOMER.table)
 
 MAPPINGS: dict[str, ObjectMapping] = {
     mapping.type_name: mapping

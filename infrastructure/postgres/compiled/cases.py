@@ -15,38 +15,20 @@ from infrastructure.postgres.compiled.mapping import (
     Value,
     conditions,
     sort_keys,
-    value_fields,
     when,
 )
-from infrastructure.postgres.compiled.sql import datetime_json, global_id, quoted
+from infrastructure.postgres.compiled.sql import quoted
 
 _OPEN = ", ".join(quoted(status.value) for status in sorted(OPEN_STATUSES))
 # As Case.is_overdue: still open and past its due time, by the service clock.
 _OVERDUE = f"({{t}}.status IN ({_OPEN}) AND {{t}}.due_at < {{now}})"
 
+# Scalar fields are their columns, by convention (mapping.ObjectMapping.table).
 CASE = ObjectMapping(
     "Case",
+    table="cases",
     row="cases {t} WHERE {t}.id = {key}",
     fields={
-        **value_fields(
-            id=global_id("Case", "{t}.id"),
-            kind="{t}.kind",
-            category="{t}.category",
-            subject="{t}.subject",
-            description="{t}.description",
-            channel="{t}.channel",
-            priority="{t}.priority",
-            status="{t}.status",
-            queue="{t}.queue",
-            dueAt=datetime_json("{t}.due_at"),
-            openedAt=datetime_json("{t}.opened_at"),
-            updatedAt=datetime_json("{t}.updated_at"),
-            resolvedAt=datetime_json("{t}.resolved_at"),
-            closedAt=datetime_json("{t}.closed_at"),
-            resolutionNote="{t}.resolution_note",
-            followUpAt=datetime_json("{t}.follow_up_at"),
-            version="{t}.version",
-        ),
         "overdue": Value(_OVERDUE),
         "customer": Reference("Customer", "{t}.customer_id"),
         "owner": Reference("Staff", "{t}.owner_id"),
@@ -55,15 +37,7 @@ CASE = ObjectMapping(
     },
 )
 
-CASE_ROUTING_RULE = ObjectMapping("CaseRoutingRule", {
-    **value_fields(
-        id=global_id("CaseRoutingRule", "{t}.id"),
-        queue="{t}.queue",
-        kind="{t}.kind",
-        category="{t}.category",
-        channel="{t}.channel",
-        createdAt=datetime_json("{t}.created_at"),
-    ),
+CASE_ROUTING_RULE = ObjectMapping("CaseRoutingRule", table="case_routing_rules", fields={
     "owner": Reference("Staff", "{t}.owner_id"),
     "store": Reference("Store", "{t}.store_id"),
 })

@@ -27,6 +27,7 @@ from infrastructure.postgres.compiled.mapping import (
     Computed,
     Embedded,
     Expression,
+    Leaf,
     Listing,
     Lookup,
     ObjectMapping,
@@ -59,13 +60,20 @@ class Unmapped(Exception):
 
 @dataclass(frozen=True)
 class Selection:
-    """One response key: the field it reads, its subselection, and for fields with
-    arguments the position of their bound query in a request's argument list."""
+    """One response key: the field it reads, its subselection, for fields with arguments
+    the position of their bound query in a request's argument list, and for a scalar or
+    enum field what the schema says it is (mappings read such fields by convention)."""
 
     key: str
     name: str
     selections: tuple["Selection", ...] = ()
     slot: int | None = None
+    scalar: str | None = None  # a scalar or enum field's GraphQL type
+    is_list: bool = False  # of such values
+
+    @property
+    def leaf(self) -> Leaf | None:
+        return None if self.scalar is None else Leaf(self.scalar, self.is_list)
 
 
 @dataclass(frozen=True)
@@ -95,7 +103,7 @@ class Plan:
         for selection in selections:
             if selection.name == "__typename":
                 continue
-            field = mapping.fields.get(selection.name)
+            field = mapping.field(selection.name, selection.leaf)
             if field is None:
                 raise Unmapped(f"{mapping.type_name}.{selection.name}")
             self._fields.add((mapping.type_name, selection.name))
@@ -199,7 +207,8 @@ class _Renderer:
                names: Mapping[str, str]) -> str:
         if selection.name == "__typename":
             return quoted(mapping.type_name)
-        field = mapping.fields[selection.name]
+        field = mapping.field(selection.name, selection.leaf)
+        assert field is not None, f"{mapping.type_name}.{selection.name} was checked"
         if isinstance(field, Value):
             rule = self._rules.get((mapping.type_name, selection.name))
             if rule is not None and rule.scope not in self._scopes:

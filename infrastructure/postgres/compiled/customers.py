@@ -25,34 +25,15 @@ from infrastructure.postgres.compiled.mapping import (
     value_fields,
     when,
 )
-from infrastructure.postgres.compiled.sql import date_json, datetime_json, global_id
 from infrastructure.postgres.customers_queries import ordering_for, search_pattern
 
+# Scalar fields are their columns, by convention (mapping.ObjectMapping.table).
 CUSTOMER = ObjectMapping(
     "Customer",
+    table="customers",
     row="customers {t} WHERE {t}.id = "
         "(SELECT coalesce(m.merged_into_id, m.id) FROM customers m WHERE m.id = {key})",
     fields={
-        **value_fields(
-            id=global_id("Customer", "{t}.id"),
-            kind="{t}.kind",
-            displayName="{t}.display_name",
-            familyName="{t}.family_name",
-            givenName="{t}.given_name",
-            gender="{t}.gender",
-            birthDate=date_json("{t}.birth_date"),
-            occupation="{t}.occupation",
-            preferences="{t}.preferences",
-            interests="{t}.interests",
-            tags="{t}.tags",
-            customAttributes="{t}.custom_attributes",
-            version="{t}.version",
-            createdAt=datetime_json("{t}.created_at"),
-            updatedAt=datetime_json("{t}.updated_at"),
-            archivedAt=datetime_json("{t}.archived_at"),
-            lastInteractionAt=datetime_json("{t}.last_interaction_at"),
-            erasedAt=datetime_json("{t}.erased_at"),
-        ),
         "owner": Reference("Staff", "{t}.owner_id"),
         "homeStore": Reference("Store", "{t}.home_store_id"),
         "contactPoints": Children(
@@ -66,15 +47,7 @@ CUSTOMER = ObjectMapping(
     },
 )
 
-CONTACT_POINT = ObjectMapping("ContactPoint", {
-    **value_fields(
-        id=global_id("ContactPoint", "{t}.id"),
-        kind="{t}.kind",
-        value="{t}.value",
-        label="{t}.label",
-        platform="{t}.platform",
-        verified="{t}.verified",
-    ),
+CONTACT_POINT = ObjectMapping("ContactPoint", table="contact_points", fields={
     "consents": Children(
         "Consent", "jsonb_array_elements({t}.consents) WITH ORDINALITY AS {c}(item, position)",
         "{c}.position"),
@@ -83,13 +56,7 @@ CONTACT_POINT = ObjectMapping("ContactPoint", {
         "{c}.recorded_at, {c}.id"),
 })
 
-CONSENT_EVENT = ObjectMapping("ConsentEvent", value_fields(
-    purpose="{t}.purpose",
-    granted="{t}.granted",
-    source="{t}.source",
-    recordedAt=datetime_json("{t}.recorded_at"),
-    recordedBy="{t}.recorded_by",
-))
+CONSENT_EVENT = ObjectMapping("ConsentEvent", {}, table="consent_events")
 
 # Stored as the domain writes it: names of enums, isoformat() timestamps and dates.
 CONSENT = ObjectMapping("Consent", value_fields(
@@ -98,13 +65,7 @@ CONSENT = ObjectMapping("Consent", value_fields(
     recordedAt="{t}.item->>'recorded_at'",
 ))
 
-HOUSEHOLD_MEMBER = ObjectMapping("HouseholdMember", {
-    **value_fields(
-        id=global_id("HouseholdMember", "{t}.id"),
-        name="{t}.name",
-        relationship="{t}.relationship",
-        birthDate=date_json("{t}.birth_date"),
-    ),
+HOUSEHOLD_MEMBER = ObjectMapping("HouseholdMember", table="household_members", fields={
     "importantDates": Children(
         "ImportantDate",
         "jsonb_array_elements({t}.important_dates) WITH ORDINALITY AS {c}(item, position)",
@@ -117,11 +78,7 @@ IMPORTANT_DATE = ObjectMapping("ImportantDate", value_fields(
     label="{t}.item->>'label'",
 ))
 
-EXTERNAL_REFERENCE = ObjectMapping("ExternalReference", value_fields(
-    id=global_id("ExternalReference", "{t}.id"),
-    system="{t}.system",
-    value="{t}.value",
-))
+EXTERNAL_REFERENCE = ObjectMapping("ExternalReference", {}, table="external_refs")
 
 _CUSTOMER = "FROM customers {t} WHERE "
 _BY_CONTACT = (

@@ -11,27 +11,16 @@ from infrastructure.postgres.compiled.mapping import (
     Reference,
     conditions,
     sort_keys,
-    value_fields,
     when,
 )
-from infrastructure.postgres.compiled.sql import datetime_json, float_json, global_id
 from infrastructure.postgres.interactions_queries import NEWEST_FIRST
 
+# Scalar fields are their columns, by convention (mapping.ObjectMapping.table).
 INTERACTION = ObjectMapping(
     "Interaction",
+    table="interactions",
     row="interactions {t} WHERE {t}.id = {key}",
     fields={
-        **value_fields(
-            id=global_id("Interaction", "{t}.id"),
-            channel="{t}.channel",
-            direction="{t}.direction",
-            kind="{t}.kind",
-            occurredAt=datetime_json("{t}.occurred_at"),
-            recordedAt=datetime_json("{t}.recorded_at"),
-            summary="{t}.summary",
-            payload="{t}.payload",
-            place="{t}.place",
-        ),
         "geo": Embedded("GeoPoint", "{t}.latitude IS NOT NULL"),
         "customer": Reference("Customer", "{t}.customer_id"),
         "store": Reference("Store", "{t}.store_id"),
@@ -40,9 +29,8 @@ INTERACTION = ObjectMapping(
     },
 )
 
-GEO_POINT = ObjectMapping("GeoPoint", value_fields(
-    latitude=float_json("{t}.latitude"), longitude=float_json("{t}.longitude"),
-))
+# Read from the interaction's row.
+GEO_POINT = ObjectMapping("GeoPoint", {}, table="interactions")
 
 _NEWEST_FIRST = sort_keys(("{t}.occurred_at", "timestamp"), ("{t}.id", "uuid"))
 

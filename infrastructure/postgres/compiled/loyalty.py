@@ -3,7 +3,8 @@ a member's standing as of the request (`{now}`), her ledger, tier history and pu
 
 A standing is computed as domain.loyalty.queries.standing computes it, from one row per
 member: the membership joined to its programme, to the window's qualifying totals and to
-the next tier up (see _MEMBER).
+the next tier up (see _MEMBER). Scalar fields that are their columns are read by convention
+(mapping.ObjectMapping.table); the others are declared.
 """
 
 from domain.loyalty.model import QualificationWindow, QualifyingMeasure
@@ -30,7 +31,6 @@ from infrastructure.postgres.compiled.mapping import (
 from infrastructure.postgres.compiled.sql import (
     datetime_json,
     decimal_json,
-    global_id,
     money_amount,
     quoted,
 )
@@ -47,19 +47,8 @@ MONEY = ObjectMapping("Money", value_fields(
     currencyCode="{currency}",
 ))
 
-LOYALTY_TIER = ObjectMapping(
-    "LoyaltyTier",
-    row="loyalty_tiers {t} WHERE {t}.id = {key}",
-    fields=value_fields(
-        code="{t}.code",
-        name="{t}.name",
-        rank="{t}.rank",
-        threshold=decimal_json("{t}.threshold"),
-        discountPercent=decimal_json("{t}.discount_percent"),
-        earnMultiplier=decimal_json("{t}.earn_multiplier"),
-        perks="{t}.perks",
-    ),
-)
+LOYALTY_TIER = ObjectMapping("LoyaltyTier", {}, row="loyalty_tiers {t} WHERE {t}.id = {key}",
+                             table="loyalty_tiers")
 
 # Stored as loyalty_rows.bonus_rules_to_json writes them: decimals and dates as strings.
 BONUS_RULE = ObjectMapping("BonusRule", value_fields(
@@ -70,37 +59,15 @@ BONUS_RULE = ObjectMapping("BonusRule", value_fields(
     endsOn="{t}.item->>'ends_on'",
 ))
 
-REWARD = ObjectMapping(
-    "Reward",
-    row="loyalty_rewards {t} WHERE {t}.id = {key}",
-    fields=value_fields(
-        code="{t}.code",
-        name="{t}.name",
-        pointsCost="{t}.points_cost",
-        description="{t}.description",
-        active="{t}.active",
-    ),
-)
+REWARD = ObjectMapping("Reward", {}, row="loyalty_rewards {t} WHERE {t}.id = {key}",
+                       table="loyalty_rewards")
 
 LOYALTY_PROGRAMME = ObjectMapping(
     "LoyaltyProgramme",
     row="loyalty_programmes {t} WHERE {t}.id = {key}",
+    table="loyalty_programmes",
     fields={
-        **value_fields(
-            id=global_id("LoyaltyProgramme", "{t}.id"),
-            code="{t}.code",
-            name="{t}.name",
-            currencyCode="{t}.currency",
-            measure="{t}.measure",
-            qualificationWindow="{t}.qualification_window",
-            downgradePolicy="{t}.downgrade_policy",
-            graceMonths="{t}.grace_months",
-            pointsPerUnit=decimal_json("{t}.points_per_unit"),
-            birthdayMultiplier=decimal_json("{t}.birthday_multiplier"),
-            pointsExpireAfterMonths="{t}.points_expire_after_months",
-            timeZone="{t}.time_zone",
-            version="{t}.version",
-        ),
+        "currencyCode": Value("{t}.currency"),
         "pointValue": money("{t}.point_value", "{t}.currency"),
         "tiers": Children("LoyaltyTier", "loyalty_tiers {c} WHERE {c}.programme_id = {t}.id",
                           "{c}.rank"),
@@ -187,7 +154,7 @@ def ledger_page(page: PageRequest) -> PageQuery:
 _SPEND = quoted(QualifyingMeasure.SPEND.value)
 _TO_NEXT_TIER = "greatest(0, {t}.next_threshold - {t}.%s)"
 
-LOYALTY_MEMBERSHIP = ObjectMapping("LoyaltyMembership", {
+LOYALTY_MEMBERSHIP = ObjectMapping("LoyaltyMembership", table="loyalty_memberships", fields={
     "programme": Reference("LoyaltyProgramme", "{t}.programme_id"),
     "tier": Reference("LoyaltyTier", "{t}.effective_tier_id"),
     "earnedTier": Reference("LoyaltyTier", "{t}.tier_id"),
@@ -201,10 +168,8 @@ LOYALTY_MEMBERSHIP = ObjectMapping("LoyaltyMembership", {
     "qualifyingSpend": money("{t}.qualifying_spend", "{t}.currency"),
     "qualifyingPoints": Value("{t}.qualifying_points"),
     "qualificationWindowStart": Value(datetime_json("{t}.window_start")),
-    "pointsBalance": Value("{t}.points_balance"),
     "pointsExpiringSoon": Computed(points_expiring),
     "tierOverride": Embedded("TierOverride", _OVERRIDE_ACTIVE.replace("{m}", "{t}")),
-    "downgradeDueAt": Value(datetime_json("{t}.downgrade_due_at")),
     "memberSince": Value(datetime_json("{t}.enrolled_at")),
     "ledger": Paged("PointsLedgerEntry", ledger_page, connection="PointsLedgerConnection"),
     "tierHistory": Children(
@@ -223,32 +188,16 @@ TIER_OVERRIDE = ObjectMapping("TierOverride", {
     ),
 })
 
-TIER_CHANGE = ObjectMapping("TierChange", {
+TIER_CHANGE = ObjectMapping("TierChange", table="loyalty_tier_changes", fields={
     "fromTier": Reference("LoyaltyTier", "{t}.from_tier_id"),
     "toTier": Reference("LoyaltyTier", "{t}.to_tier_id"),
-    **value_fields(
-        reason="{t}.reason",
-        occurredAt=datetime_json("{t}.occurred_at"),
-        actor="{t}.actor",
-        note="{t}.note",
-    ),
 })
 
 POINTS_LEDGER_ENTRY = ObjectMapping(
     "PointsLedgerEntry",
     row="loyalty_ledger {t} WHERE {t}.id = {key}",
+    table="loyalty_ledger",
     fields={
-        **value_fields(
-            id=global_id("PointsLedgerEntry", "{t}.id"),
-            kind="{t}.kind",
-            points="{t}.points",
-            occurredAt=datetime_json("{t}.occurred_at"),
-            recordedAt=datetime_json("{t}.recorded_at"),
-            actor="{t}.actor",
-            reason="{t}.reason",
-            expiresAt=datetime_json("{t}.expires_at"),
-            orderRef="{t}.order_ref",
-        ),
         "moneyValue": money(
             "{t}.money_value",
             "(SELECT g.currency FROM loyalty_programmes g WHERE g.id = {t}.programme_id)",
@@ -264,16 +213,10 @@ POINTS_LEDGER_ENTRY = ObjectMapping(
 PURCHASE = ObjectMapping(
     "Purchase",
     row="purchases {t} WHERE {t}.id = {key}",
+    table="purchases",
     fields={
-        **value_fields(
-            id=global_id("Purchase", "{t}.id"),
-            channel="{t}.channel",
-            orderId="{t}.order_id",
-            occurredAt=datetime_json("{t}.occurred_at"),
-            recordedAt=datetime_json("{t}.recorded_at"),
-            # The sums kept in step with the lines and refunds (tables.purchases).
-            pointsEarned="{t}.points",
-        ),
+        # The sums kept in step with the lines and refunds (tables.purchases).
+        "pointsEarned": Value("{t}.points"),
         "paymentTotal": money("{t}.payment_total", "{t}.currency"),
         "netAmount": money("{t}.net_amount", "{t}.currency"),
         "refundedAmount": money("{t}.refunded_amount", "{t}.currency"),
@@ -294,30 +237,16 @@ PURCHASE = ObjectMapping(
 )
 
 # Lines carry their purchase's currency (see PURCHASE.lines).
-PURCHASE_LINE = ObjectMapping("PurchaseLine", {
-    **value_fields(
-        lineNo="{t}.line_no",
-        sku="{t}.sku",
-        name="{t}.name",
-        category="{t}.category",
-        quantity="{t}.quantity",
-        points="{t}.points",
-        refundedQuantity="{t}.refunded_quantity",
-    ),
+PURCHASE_LINE = ObjectMapping("PurchaseLine", table="purchase_lines", fields={
     "unitPrice": money("{t}.unit_price", "{t}.currency"),
     "discount": money("{t}.discount", "{t}.currency"),
     "margin": money("{t}.margin", "{t}.currency", present="{t}.margin IS NOT NULL"),
     "netAmount": money("({t}.quantity * {t}.unit_price - {t}.discount)", "{t}.currency"),
 })
 
-REFUND = ObjectMapping("Refund", {
-    **value_fields(
-        id=global_id("Refund", "{t}.id"),
-        refundRef="{t}.refund_ref",
-        occurredAt=datetime_json("{t}.occurred_at"),
-        recordedAt=datetime_json("{t}.recorded_at"),
-        points="{t}.points",
-    ),
+# Refunds carry their lines' sums (see PURCHASE.refunds).
+REFUND = ObjectMapping("Refund", table="purchase_refunds", fields={
+    "points": Value("{t}.points"),
     "amount": money("{t}.amount", "{t}.currency"),
     "lines": Children(
         "RefundLine",
@@ -325,8 +254,7 @@ REFUND = ObjectMapping("Refund", {
         " {c}", "{c}.line_no"),
 })
 
-REFUND_LINE = ObjectMapping("RefundLine", {
-    **value_fields(lineNo="{t}.line_no", quantity="{t}.quantity", points="{t}.points"),
+REFUND_LINE = ObjectMapping("RefundLine", table="purchase_refund_lines", fields={
     "amount": money("{t}.amount", "{t}.currency"),
 })
 

@@ -4,6 +4,11 @@ A mapping is declared once per GraphQL type, in the module of its bounded contex
 templates in which `{t}` stands for the alias of the row the field is read from. The
 compiler (compiler.py) puts the templates together into one statement per operation.
 
+A plain scalar field needs no template when its type's mapping names its `table`: the field
+`birthDate` is then the column `birth_date` of the row, written as its GraphQL type says
+(`by_convention`). So adding a column to a compiled type is adding it to the GraphQL type;
+only fields that differ (computed, renamed, read from JSON) are declared here.
+
 Fields whose answer depends on arguments (connections, root lookups) have a `bind`
 function: it turns the arguments, already checked and converted to the domain's query
 objects by the API layer, into a `PageQuery` or `RowQuery`. Their SQL text depends only on
@@ -17,7 +22,14 @@ from datetime import datetime
 from typing import Any
 
 from domain.shared.paging import PageRequest
-from infrastructure.postgres.compiled.sql import SORT_KEY_KINDS
+from infrastructure.postgres.compiled.sql import (
+    SORT_KEY_KINDS,
+    date_json,
+    datetime_json,
+    decimal_json,
+    float_json,
+    global_id,
+)
 from infrastructure.postgres.paging import Ordering
 
 Template = str
@@ -198,13 +210,57 @@ FieldMapping = Value | Computed | Embedded | Reference | Children | Lookup | Lis
 
 
 @dataclass(frozen=True)
+class Leaf:
+    """What the GraphQL schema says of a scalar or enum field: the named type, and whether
+    it is a list of them."""
+
+    type_name: str
+    is_list: bool = False
+
+
+@dataclass(frozen=True)
 class ObjectMapping:
     """A GraphQL object type. `row` finds the row with id `{key}` (a FROM item and WHERE,
-    `{t}` its alias), for references to this type."""
+    `{t}` its alias), for references to this type. With `table`, the rows are that table's
+    (or hold its columns) and the scalar fields not in `fields` are read by convention."""
 
     type_name: str
     fields: Mapping[str, FieldMapping]
     row: Template | None = None
+    table: str | None = None
+
+    def field(self, name: str, leaf: Leaf | None) -> FieldMapping | None:
+        """The field's mapping: declared, else by convention for a scalar field."""
+        declared = self.fields.get(name)
+        if declared is not None or self.table is None or leaf is None:
+            return declared
+        return by_convention(self.type_name, name, leaf)
+
+
+# The JSON the GraphQL scalars are written as (api/graphql/schema.py's scalars, strawberry's
+# own); any other scalar or enum is the column's value as it is.
+_WRITERS: Mapping[str, Callable[[str], str]] = {
+    "Date": date_json, "DateTime": datetime_json, "Decimal": decimal_json,
+    "Float": float_json,
+}
+
+
+def by_convention(type_name: str, name: str, leaf: Leaf) -> Value | None:
+    """`fooBar` → the column `foo_bar` of the row `{t}`; `id` → the type's global id. None
+    for what has no convention (a list of dates, an ID other than `id`)."""
+    column = "{t}." + column_of(name)
+    if leaf.type_name == "ID":
+        return Value(global_id(type_name, column)) if name == "id" and not leaf.is_list \
+            else None
+    writer = _WRITERS.get(leaf.type_name)
+    if writer is None:
+        return Value(column)
+    return None if leaf.is_list else Value(writer(column))
+
+
+def column_of(name: str) -> str:
+    """The column a field reads by convention: camelCase → snake_case."""
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in name)
 
 
 def value_fields(**templates: Template) -> dict[str, Value]:
