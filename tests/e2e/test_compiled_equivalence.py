@@ -37,6 +37,7 @@ from tests.e2e.selections import NOT_COMPILED, Document, Pools, documents
 JSON = "application/json"
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 GENERATED = 500
+SETTLED_AFTER = 10  # polls a millisecond apart that find no connection checked out
 
 
 
@@ -120,9 +121,13 @@ class BothPaths:
     async def _settled(self) -> None:
         """Waits for the database work an executed request left running after it answered
         (graphql-core settles the resolvers of a nulled subtree in the background), so that
-        the statements counted next are the compiled request's own."""
-        for _ in range(1000):
-            if not self._pool.checkedout():
+        the statements counted next are the compiled request's own. Idle for a while, not
+        for a moment: a customer's loyalty is loaded in steps (the programme, then the
+        membership, then its parts), and between two steps no connection is out."""
+        idle = 0
+        for _ in range(2000):
+            idle = 0 if self._pool.checkedout() else idle + 1
+            if idle == SETTLED_AFTER:
                 return
             await asyncio.sleep(0.001)
         raise AssertionError("the engine's connections stay checked out")
