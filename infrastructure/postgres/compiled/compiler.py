@@ -14,13 +14,13 @@ What the SQL looks like:
 """
 
 import itertools
-from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from domain.shared.access import Restricted
+from domain.shared.lru import LruCache
 from infrastructure.postgres.compiled.mapping import (
     PARAMETER,
     Children,
@@ -95,7 +95,7 @@ class Plan:
         self._fields: set[tuple[str, str]] = set()
         self._check(mappings[root], selections)
         self._slots = sorted(self._binds)
-        self._rendered: OrderedDict[object, tuple[str, bool]] = OrderedDict()
+        self._rendered: LruCache[object, tuple[str, bool]] = LruCache(STATEMENTS_PER_PLAN)
 
     def _check(self, mapping: ObjectMapping, selections: tuple[Selection, ...]) -> None:
         if len(selections) > MAX_KEYS:
@@ -146,14 +146,8 @@ class Plan:
         bound = {slot: self._binds[slot](*args) for slot, args in zip(self._slots, arguments,
                                                                       strict=True)}
         shape = (scopes, tuple(bound[slot].shape for slot in self._slots))
-        rendered = self._rendered.get(shape)
-        if rendered is None:
-            rendered = _Renderer(self._mappings, self._rules, bound, scopes).statement(
-                self._root, self._selections)
-            self._rendered[shape] = rendered
-            if len(self._rendered) > STATEMENTS_PER_PLAN:
-                self._rendered.popitem(last=False)
-        sql, uses_now = rendered
+        sql, uses_now = self._rendered.get_or_add(shape, lambda: _Renderer(
+            self._mappings, self._rules, bound, scopes).statement(self._root, self._selections))
         parameters = [value for slot in self._slots for value in bound[slot].values]
         if uses_now:
             parameters.append(now.isoformat())
