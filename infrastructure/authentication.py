@@ -18,7 +18,7 @@ from typing import Any, Protocol
 from uuid import UUID
 
 from domain.access.model import ApiClientIdentity
-from domain.customers.queries import CustomerQueries
+from domain.customers.queries import ByExternalRef, CustomerQueries
 from domain.organisation.queries import OrganisationQueries
 from domain.shared.access import Role, Viewer
 from infrastructure.tokens import InvalidToken
@@ -114,7 +114,8 @@ class Authenticator:
         system, _, value = reference.partition(":")
         found = None
         if system and value:
-            found = await self._members.by_external_ref(system.strip(), value.strip())
+            ref = ByExternalRef.of(system, value)  # as the customer rules stored it
+            found = await self._members.by_external_ref(ref.system, ref.value)
         if found is None:
             raise Forbidden("the member reference names no member (expected <system>:<value>)")
         return found.id

@@ -179,6 +179,20 @@ async def test_a_web_shop_acting_for_a_member_reads_and_edits_her_record_only(
     assert _codes(await ask(town.stranger)) == ["NOT_ALLOWED"]
 
 
+async def test_a_member_reference_is_read_as_the_customer_rules_store_it(
+    town: Town, client: httpx.AsyncClient, container: Container
+) -> None:
+    issued = await container.use_cases.access.create_api_client(
+        CreateApiClient(name="web-shop", role=Role.STOREFRONT))
+    headers = {"authorization": f"Bearer {issued.key}", "rapport-member-ref": " SHOP : li "}
+
+    response = await client.post("/graphql", headers=headers, json={
+        "query": "query($id: ID!) { customer(id: $id) { displayName } }",
+        "variables": {"id": town.local}})
+
+    assert response.json()["data"] == {"customer": {"displayName": "Li"}}
+
+
 async def test_only_a_storefront_may_act_for_a_member(
     town: Town, client: httpx.AsyncClient
 ) -> None:
