@@ -6,6 +6,7 @@ port, never the Postgres class behind it.
 """
 
 from dataclasses import dataclass
+from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -23,6 +24,7 @@ from infrastructure.postgres.api_keys import PgApiKeys
 from infrastructure.postgres.audit_log import PgAuditLog
 from infrastructure.postgres.audit_queries import PgAuditQueries
 from infrastructure.postgres.cases_queries import PgCaseQueries
+from infrastructure.postgres.compiled.compiler import Statement
 from infrastructure.postgres.compiled.reads import PgCompiledReads
 from infrastructure.postgres.customers_queries import PgCustomerQueries
 from infrastructure.postgres.interactions_queries import PgInteractionQueries
@@ -36,13 +38,21 @@ from infrastructure.tokens import TokenSettings, TokenVerifier
 __all__ = ["Container", "Queries", "UseCase", "UseCases", "build_container"]
 
 
+class CompiledReads(Protocol):
+    """Runs a compiled read: the JSON that PostgreSQL built for the statement."""
+
+    async def data_json(self, statement: Statement) -> bytes: ...
+
+    async def close(self) -> None: ...
+
+
 @dataclass(frozen=True)
 class Queries:
     customers: CustomerQueries
     interactions: InteractionQueries
     cases: CaseQueries
     organisation: OrganisationQueries
-    compiled: PgCompiledReads
+    compiled: CompiledReads
     audit: AuditQueries
     loyalty: LoyaltyQueries
 
