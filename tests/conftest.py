@@ -186,11 +186,11 @@ def statement_counter(engine: AsyncEngine) -> StatementCounter:
             ("before_cursor_execute", record), ("checkout", attach), ("checkin", detach)]
         for name, listener in listeners:
             event.listen(target, name, listener)
-        PgCompiledReads.data_json = count_compiled  # type: ignore[method-assign]
+        PgCompiledReads.data_json = count_compiled  # type: ignore[method-assign]  # counted, then put back
         try:
             yield statements
         finally:
-            PgCompiledReads.data_json = run_compiled  # type: ignore[method-assign]
+            PgCompiledReads.data_json = run_compiled  # type: ignore[method-assign]  # put back
             for name, listener in listeners:
                 event.remove(target, name, listener)
 

@@ -122,7 +122,7 @@ def whole_seconds(clock: MovableClock, start: datetime) -> Iterator[None]:
     """The clock ticks one whole second per reading, from `start`: stored timestamps
     without microseconds."""
     ticks = iter(range(1_000_000))
-    clock.now = lambda: start + timedelta(seconds=next(ticks))  # type: ignore[method-assign]
+    clock.now = lambda: start + timedelta(seconds=next(ticks))  # type: ignore[method-assign]  # a test's clock is told the time
     try:
         yield
     finally:

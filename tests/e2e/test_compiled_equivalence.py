@@ -170,7 +170,7 @@ async def rich(container: Container, clock: MovableClock) -> RichData:
     after the other."""
     data = await seed_rich_data(container, clock)
     instant = clock.now()
-    clock.now = lambda: instant  # type: ignore[method-assign]
+    clock.now = lambda: instant  # type: ignore[method-assign]  # a test's clock is told the time
     return data
 
 

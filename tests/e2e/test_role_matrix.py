@@ -211,10 +211,9 @@ def _mutation(name: str, input_type: str, fields: dict[str, Any],
 
 def root_fields() -> set[str]:
     sdl_schema = schema._schema
-    return {f"{kind}.{name}"
-            for kind, type_ in (("Query", sdl_schema.query_type),
-                                ("Mutation", sdl_schema.mutation_type))
-            for name in type_.fields}  # type: ignore[union-attr]
+    roots = (("Query", sdl_schema.query_type), ("Mutation", sdl_schema.mutation_type))
+    return {f"{kind}.{name}" for kind, type_ in roots if type_ is not None
+            for name in type_.fields}
 
 
 def test_every_root_field_has_an_operation_and_a_call_here() -> None:

@@ -17,8 +17,7 @@ from infrastructure.migrations import alembic_config, is_at_head, upgrade_to_hea
 from infrastructure.postgres.engine import create_engine
 from infrastructure.postgres.tables import metadata
 
-# SQLAlchemy's dialect constructors are unannotated.
-DIALECT = postgresql.dialect()  # type: ignore[no-untyped-call]
+DIALECT = postgresql.dialect()  # type: ignore[no-untyped-call]  # SQLAlchemy's is unannotated
 
 
 @pytest.fixture
