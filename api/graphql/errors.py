@@ -9,8 +9,7 @@ from domain.shared.errors import DomainError, ErrorCode, FieldError
 
 # GraphQL enums are the domain's classes themselves, registered under their schema names.
 UserErrorCode = ErrorCode
-strawberry.enum(UserErrorCode, name="UserErrorCode",
-                                description="Why an input was refused.")
+strawberry.enum(UserErrorCode, name="UserErrorCode", description="Why an input was refused.")
 
 
 Renames = Mapping[str, tuple[str, ...]]

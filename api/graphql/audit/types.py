@@ -15,7 +15,7 @@ from domain.shared.access import Role
 # GraphQL enums are the domain's classes themselves, registered under their schema names.
 AuditActionEnum = model.AuditAction
 strawberry.enum(AuditActionEnum, name="AuditAction",
-                                  description="A change (a use case) or a read of personal data.")
+                description="A change (a use case) or a read of personal data.")
 
 
 @strawberry.type(name="AuditEntry", description=(

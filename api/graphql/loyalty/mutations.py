@@ -50,6 +50,7 @@ RENAMES: Renames = {
 PURCHASE_RENAMES: Renames = {**RENAMES, "idempotency_key": ("order_id",)}
 REFUND_RENAMES: Renames = {**RENAMES, "idempotency_key": ("refund_ref",)}
 
+
 @strawberry.type
 class MemberPayload:
     """A payload that shows the member's standing after the change."""
