@@ -10,6 +10,7 @@ from domain.customers.ports import CustomerRepository
 from domain.interactions.ports import InteractionRepository
 from domain.loyalty.ports import LoyaltyRepository, ProgrammeRepository
 from domain.organisation.ports import StaffRepository, StoreRepository
+from domain.partners.ports import PartnerRepository
 from domain.shared.clock import Clock
 from domain.shared.events import Event
 from domain.shared.idempotency import IdempotencyStore
@@ -44,6 +45,8 @@ class UnitOfWork(Protocol):
     def programmes(self) -> ProgrammeRepository: ...
     @property
     def loyalty(self) -> LoyaltyRepository: ...
+    @property
+    def partners(self) -> PartnerRepository: ...
 
     async def __aenter__(self) -> Self: ...
 
@@ -54,7 +57,10 @@ class UnitOfWork(Protocol):
         tb: TracebackType | None,
     ) -> None: ...
 
-    async def commit(self) -> None: ...
+    async def commit(self) -> None:
+        """Runs the reactions to the events raised in this unit of work (domain/reactions.py)
+        inside its transaction, and to the events they raise in turn; then writes every
+        event to the outbox and commits."""
 
     def emit(self, event: Event) -> None: ...
 

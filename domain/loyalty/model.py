@@ -253,6 +253,7 @@ class LedgerEntry:
     expires_at: datetime | None = None  # EARN, positive ADJUST: when its lot runs out
     money_value: Decimal | None = None  # REDEEM at checkout: what the points paid
     order_ref: str | None = None  # REDEEM at checkout: the order they paid for
+    partner_id: UUID | None = None  # earned (or reversed) at an alliance partner
 
 
 @dataclass

@@ -66,11 +66,23 @@ class Operation(StrEnum):
     POINTS_REDEEM = "points.redeem"
     POINTS_ADJUST = "points.adjust"
     TIER_OVERRIDE = "tier.override"
+    PARTNER_READ = "partner.read"
+    PARTNER_MANAGE = "partner.manage"
+    OFFER_MANAGE = "offer.manage"
+    OFFER_READ = "offer.read"  # staff and admins all offers; a partner its own
+    BENEFIT_READ = "benefit.read"  # a member's grants
+    GRANT_ISSUE = "grant.issue"  # by hand, with a reason
+    GRANT_REVOKE = "grant.revoke"
+    GRANT_REDEEM = "grant.redeem"  # validate, redeem, reverse: the partner's counter
+    PARTNER_PURCHASE_RECORD = "partner_purchase.record"
+    SETTLEMENT_READ = "settlement.read"  # admins any partner's; a partner its own
+    SETTLEMENT_CLOSE = "settlement.close"
 
 
 _ADMIN = frozenset({Role.ADMIN})
 _STAFF = frozenset({Role.ADMIN, Role.STAFF})
 _MEMBER = frozenset({Role.ADMIN, Role.STAFF, Role.STOREFRONT})
+_PARTNER_SIDE = frozenset({Role.ADMIN, Role.STAFF, Role.PARTNER})
 
 POLICY: Mapping[Operation, frozenset[Role]] = {
     Operation.NODE_READ: _STAFF,
@@ -100,6 +112,17 @@ POLICY: Mapping[Operation, frozenset[Role]] = {
     Operation.POINTS_REDEEM: _MEMBER,
     Operation.POINTS_ADJUST: _STAFF,
     Operation.TIER_OVERRIDE: _STAFF,
+    Operation.PARTNER_READ: _STAFF,
+    Operation.PARTNER_MANAGE: _ADMIN,
+    Operation.OFFER_MANAGE: _ADMIN,
+    Operation.OFFER_READ: _PARTNER_SIDE,
+    Operation.BENEFIT_READ: _MEMBER,
+    Operation.GRANT_ISSUE: _STAFF,
+    Operation.GRANT_REVOKE: _STAFF,
+    Operation.GRANT_REDEEM: frozenset({Role.PARTNER}),
+    Operation.PARTNER_PURCHASE_RECORD: frozenset({Role.PARTNER}),
+    Operation.SETTLEMENT_READ: frozenset({Role.ADMIN, Role.PARTNER}),
+    Operation.SETTLEMENT_CLOSE: _ADMIN,
 }
 
 

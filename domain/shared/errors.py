@@ -22,6 +22,20 @@ class ErrorCode(StrEnum):
     IDEMPOTENCY_KEY_REUSED = "IDEMPOTENCY_KEY_REUSED"
     INSUFFICIENT_POINTS = "INSUFFICIENT_POINTS"
     ALREADY_REFUNDED = "ALREADY_REFUNDED"
+    SUSPENDED = "SUSPENDED"  # the partner is suspended
+    NOT_ELIGIBLE = "NOT_ELIGIBLE"  # she does not meet the offer's eligibility or consent
+    QUOTA_EXHAUSTED = "QUOTA_EXHAUSTED"
+    OUTSIDE_VALIDITY = "OUTSIDE_VALIDITY"  # the offer is not valid now
+    CODE_MISTYPED = "CODE_MISTYPED"  # the check character does not match: a typo
+    UNKNOWN_CODE = "UNKNOWN_CODE"  # no grant of yours has this code
+    ALREADY_REDEEMED = "ALREADY_REDEEMED"
+    EXPIRED = "EXPIRED"
+    REVOKED = "REVOKED"
+    ALREADY_REVERSED = "ALREADY_REVERSED"
+    WINDOW_PASSED = "WINDOW_PASSED"  # a reversal too late
+    TOO_MANY_ATTEMPTS = "TOO_MANY_ATTEMPTS"  # failed lookups: wait, or the key is locked out
+    CURRENCY_MISMATCH = "CURRENCY_MISMATCH"
+    PERIOD_CLOSED = "PERIOD_CLOSED"
 
 
 @dataclass(frozen=True)
@@ -63,6 +77,12 @@ class UniqueKey(StrEnum):
     EXTERNAL_REF = "EXTERNAL_REF"  # (system, value): a POS card or shop account is one person's
     PROGRAMME_CODE = "PROGRAMME_CODE"
     ACTIVE_API_CLIENT_NAME = "ACTIVE_API_CLIENT_NAME"  # among clients not revoked
+    PARTNER_CODE = "PARTNER_CODE"
+    OFFER_CODE = "OFFER_CODE"  # per partner
+    GRANT_SOURCE = "GRANT_SOURCE"  # (offer, member, source): a trigger issues once
+    GRANT_CODE = "GRANT_CODE"
+    REDEMPTION_KEY = "REDEMPTION_KEY"  # (partner, idempotency key)
+    PARTNER_ORDER = "PARTNER_ORDER"  # (partner, order id)
 
 
 class Duplicate(Exception):
