@@ -1,7 +1,7 @@
 """What callers ask of the alliance: plain inputs, checked by the use cases."""
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -74,8 +74,8 @@ class CreateOffer:
     trigger: Trigger
     cost: CostSharing
     description: str | None = None
-    eligibility: Eligibility = Eligibility()
-    quota: Quota = Quota()
+    eligibility: Eligibility = field(default_factory=Eligibility)
+    quota: Quota = field(default_factory=Quota)
     valid_from: datetime | None = None
     valid_until: datetime | None = None
     grant_valid_days: int = 30

@@ -1,0 +1,1 @@
+"""The alliance in GraphQL: partners, offers, members' benefits, the partner API."""

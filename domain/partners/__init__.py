@@ -1,0 +1,1 @@
+"""The alliance: partners, offers, grants, redemptions, coalition earn, settlement."""

@@ -1,0 +1,226 @@
+"""A partner's counter: validating a member's code, redeeming it once, and reversing a
+redemption made by mistake.
+
+Only the partner whose offer it is may see or redeem a grant: another partner's code
+answers exactly as a code that does not exist. Codes are unguessable, and guessing is
+limited besides: a mistyped code is caught by its check character before any lookup, and
+every lookup that finds nothing counts against the caller's key (`MISSES_PER_MINUTE`
+then a wait; `MISSES_PER_HOUR` and the key is locked out for the rest of that hour).
+
+Redeeming locks the grant: of sixteen tills redeeming one code at once, one succeeds and
+the others are told it is redeemed. The partner's idempotency key makes a retry of the
+same redemption replay it.
+"""
+
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+from domain.partners import codes
+from domain.partners.commands import RedeemGrant, ReverseRedemption, ValidateGrant
+from domain.partners.model import (
+    EntryKind,
+    Grant,
+    GrantState,
+    Offer,
+    Redemption,
+    SharedMember,
+)
+from domain.partners.partners import acting_partner
+from domain.partners.settlement import settle
+from domain.ports import UnitOfWork
+from domain.shared.access import Operation, Viewer
+from domain.shared.errors import DomainError, ErrorCode, UniqueKey, duplicate_as, not_found
+from domain.shared.events import Event
+from domain.shared.idempotency import fingerprint
+from domain.shared.ids import new_id
+from domain.shared.money import check_amount
+from domain.shared.validation import Problems
+
+MISSES_PER_MINUTE = 5
+MISSES_PER_HOUR = 20
+REVERSAL_WINDOW = timedelta(hours=24)
+
+
+@dataclass(frozen=True)
+class GrantCheck:
+    """What a validation answers: whether the code is good now (`problem` None) or why not;
+    for the partner's own grants, the offer, until when, and what the member shares."""
+
+    code: str  # as typed, when it could not be read; else the canonical code
+    problem: ErrorCode | None
+    grant: Grant | None = None
+    offer: Offer | None = None
+    member: SharedMember | None = None
+
+    @property
+    def valid(self) -> bool:
+        return self.problem is None
+
+
+@dataclass(frozen=True)
+class Redeemed:
+    redemption: Redemption
+    grant: Grant
+    offer: Offer
+    replayed: bool
+
+
+async def validate_grant(cmd: ValidateGrant, *, uow: UnitOfWork, viewer: Viewer) -> GrantCheck:
+    viewer.require(Operation.GRANT_REDEEM)
+    code = codes.canonical(cmd.code)
+    if code is None:
+        return GrantCheck(cmd.code, ErrorCode.CODE_MISTYPED)
+    async with uow:
+        partner = await acting_partner(uow, viewer)
+        now = uow.clock.now()
+        await _refuse_guessing(uow, viewer, now)
+        found = await uow.partners.grant_at_counter(code, now)
+        if found is None or found.partner.id != partner.id:
+            await _miss(uow, viewer, now)
+            return GrantCheck(code, ErrorCode.UNKNOWN_CODE)
+    grant = found.grant
+    return GrantCheck(code, _problem(grant, now), grant, found.offer, found.member)
+
+
+async def redeem_grant(cmd: RedeemGrant, *, uow: UnitOfWork, viewer: Viewer) -> Redeemed:
+    viewer.require(Operation.GRANT_REDEEM)
+    problems = Problems()
+    key = problems.text(("idempotency_key",), cmd.idempotency_key, max_length=200,
+                        required=True) or ""
+    location = problems.text(("location",), cmd.location, max_length=200, required=True) or ""
+    code = codes.canonical(cmd.code)
+    if code is None:
+        problems.add(("code",), ErrorCode.CODE_MISTYPED,
+                     "this is not a grant code: check it for a typo")
+    problems.raise_if_any()
+    assert code is not None
+    digest = fingerprint(replace(cmd, code=code, location=location))
+    async with uow:
+        partner = await acting_partner(uow, viewer)
+        if cmd.amount is not None:
+            check_amount(problems, ("amount",), cmd.amount, partner.currency)
+            problems.raise_if_any()
+        now = uow.clock.now()
+        await _refuse_guessing(uow, viewer, now)
+        grant = await uow.partners.grant_by_code(code, for_update=True)
+        if grant is None or grant.partner_id != partner.id:
+            await _miss(uow, viewer, now)
+            raise _unknown_code()
+        # Checked with the grant locked: a concurrent retry of this very redemption waited
+        # for the first and now finds it.
+        earlier = await uow.partners.redemption_by_key(partner.id, key)
+        if earlier is not None:
+            return await _replayed(uow, earlier, digest)
+        problem = _problem(grant, now)
+        if problem is not None:
+            raise DomainError.single(("code",), problem, _PROBLEMS[problem])
+        offer = await uow.partners.get_offer(grant.offer_id)
+        assert offer is not None
+        redemption = Redemption(
+            id=new_id(), grant_id=grant.id, partner_id=partner.id, offer_id=offer.id,
+            customer_id=grant.customer_id, idempotency_key=key, fingerprint=digest,
+            location=location, redeemed_at=now, redeemed_by=viewer.subject, amount=cmd.amount)
+        with duplicate_as(UniqueKey.REDEMPTION_KEY, ("idempotency_key",),
+                          "a redemption with this key is in flight; retry"):
+            await uow.partners.add_redemption(redemption)
+        redeemed = grant.redeemed(now)
+        await uow.partners.save_grant(redeemed)
+        await settle(uow, partner, EntryKind.REDEMPTION, offer.cost.brand_owes, now,
+                     offer_id=offer.id, redemption_id=redemption.id,
+                     customer_id=grant.customer_id)
+        uow.emit(Event("GrantRedeemed", grant.customer_id, now, {
+            "grant_id": str(grant.id), "redemption_id": str(redemption.id),
+            "offer_id": str(offer.id), "partner_id": str(partner.id)}))
+        await uow.commit()
+    return Redeemed(redemption, redeemed, offer, replayed=False)
+
+
+async def reverse_redemption(
+    cmd: ReverseRedemption, *, uow: UnitOfWork, viewer: Viewer
+) -> Redeemed:
+    """Within `REVERSAL_WINDOW` of the redemption: the grant is good again (until its own
+    expiry) and the amount owed for it is taken back, in the first open period."""
+    viewer.require(Operation.GRANT_REDEEM)
+    problems = Problems()
+    reason = problems.text(("reason",), cmd.reason, max_length=500, required=True)
+    problems.raise_if_any()
+    async with uow:
+        partner = await acting_partner(uow, viewer)
+        redemption = await uow.partners.get_redemption(cmd.redemption_id, for_update=True)
+        if redemption is None or redemption.partner_id != partner.id:
+            raise not_found(("redemption_id",), "redemption")
+        now = uow.clock.now()
+        if redemption.reversed:
+            raise DomainError.single(("redemption_id",), ErrorCode.ALREADY_REVERSED,
+                                     "this redemption was reversed already")
+        if now - redemption.redeemed_at > REVERSAL_WINDOW:
+            hours = int(REVERSAL_WINDOW.total_seconds() // 3600)
+            raise DomainError.single(("redemption_id",), ErrorCode.WINDOW_PASSED,
+                                     f"a redemption can be reversed within {hours} hours")
+        grant = await uow.partners.get_grant(redemption.grant_id, for_update=True)
+        offer = await uow.partners.get_offer(redemption.offer_id)
+        assert grant is not None
+        assert offer is not None
+        reversed_ = replace(redemption, reversed_at=now, reverse_reason=reason)
+        await uow.partners.save_redemption(reversed_)
+        reinstated = grant.reinstated()
+        await uow.partners.save_grant(reinstated)
+        await settle(uow, partner, EntryKind.REDEMPTION_REVERSAL, -offer.cost.brand_owes, now,
+                     offer_id=offer.id, redemption_id=redemption.id,
+                     customer_id=grant.customer_id)
+        uow.emit(Event("GrantRedemptionReversed", grant.customer_id, now, {
+            "grant_id": str(grant.id), "redemption_id": str(redemption.id)}))
+        await uow.commit()
+    return Redeemed(reversed_, reinstated, offer, replayed=False)
+
+
+_PROBLEMS = {
+    ErrorCode.ALREADY_REDEEMED: "this grant was redeemed already",
+    ErrorCode.EXPIRED: "this grant has expired",
+    ErrorCode.REVOKED: "this grant was revoked",
+}
+_STATE_PROBLEM = {GrantState.REDEEMED: ErrorCode.ALREADY_REDEEMED,
+                  GrantState.EXPIRED: ErrorCode.EXPIRED, GrantState.REVOKED: ErrorCode.REVOKED}
+
+
+def _problem(grant: Grant, now: datetime) -> ErrorCode | None:
+    return _STATE_PROBLEM.get(grant.state_at(now))
+
+
+def _unknown_code() -> DomainError:
+    return DomainError.single(("code",), ErrorCode.UNKNOWN_CODE,
+                              "no grant of yours has this code")
+
+
+def _caller(viewer: Viewer) -> str:
+    return f"client:{viewer.client_id}" if viewer.client_id else viewer.subject
+
+
+async def _refuse_guessing(uow: UnitOfWork, viewer: Viewer, now: datetime) -> None:
+    caller = _caller(viewer)
+    if await uow.partners.misses_since(caller, now - timedelta(hours=1)) >= MISSES_PER_HOUR:
+        raise DomainError.single(("code",), ErrorCode.TOO_MANY_ATTEMPTS,
+                                 "too many unknown codes: this key is locked out for an "
+                                 "hour; ask the brand if this was not a guessing attack")
+    if await uow.partners.misses_since(caller, now - timedelta(minutes=1)) >= MISSES_PER_MINUTE:
+        raise DomainError.single(("code",), ErrorCode.TOO_MANY_ATTEMPTS,
+                                 "too many unknown codes: wait a minute and check the code")
+
+
+async def _miss(uow: UnitOfWork, viewer: Viewer, now: datetime) -> None:
+    """Counted in its own commit: the refusal that follows must not roll it back."""
+    await uow.partners.record_miss(_caller(viewer), now)
+    await uow.commit()
+
+
+async def _replayed(uow: UnitOfWork, earlier: Redemption, digest: str) -> Redeemed:
+    if earlier.fingerprint != digest:
+        raise DomainError.single(("idempotency_key",), ErrorCode.IDEMPOTENCY_KEY_REUSED,
+                                 "this idempotency key was already used with a different "
+                                 "input")
+    grant = await uow.partners.get_grant(earlier.grant_id)
+    offer = await uow.partners.get_offer(earlier.offer_id)
+    assert grant is not None
+    assert offer is not None
+    return Redeemed(earlier, grant, offer, replayed=True)
+
