@@ -7,29 +7,20 @@ from typing import Any
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from domain.audit.model import AuditAction, AuditEntry
+from domain.audit.model import AuditEntry
+from infrastructure.postgres.rows import Row, model_row, read_model
 from infrastructure.postgres.tables import audit_log
 
 _INSERT = insert(audit_log)
 
 
 def entry_to_row(entry: AuditEntry) -> dict[str, Any]:
-    return {
-        "at": entry.at, "action": entry.action.value, "operation": entry.operation,
-        "subject": entry.subject, "role": entry.role, "client_id": entry.client_id,
-        "staff_id": entry.staff_id, "target_ids": list(entry.target_ids),
-        "outcome": entry.outcome, "detail": dict(entry.detail), "request_id": entry.request_id,
-    }
+    """Without the id, which the log gives."""
+    return model_row(entry, omit=("id",), detail=dict(entry.detail))
 
 
-def entry_from_row(row: Any) -> AuditEntry:
-    return AuditEntry(
-        id=row["id"], at=row["at"], action=AuditAction(row["action"]),
-        operation=row["operation"], subject=row["subject"], role=row["role"],
-        client_id=row["client_id"], staff_id=row["staff_id"],
-        target_ids=tuple(row["target_ids"]), outcome=row["outcome"], detail=row["detail"],
-        request_id=row["request_id"],
-    )
+def entry_from_row(row: Row) -> AuditEntry:
+    return read_model(AuditEntry, row)
 
 
 async def insert_entries(connection: AsyncConnection, entries: Sequence[AuditEntry]) -> None:

@@ -1,44 +1,26 @@
 """Cases and routing rules, write side."""
 
-from dataclasses import fields
 from typing import Any
 from uuid import UUID
 
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from domain.cases.model import Case, CaseKind, CasePriority, CaseStatus, RoutingRule
-from domain.interactions.model import Channel
+from domain.cases.model import Case, RoutingRule
+from infrastructure.postgres.rows import Row, model_row, read_model
 from infrastructure.postgres.tables import case_routing_rules, cases
 
-_CASE_COLUMNS = [f.name for f in fields(Case) if f.name != "events"]
 
-
-def case_from_row(row: Any) -> Case:
-    values = {name: row[name] for name in _CASE_COLUMNS}
-    values.update(
-        kind=CaseKind(row["kind"]), priority=CasePriority(row["priority"]),
-        status=CaseStatus(row["status"]),
-        channel=Channel(row["channel"]) if row["channel"] else None,
-    )
-    return Case(**values)
+def case_from_row(row: Row) -> Case:
+    return read_model(Case, row, events=[])
 
 
 def _case_to_row(case: Case) -> dict[str, Any]:
-    row = {name: getattr(case, name) for name in _CASE_COLUMNS}
-    row.update(
-        kind=case.kind.value, priority=case.priority.value, status=case.status.value,
-        channel=case.channel.value if case.channel else None,
-    )
-    return row
+    return model_row(case, omit=("events",))
 
 
-def routing_rule_from_row(row: Any) -> RoutingRule:
-    return RoutingRule(
-        id=row["id"], created_at=row["created_at"], queue=row["queue"], owner_id=row["owner_id"],
-        kind=CaseKind(row["kind"]) if row["kind"] else None, category=row["category"],
-        channel=Channel(row["channel"]) if row["channel"] else None, store_id=row["store_id"],
-    )
+def routing_rule_from_row(row: Row) -> RoutingRule:
+    return read_model(RoutingRule, row)
 
 
 class PgCaseRepository:
@@ -90,11 +72,7 @@ class PgRoutingRuleRepository:
         return [routing_rule_from_row(r) for r in rows.mappings()]
 
     async def add(self, rule: RoutingRule) -> None:
-        await self._connection.execute(insert(case_routing_rules).values(
-            id=rule.id, created_at=rule.created_at, queue=rule.queue, owner_id=rule.owner_id,
-            kind=rule.kind.value if rule.kind else None, category=rule.category,
-            channel=rule.channel.value if rule.channel else None, store_id=rule.store_id,
-        ))
+        await self._connection.execute(insert(case_routing_rules).values(model_row(rule)))
 
     async def delete(self, rule_id: UUID) -> bool:
         result = await self._connection.execute(

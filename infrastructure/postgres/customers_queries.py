@@ -34,6 +34,7 @@ from infrastructure.postgres.paging import (
 )
 from infrastructure.postgres.reach import reach_condition
 from infrastructure.postgres.reading import PreparedRead, fetch_all, rows_by_ids
+from infrastructure.postgres.rows import Row, read_model
 from infrastructure.postgres.tables import (
     LAST_INTERACTION_SORT_KEY,
     consent_events,
@@ -54,8 +55,6 @@ SORT_COLUMNS = {
         id_column(_c.id),
     ],
 }
-
-
 
 
 def ordering_for(sort: CustomerSortKey, reverse: bool) -> Ordering:
@@ -80,17 +79,8 @@ _ITEMS_BY_IDS: dict[type, tuple[PreparedRead, Callable[[Any], Any]]] = {
 }
 
 
-def summary_from_row(row: Any) -> CustomerSummary:
-    return CustomerSummary(
-        id=row["id"],
-        profile=profile_from_row(row),
-        version=row["version"],
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-        archived_at=row["archived_at"],
-        last_interaction_at=row["last_interaction_at"],
-        erased_at=row["erased_at"],
-    )
+def summary_from_row(row: Row) -> CustomerSummary:
+    return read_model(CustomerSummary, row, profile=profile_from_row(row))
 
 
 def _conditions(where: CustomerFilter) -> list[Any]:

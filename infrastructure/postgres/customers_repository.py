@@ -35,6 +35,7 @@ from infrastructure.postgres.customers_rows import (
     search_text,
 )
 from infrastructure.postgres.prepared import PreparedQuery
+from infrastructure.postgres.rows import read_model
 from infrastructure.postgres.tables import (
     cases,
     consent_events,
@@ -73,8 +74,7 @@ class PgCustomerRepository:
         row = await _HEADER.fetchrow(self._connection, customer_id=customer_id)
         if row is None:
             return None
-        return CustomerHeader(row["id"], profile_from_row(row), row["merged_into_id"],
-                              row["erased_at"])
+        return read_model(CustomerHeader, row, profile=profile_from_row(row))
 
     async def get(self, customer_id: UUID, *, for_update: bool = False) -> Customer | None:
         query = select(customers).where(customers.c.id == customer_id)

@@ -1,6 +1,6 @@
-"""Rows ↔ customer value objects, shared by the repository (writes) and the queries (reads)."""
+"""Rows ↔ customer value objects, shared by the repository (writes) and the queries (reads):
+each field is its column (rows.py), but for the JSON lists of consents and important dates."""
 
-from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
@@ -10,53 +10,21 @@ from domain.customers.model import (
     ConsentPurpose,
     ContactKind,
     ContactPoint,
-    CustomerKind,
     ExternalReference,
-    Gender,
     HouseholdMember,
     ImportantDate,
     Occasion,
     Profile,
-    Relationship,
 )
-
-Row = Mapping[Any, Any]  # a SQLAlchemy RowMapping (keyed by name or column) or an asyncpg Record
+from infrastructure.postgres.rows import Row, model_row, read_model
 
 
 def profile_from_row(row: Row) -> Profile:
-    return Profile(
-        kind=CustomerKind(row["kind"]),
-        display_name=row["display_name"],
-        family_name=row["family_name"],
-        given_name=row["given_name"],
-        gender=Gender(row["gender"]) if row["gender"] else None,
-        birth_date=row["birth_date"],
-        occupation=row["occupation"],
-        preferences=tuple(row["preferences"]),
-        interests=tuple(row["interests"]),
-        tags=tuple(row["tags"]),
-        custom_attributes=dict(row["custom_attributes"]),
-        owner_id=row["owner_id"],
-        home_store_id=row["home_store_id"],
-    )
+    return read_model(Profile, row)
 
 
 def profile_to_row(profile: Profile) -> dict[str, Any]:
-    return {
-        "kind": profile.kind.value,
-        "display_name": profile.display_name,
-        "family_name": profile.family_name,
-        "given_name": profile.given_name,
-        "gender": profile.gender.value if profile.gender else None,
-        "birth_date": profile.birth_date,
-        "occupation": profile.occupation,
-        "preferences": list(profile.preferences),
-        "interests": list(profile.interests),
-        "tags": list(profile.tags),
-        "custom_attributes": profile.custom_attributes,
-        "owner_id": profile.owner_id,
-        "home_store_id": profile.home_store_id,
-    }
+    return model_row(profile)
 
 
 def search_text(profile: Profile, contact_points: list[ContactPoint]) -> str:
@@ -67,89 +35,47 @@ def search_text(profile: Profile, contact_points: list[ContactPoint]) -> str:
 
 
 def contact_point_from_row(row: Row) -> ContactPoint:
-    return ContactPoint(
-        id=row["id"],
-        kind=ContactKind(row["kind"]),
-        value=row["value"],
-        label=row["label"],
-        platform=row["platform"],
-        verified=row["verified"],
-        consents=tuple(
-            Consent(ConsentPurpose(c["purpose"]), c["granted"],
-                    datetime.fromisoformat(c["recorded_at"]))
-            for c in row["consents"]
-        ),
-    )
+    return read_model(ContactPoint, row, consents=tuple(
+        Consent(ConsentPurpose(c["purpose"]), c["granted"],
+                datetime.fromisoformat(c["recorded_at"]))
+        for c in row["consents"]
+    ))
 
 
 def contact_point_to_row(point: ContactPoint) -> dict[str, Any]:
-    return {
-        "id": point.id,
-        "kind": point.kind.value,
-        "value": point.value,
-        "label": point.label,
-        "platform": point.platform,
-        "verified": point.verified,
-        "consents": [
-            {"purpose": c.purpose.value, "granted": c.granted,
-             "recorded_at": c.recorded_at.isoformat()}
-            for c in point.consents
-        ],
-    }
+    return model_row(point, consents=[
+        {"purpose": c.purpose.value, "granted": c.granted,
+         "recorded_at": c.recorded_at.isoformat()}
+        for c in point.consents
+    ])
 
 
 def household_member_from_row(row: Row) -> HouseholdMember:
-    return HouseholdMember(
-        id=row["id"],
-        name=row["name"],
-        relationship=Relationship(row["relationship"]),
-        birth_date=row["birth_date"],
-        important_dates=tuple(
-            ImportantDate(Occasion(d["occasion"]), date.fromisoformat(d["date"]), d.get("label"))
-            for d in row["important_dates"]
-        ),
-    )
+    return read_model(HouseholdMember, row, important_dates=tuple(
+        ImportantDate(Occasion(d["occasion"]), date.fromisoformat(d["date"]), d.get("label"))
+        for d in row["important_dates"]
+    ))
 
 
 def household_member_to_row(member: HouseholdMember) -> dict[str, Any]:
-    return {
-        "id": member.id,
-        "name": member.name,
-        "relationship": member.relationship.value,
-        "birth_date": member.birth_date,
-        "important_dates": [
-            {"occasion": d.occasion.value, "date": d.date.isoformat(), "label": d.label}
-            for d in member.important_dates
-        ],
-    }
+    return model_row(member, important_dates=[
+        {"occasion": d.occasion.value, "date": d.date.isoformat(), "label": d.label}
+        for d in member.important_dates
+    ])
 
 
 def external_ref_from_row(row: Row) -> ExternalReference:
-    return ExternalReference(id=row["id"], system=row["system"], value=row["value"])
+    return read_model(ExternalReference, row)
 
 
 def external_ref_to_row(ref: ExternalReference) -> dict[str, Any]:
-    return {"id": ref.id, "system": ref.system, "value": ref.value}
+    return model_row(ref)
 
 
 def consent_event_from_row(row: Row) -> ConsentEvent:
-    return ConsentEvent(
-        contact_point_id=row["contact_point_id"],
-        purpose=ConsentPurpose(row["purpose"]),
-        granted=row["granted"],
-        source=row["source"],
-        recorded_at=row["recorded_at"],
-        recorded_by=row["recorded_by"],
-    )
+    return read_model(ConsentEvent, row)
 
 
 def consent_event_to_row(entry: ConsentEvent) -> dict[str, Any]:
     """Without customer_id, which the repository adds."""
-    return {
-        "contact_point_id": entry.contact_point_id,
-        "purpose": entry.purpose.value,
-        "granted": entry.granted,
-        "source": entry.source,
-        "recorded_at": entry.recorded_at,
-        "recorded_by": entry.recorded_by,
-    }
+    return model_row(entry)

@@ -6,19 +6,21 @@ from uuid import UUID
 from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from domain.interactions.model import Channel, Direction, GeoPoint, Interaction
+from domain.interactions.model import GeoPoint, Interaction
+from infrastructure.postgres.rows import Row, model_row, read_model
 from infrastructure.postgres.tables import TZ, customers, interactions
 
 
-def interaction_from_row(row: Any) -> Interaction:
+def interaction_from_row(row: Row) -> Interaction:
+    """The point is two columns, both set or both null."""
     geo = GeoPoint(row["latitude"], row["longitude"]) if row["latitude"] is not None else None
-    return Interaction(
-        id=row["id"], customer_id=row["customer_id"], channel=Channel(row["channel"]),
-        direction=Direction(row["direction"]), kind=row["kind"], occurred_at=row["occurred_at"],
-        recorded_at=row["recorded_at"], summary=row["summary"], payload=dict(row["payload"]),
-        store_id=row["store_id"], geo=geo, place=row["place"], staff_id=row["staff_id"],
-        case_id=row["case_id"],
-    )
+    return read_model(Interaction, row, geo=geo)
+
+
+def _interaction_to_row(interaction: Interaction) -> dict[str, Any]:
+    geo = interaction.geo
+    return model_row(interaction, omit=("geo",), latitude=geo.latitude if geo else None,
+                     longitude=geo.longitude if geo else None)
 
 
 # One statement: the interaction inserted, and her last-interaction time moved forward if it
@@ -44,17 +46,7 @@ class PgInteractionRepository:
         return interaction_from_row(row) if row else None
 
     async def add(self, interaction: Interaction) -> None:
-        geo = interaction.geo
-        row = {
-            "id": interaction.id, "customer_id": interaction.customer_id,
-            "channel": interaction.channel.value, "direction": interaction.direction.value,
-            "kind": interaction.kind, "occurred_at": interaction.occurred_at,
-            "recorded_at": interaction.recorded_at, "summary": interaction.summary,
-            "payload": interaction.payload, "store_id": interaction.store_id,
-            "latitude": geo.latitude if geo else None,
-            "longitude": geo.longitude if geo else None, "place": interaction.place,
-            "staff_id": interaction.staff_id, "case_id": interaction.case_id,
-        }
+        row = _interaction_to_row(interaction)
         await self._connection.execute(
             _ADD_INTERACTION, {f"new_{name}": value for name, value in row.items()})
 

@@ -4,7 +4,6 @@ in a fixed number of statements whatever the number of parents."""
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import fields
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -19,23 +18,20 @@ from domain.loyalty.model import (
     BonusRule,
     DowngradePolicy,
     LedgerEntry,
-    LedgerKind,
     Membership,
     PointLot,
     Programme,
     Purchase,
     PurchaseLine,
     QualificationWindow,
-    QualifyingMeasure,
     Refund,
     RefundLine,
     Reward,
-    SalesChannel,
     Tier,
     TierChange,
-    TierChangeReason,
     TierOverride,
 )
+from infrastructure.postgres.rows import Row, model_row, read_model
 from infrastructure.postgres.tables import (
     loyalty_programmes,
     loyalty_rewards,
@@ -45,9 +41,6 @@ from infrastructure.postgres.tables import (
     purchase_refunds,
     purchases,
 )
-
-LEDGER_COLUMNS = tuple(f.name for f in fields(LedgerEntry))
-LOT_COLUMNS = tuple(f.name for f in fields(PointLot))
 
 
 def any_of(ids: Sequence[UUID]) -> ColumnElement[Any]:
@@ -82,58 +75,35 @@ def bonus_rules_from_json(items: Sequence[dict[str, Any]]) -> tuple[BonusRule, .
 
 
 def programme_to_row(programme: Programme) -> dict[str, Any]:
-    return {
-        "id": programme.id, "code": programme.code, "name": programme.name,
-        "currency": programme.currency, "measure": programme.measure.value,
-        "qualification_window": programme.window.value,
-        "downgrade_policy": programme.downgrade.value, "grace_months": programme.grace_months,
-        "points_per_unit": programme.points_per_unit,
-        "birthday_multiplier": programme.birthday_multiplier,
-        "points_expire_after_months": programme.points_expire_after_months,
-        "point_value": programme.point_value, "time_zone": programme.time_zone,
-        "bonus_rules": bonus_rules_to_json(programme.bonus_rules),
-        "version": programme.version, "created_at": programme.created_at,
-        "updated_at": programme.updated_at,
-    }
+    return model_row(
+        programme, omit=("tiers", "rewards", "window", "downgrade"),
+        qualification_window=programme.window.value, downgrade_policy=programme.downgrade.value,
+        bonus_rules=bonus_rules_to_json(programme.bonus_rules),
+    )
 
 
 def tier_to_row(programme_id: UUID, tier: Tier) -> dict[str, Any]:
-    return {"id": tier.id, "programme_id": programme_id, "code": tier.code, "name": tier.name,
-            "rank": tier.rank, "threshold": tier.threshold,
-            "discount_percent": tier.discount_percent, "earn_multiplier": tier.earn_multiplier,
-            "perks": list(tier.perks)}
+    return model_row(tier, programme_id=programme_id)
 
 
 def reward_to_row(programme_id: UUID, reward: Reward) -> dict[str, Any]:
-    return {"id": reward.id, "programme_id": programme_id, "code": reward.code,
-            "name": reward.name, "description": reward.description,
-            "points_cost": reward.points_cost, "active": reward.active}
+    return model_row(reward, programme_id=programme_id)
 
 
-def tier_from_row(row: Any) -> Tier:
-    return Tier(id=row["id"], code=row["code"], name=row["name"], rank=row["rank"],
-                threshold=row["threshold"], discount_percent=row["discount_percent"],
-                earn_multiplier=row["earn_multiplier"], perks=tuple(row["perks"]))
+def tier_from_row(row: Row) -> Tier:
+    return read_model(Tier, row)
 
 
-def reward_from_row(row: Any) -> Reward:
-    return Reward(id=row["id"], code=row["code"], name=row["name"],
-                  points_cost=row["points_cost"], description=row["description"],
-                  active=row["active"])
+def reward_from_row(row: Row) -> Reward:
+    return read_model(Reward, row)
 
 
-def programme_from_row(row: Any, tiers: Sequence[Tier], rewards: Sequence[Reward]) -> Programme:
-    return Programme(
-        id=row["id"], code=row["code"], name=row["name"], currency=row["currency"],
-        tiers=tuple(tiers), measure=QualifyingMeasure(row["measure"]),
+def programme_from_row(row: Row, tiers: Sequence[Tier], rewards: Sequence[Reward]) -> Programme:
+    return read_model(
+        Programme, row, tiers=tuple(tiers), rewards=tuple(rewards),
         window=QualificationWindow(row["qualification_window"]),
-        downgrade=DowngradePolicy(row["downgrade_policy"]), grace_months=row["grace_months"],
-        points_per_unit=row["points_per_unit"], birthday_multiplier=row["birthday_multiplier"],
-        points_expire_after_months=row["points_expire_after_months"],
-        point_value=row["point_value"], time_zone=row["time_zone"],
+        downgrade=DowngradePolicy(row["downgrade_policy"]),
         bonus_rules=bonus_rules_from_json(row["bonus_rules"]),
-        rewards=tuple(rewards), version=row["version"], created_at=row["created_at"],
-        updated_at=row["updated_at"],
     )
 
 
@@ -176,113 +146,73 @@ async def load_programmes(
 
 def membership_to_row(membership: Membership) -> dict[str, Any]:
     override = membership.override
-    return {
-        "programme_id": membership.programme_id, "customer_id": membership.customer_id,
-        "tier_id": membership.tier_id, "tier_since": membership.tier_since,
-        "retained_tier_id": membership.retained_tier_id, "enrolled_at": membership.enrolled_at,
-        "points_balance": membership.points_balance,
-        "downgrade_due_at": membership.downgrade_due_at,
-        "override_tier_id": override.tier_id if override else None,
-        "override_reason": override.reason if override else None,
-        "override_set_by": override.set_by if override else None,
-        "override_set_at": override.set_at if override else None,
-        "override_expires_at": override.expires_at if override else None,
-        "reviewed_through": membership.reviewed_through,
-    }
+    return model_row(
+        membership, omit=("override", "events", "tier_changes"),
+        override_tier_id=override.tier_id if override else None,
+        override_reason=override.reason if override else None,
+        override_set_by=override.set_by if override else None,
+        override_set_at=override.set_at if override else None,
+        override_expires_at=override.expires_at if override else None,
+    )
 
 
-def membership_from_row(row: Any) -> Membership:
+def membership_from_row(row: Row) -> Membership:
     override = None
     if row["override_tier_id"] is not None:
         override = TierOverride(
             tier_id=row["override_tier_id"], reason=row["override_reason"],
             set_by=row["override_set_by"], set_at=row["override_set_at"],
             expires_at=row["override_expires_at"])
-    return Membership(
-        customer_id=row["customer_id"], programme_id=row["programme_id"],
-        tier_id=row["tier_id"], tier_since=row["tier_since"],
-        retained_tier_id=row["retained_tier_id"], enrolled_at=row["enrolled_at"],
-        points_balance=row["points_balance"], downgrade_due_at=row["downgrade_due_at"],
-        override=override, reviewed_through=row["reviewed_through"],
-    )
+    return read_model(Membership, row, override=override, events=[], tier_changes=[])
 
 
 def tier_change_to_row(change: TierChange) -> dict[str, Any]:
-    return {"programme_id": change.programme_id, "customer_id": change.customer_id,
-            "from_tier_id": change.from_tier_id, "to_tier_id": change.to_tier_id,
-            "reason": change.reason.value, "occurred_at": change.occurred_at,
-            "actor": change.actor, "note": change.note}
+    return model_row(change)
 
 
-def tier_change_from_row(row: Any) -> TierChange:
-    return TierChange(
-        customer_id=row["customer_id"], programme_id=row["programme_id"],
-        from_tier_id=row["from_tier_id"], to_tier_id=row["to_tier_id"],
-        reason=TierChangeReason(row["reason"]), occurred_at=row["occurred_at"],
-        actor=row["actor"], note=row["note"])
+def tier_change_from_row(row: Row) -> TierChange:
+    return read_model(TierChange, row)
 
 
 def entry_to_row(entry: LedgerEntry) -> dict[str, Any]:
-    row = {name: getattr(entry, name) for name in LEDGER_COLUMNS}
-    row["kind"] = entry.kind.value
-    return row
+    return model_row(entry)
 
 
-def entry_from_row(row: Any) -> LedgerEntry:
-    values = {name: row[name] for name in LEDGER_COLUMNS}
-    values["kind"] = LedgerKind(row["kind"])
-    return LedgerEntry(**values)
+def entry_from_row(row: Row) -> LedgerEntry:
+    return read_model(LedgerEntry, row)
 
 
 def lot_to_row(lot: PointLot) -> dict[str, Any]:
-    return {name: getattr(lot, name) for name in LOT_COLUMNS}
+    return model_row(lot)
 
 
-def lot_from_row(row: Any) -> PointLot:
-    return PointLot(**{name: row[name] for name in LOT_COLUMNS})
+def lot_from_row(row: Row) -> PointLot:
+    return read_model(PointLot, row)
 
 
 # --- purchases ------------------------------------------------------------------------------
 
 
 def purchase_to_row(purchase: Purchase) -> dict[str, Any]:
-    return {
-        "id": purchase.id, "programme_id": purchase.programme_id,
-        "customer_id": purchase.customer_id, "channel": purchase.channel.value,
-        "order_id": purchase.order_id, "store_id": purchase.store_id,
-        "occurred_at": purchase.occurred_at, "recorded_at": purchase.recorded_at,
-        "currency": purchase.currency, "payment_total": purchase.payment_total,
-        "fingerprint": purchase.fingerprint, "earn_entry_id": purchase.earn_entry_id,
-        "net_amount": purchase.net_amount, "points": purchase.points,
-        "refunded_amount": purchase.refunded_amount,
-        "refunded_points": sum(refund.points for refund in purchase.refunds),
-    }
+    """With what is derived from the lines and refunds, for reads that don't load them."""
+    return model_row(
+        purchase, omit=("lines", "refunds"), net_amount=purchase.net_amount,
+        points=purchase.points, refunded_amount=purchase.refunded_amount,
+        refunded_points=sum(refund.points for refund in purchase.refunds),
+    )
 
 
 def purchase_line_to_row(purchase_id: UUID, line: PurchaseLine) -> dict[str, Any]:
-    return {"purchase_id": purchase_id, "line_no": line.line_no, "sku": line.sku,
-            "name": line.name, "category": line.category, "quantity": line.quantity,
-            "unit_price": line.unit_price, "discount": line.discount, "margin": line.margin,
-            "points": line.points, "refunded_quantity": line.refunded_quantity}
+    return model_row(line, purchase_id=purchase_id)
 
 
-def _purchase_line_from_row(row: Any) -> PurchaseLine:
-    return PurchaseLine(
-        line_no=row["line_no"], sku=row["sku"], quantity=row["quantity"],
-        unit_price=row["unit_price"], discount=row["discount"], name=row["name"],
-        category=row["category"], margin=row["margin"], points=row["points"],
-        refunded_quantity=row["refunded_quantity"])
+def _purchase_line_from_row(row: Row) -> PurchaseLine:
+    return read_model(PurchaseLine, row)
 
 
-def purchase_from_row(row: Any, lines: Sequence[PurchaseLine],
+def purchase_from_row(row: Row, lines: Sequence[PurchaseLine],
                       refunds: Sequence[Refund]) -> Purchase:
-    return Purchase(
-        id=row["id"], programme_id=row["programme_id"], customer_id=row["customer_id"],
-        channel=SalesChannel(row["channel"]), order_id=row["order_id"],
-        occurred_at=row["occurred_at"], recorded_at=row["recorded_at"],
-        currency=row["currency"], payment_total=row["payment_total"], lines=tuple(lines),
-        fingerprint=row["fingerprint"], store_id=row["store_id"],
-        earn_entry_id=row["earn_entry_id"], refunds=tuple(refunds))
+    return read_model(Purchase, row, lines=tuple(lines), refunds=tuple(refunds))
 
 
 async def purchases_with_children(

@@ -35,6 +35,7 @@ from domain.customers.model import (
     Profile,
     Relationship,
 )
+from domain.customers.queries import CustomerSummary
 from domain.customers.rules import merge_consents
 from domain.interactions.model import Channel, Direction
 from infrastructure.postgres import tables
@@ -45,6 +46,7 @@ from infrastructure.postgres.customers_rows import (
     profile_to_row,
     search_text,
 )
+from infrastructure.postgres.rows import model_row
 from infrastructure.seed import vocabulary as words
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -383,13 +385,16 @@ class BulkData:
                       [household_member_to_row(m) for m in household])
         self._collect(self.external_ref_rows, EXTERNAL_REFS, customer_id,
                       [external_ref_to_row(r) for r in refs])
-        return CUSTOMERS.row({
-            "id": customer_id, **profile_to_row(profile), "version": 1,
-            "created_at": at, "updated_at": at, "archived_at": None, "merged_into_id": None,
-            "erased_at": None,
-            "last_interaction_at": instant(occurred[-1]) if occurred else None,
-            "search_text": search_text(profile, contacts),
-        })
+        summary = CustomerSummary(
+            id=customer_id, profile=profile, version=1, created_at=at, updated_at=at,
+            archived_at=None, last_interaction_at=instant(occurred[-1]) if occurred else None,
+        )
+        # Her read model's columns (rows.py), so a new field of it is seeded with its
+        # default, and the columns only the table keeps.
+        return CUSTOMERS.row(model_row(
+            summary, omit=("profile",), merged_into_id=None,
+            search_text=search_text(profile, contacts), **profile_to_row(profile),
+        ))
 
     @staticmethod
     def _collect(

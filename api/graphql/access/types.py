@@ -3,6 +3,7 @@ from datetime import datetime
 import strawberry
 
 from api.graphql.relay import Node, to_global_id
+from api.graphql.same_named import same_named
 from domain.access.model import ApiClient, ApiKey
 from domain.shared.access import Role
 
@@ -24,9 +25,7 @@ class ApiKeyType(Node):
 
     @classmethod
     def from_domain(cls, key: ApiKey) -> "ApiKeyType":
-        return cls(id=to_global_id("ApiKey", key.id), prefix=key.prefix,
-                   created_at=key.created_at, expires_at=key.expires_at,
-                   revoked_at=key.revoked_at, last_used_at=key.last_used_at)
+        return cls(id=to_global_id("ApiKey", key.id), **same_named(cls, key))
 
 
 @strawberry.type(name="ApiClient", description="A program that calls the API with a key, "
@@ -42,7 +41,6 @@ class ApiClientType(Node):
 
     @classmethod
     def from_domain(cls, client: ApiClient) -> "ApiClientType":
-        return cls(id=to_global_id("ApiClient", client.id), name=client.name, role=client.role,
-                   partner_code=client.partner_code, created_at=client.created_at,
-                   revoked_at=client.revoked_at,
-                   keys=[ApiKeyType.from_domain(k) for k in client.keys])
+        return cls(id=to_global_id("ApiClient", client.id),
+                   keys=[ApiKeyType.from_domain(k) for k in client.keys],
+                   **same_named(cls, client))

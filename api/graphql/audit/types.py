@@ -9,6 +9,7 @@ from strawberry.scalars import JSON
 
 from api.graphql.access.types import RoleEnum
 from api.graphql.relay import Connection
+from api.graphql.same_named import same_named
 from domain.audit import model
 from domain.shared.access import Role
 
@@ -41,12 +42,8 @@ class AuditEntryType:
 
     @classmethod
     def from_domain(cls, entry: model.AuditEntry) -> "AuditEntryType":
-        return cls(
-            at=entry.at, action=entry.action, operation=entry.operation, subject=entry.subject,
-            role=Role(entry.role), client_id=entry.client_id, staff_id=entry.staff_id,
-            target_ids=list(entry.target_ids), outcome=entry.outcome,
-            detail=cast(JSON, dict(entry.detail)), request_id=entry.request_id,
-        )
+        return cls(role=Role(entry.role), detail=cast(JSON, dict(entry.detail)),
+                   **same_named(cls, entry))
 
 
 @strawberry.type

@@ -11,6 +11,7 @@ from api.graphql.interactions.types import ChannelEnum, InteractionType
 from api.graphql.loaders import PageKey
 from api.graphql.organisation.types import StaffType, StoreType, load_staff, load_store
 from api.graphql.relay import Connection, Node, connection_parts, page_request, to_global_id
+from api.graphql.same_named import same_named
 from domain.cases import model
 from domain.cases.queries import CaseFilter
 from domain.shared.paging import PageRequest
@@ -54,13 +55,7 @@ class CaseType(Node):
         return cls(
             id=to_global_id("Case", case.id), customer_uuid=case.customer_id,
             owner_uuid=case.owner_id, store_uuid=case.store_id,
-            origin_uuid=case.origin_interaction_id, kind=case.kind, category=case.category,
-            subject=case.subject, description=case.description, channel=case.channel,
-            priority=case.priority, status=case.status, queue=case.queue, due_at=case.due_at,
-            opened_at=case.opened_at, updated_at=case.updated_at,
-            resolved_at=case.resolved_at, closed_at=case.closed_at,
-            resolution_note=case.resolution_note, follow_up_at=case.follow_up_at,
-            version=case.version,
+            origin_uuid=case.origin_interaction_id, **same_named(cls, case),
         )
 
     @strawberry.field(description="Still open and past its due time.")
@@ -108,8 +103,7 @@ class CaseRoutingRuleType(Node):
     def from_domain(cls, rule: model.RoutingRule) -> "CaseRoutingRuleType":
         return cls(
             id=to_global_id("CaseRoutingRule", rule.id), owner_uuid=rule.owner_id,
-            store_uuid=rule.store_id, queue=rule.queue, kind=rule.kind, category=rule.category,
-            channel=rule.channel, created_at=rule.created_at,
+            store_uuid=rule.store_id, **same_named(cls, rule),
         )
 
     @strawberry.field

@@ -11,6 +11,7 @@ from strawberry.scalars import JSON
 from api.graphql.context import Info
 from api.graphql.organisation.types import StaffType, StoreType, load_staff, load_store
 from api.graphql.relay import Connection, Node, to_global_id
+from api.graphql.same_named import same_named
 from domain.customers import model
 from domain.customers.queries import CustomerSummary
 
@@ -49,8 +50,7 @@ class ConsentEventType:
 
     @classmethod
     def from_domain(cls, entry: model.ConsentEvent) -> "ConsentEventType":
-        return cls(purpose=entry.purpose, granted=entry.granted, source=entry.source,
-                   recorded_at=entry.recorded_at, recorded_by=entry.recorded_by)
+        return cls(**same_named(cls, entry))
 
 
 @strawberry.type(name="ContactPoint", description="An email, phone, address or social handle.")
@@ -72,11 +72,9 @@ class ContactPointType(Node):
     @classmethod
     def from_domain(cls, point: model.ContactPoint) -> "ContactPointType":
         return cls(
-            id=to_global_id("ContactPoint", point.id), uuid=point.id, kind=point.kind,
-            value=point.value,
-            label=point.label, platform=point.platform, verified=point.verified,
-            consents=[Consent(purpose=c.purpose, granted=c.granted, recorded_at=c.recorded_at)
-                      for c in point.consents],
+            id=to_global_id("ContactPoint", point.id), uuid=point.id,
+            consents=[Consent(**same_named(Consent, c)) for c in point.consents],
+            **same_named(cls, point),
         )
 
 
@@ -97,10 +95,10 @@ class HouseholdMemberType(Node):
     @classmethod
     def from_domain(cls, member: model.HouseholdMember) -> "HouseholdMemberType":
         return cls(
-            id=to_global_id("HouseholdMember", member.id), name=member.name,
-            relationship=member.relationship, birth_date=member.birth_date,
-            important_dates=[ImportantDate(occasion=d.occasion, date=d.date, label=d.label)
+            id=to_global_id("HouseholdMember", member.id),
+            important_dates=[ImportantDate(**same_named(ImportantDate, d))
                              for d in member.important_dates],
+            **same_named(cls, member),
         )
 
 
@@ -112,8 +110,7 @@ class ExternalReferenceType(Node):
 
     @classmethod
     def from_domain(cls, ref: model.ExternalReference) -> "ExternalReferenceType":
-        return cls(id=to_global_id("ExternalReference", ref.id), system=ref.system,
-                   value=ref.value)
+        return cls(id=to_global_id("ExternalReference", ref.id), **same_named(cls, ref))
 
 
 @strawberry.type(name="Customer",
@@ -144,17 +141,13 @@ class CustomerType(Node):
 
     @classmethod
     def from_summary(cls, s: CustomerSummary) -> "CustomerType":
+        """The fields the summary or its profile holds as they are shown are copied by name
+        (api/graphql/same_named.py); the others are given here."""
         p = s.profile
         return cls(
             id=to_global_id("Customer", s.id), uuid=s.id, owner_uuid=p.owner_id,
-            home_store_uuid=p.home_store_id, kind=p.kind, display_name=p.display_name,
-            family_name=p.family_name, given_name=p.given_name, gender=p.gender,
-            birth_date=p.birth_date, occupation=p.occupation, preferences=list(p.preferences),
-            interests=list(p.interests), tags=list(p.tags),
-            custom_attributes=JSON(p.custom_attributes),
-            version=s.version, created_at=s.created_at, updated_at=s.updated_at,
-            archived_at=s.archived_at, last_interaction_at=s.last_interaction_at,
-            erased_at=s.erased_at,
+            home_store_uuid=p.home_store_id, custom_attributes=JSON(p.custom_attributes),
+            **same_named(cls, p, s),
         )
 
     @strawberry.field

@@ -11,6 +11,7 @@ from api.graphql.customers.types import CustomerType, load_customer
 from api.graphql.loaders import PageKey
 from api.graphql.organisation.types import StaffType, StoreType, load_staff, load_store
 from api.graphql.relay import Connection, Node, connection_parts, page_request, to_global_id
+from api.graphql.same_named import same_named
 from domain.interactions import model
 from domain.interactions.queries import TimelineFilter
 from domain.shared.paging import PageRequest
@@ -55,10 +56,9 @@ class InteractionType(Node):
         return cls(
             id=to_global_id("Interaction", i.id), customer_uuid=i.customer_id,
             store_uuid=i.store_id, staff_uuid=i.staff_id, case_uuid=i.case_id,
-            channel=i.channel, direction=i.direction, kind=i.kind, occurred_at=i.occurred_at,
-            recorded_at=i.recorded_at, summary=i.summary, payload=JSON(i.payload),
+            payload=JSON(i.payload),
             geo=GeoPoint(latitude=i.geo.latitude, longitude=i.geo.longitude) if i.geo else None,
-            place=i.place,
+            **same_named(cls, i),
         )
 
     @strawberry.field

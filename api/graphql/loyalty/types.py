@@ -17,6 +17,7 @@ from api.graphql.money import MoneyType
 from api.graphql.organisation.types import StoreType, load_store
 from api.graphql.permissions import not_allowed_error
 from api.graphql.relay import Connection, Node, connection_parts, page_request, to_global_id
+from api.graphql.same_named import same_named
 from domain.loyalty import model
 from domain.loyalty.queries import MemberPriceQuote, QuotedLine, Standing, is_spend, standing
 from domain.loyalty.rules import qualification_start
@@ -53,9 +54,7 @@ class LoyaltyTierType:
 
     @classmethod
     def from_domain(cls, tier: model.Tier) -> "LoyaltyTierType":
-        return cls(code=tier.code, name=tier.name, rank=tier.rank, threshold=tier.threshold,
-                   discount_percent=tier.discount_percent,
-                   earn_multiplier=tier.earn_multiplier, perks=list(tier.perks))
+        return cls(**same_named(cls, tier))
 
     @classmethod
     def maybe(cls, tier: model.Tier | None) -> "LoyaltyTierType | None":
@@ -73,8 +72,7 @@ class BonusRuleType:
 
     @classmethod
     def from_domain(cls, rule: model.BonusRule) -> "BonusRuleType":
-        return cls(name=rule.name, multiplier=rule.multiplier, category=rule.category,
-                   starts_on=rule.starts_on, ends_on=rule.ends_on)
+        return cls(**same_named(cls, rule))
 
 
 @strawberry.type(name="Reward", description="Something a member can take for points.")
@@ -87,8 +85,7 @@ class RewardType:
 
     @classmethod
     def from_domain(cls, reward: model.Reward) -> "RewardType":
-        return cls(code=reward.code, name=reward.name, points_cost=reward.points_cost,
-                   description=reward.description, active=reward.active)
+        return cls(**same_named(cls, reward))
 
 
 @strawberry.type(name="LoyaltyProgramme",
@@ -116,14 +113,10 @@ class LoyaltyProgrammeType(Node):
     def from_domain(cls, programme: model.Programme) -> "LoyaltyProgrammeType":
         return cls(
             id=to_global_id("LoyaltyProgramme", programme.id), source=programme,
-            code=programme.code, name=programme.name, currency_code=programme.currency,
-            measure=programme.measure, qualification_window=programme.window,
-            downgrade_policy=programme.downgrade, grace_months=programme.grace_months,
-            points_per_unit=programme.points_per_unit,
-            birthday_multiplier=programme.birthday_multiplier,
-            points_expire_after_months=programme.points_expire_after_months,
+            currency_code=programme.currency, qualification_window=programme.window,
+            downgrade_policy=programme.downgrade,
             point_value=MoneyType.of(programme.point_value, programme.currency),
-            time_zone=programme.time_zone, version=programme.version,
+            **same_named(cls, programme),
         )
 
     @strawberry.field(description="Lowest first.")
@@ -169,12 +162,8 @@ class PointsLedgerEntryType(Node):
 
     @classmethod
     def from_domain(cls, entry: model.LedgerEntry) -> "PointsLedgerEntryType":
-        return cls(
-            id=to_global_id("PointsLedgerEntry", entry.id), source=entry, kind=entry.kind,
-            points=entry.points, occurred_at=entry.occurred_at, recorded_at=entry.recorded_at,
-            actor=entry.actor, reason=entry.reason, expires_at=entry.expires_at,
-            order_ref=entry.order_ref,
-        )
+        return cls(id=to_global_id("PointsLedgerEntry", entry.id), source=entry,
+                   **same_named(cls, entry))
 
     @strawberry.field(description="Points paid at checkout: the money they paid.")
     async def money_value(self, info: Info) -> MoneyType | None:
@@ -224,8 +213,7 @@ class TierChangeType:
         return cls(
             from_tier=LoyaltyTierType.maybe(_tier_or_none(programme, change.from_tier_id)),
             to_tier=LoyaltyTierType.maybe(_tier_or_none(programme, change.to_tier_id)),
-            reason=change.reason, occurred_at=change.occurred_at, actor=change.actor,
-            note=change.note,
+            **same_named(cls, change),
         )
 
 
@@ -323,8 +311,7 @@ class LoyaltyMembershipType:
             return None
         return TierOverrideType(
             tier=LoyaltyTierType.from_domain(self._programme.tier(override.tier_id)),
-            reason=override.reason, set_by=override.set_by, set_at=override.set_at,
-            expires_at=override.expires_at,
+            **same_named(TierOverrideType, override),
         )
 
     @strawberry.field(description="In a grace period: when the member's tier drops unless "
@@ -393,12 +380,10 @@ class PurchaseLineType:
     @classmethod
     def from_domain(cls, line: model.PurchaseLine, currency: str) -> "PurchaseLineType":
         return cls(
-            line_no=line.line_no, sku=line.sku, name=line.name, category=line.category,
-            quantity=line.quantity, unit_price=MoneyType.of(line.unit_price, currency),
+            unit_price=MoneyType.of(line.unit_price, currency),
             discount=MoneyType.of(line.discount, currency),
             margin=MoneyType.maybe(line.margin, currency),
-            net_amount=MoneyType.of(line.net, currency), points=line.points,
-            refunded_quantity=line.refunded_quantity,
+            net_amount=MoneyType.of(line.net, currency), **same_named(cls, line),
         )
 
 
@@ -423,12 +408,12 @@ class RefundType:
     @classmethod
     def from_domain(cls, refund: model.Refund, currency: str) -> "RefundType":
         return cls(
-            id=to_global_id("Refund", refund.id), refund_ref=refund.refund_ref,
-            occurred_at=refund.occurred_at, recorded_at=refund.recorded_at,
-            amount=MoneyType.of(refund.amount, currency), points=refund.points,
-            lines=[RefundLineType(line_no=line.line_no, quantity=line.quantity,
-                                  amount=MoneyType.of(line.amount, currency),
-                                  points=line.points) for line in refund.lines],
+            id=to_global_id("Refund", refund.id), amount=MoneyType.of(refund.amount, currency),
+            points=refund.points,
+            lines=[RefundLineType(amount=MoneyType.of(line.amount, currency),
+                                  **same_named(RefundLineType, line))
+                   for line in refund.lines],
+            **same_named(cls, refund),
         )
 
 
@@ -450,12 +435,10 @@ class PurchaseType(Node):
         currency = purchase.currency
         return cls(
             id=to_global_id("Purchase", purchase.id), source=purchase,
-            channel=purchase.channel, order_id=purchase.order_id,
-            occurred_at=purchase.occurred_at, recorded_at=purchase.recorded_at,
             payment_total=MoneyType.of(purchase.payment_total, currency),
             net_amount=MoneyType.of(purchase.net_amount, currency),
             refunded_amount=MoneyType.of(purchase.refunded_amount, currency),
-            points_earned=purchase.points,
+            points_earned=purchase.points, **same_named(cls, purchase),
         )
 
     @strawberry.field
@@ -501,10 +484,10 @@ class MemberPriceLineType:
 
     @classmethod
     def from_domain(cls, line: QuotedLine, currency: str) -> "MemberPriceLineType":
-        return cls(sku=line.sku, quantity=line.quantity,
-                   amount=MoneyType.of(line.amount, currency),
+        return cls(amount=MoneyType.of(line.amount, currency),
                    member_discount=MoneyType.of(line.member_discount, currency),
-                   member_amount=MoneyType.of(line.member_amount, currency))
+                   member_amount=MoneyType.of(line.member_amount, currency),
+                   **same_named(cls, line))
 
 
 @strawberry.type(name="MemberPriceQuote",

@@ -5,6 +5,7 @@ import strawberry
 
 from api.graphql.context import Info
 from api.graphql.relay import Node, to_global_id
+from api.graphql.same_named import same_named
 from domain.organisation.model import Staff, Store
 
 
@@ -17,8 +18,7 @@ class StoreType(Node):
 
     @classmethod
     def from_domain(cls, store: Store) -> "StoreType":
-        return cls(id=to_global_id("Store", store.id), code=store.code, name=store.name,
-                   city=store.city, created_at=store.created_at)
+        return cls(id=to_global_id("Store", store.id), **same_named(cls, store))
 
 
 @strawberry.type(name="Staff", description="A member of staff: owns customers and cases.")
@@ -34,8 +34,8 @@ class StaffType(Node):
 
     @classmethod
     def from_domain(cls, staff: Staff) -> "StaffType":
-        return cls(id=to_global_id("Staff", staff.id), store_uuid=staff.store_id, name=staff.name,
-                   email=staff.email, created_at=staff.created_at)
+        return cls(id=to_global_id("Staff", staff.id), store_uuid=staff.store_id,
+                   **same_named(cls, staff))
 
 
 async def load_store(info: Info, store_id: UUID | None) -> StoreType | None:
