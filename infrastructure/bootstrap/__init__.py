@@ -16,6 +16,7 @@ from domain.customers.queries import CustomerQueries
 from domain.interactions.queries import InteractionQueries
 from domain.loyalty.queries import LoyaltyQueries
 from domain.organisation.queries import OrganisationQueries
+from domain.partners.queries import PartnerQueries
 from domain.ports import UnitOfWork
 from domain.shared.clock import Clock
 from infrastructure.bootstrap.use_cases import UseCase, UseCases, Wiring, build_use_cases
@@ -31,6 +32,7 @@ from infrastructure.postgres.interactions_queries import PgInteractionQueries
 from infrastructure.postgres.loyalty_queries import PgLoyaltyQueries
 from infrastructure.postgres.loyalty_repository import ProgrammeCache
 from infrastructure.postgres.organisation_queries import PgOrganisationQueries
+from infrastructure.postgres.partners_queries import PgPartnerQueries
 from infrastructure.postgres.unit_of_work import PgUnitOfWork
 from infrastructure.settings import Settings
 from infrastructure.tokens import TokenSettings, TokenVerifier
@@ -55,6 +57,7 @@ class Queries:
     compiled: CompiledReads
     audit: AuditQueries
     loyalty: LoyaltyQueries
+    partners: PartnerQueries
 
 
 @dataclass(frozen=True)
@@ -105,6 +108,7 @@ def build_container(
             organisation=PgOrganisationQueries(reads),
             audit=PgAuditQueries(reads),
             loyalty=PgLoyaltyQueries(reads),
+            partners=PgPartnerQueries(reads),
             compiled=PgCompiledReads(engine.url, pool_size=settings.db_pool_size,
                                      statement_timeout_ms=settings.statement_timeout_ms),
         ),
