@@ -5,7 +5,7 @@ query services are typed by the read Protocols that `domain/` owns, so a resolve
 port, never the Postgres class behind it.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -18,6 +18,7 @@ from domain.loyalty.queries import LoyaltyQueries
 from domain.organisation.queries import OrganisationQueries
 from domain.partners.queries import PartnerQueries
 from domain.ports import UnitOfWork
+from domain.reactions import NO_REACTIONS, Reactions
 from domain.shared.clock import Clock
 from infrastructure.bootstrap.use_cases import UseCase, UseCases, Wiring, build_use_cases
 from infrastructure.clock import SystemClock
@@ -71,9 +72,10 @@ class Container:
     tokens: TokenVerifier | None
     audit_log: PgAuditLog
     programmes: ProgrammeCache
+    reactions: Reactions = field(default_factory=lambda: NO_REACTIONS)
 
     def uow_factory(self) -> UnitOfWork:
-        return PgUnitOfWork(self.engine, self.clock, self.programmes)
+        return PgUnitOfWork(self.engine, self.clock, self.programmes, self.reactions)
 
     async def close(self) -> None:
         """Closes what the container opened itself (the engine belongs to its creator)."""
@@ -81,13 +83,16 @@ class Container:
 
 
 def build_container(
-    settings: Settings, engine: AsyncEngine, *, clock: Clock | None = None
+    settings: Settings, engine: AsyncEngine, *, clock: Clock | None = None,
+    reactions: Reactions = NO_REACTIONS,
 ) -> Container:
+    """`reactions`: what one context does, in the writer's transaction, about another's
+    events (domain/reactions.py), by event name."""
     clock = clock or SystemClock()
     programmes = ProgrammeCache()
 
     def new_unit_of_work() -> UnitOfWork:
-        return PgUnitOfWork(engine, clock, programmes)
+        return PgUnitOfWork(engine, clock, programmes, reactions)
 
     # Reads are single statements: in autocommit they skip the BEGIN/ROLLBACK round trips.
     reads = engine.execution_options(isolation_level="AUTOCOMMIT")
@@ -99,6 +104,7 @@ def build_container(
         use_cases=build_use_cases(Wiring(new_unit_of_work, settings.sla, audit_log, clock)),
         audit_log=audit_log,
         programmes=programmes,
+        reactions=reactions,
         tokens=_token_verifier(settings),
         api_keys=PgApiKeys(engine, clock),
         queries=Queries(
