@@ -16,6 +16,7 @@ from domain.customers.queries import CustomerQueries
 from domain.interactions.queries import InteractionQueries
 from domain.loyalty.queries import LoyaltyQueries
 from domain.organisation.queries import OrganisationQueries
+from domain.partners.grants import REACTIONS as PARTNER_REACTIONS
 from domain.partners.queries import PartnerQueries
 from domain.ports import UnitOfWork
 from domain.reactions import NO_REACTIONS, Reactions
@@ -38,7 +39,12 @@ from infrastructure.postgres.unit_of_work import PgUnitOfWork
 from infrastructure.settings import Settings
 from infrastructure.tokens import TokenSettings, TokenVerifier
 
-__all__ = ["Container", "Queries", "UseCase", "UseCases", "build_container"]
+__all__ = ["REACTIONS", "Container", "Queries", "UseCase", "UseCases", "build_container"]
+
+# What the contexts do about one another's facts in the writer's transaction: loyalty's
+# purchases and tier changes issue (and returns revoke) partners' grants. Loyalty knows
+# nothing of partners; this is the one place that joins them.
+REACTIONS: Reactions = PARTNER_REACTIONS
 
 
 class CompiledReads(Protocol):
@@ -84,10 +90,11 @@ class Container:
 
 def build_container(
     settings: Settings, engine: AsyncEngine, *, clock: Clock | None = None,
-    reactions: Reactions = NO_REACTIONS,
+    reactions: Reactions = REACTIONS,
 ) -> Container:
     """`reactions`: what one context does, in the writer's transaction, about another's
-    events (domain/reactions.py), by event name."""
+    events (domain/reactions.py), by event name; the service's own unless a test says
+    otherwise."""
     clock = clock or SystemClock()
     programmes = ProgrammeCache()
 
