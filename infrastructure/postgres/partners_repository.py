@@ -147,7 +147,7 @@ class PgPartnerRepository:
 
     async def issuing_offers(self, kinds: frozenset[TriggerKind], at: datetime) -> list[Offer]:
         rows = await _ISSUING_OFFERS.fetch(
-            self._connection, kinds=sorted(kind.value for kind in kinds), at=at)
+            self._connection, kinds=sorted(kind.value for kind in kinds), now=at)
         return [offer_from_row(row) for row in rows]
 
     # --- grants -------------------------------------------------------------------------
