@@ -3,7 +3,7 @@ sample requests, or the figures would compare unlike work."""
 
 import difflib
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import aiohttp
@@ -14,9 +14,10 @@ from bench.load import HEADERS
 MAX_DIFF_LINES = 80
 
 
-async def _answer(session: aiohttp.ClientSession, url: str, body: bytes) -> Any:
+async def _answer(session: aiohttp.ClientSession, url: str, body: bytes,
+                  headers: Mapping[str, str]) -> Any:
     try:
-        async with session.post(url, data=body, headers=HEADERS) as response:
+        async with session.post(url, data=body, headers=headers) as response:
             payload = await response.read()
     except aiohttp.ClientError as error:  # a server that crashes on it differs, visibly
         return {"no answer": repr(error)}
@@ -41,7 +42,8 @@ def describe_mismatch(request: bytes, baseline: Any, answer: Any, target: str) -
 
 
 async def find_mismatches(
-    baseline_url: str, urls: dict[str, str], requests: Sequence[bytes]
+    baseline_url: str, urls: dict[str, str], requests: Sequence[bytes],
+    headers: Mapping[str, str] = HEADERS,
 ) -> dict[str, list[str]]:
     """By target (`urls` names them): one description per request it answers differently
     from the baseline (empty: all equal). An answer with errors never counts as equal, even
@@ -49,9 +51,9 @@ async def find_mismatches(
     mismatches: dict[str, list[str]] = {target: [] for target in urls}
     async with aiohttp.ClientSession() as session:
         for body in requests:
-            baseline = await _answer(session, baseline_url, body)
+            baseline = await _answer(session, baseline_url, body, headers)
             for target, url in urls.items():
-                answer = await _answer(session, url, body)
+                answer = await _answer(session, url, body, headers)
                 if baseline != answer or "errors" in answer or "errors" in baseline:
                     mismatches[target].append(describe_mismatch(body, baseline, answer, target))
     return mismatches

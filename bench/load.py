@@ -5,13 +5,18 @@ because on a small machine it competes for the same cores as the servers."""
 import asyncio
 import itertools
 import statistics
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from time import perf_counter, process_time
 
 import aiohttp
 
 HEADERS = {"Content-Type": "application/json", "Accept": "application/json"}
+
+
+def with_key(key: str) -> dict[str, str]:
+    """The headers of a caller with an API key (a partner's counter)."""
+    return {**HEADERS, "Authorization": f"Bearer {key}"}
 REQUEST_TIMEOUT = aiohttp.ClientTimeout(total=60)
 
 
@@ -61,13 +66,13 @@ def _is_error(status: int, payload: bytes) -> bool:
 
 async def _send_back_to_back(
     session: aiohttp.ClientSession, url: str, bodies: Iterator[bytes], until: float,
-    sample: Sample,
+    sample: Sample, headers: Mapping[str, str],
 ) -> None:
     while perf_counter() < until:
         body = next(bodies)  # one event loop, so connections share the iterator safely
         started = perf_counter()
         try:
-            async with session.post(url, data=body, headers=HEADERS) as response:
+            async with session.post(url, data=body, headers=headers) as response:
                 status, payload = response.status, await response.read()
         except aiohttp.ClientError as error:  # e.g. a server dropping the connection
             status, payload = 0, repr(error).encode()
@@ -79,12 +84,12 @@ async def _send_back_to_back(
 
 async def _load(
     session: aiohttp.ClientSession, url: str, bodies: Iterator[bytes], concurrency: int,
-    seconds: float,
+    seconds: float, headers: Mapping[str, str],
 ) -> Sample:
     sample = Sample()
     started, cpu_started = perf_counter(), process_time()
     await asyncio.gather(*(
-        _send_back_to_back(session, url, bodies, started + seconds, sample)
+        _send_back_to_back(session, url, bodies, started + seconds, sample, headers)
         for _ in range(concurrency)
     ))
     sample.elapsed_s = perf_counter() - started
@@ -93,22 +98,23 @@ async def _load(
 
 
 async def measure(
-    url: str, bodies: Sequence[bytes], *, concurrency: int, warmup_s: float, duration_s: float
+    url: str, bodies: Sequence[bytes], *, concurrency: int, warmup_s: float, duration_s: float,
+    headers: Mapping[str, str] = HEADERS,
 ) -> Sample:
     """Warm up (connections opened, caches filled, nothing recorded), then measure. The
     bodies are sent in order from the first, so every target sees the same sequence."""
     return await measure_stream(url, itertools.cycle(bodies), concurrency=concurrency,
-                                warmup_s=warmup_s, duration_s=duration_s)
+                                warmup_s=warmup_s, duration_s=duration_s, headers=headers)
 
 
 async def measure_stream(
     url: str, requests: Iterator[bytes], *, concurrency: int, warmup_s: float,
-    duration_s: float,
+    duration_s: float, headers: Mapping[str, str] = HEADERS,
 ) -> Sample:
     """As `measure`, taking each body from `requests` once: writes, whose every request must
     be new (a repeated order would be a replay), continue the stream where it stopped."""
     connector = aiohttp.TCPConnector(limit=concurrency)
     async with aiohttp.ClientSession(connector=connector, timeout=REQUEST_TIMEOUT) as session:
         if warmup_s > 0:
-            await _load(session, url, requests, concurrency, warmup_s)
-        return await _load(session, url, requests, concurrency, duration_s)
+            await _load(session, url, requests, concurrency, warmup_s, headers)
+        return await _load(session, url, requests, concurrency, duration_s, headers)

@@ -123,6 +123,24 @@ PURCHASE_RECORD = """mutation PurchaseRecord($input: PurchaseRecordInput!) {
   }
 }"""
 
+# The partner's counter (bench/redemptions.py), with the partner's own API key: what a
+# code is good for and what the member shares, then redeeming it.
+GRANT_VALIDATE = """query GrantValidate($code: String!) {
+  grantValidate(code: $code) {
+    code valid problem expiresAt
+    member { firstName tierName }
+    offer { id title benefit { kind item } }
+  }
+}"""
+
+GRANT_REDEEM = """mutation GrantRedeem($input: GrantRedeemInput!) {
+  grantRedeem(input: $input) {
+    redemption { id location redeemedAt }
+    replayed
+    userErrors { field code message }
+  }
+}"""
+
 OPERATIONS: tuple[Operation, ...] = (
     Operation("a", "customer_by_id", CUSTOMER_BY_ID, any_customer,
               baseline_reads.customer_by_id, Goal(throughput_ratio=0.8)),

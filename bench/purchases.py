@@ -73,14 +73,14 @@ def _line(product: Any, rng: random.Random) -> dict[str, Any]:
 async def purchases_database(database_url: str | None, members: int) -> AsyncIterator[str]:
     """A fresh database with `members` customers enrolled in the demo programme."""
     async with fresh_database(DATABASE, database_url) as url:
-        await _seed_members(url, members)
+        await seed_members(url, members)
         yield url
 
 
-async def _seed_members(url: str, members: int) -> None:
+async def seed_members(url: str, members: int) -> None:
     from infrastructure.seed.bulk import seed_bulk  # the seed helper's; imported when needed
 
-    print(f"seeding {members:,} members for the purchases...", flush=True)
+    print(f"seeding {members:,} members...", flush=True)
     await seed_bulk(url, customers=members, interactions_per_customer=0, progress=False)
     engine = create_engine(url, pooled=False)
     try:

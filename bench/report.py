@@ -108,7 +108,8 @@ def goals_legend(results: list[OperationResult]) -> str:
     throughput = ", ".join(f"≥ {r.goal.throughput_ratio:.2f}x on {r.name}"
                            for r in results if r.goal.throughput_ratio is not None)
     p99 = ", ".join(f"ratio p99 ≤ {r.goal.p99_ratio:g}x on {r.name}" if r.goal.p99_ratio
-                    else f"p99 < {r.goal.p99_ms:g} ms on {r.name}" for r in results)
+                    else f"p99 < {r.goal.p99_ms:g} ms on {r.name}" for r in results
+                    if r.goal.p99_ratio or r.goal.p99_ms)
     statements = ", ".join(f"≤ {r.goal.statements:g} on {r.name}" for r in results
                            if r.statements_per_request and r.goal.statements is not None)
     met = [ok for r in results if BASELINE in r.figures

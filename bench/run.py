@@ -1,12 +1,14 @@
 """Run the benchmarks: each read operation against the hand-written baseline and the GraphQL
 API, with compiled reads and executing field by field, on the same data, in one run; then
 the purchases written by concurrent tills, `purchaseRecord` against a hand-written
-transaction (DESIGN.md §7, docs/performance.md).
+transaction; then a partner's counter, `grantValidate` and `grantRedeem` with the partner's
+API key against hand-written ones (DESIGN.md §7, docs/performance.md).
 
     .venv/bin/python bench/run.py [--customers 100000] [--interactions 5] [--concurrency 8]
                                   [--duration 10] [--warmup 2] [--operations a,b,c,d]
                                   [--targets baseline,compiled,executed]
-                                  [--scenarios reads,purchases] [--members 1000]
+                                  [--scenarios reads,purchases,redemptions] [--members 1000]
+                                  [--grants 60000]
 """
 
 import argparse
@@ -28,12 +30,13 @@ import uvloop
 if __package__ in (None, ""):  # run as a script: make `bench` importable from the repo root
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import purchases, statements
+from bench import purchases, redemptions, statements
 from bench.answers import find_mismatches
 from bench.database import Scale, bench_database, load_dataset, server_version
-from bench.load import Figures, Sample, measure, measure_stream
+from bench.load import HEADERS, Figures, Sample, measure, measure_stream, with_key
 from bench.operations import Dataset, Operation, select_operations
 from bench.purchases import CountedStream, Members
+from bench.redemptions import Counter
 from bench.report import (
     BASELINE,
     COMPILED,
@@ -53,7 +56,7 @@ from bench.servers import (
 )
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
-SCENARIOS = ("reads", "purchases")
+SCENARIOS = ("reads", "purchases", "redemptions")
 DISTINCT_REQUESTS = 20_000  # cycled; enough that ids rarely repeat within a measurement
 CHECKED_REQUESTS = 20  # the distinct ones among the first; enough to meet each kind of answer
 COUNTED_REQUESTS = 5
@@ -84,9 +87,12 @@ def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
     add("--no-statements", dest="count_statements", action="store_false",
         help="skip counting SQL statements per request")
     add("--scenarios", default=",".join(SCENARIOS), type=select_scenarios,
-        help=f"what to run, comma-separated: {', '.join(SCENARIOS)} (default: both)")
+        help=f"what to run, comma-separated: {', '.join(SCENARIOS)} (default: all)")
     add("--members", type=int, default=1000,
-        help="members the purchases are recorded for, in a fresh database (default 1000)")
+        help="members the purchases are recorded for, and the grants issued to, each in a "
+        "fresh database (default 1000)")
+    add("--grants", type=int, default=60_000,
+        help="redeemable grants per target; each redemption takes one (default 60000)")
     return parser.parse_args(argv)
 
 
@@ -142,16 +148,18 @@ def print_progress(round_index: int, target: str, figures: Figures) -> None:
 
 
 async def run_rounds(
-    servers: dict[str, Server], bodies: list[bytes], args: argparse.Namespace
+    servers: dict[str, Server], bodies: list[bytes], args: argparse.Namespace,
+    headers: dict[str, str] = HEADERS,
 ) -> tuple[dict[str, Sample], list[dict[str, Figures]]]:
-    totals = {target: Sample() for target in args.targets}
+    targets = tuple(target for target in args.targets if target in servers)
+    totals = {target: Sample() for target in targets}
     rounds = []
     for round_index in range(args.rounds):
         figures = {}
-        for target in round_order(args.targets, round_index):
+        for target in round_order(targets, round_index):
             sample = await measure(servers[target].graphql_url, bodies,
                                    concurrency=args.concurrency, warmup_s=args.warmup,
-                                   duration_s=args.duration)
+                                   duration_s=args.duration, headers=headers)
             figures[target] = Figures.of(sample)
             totals[target].add(sample)
             print_progress(round_index, target, figures[target])
@@ -324,7 +332,8 @@ async def probe_purchases(servers: dict[str, Server], streams: dict[str, Counted
 
 
 async def run_write_rounds(
-    servers: dict[str, Server], streams: dict[str, CountedStream], args: argparse.Namespace
+    servers: dict[str, Server], streams: dict[str, CountedStream], args: argparse.Namespace,
+    headers: dict[str, str] = HEADERS,
 ) -> tuple[dict[str, Sample], list[dict[str, Figures]]]:
     """As `run_rounds`, each target taking new orders from its own stream."""
     totals = {target: Sample() for target in servers}
@@ -334,7 +343,7 @@ async def run_write_rounds(
         for target in round_order(tuple(servers), round_index):
             sample = await measure_stream(servers[target].graphql_url, streams[target],
                                           concurrency=args.concurrency, warmup_s=args.warmup,
-                                          duration_s=args.duration)
+                                          duration_s=args.duration, headers=headers)
             figures[target] = Figures.of(sample)
             totals[target].add(sample)
             print_progress(round_index, target, figures[target])
@@ -369,6 +378,110 @@ async def count_write_statements(
                 warm_up_with=orders[:COUNTED_REQUESTS])
 
 
+# --- the partner's counter: validations and redemptions ----------------------------------
+
+def counted_stream(stream: str) -> str:
+    return f"{stream}-counted"
+
+
+async def bench_redemptions(
+    args: argparse.Namespace, log_dir: Path
+) -> tuple[dict[str, Any], list[OperationResult]]:
+    specs = write_specs(args)
+    grants = {**{target: args.grants for target in specs},
+              **{counted_stream(target): 2 * COUNTED_REQUESTS for target in specs}}
+    async with redemptions.redemptions_database(
+            args.database_url, args.members, grants) as (url, counter):
+        context = run_context(args, url, await server_version(url))
+        print(f"  {args.members:,} members, {args.grants:,} grants to redeem per target; "
+              f"{args.concurrency} counters with the cinema's key", flush=True)
+        warn_if_busy(context)
+        headers = with_key(counter.key)
+        async with contextlib.AsyncExitStack() as stack:
+            servers = {target: await stack.enter_async_context(
+                running_server(f"{target}-partners", spec, url, log_dir))
+                for target, spec in specs.items()}
+            validated = await bench_validations(servers, counter, headers, args)
+            redeeming = {target: CountedStream(redemptions.redeem_requests(counter, target))
+                         for target in specs}
+            redeemed = await bench_redeem(servers, redeeming, headers, args)
+        await check_redeemed(url, redeeming)
+        if args.count_statements:
+            await count_counter_statements(url, specs, counter, args, log_dir,
+                                           validated, redeemed)
+    return context, [validated, redeemed]
+
+
+async def bench_validations(servers: dict[str, Server], counter: Counter,
+                            headers: dict[str, str], args: argparse.Namespace
+                            ) -> OperationResult:
+    print(f"v) {redemptions.VALIDATE}", flush=True)
+    bodies = redemptions.validate_requests(counter, args.seed, DISTINCT_REQUESTS)
+    others = {target: server.graphql_url for target, server in servers.items()
+              if target != BASELINE}
+    result = OperationResult(redemptions.VALIDATE, redemptions.VALIDATE_GOAL,
+                             await find_mismatches(servers[BASELINE].graphql_url, others,
+                                                   list(dict.fromkeys(
+                                                       bodies[:CHECKED_REQUESTS])), headers))
+    for target, differences in result.mismatches.items():
+        for mismatch in differences:
+            print(f"  ANSWERS DIFFER ({target})\n{mismatch}\n")
+    if not result.answers_equal and not args.ignore_mismatch:
+        print("  not measured: a server answers differently from the baseline")
+        return result
+    totals, result.rounds = await run_rounds(servers, bodies, args, headers)
+    report_errors(result.name, totals, servers)
+    result.figures = {target: Figures.of(sample) for target, sample in totals.items()}
+    return result
+
+
+async def bench_redeem(servers: dict[str, Server], streams: dict[str, CountedStream],
+                       headers: dict[str, str], args: argparse.Namespace) -> OperationResult:
+    """As the purchases: a probe each (both must redeem it), then the rounds."""
+    print(f"r) {redemptions.REDEEM}", flush=True)
+    result = OperationResult(redemptions.REDEEM, redemptions.REDEEM_GOAL)
+    for target, server in servers.items():
+        refused = await redemptions.probe(server.graphql_url, next(streams[target]), headers)
+        if refused:
+            result.mismatches[target] = [f"the probe redemption was refused: {refused}"]
+            print(f"  NOT REDEEMED ({target}): {refused}\n  server log: {server.log}")
+    if result.answers_equal:
+        totals, result.rounds = await run_write_rounds(servers, streams, args, headers)
+        report_errors(result.name, totals, servers)
+        result.figures = {t: Figures.of(sample) for t, sample in totals.items()}
+    return result
+
+
+async def check_redeemed(url: str, streams: dict[str, CountedStream]) -> None:
+    """Every redemption sent redeemed its grant once, with its settlement entry."""
+    for target, stream in streams.items():
+        done = await redemptions.redeemed_by(url, target)
+        whole = done.redemptions == done.grants == done.entries == stream.taken
+        print(f"  {target}: {done.redemptions:,} of {stream.taken:,} redemptions sent "
+              f"recorded, {done.grants:,} grants redeemed, {done.entries:,} settlement entries"
+              + ("" if whole else "  !! something went missing"), flush=True)
+
+
+async def count_counter_statements(
+    url: str, specs: dict[str, ServerSpec], counter: Counter, args: argparse.Namespace,
+    log_dir: Path, validated: OperationResult, redeemed: OperationResult,
+) -> None:
+    headers = with_key(counter.key)
+    validations = redemptions.validate_requests(counter, args.seed, COUNTED_REQUESTS)
+    for target, spec in specs.items():
+        redeeming = list(itertools.islice(
+            redemptions.redeem_requests(counter, counted_stream(target)), 2 * COUNTED_REQUESTS))
+        async with statements.counting_proxy(url) as proxy, running_server(
+                f"{target}-partners-counted", spec, proxy.url, log_dir) as server:
+            if validated.answers_equal:
+                validated.statements_per_request[target] = await statements.per_request(
+                    proxy, server.graphql_url, validations, headers=headers)
+            if redeemed.answers_equal:
+                redeemed.statements_per_request[target] = await statements.per_request(
+                    proxy, server.graphql_url, redeeming[COUNTED_REQUESTS:],
+                    warm_up_with=redeeming[:COUNTED_REQUESTS], headers=headers)
+
+
 async def main(args: argparse.Namespace) -> None:
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     log_dir = RESULTS_DIR / f"{stamp}-logs"
@@ -382,6 +495,11 @@ async def main(args: argparse.Namespace) -> None:
         context = context or write_context
         context["purchases_database"] = write_context["database"]
         results.append(written)
+    if "redemptions" in args.scenarios:
+        counter_context, counted = await bench_redemptions(args, log_dir)
+        context = context or counter_context
+        context["redemptions_database"] = counter_context["database"]
+        results.extend(counted)
     context["machine"]["load_average_1m_after"] = os.getloadavg()[0]
     path = RESULTS_DIR / f"{stamp}.json"
     write_json(path, context, results)

@@ -8,7 +8,7 @@ import contextlib
 import shutil
 import struct
 import tempfile
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit, urlunsplit
@@ -114,19 +114,22 @@ async def counting_proxy(upstream_url: str) -> AsyncIterator[CountingProxy]:
         shutil.rmtree(socket_dir, ignore_errors=True)
 
 
-async def _send_all(session: aiohttp.ClientSession, url: str, bodies: Sequence[bytes]) -> None:
+async def _send_all(session: aiohttp.ClientSession, url: str, bodies: Sequence[bytes],
+                    headers: Mapping[str, str]) -> None:
     for body in bodies:
-        async with session.post(url, data=body, headers=HEADERS) as response:
+        async with session.post(url, data=body, headers=headers) as response:
             await response.read()
 
 
 async def per_request(proxy: CountingProxy, url: str, bodies: Sequence[bytes], *,
-                      warm_up_with: Sequence[bytes] | None = None) -> float:
+                      warm_up_with: Sequence[bytes] | None = None,
+                      headers: Mapping[str, str] = HEADERS) -> float:
     """Statements per request in steady state: one pass to open connections and prepare
     statements, then the counted pass, one request at a time. Writes warm up with other
     requests (`warm_up_with`): the same ones again would be replays."""
     async with aiohttp.ClientSession() as session:
-        await _send_all(session, url, bodies if warm_up_with is None else warm_up_with)
+        await _send_all(session, url, bodies if warm_up_with is None else warm_up_with,
+                        headers)
         before = proxy.statements
-        await _send_all(session, url, bodies)
+        await _send_all(session, url, bodies, headers)
     return (proxy.statements - before) / len(bodies)

@@ -14,6 +14,12 @@ Loyalty: memberships are stored without their pending tier changes and events
 (`save_membership` appends the changes to the history), open lots come oldest first, a
 refund grows its purchase's refunded quantities, and the batch jobs page through members in
 customer id order.
+Partners: codes unique as the Postgres constraints have them (a clash raises Duplicate and
+the transaction goes on, as the adapter's ON CONFLICT DO NOTHING leaves it usable), grants
+not revoked counted for quotas, grants' events collected after cases', settlement entries
+only in a period that has its row (`open_period` makes it) and oldest first, and
+`commit()` runs the reactions to the events before it writes them, as the Postgres unit of
+work does.
 """
 
 import copy
@@ -30,7 +36,7 @@ from domain.access.ports import ApiClientRepository
 from domain.audit.model import AuditEntry, ids_in_events
 from domain.cases.model import Case, RoutingRule
 from domain.cases.ports import CaseRepository, RoutingRuleRepository
-from domain.customers.model import ConsentEvent, Customer, CustomerHeader
+from domain.customers.model import ConsentEvent, ConsentPurpose, Customer, CustomerHeader
 from domain.customers.ports import CustomerRepository
 from domain.interactions.model import Interaction
 from domain.interactions.ports import InteractionRepository
@@ -49,6 +55,22 @@ from domain.loyalty.model import (
 from domain.loyalty.ports import LoyaltyRepository, ProgrammeRepository
 from domain.organisation.model import Staff, Store
 from domain.organisation.ports import StaffRepository, StoreRepository
+from domain.partners.model import (
+    Grant,
+    GrantState,
+    Offer,
+    OfferStatus,
+    Partner,
+    PartnerPurchase,
+    Redemption,
+    SettlementEntry,
+    SettlementPeriod,
+    SharedMember,
+    TriggerKind,
+    next_period,
+)
+from domain.partners.ports import GrantAtCounter, GrantCounts, PartnerRepository
+from domain.reactions import NO_REACTIONS, Reactions, react
 from domain.shared.clock import Clock
 from domain.shared.errors import Duplicate, UniqueKey
 from domain.shared.events import Event
@@ -101,6 +123,17 @@ class FakeData:
     ledger: dict[UUID, LedgerEntry] = field(default_factory=dict)  # in the order appended
     lots: dict[UUID, PointLot] = field(default_factory=dict)  # by their entry id
     purchases: dict[UUID, Purchase] = field(default_factory=dict)
+    partners: dict[UUID, Partner] = field(default_factory=dict)
+    offers: dict[UUID, Offer] = field(default_factory=dict)
+    grants: dict[UUID, Grant] = field(default_factory=dict)
+    redemptions: dict[UUID, Redemption] = field(default_factory=dict)
+    partner_purchases: dict[UUID, PartnerPurchase] = field(default_factory=dict)
+    settlement_periods: dict[tuple[UUID, str], SettlementPeriod] = field(default_factory=dict)
+    settlement_entries: list[SettlementEntry] = field(default_factory=list)  # as appended
+    code_misses: list[tuple[str, datetime]] = field(default_factory=list)  # (caller, at)
+
+
+Aggregate = Customer | Case | Grant
 
 
 class _Transaction:
@@ -109,14 +142,14 @@ class _Transaction:
     def __init__(self, data: FakeData, *, open_: bool = True) -> None:
         self._data = data
         self.open = open_
-        self.written: list[Customer | Case] = []
+        self.written: list[Aggregate] = []
 
     @property
     def data(self) -> FakeData:
         assert self.open, "a repository was used outside `async with uow`"
         return self._data
 
-    def wrote(self, aggregate: Customer | Case) -> None:
+    def wrote(self, aggregate: Aggregate) -> None:
         if all(aggregate is not seen for seen in self.written):
             self.written.append(aggregate)
 
@@ -583,6 +616,283 @@ def _page(customer_ids: Iterable[UUID], after: UUID | None, limit: int) -> list[
     return sorted(c for c in set(customer_ids) if after is None or c > after)[:limit]
 
 
+def _loaded(grant: Grant) -> Grant:
+    """As stored and read from the table: without its pending events (frozen, so the rest
+    is shared safely)."""
+    return replace(grant, events=[])
+
+
+class FakePartnerRepository:
+    """Locks are no-ops: the fakes run one use case at a time. Foreign keys and NOT NULL
+    columns the adapter's tables have are asserted."""
+
+    def __init__(self, tx: _Transaction) -> None:
+        self._tx = tx
+
+    # --- partners ---
+
+    async def get(self, partner_id: UUID, *, for_update: bool = False) -> Partner | None:
+        return self._tx.data.partners.get(partner_id)
+
+    async def get_by_code(self, code: str) -> Partner | None:
+        return next((p for p in self._tx.data.partners.values() if p.code == code), None)
+
+    async def add(self, partner: Partner) -> None:
+        stored = self._tx.data.partners
+        assert None not in (partner.created_at, partner.updated_at), "NOT NULL times"
+        if await self.get_by_code(partner.code) is not None:
+            raise Duplicate(UniqueKey.PARTNER_CODE)
+        assert partner.id not in stored, "add() of a partner that exists"
+        stored[partner.id] = partner
+
+    async def save(self, partner: Partner) -> None:
+        assert partner.id in self._tx.data.partners, "save() of a partner never added"
+        self._tx.data.partners[partner.id] = partner
+
+    # --- offers ---
+
+    async def get_offer(self, offer_id: UUID, *, for_update: bool = False) -> Offer | None:
+        return self._tx.data.offers.get(offer_id)
+
+    async def add_offer(self, offer: Offer) -> None:
+        data = self._tx.data
+        assert offer.partner_id in data.partners, "offer of an unknown partner"
+        assert None not in (offer.created_at, offer.updated_at), "NOT NULL times"
+        if any((o.partner_id, o.code) == (offer.partner_id, offer.code)
+               for o in data.offers.values()):
+            raise Duplicate(UniqueKey.OFFER_CODE)
+        assert offer.id not in data.offers, "add() of an offer that exists"
+        data.offers[offer.id] = offer
+
+    async def save_offer(self, offer: Offer) -> None:
+        offers = self._tx.data.offers
+        assert offer.id in offers, "save_offer() of an offer never added"
+        if any((o.partner_id, o.code) == (offer.partner_id, offer.code) and o.id != offer.id
+               for o in offers.values()):
+            raise Duplicate(UniqueKey.OFFER_CODE)
+        offers[offer.id] = offer
+
+    async def issuing_offers(self, kinds: frozenset[TriggerKind], at: datetime) -> list[Offer]:
+        data = self._tx.data
+        issuing = [o for o in data.offers.values()
+                   if o.trigger.kind in kinds and o.status is OfferStatus.ACTIVE
+                   and data.partners[o.partner_id].active
+                   and (o.valid_from is None or o.valid_from <= at)
+                   and (o.valid_until is None or at < o.valid_until)]
+        return sorted(issuing, key=lambda o: (o.created_at or DEFAULT_NOW, o.id))
+
+    # --- grants ---
+
+    async def grant_counts(self, offer_id: UUID, customer_id: UUID,
+                           period_start: datetime) -> GrantCounts:
+        counted = [g for g in self._tx.data.grants.values()
+                   if g.offer_id == offer_id and g.state is not GrantState.REVOKED]
+        return GrantCounts(total=len(counted),
+                           member=sum(g.customer_id == customer_id for g in counted),
+                           period=sum(g.issued_at >= period_start for g in counted))
+
+    async def add_grant(self, grant: Grant) -> None:
+        data = self._tx.data
+        assert grant.offer_id in data.offers, "grant of an unknown offer"
+        assert grant.partner_id in data.partners, "grant of an unknown partner"
+        assert grant.customer_id in data.customers, "grant of an unknown customer"
+        assert grant.purchase_id is None or grant.purchase_id in data.purchases, (
+            "grant of an unknown purchase")
+        # In the adapter's order: the code first, then the source.
+        if any(g.code == grant.code for g in data.grants.values()):
+            raise Duplicate(UniqueKey.GRANT_CODE)
+        if any(self._same_source(g, grant.customer_id, grant) for g in data.grants.values()):
+            raise Duplicate(UniqueKey.GRANT_SOURCE)
+        assert grant.id not in data.grants, "add() of a grant that exists"
+        data.grants[grant.id] = _loaded(grant)
+        self._tx.wrote(grant)
+
+    async def get_grant(self, grant_id: UUID, *, for_update: bool = False) -> Grant | None:
+        found = self._tx.data.grants.get(grant_id)
+        return None if found is None else _loaded(found)
+
+    async def grant_by_code(self, code: str, *, for_update: bool = False) -> Grant | None:
+        found = (g for g in self._tx.data.grants.values() if g.code == code)
+        grant = next(found, None)
+        return None if grant is None else _loaded(grant)
+
+    async def grant_at_counter(self, code: str, now: datetime) -> GrantAtCounter | None:
+        grant = await self.grant_by_code(code)
+        if grant is None:
+            return None
+        data = self._tx.data
+        customer = data.customers[grant.customer_id]
+        offer = data.offers[grant.offer_id]
+        shares = not customer.is_erased and any(
+            point.consent_for(ConsentPurpose.PARTNER_SHARING)
+            for point in customer.contact_points)
+        member = (SharedMember(first_name=customer.profile.given_name,
+                               tier_name=self._tier_name(offer, grant.customer_id, now))
+                  if shares else None)
+        return GrantAtCounter(grant=grant, offer=offer,
+                              partner=data.partners[grant.partner_id], member=member)
+
+    async def save_grant(self, grant: Grant) -> None:
+        grants = self._tx.data.grants
+        assert grant.id in grants, "save_grant() of a grant never added"
+        grants[grant.id] = _loaded(grant)
+        self._tx.wrote(grant)
+
+    async def grants_of_purchase(self, purchase_id: UUID, *,
+                                 for_update: bool = False) -> list[Grant]:
+        found = [_loaded(g) for g in self._tx.data.grants.values()
+                 if g.purchase_id == purchase_id]
+        return sorted(found, key=lambda g: (g.issued_at, g.id))
+
+    async def expire_grants(self, now: datetime, limit: int) -> list[Grant]:
+        grants = self._tx.data.grants
+        due = sorted((g for g in grants.values()
+                      if g.state is GrantState.ISSUED and g.expires_at <= now),
+                     key=lambda g: (g.expires_at, g.id))[:limit]
+        for grant in due:
+            grants[grant.id] = grant.expired()
+        return [_loaded(grants[grant.id]) for grant in due]
+
+    async def move_grants(self, from_customer_id: UUID, to_customer_id: UUID) -> None:
+        """As the adapter: a grant of an offer the survivor has from the same source keeps
+        its source apart."""
+        grants = self._tx.data.grants
+        theirs = [g for g in grants.values() if g.customer_id == from_customer_id]
+        for grant in theirs:
+            source = grant.source_key
+            if any(self._same_source(g, to_customer_id, grant) for g in grants.values()):
+                source = f"{source} merged from {from_customer_id}"
+            grants[grant.id] = replace(grant, customer_id=to_customer_id, source_key=source)
+
+    # --- redemptions ---
+
+    async def redemption_by_key(self, partner_id: UUID,
+                                idempotency_key: str) -> Redemption | None:
+        found = (r for r in self._tx.data.redemptions.values()
+                 if (r.partner_id, r.idempotency_key) == (partner_id, idempotency_key))
+        return next(found, None)
+
+    async def get_redemption(self, redemption_id: UUID, *,
+                             for_update: bool = False) -> Redemption | None:
+        return self._tx.data.redemptions.get(redemption_id)
+
+    async def add_redemption(self, redemption: Redemption) -> None:
+        data = self._tx.data
+        assert redemption.grant_id in data.grants, "redemption of an unknown grant"
+        assert redemption.customer_id in data.customers, "redemption of an unknown customer"
+        if await self.redemption_by_key(redemption.partner_id,
+                                        redemption.idempotency_key) is not None:
+            raise Duplicate(UniqueKey.REDEMPTION_KEY)
+        assert redemption.id not in data.redemptions, "add() of a redemption that exists"
+        data.redemptions[redemption.id] = redemption
+
+    async def save_redemption(self, redemption: Redemption) -> None:
+        redemptions = self._tx.data.redemptions
+        assert redemption.id in redemptions, "save_redemption() of one never added"
+        redemptions[redemption.id] = redemption
+
+    # --- partner purchases ---
+
+    async def partner_purchase(self, partner_id: UUID, order_id: str, *,
+                               for_update: bool = False) -> PartnerPurchase | None:
+        found = (p for p in self._tx.data.partner_purchases.values()
+                 if (p.partner_id, p.order_id) == (partner_id, order_id))
+        return next(found, None)
+
+    async def add_partner_purchase(self, purchase: PartnerPurchase) -> None:
+        data = self._tx.data
+        assert purchase.partner_id in data.partners, "purchase at an unknown partner"
+        assert purchase.customer_id in data.customers, "purchase of an unknown customer"
+        assert purchase.programme_id in data.programmes, "purchase in an unknown programme"
+        if await self.partner_purchase(purchase.partner_id, purchase.order_id) is not None:
+            raise Duplicate(UniqueKey.PARTNER_ORDER)
+        assert purchase.id not in data.partner_purchases, "add() of a purchase that exists"
+        data.partner_purchases[purchase.id] = purchase
+
+    async def save_partner_purchase(self, purchase: PartnerPurchase) -> None:
+        stored = self._tx.data.partner_purchases
+        assert purchase.id in stored, "save_partner_purchase() of one never added"
+        stored[purchase.id] = purchase
+
+    # --- settlement ---
+
+    async def open_period(self, partner_id: UUID, earliest: str) -> str:
+        periods = self._tx.data.settlement_periods
+        assert partner_id in self._tx.data.partners, "period of an unknown partner"
+        period = earliest
+        while True:
+            held = periods.setdefault((partner_id, period), SettlementPeriod(partner_id, period))
+            if not held.closed:
+                return period
+            period = next_period(period)
+
+    async def add_entries(self, entries: Sequence[SettlementEntry]) -> None:
+        data = self._tx.data
+        known = {e.id for e in data.settlement_entries}
+        for entry in entries:
+            assert (entry.partner_id, entry.period) in data.settlement_periods, (
+                "an entry's period has its row: open_period() first")
+            assert entry.id not in known, "settlement entries are append-only"
+            known.add(entry.id)
+            data.settlement_entries.append(entry)
+
+    async def close_period(self, partner_id: UUID, period: str, at: datetime,
+                           by: str) -> bool:
+        periods = self._tx.data.settlement_periods
+        assert partner_id in self._tx.data.partners, "period of an unknown partner"
+        held = periods.setdefault((partner_id, period), SettlementPeriod(partner_id, period))
+        if held.closed:
+            return False
+        periods[(partner_id, period)] = replace(held, closed_at=at, closed_by=by)
+        return True
+
+    async def partners_with_open_periods(self, up_to: str) -> list[UUID]:
+        periods = self._tx.data.settlement_periods
+
+        def has_work(partner_id: UUID) -> bool:
+            last = periods.get((partner_id, up_to))
+            return last is None or not last.closed or any(
+                p.partner_id == partner_id and p.period <= up_to and not p.closed
+                for p in periods.values())
+
+        return sorted(p for p in self._tx.data.partners if has_work(p))
+
+    async def entries(self, partner_id: UUID, period: str) -> list[SettlementEntry]:
+        found = [e for e in self._tx.data.settlement_entries
+                 if (e.partner_id, e.period) == (partner_id, period)]
+        return sorted(found, key=lambda e: (e.occurred_at, e.id))
+
+    # --- failed code lookups ---
+
+    async def record_miss(self, caller: str, at: datetime) -> None:
+        self._tx.data.code_misses.append((caller, at))
+
+    async def misses_since(self, caller: str, since: datetime) -> int:
+        return sum(c == caller and at >= since for c, at in self._tx.data.code_misses)
+
+    @staticmethod
+    def _same_source(grant: Grant, customer_id: UUID, other: Grant) -> bool:
+        return (grant.offer_id, grant.customer_id, grant.source_key) == (
+            other.offer_id, customer_id, other.source_key)
+
+    def _tier_name(self, offer: Offer, customer_id: UUID, now: datetime) -> str | None:
+        """Her effective tier in the offer's programme, or else in the default (oldest)."""
+        programmes = self._tx.data.programmes.values()
+        code = offer.eligibility.programme_code
+        if code is not None:
+            programme = next((p for p in programmes if p.code == code), None)
+        else:
+            oldest = sorted(programmes, key=lambda p: (p.created_at or DEFAULT_NOW, p.id))
+            programme = oldest[0] if oldest else None
+        if programme is None:
+            return None
+        membership = self._tx.data.memberships.get((programme.id, customer_id))
+        if membership is None:
+            return None
+        tier_id = membership.effective_tier_id(now)
+        return next((t.name for t in programme.tiers if t.id == tier_id), None)
+
+
 class FakeUnitOfWork:
     """`committed` tells whether the last `async with` block committed; `data` is the
     committed state, which only `commit()` changes. `fixed_clock` is `clock`, settable."""
@@ -599,9 +909,12 @@ class FakeUnitOfWork:
     api_clients: ApiClientRepository
     programmes: ProgrammeRepository
     loyalty: LoyaltyRepository
+    partners: PartnerRepository
 
-    def __init__(self, clock: FixedClock | None = None) -> None:
+    def __init__(self, clock: FixedClock | None = None,
+                 reactions: Reactions = NO_REACTIONS) -> None:
         self.fixed_clock = clock or FixedClock()
+        self._reactions = reactions
         self.clock = self.fixed_clock
         self.data = FakeData()
         self.committed = False
@@ -643,11 +956,9 @@ class FakeUnitOfWork:
         tx = self._tx
         working = tx.data
         already = len(working.outbox)
-        # As the Postgres unit of work: emitted events, then customers', then cases'.
-        working.outbox += self._emitted
-        for aggregate in sorted(tx.written, key=lambda written: isinstance(written, Case)):
-            working.outbox += aggregate.events
-            aggregate.events.clear()
+        # As the Postgres unit of work: the reactions first, in this transaction.
+        working.outbox += await react(self, self._reactions, self._collect_events(),
+                                      self._collect_events)
         if self._staged_audit is not None:
             written = self._staged_audit.targeting(ids_in_events(working.outbox[already:]))
             working.audit_log.append(written)
@@ -656,6 +967,16 @@ class FakeUnitOfWork:
         self.data = working
         self._bind(_Transaction(copy.deepcopy(working)))
         self.committed = True
+
+    def _collect_events(self) -> list[Event]:
+        """As the Postgres unit of work: emitted events, then customers', cases', grants'."""
+        events, self._emitted = self._emitted, []
+        order = (Customer, Case, Grant)
+        for aggregate in sorted(self._tx.written,
+                                key=lambda written: order.index(type(written))):
+            events += aggregate.events
+            aggregate.events.clear()
+        return events
 
     def emit(self, event: Event) -> None:
         assert self._tx.open, "emit() outside `async with uow`"
@@ -679,6 +1000,7 @@ class FakeUnitOfWork:
         self.api_clients = FakeApiClientRepository(tx)
         self.programmes = FakeProgrammeRepository(tx)
         self.loyalty = FakeLoyaltyRepository(tx)
+        self.partners = FakePartnerRepository(tx)
 
     # Read helpers for assertions: the committed state only.
 

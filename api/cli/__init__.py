@@ -1,6 +1,6 @@
 """The `rapport` command line (DESIGN.md §5), one module per command group: serve,
 database (migrate, seed), schema (export-schema, check-schema), access (api-client),
-loyalty; jobs.py is how each runs.
+loyalty, partners; jobs.py is how each runs.
 
 Every command reads its configuration from the environment. With no RAPPORT_DATABASE_URL a
 command runs against the embedded PostgreSQL under the data directory, migrated to head;
@@ -12,7 +12,7 @@ import signal
 import sys
 from collections.abc import Callable, Sequence
 
-from api.cli import access, database, loyalty, schema, serve
+from api.cli import access, database, loyalty, partners, schema, serve
 from api.cli.jobs import EXIT_INTERRUPTED, CommandError, say
 from infrastructure.bootstrap.service import Settings
 
@@ -25,7 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Configuration comes from RAPPORT_* environment variables (see README.md).",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for group in (serve, database, schema, access, loyalty):
+    for group in (serve, database, schema, access, loyalty, partners):
         group.add_commands(commands)
     return parser
 

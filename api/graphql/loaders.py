@@ -24,6 +24,7 @@ from domain.loyalty.model import (
     TierChange,
 )
 from domain.organisation.model import Staff, Store
+from domain.partners.model import Grant, Offer, Partner, Redemption
 from domain.shared.paging import Page, PageRequest
 from infrastructure.bootstrap import Queries
 
@@ -229,3 +230,35 @@ class Loaders:
     @functools.cached_property
     def purchase(self) -> DataLoader[UUID, Purchase | None]:
         return _by_key(self._queries.loyalty.purchases_by_ids)
+
+    # Partners.
+
+    @functools.cached_property
+    def partner(self) -> DataLoader[UUID, Partner | None]:
+        return _by_key(self._queries.partners.partners_by_ids)
+
+    @functools.cached_property
+    def offer(self) -> DataLoader[UUID, Offer | None]:
+        return _by_key(self._queries.partners.offers_by_ids)
+
+    @functools.cached_property
+    def partner_offers(self) -> DataLoader[PageKey, Page[Offer]]:
+        """PageKey.where is the status asked for, or None."""
+        return _pages(self._queries.partners.offers_of_partners)
+
+    @functools.cached_property
+    def benefits(self) -> DataLoader[PageKey, Page[Grant]]:
+        """A customer's grants; PageKey.where is a GrantFilter."""
+        return _pages(self._queries.partners.grants_of_customers)
+
+    @functools.cached_property
+    def grant(self) -> DataLoader[UUID, Grant | None]:
+        return _by_key(self._queries.partners.grants_by_ids)
+
+    @functools.cached_property
+    def grant_redemptions(self) -> DataLoader[UUID, list[Redemption]]:
+        return _by_key(self._queries.partners.redemptions_of_grants, default=[])
+
+    @functools.cached_property
+    def redemption(self) -> DataLoader[UUID, Redemption | None]:
+        return _by_key(self._queries.partners.redemptions_by_ids)

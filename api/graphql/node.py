@@ -17,6 +17,7 @@ from api.graphql.customers.types import (
 from api.graphql.interactions.types import InteractionType
 from api.graphql.loyalty.types import LoyaltyProgrammeType, PointsLedgerEntryType, PurchaseType
 from api.graphql.organisation.types import StaffType, StoreType
+from api.graphql.partners.types import GrantType, OfferType, PartnerType, RedemptionType
 from api.graphql.permissions import not_allowed_error, refused_read
 from api.graphql.relay import Node, parse_global_id
 from domain.cases.model import Case
@@ -24,6 +25,7 @@ from domain.customers.model import ContactPoint, ExternalReference, HouseholdMem
 from domain.customers.queries import CustomerSummary
 from domain.interactions.model import Interaction
 from domain.loyalty.model import LedgerEntry, Purchase
+from domain.partners.model import Grant, Redemption
 from domain.shared.access import Viewer
 from domain.shared.errors import DomainError
 
@@ -49,7 +51,7 @@ def _require_reach(viewer: Viewer, found: Any) -> None:
             owner = found.owner_id if isinstance(found, Case) else found.staff_id
             reach = (found.customer_id, found.store_id, owner)
         case (ContactPoint() | HouseholdMember() | ExternalReference() | Purchase()
-              | LedgerEntry()):
+              | LedgerEntry() | Grant() | Redemption()):
             raise not_allowed_error("ask for the customer this belongs to instead")
         case _:
             return
@@ -78,6 +80,11 @@ _RESOLVERS: dict[str, Callable[[Info, UUID], Awaitable[Node | None]]] = {
     "Purchase": lambda info, key: _load(info, "purchase", PurchaseType.from_domain, key),
     "PointsLedgerEntry": lambda info, key: _load(
         info, "ledger_entry", PointsLedgerEntryType.from_domain, key),
+    "Partner": lambda info, key: _load(info, "partner", PartnerType.from_domain, key),
+    "Offer": lambda info, key: _load(info, "offer", OfferType.from_domain, key),
+    "Grant": lambda info, key: _load(info, "grant", GrantType.from_domain, key),
+    "Redemption": lambda info, key: _load(
+        info, "redemption", RedemptionType.from_domain, key),
 }
 
 

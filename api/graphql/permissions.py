@@ -29,6 +29,12 @@ ROOT_OPERATIONS: Mapping[str, Operation] = {
     "Query.auditLog": Op.AUDIT_READ,
     "Query.loyaltyProgramme": Op.PROGRAMME_READ,
     "Query.memberPrice": Op.LOYALTY_READ,
+    "Query.partners": Op.PARTNER_READ,
+    "Query.partner": Op.PARTNER_READ,
+    "Query.offers": Op.OFFER_READ,
+    "Query.partnerOffers": Op.OWN_OFFERS_READ,
+    "Query.grantValidate": Op.GRANT_REDEEM,
+    "Query.partnerSettlement": Op.SETTLEMENT_READ,
     "Mutation.customerCreate": Op.CUSTOMER_CREATE,
     "Mutation.customerUpdate": Op.CUSTOMER_EDIT,
     "Mutation.customerArchive": Op.CUSTOMER_ARCHIVE,
@@ -67,13 +73,30 @@ ROOT_OPERATIONS: Mapping[str, Operation] = {
     "Mutation.pointsPay": Op.POINTS_REDEEM,
     "Mutation.pointsAdjust": Op.POINTS_ADJUST,
     "Mutation.loyaltyTierOverride": Op.TIER_OVERRIDE,
+    "Mutation.partnerCreate": Op.PARTNER_MANAGE,
+    "Mutation.partnerUpdate": Op.PARTNER_MANAGE,
+    "Mutation.partnerSuspend": Op.PARTNER_MANAGE,
+    "Mutation.partnerReactivate": Op.PARTNER_MANAGE,
+    "Mutation.partnerApiClientCreate": Op.PARTNER_MANAGE,
+    "Mutation.offerCreate": Op.OFFER_MANAGE,
+    "Mutation.offerUpdate": Op.OFFER_MANAGE,
+    "Mutation.offerStatusChange": Op.OFFER_MANAGE,
+    "Mutation.grantIssue": Op.GRANT_ISSUE,
+    "Mutation.grantRevoke": Op.GRANT_REVOKE,
+    "Mutation.grantRedeem": Op.GRANT_REDEEM,
+    "Mutation.grantRedemptionReverse": Op.GRANT_REDEEM,
+    "Mutation.partnerPurchaseRecord": Op.PARTNER_PURCHASE_RECORD,
+    "Mutation.partnerPurchaseReturn": Op.PARTNER_PURCHASE_RECORD,
 }
 
-# Fields below the root that check the viewer's role themselves (require_loyalty_read): the
+# Fields below the root that check the viewer's role themselves (require_loyalty_read,
+# require_benefit_read, require_customer_of_grant): the
 # compiled path takes an operation selecting one only for viewers who may.
 FIELD_OPERATIONS: Mapping[tuple[str, str], Operation] = {
     ("Customer", "loyalty"): Op.LOYALTY_READ,
     ("Customer", "purchases"): Op.LOYALTY_READ,
+    ("Customer", "benefits"): Op.BENEFIT_READ,
+    ("Grant", "customer"): Op.CUSTOMER_READ,
 }
 
 # Root fields whose answers depend on which customers the viewer reaches; the compiled

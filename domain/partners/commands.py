@@ -180,5 +180,7 @@ class ClosePeriod:
 
 @dataclass(frozen=True)
 class ReadSettlement:
-    partner_id: UUID
+    """`partner_id` None: the partner reading is its own (a partner's API client)."""
+
+    partner_id: UUID | None
     period: str

@@ -275,6 +275,11 @@ _DIRECTION = {EntryKind.REDEMPTION: Direction.BRAND_OWES,
               EntryKind.COALITION_RETURN: Direction.PARTNER_OWES}
 
 
+def direction_of(kind: EntryKind) -> Direction:
+    """Who owes whom for an entry of `kind`."""
+    return _DIRECTION[kind]
+
+
 def period_of(moment: datetime) -> str:
     """The settlement period `moment` falls in: its calendar month in UTC, `2026-12`."""
     return f"{moment.year:04d}-{moment.month:02d}"
@@ -313,7 +318,7 @@ class SettlementEntry:
 
     @property
     def direction(self) -> Direction:
-        return _DIRECTION[self.kind]
+        return direction_of(self.kind)
 
 
 @dataclass(frozen=True)

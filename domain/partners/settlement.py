@@ -12,7 +12,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Protocol
 from uuid import UUID
 
 from domain.partners.commands import ClosePeriod, ReadSettlement
@@ -21,9 +20,9 @@ from domain.partners.model import (
     Partner,
     Settlement,
     SettlementEntry,
-    SettlementLine,
     period_of,
 )
+from domain.partners.queries import SettlementQueries, own_partner
 from domain.ports import UnitOfWork
 from domain.shared.access import Operation, Role, Viewer, not_allowed
 from domain.shared.errors import DomainError, ErrorCode, not_found
@@ -55,7 +54,7 @@ class PeriodClosed:
     already_closed: int  # partners whose period was closed before
 
 
-async def close_period(
+async def close_settlement_period(
     cmd: ClosePeriod, *, new_uow: Callable[[], UnitOfWork], viewer: Viewer
 ) -> PeriodClosed:
     """Closes a month that has ended, partner by partner, each in its own transaction;
@@ -99,25 +98,9 @@ def checked_period(period: str) -> str:
     return text
 
 
-class SettlementQueries(Protocol):
-    async def settlement_lines(self, partner_id: UUID, period: str) -> list[SettlementLine]:
-        """Totals by kind and offer, summed in the database."""
-        ...
-
-    async def period_closed(self, partner_id: UUID, period: str) -> bool: ...
-
-    async def partner(self, partner_id: UUID) -> Partner | None: ...
-
-    async def partner_by_code(self, code: str) -> Partner | None: ...
-
-    async def settlement_entries(self, partner_id: UUID, period: str) -> list[SettlementEntry]:
-        """Oldest first: the lines of a CSV export."""
-        ...
-
-
 async def read_settlement(cmd: ReadSettlement, queries: SettlementQueries,
                           viewer: Viewer) -> Settlement:
-    """Admins read any partner's; a partner only its own."""
+    """Admins read any partner's; a partner only its own (naming none reads its own)."""
     partner = await readable_partner(queries, viewer, cmd.partner_id)
     period = checked_period(cmd.period)
     lines = await queries.settlement_lines(partner.id, period)
@@ -126,11 +109,18 @@ async def read_settlement(cmd: ReadSettlement, queries: SettlementQueries,
 
 
 async def readable_partner(queries: SettlementQueries, viewer: Viewer,
-                           partner_id: UUID) -> Partner:
+                           partner_id: UUID | None) -> Partner:
+    """A partner that names another (or one that does not exist) is refused alike: it
+    learns nothing of who else is in the alliance."""
     viewer.require(Operation.SETTLEMENT_READ)
+    if viewer.role is Role.PARTNER:
+        own = await own_partner(queries, viewer)
+        if partner_id is not None and partner_id != own.id:
+            raise not_allowed("a partner reads only its own settlement")
+        return own
+    if partner_id is None:
+        raise DomainError.single(("partner_id",), ErrorCode.REQUIRED, "name the partner")
     partner = await queries.partner(partner_id)
-    if viewer.role is Role.PARTNER and (partner is None or partner.code != viewer.partner_code):
-        raise not_allowed("a partner reads only its own settlement")
     if partner is None:
         raise not_found(("partner_id",), "partner")
     return partner

@@ -70,6 +70,7 @@ class Operation(StrEnum):
     PARTNER_MANAGE = "partner.manage"
     OFFER_MANAGE = "offer.manage"
     OFFER_READ = "offer.read"  # staff and admins all offers; a partner its own
+    OWN_OFFERS_READ = "offer.read_own"  # the partner API: the caller's own offers, no filter
     BENEFIT_READ = "benefit.read"  # a member's grants
     GRANT_ISSUE = "grant.issue"  # by hand, with a reason
     GRANT_REVOKE = "grant.revoke"
@@ -116,6 +117,7 @@ POLICY: Mapping[Operation, frozenset[Role]] = {
     Operation.PARTNER_MANAGE: _ADMIN,
     Operation.OFFER_MANAGE: _ADMIN,
     Operation.OFFER_READ: _PARTNER_SIDE,
+    Operation.OWN_OFFERS_READ: frozenset({Role.PARTNER}),
     Operation.BENEFIT_READ: _MEMBER,
     Operation.GRANT_ISSUE: _STAFF,
     Operation.GRANT_REVOKE: _STAFF,

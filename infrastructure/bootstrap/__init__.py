@@ -5,7 +5,7 @@ query services are typed by the read Protocols that `domain/` owns, so a resolve
 port, never the Postgres class behind it.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -16,7 +16,10 @@ from domain.customers.queries import CustomerQueries
 from domain.interactions.queries import InteractionQueries
 from domain.loyalty.queries import LoyaltyQueries
 from domain.organisation.queries import OrganisationQueries
+from domain.partners.grants import REACTIONS as PARTNER_REACTIONS
+from domain.partners.queries import PartnerQueries
 from domain.ports import UnitOfWork
+from domain.reactions import NO_REACTIONS, Reactions
 from domain.shared.clock import Clock
 from infrastructure.bootstrap.use_cases import UseCase, UseCases, Wiring, build_use_cases
 from infrastructure.clock import SystemClock
@@ -31,11 +34,17 @@ from infrastructure.postgres.interactions_queries import PgInteractionQueries
 from infrastructure.postgres.loyalty_queries import PgLoyaltyQueries
 from infrastructure.postgres.loyalty_repository import ProgrammeCache
 from infrastructure.postgres.organisation_queries import PgOrganisationQueries
+from infrastructure.postgres.partners_queries import PgPartnerQueries
 from infrastructure.postgres.unit_of_work import PgUnitOfWork
 from infrastructure.settings import Settings
 from infrastructure.tokens import TokenSettings, TokenVerifier
 
-__all__ = ["Container", "Queries", "UseCase", "UseCases", "build_container"]
+__all__ = ["REACTIONS", "Container", "Queries", "UseCase", "UseCases", "build_container"]
+
+# What the contexts do about one another's facts in the writer's transaction: loyalty's
+# purchases and tier changes issue (and returns revoke) partners' grants. Loyalty knows
+# nothing of partners; this is the one place that joins them.
+REACTIONS: Reactions = PARTNER_REACTIONS
 
 
 class CompiledReads(Protocol):
@@ -55,6 +64,7 @@ class Queries:
     compiled: CompiledReads
     audit: AuditQueries
     loyalty: LoyaltyQueries
+    partners: PartnerQueries
 
 
 @dataclass(frozen=True)
@@ -68,9 +78,10 @@ class Container:
     tokens: TokenVerifier | None
     audit_log: PgAuditLog
     programmes: ProgrammeCache
+    reactions: Reactions = field(default_factory=lambda: NO_REACTIONS)
 
     def uow_factory(self) -> UnitOfWork:
-        return PgUnitOfWork(self.engine, self.clock, self.programmes)
+        return PgUnitOfWork(self.engine, self.clock, self.programmes, self.reactions)
 
     async def close(self) -> None:
         """Closes what the container opened itself (the engine belongs to its creator)."""
@@ -78,13 +89,17 @@ class Container:
 
 
 def build_container(
-    settings: Settings, engine: AsyncEngine, *, clock: Clock | None = None
+    settings: Settings, engine: AsyncEngine, *, clock: Clock | None = None,
+    reactions: Reactions = REACTIONS,
 ) -> Container:
+    """`reactions`: what one context does, in the writer's transaction, about another's
+    events (domain/reactions.py), by event name; the service's own unless a test says
+    otherwise."""
     clock = clock or SystemClock()
     programmes = ProgrammeCache()
 
     def new_unit_of_work() -> UnitOfWork:
-        return PgUnitOfWork(engine, clock, programmes)
+        return PgUnitOfWork(engine, clock, programmes, reactions)
 
     # Reads are single statements: in autocommit they skip the BEGIN/ROLLBACK round trips.
     reads = engine.execution_options(isolation_level="AUTOCOMMIT")
@@ -96,6 +111,7 @@ def build_container(
         use_cases=build_use_cases(Wiring(new_unit_of_work, settings.sla, audit_log, clock)),
         audit_log=audit_log,
         programmes=programmes,
+        reactions=reactions,
         tokens=_token_verifier(settings),
         api_keys=PgApiKeys(engine, clock),
         queries=Queries(
@@ -105,6 +121,7 @@ def build_container(
             organisation=PgOrganisationQueries(reads),
             audit=PgAuditQueries(reads),
             loyalty=PgLoyaltyQueries(reads),
+            partners=PgPartnerQueries(reads),
             compiled=PgCompiledReads(engine.url, pool_size=settings.db_pool_size,
                                      statement_timeout_ms=settings.statement_timeout_ms),
         ),

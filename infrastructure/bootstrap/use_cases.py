@@ -47,6 +47,12 @@ from domain.loyalty.tiers import PeriodReport
 from domain.organisation import services as organisation
 from domain.organisation.commands import CreateStaff, CreateStore
 from domain.organisation.model import Staff, Store
+from domain.partners import coalition, grants, offers, partners, redemptions, settlement
+from domain.partners import commands as partner_commands
+from domain.partners.coalition import PartnerPurchaseRecorded
+from domain.partners.model import Grant, Offer, Partner
+from domain.partners.redemptions import GrantCheck, Redeemed
+from domain.partners.settlement import PeriodClosed
 from domain.ports import UnitOfWork
 from domain.shared.access import Viewer
 from domain.shared.clock import Clock
@@ -235,6 +241,29 @@ class LoyaltyUseCases:
 
 
 @dataclass(frozen=True)
+class PartnerUseCases:
+    create_partner: UseCase[partner_commands.CreatePartner, Partner]
+    update_partner: UseCase[partner_commands.UpdatePartner, Partner]
+    suspend_partner: UseCase[partner_commands.SuspendPartner, Partner]
+    reactivate_partner: UseCase[partner_commands.ReactivatePartner, Partner]
+    create_partner_api_client: UseCase[partner_commands.CreatePartnerApiClient, IssuedKey]
+    create_offer: UseCase[partner_commands.CreateOffer, Offer]
+    update_offer: UseCase[partner_commands.UpdateOffer, Offer]
+    change_offer_status: UseCase[partner_commands.ChangeOfferStatus, Offer]
+    issue_grant: UseCase[partner_commands.IssueGrant, Grant]
+    revoke_grant: UseCase[partner_commands.RevokeGrant, Grant]
+    expire_grants: UseCase[partner_commands.ExpireGrants, int]
+    validate_grant: UseCase[partner_commands.ValidateGrant, GrantCheck]
+    redeem_grant: UseCase[partner_commands.RedeemGrant, Redeemed]
+    reverse_redemption: UseCase[partner_commands.ReverseRedemption, Redeemed]
+    record_partner_purchase: UseCase[partner_commands.RecordPartnerPurchase,
+                                     PartnerPurchaseRecorded]
+    return_partner_purchase: UseCase[partner_commands.ReturnPartnerPurchase,
+                                     PartnerPurchaseRecorded]
+    close_settlement_period: UseCase[partner_commands.ClosePeriod, PeriodClosed]
+
+
+@dataclass(frozen=True)
 class UseCases:
     """Every use case, acting as `viewer`: the container's own act as the system (CLI, seed);
     a request's are `acting_as(its viewer)`."""
@@ -245,6 +274,7 @@ class UseCases:
     organisation: OrganisationUseCases
     access: AccessUseCases
     loyalty: LoyaltyUseCases
+    partners: PartnerUseCases
     viewer: Viewer = dataclasses.field(default_factory=Viewer.system)
 
     def acting_as(self, viewer: Viewer) -> "UseCases":
@@ -317,5 +347,24 @@ def build_use_cases(wiring: Wiring) -> UseCases:
             expire_points=many(points.expire_points),
             override_tier=once(tiers.override_tier),
             close_period=many(tiers.close_period),
+        ),
+        partners=PartnerUseCases(
+            create_partner=once(partners.create_partner),
+            update_partner=once(partners.update_partner),
+            suspend_partner=once(partners.suspend_partner),
+            reactivate_partner=once(partners.reactivate_partner),
+            create_partner_api_client=once(partners.create_partner_api_client),
+            create_offer=once(offers.create_offer),
+            update_offer=once(offers.update_offer),
+            change_offer_status=once(offers.change_offer_status),
+            issue_grant=once(grants.issue_grant),
+            revoke_grant=once(grants.revoke_grant),
+            expire_grants=many(grants.expire_grants),
+            validate_grant=once(redemptions.validate_grant),
+            redeem_grant=once(redemptions.redeem_grant),
+            reverse_redemption=once(redemptions.reverse_redemption),
+            record_partner_purchase=once(coalition.record_partner_purchase),
+            return_partner_purchase=once(coalition.return_partner_purchase),
+            close_settlement_period=many(settlement.close_settlement_period),
         ),
     )

@@ -103,15 +103,24 @@ class PreparedInsert:
         if not rows:
             return
         columns = tuple(rows[0])
-        marks = ", ".join(f"${number}" for number in range(1, len(columns) + 1))
-        sql = (f"INSERT INTO {self._table} ({', '.join(columns)}) VALUES ({marks})"
-               f" {self._on_conflict}").strip()
+        sql = self._sql(columns)
         values = [tuple(row[column] for column in columns) for row in rows]
         driver = await driver_of(connection)
         if len(values) == 1:
             await driver.execute(sql, *values[0])
         else:
             await driver.executemany(sql, values)
+
+    async def inserted(self, connection: AsyncConnection, row: Mapping[str, Any]) -> bool:
+        """One row; False when the ON CONFLICT clause (DO NOTHING) left it out."""
+        driver = await driver_of(connection)
+        status: str = await driver.execute(self._sql(tuple(row)), *row.values())
+        return status == "INSERT 0 1"
+
+    def _sql(self, columns: Sequence[str]) -> str:
+        marks = ", ".join(f"${number}" for number in range(1, len(columns) + 1))
+        return (f"INSERT INTO {self._table} ({', '.join(columns)}) VALUES ({marks})"
+                f" {self._on_conflict}").strip()
 
 
 class PreparedUpdate:

@@ -9,6 +9,7 @@ from sqlalchemy import (
     Date,
     Double,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     MetaData,
@@ -446,6 +447,7 @@ loyalty_ledger = Table(
     Column("expires_at", TZ),
     Column("money_value", Amount),
     Column("order_ref", Text),
+    Column("partner_id", UUID(as_uuid=True), ForeignKey("partners.id")),  # migration 0007
     CheckConstraint(
         "(kind = 'EARN' AND points > 0) OR (kind IN ('REDEEM', 'EXPIRE', 'REVERSE') AND "
         "points < 0) OR (kind = 'ADJUST' AND points <> 0)", name="points_sign_fits_kind"),
@@ -471,11 +473,178 @@ loyalty_point_lots = Table(
           postgresql_where=text("remaining > 0")),
 )
 
+# --- partners (migration 0007): the alliance, its offers, grants, redemptions, settlement ---
+
+partners = Table(
+    "partners", metadata, _id(),
+    Column("code", Text, nullable=False, unique=True),  # what its API clients are bound to
+    Column("name", Text, nullable=False),
+    Column("industry", Text, nullable=False),
+    Column("currency", Text, nullable=False),
+    Column("contact_name", Text),
+    Column("contact_email", Text),
+    Column("terms_days", Integer, nullable=False),
+    Column("earn_rate", Amount),
+    Column("point_value", Amount, nullable=False),
+    Column("status", Text, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("created_at", TZ, nullable=False),
+    Column("updated_at", TZ, nullable=False),
+)
+
+# Benefit, eligibility, trigger, quota and cost as columns: issuing reads the trigger kind
+# on every purchase, and money stays NUMERIC.
+partner_offers = Table(
+    "partner_offers", metadata, _id(),
+    Column("partner_id", UUID(as_uuid=True), ForeignKey("partners.id"), nullable=False),
+    Column("code", Text, nullable=False),
+    Column("title", Text, nullable=False),
+    Column("description", Text),
+    Column("benefit_kind", Text, nullable=False),
+    Column("benefit_item", Text),
+    Column("benefit_amount", Amount),
+    Column("benefit_percent", Amount),
+    Column("benefit_multiplier", Amount),
+    Column("eligible_tier_codes", Labels, nullable=False, server_default="{}"),
+    Column("eligible_interests", Labels, nullable=False, server_default="{}"),
+    Column("eligible_programme_code", Text),
+    Column("trigger_kind", Text, nullable=False),
+    Column("trigger_category", Text),
+    Column("trigger_sku", Text),
+    Column("trigger_min_spend", Amount),
+    Column("trigger_tier_code", Text),
+    Column("quota_total", Integer),
+    Column("quota_per_member", Integer),
+    Column("quota_per_period", Integer),
+    Column("quota_period", Text, nullable=False),
+    Column("cost_payer", Text, nullable=False),
+    Column("cost_unit", Amount, nullable=False),
+    Column("cost_brand_share", Amount, nullable=False),
+    Column("valid_from", TZ),
+    Column("valid_until", TZ),
+    Column("grant_valid_days", Integer, nullable=False),
+    Column("redeem_until", TZ),
+    Column("status", Text, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("created_at", TZ, nullable=False),
+    Column("updated_at", TZ, nullable=False),
+    UniqueConstraint("partner_id", "code"),
+    Index("ix_partner_offers_issuing", "trigger_kind",
+          postgresql_where=text("status = 'ACTIVE'::text")),
+)
+
+partner_grants = Table(
+    "partner_grants", metadata, _id(),
+    Column("offer_id", UUID(as_uuid=True), ForeignKey("partner_offers.id"), nullable=False),
+    Column("partner_id", UUID(as_uuid=True), ForeignKey("partners.id"), nullable=False),
+    Column("customer_id", UUID(as_uuid=True), ForeignKey("customers.id"), nullable=False),
+    Column("code", Text, nullable=False, unique=True),
+    Column("source_key", Text, nullable=False),
+    Column("issued_at", TZ, nullable=False),
+    Column("expires_at", TZ, nullable=False),
+    Column("issued_by", Text, nullable=False),
+    Column("state", Text, nullable=False),
+    Column("purchase_id", UUID(as_uuid=True), ForeignKey("purchases.id")),
+    Column("reason", Text),
+    Column("redeemed_at", TZ),
+    Column("revoked_at", TZ),
+    UniqueConstraint("offer_id", "customer_id", "source_key"),  # a trigger issues once
+    Index("ix_partner_grants_customer", "customer_id", "issued_at"),
+    Index("ix_partner_grants_purchase_id", "purchase_id"),
+    Index("ix_partner_grants_offer_issued", "offer_id", "issued_at"),  # the quota's counts
+    Index("ix_partner_grants_expiring", "expires_at",
+          postgresql_where=text("state = 'ISSUED'::text")),
+)
+
+partner_redemptions = Table(
+    "partner_redemptions", metadata, _id(),
+    Column("grant_id", UUID(as_uuid=True), ForeignKey("partner_grants.id"), nullable=False),
+    Column("partner_id", UUID(as_uuid=True), ForeignKey("partners.id"), nullable=False),
+    Column("offer_id", UUID(as_uuid=True), ForeignKey("partner_offers.id"), nullable=False),
+    Column("customer_id", UUID(as_uuid=True), ForeignKey("customers.id"), nullable=False),
+    Column("idempotency_key", Text, nullable=False),
+    Column("fingerprint", Text, nullable=False),
+    Column("location", Text, nullable=False),
+    Column("redeemed_at", TZ, nullable=False),
+    Column("redeemed_by", Text, nullable=False),
+    Column("amount", Amount),
+    Column("reversed_at", TZ),
+    Column("reverse_reason", Text),
+    UniqueConstraint("partner_id", "idempotency_key"),
+    Index("ix_partner_redemptions_grant_id", "grant_id"),
+    Index("ix_partner_redemptions_customer_id", "customer_id"),
+)
+
+partner_purchases = Table(
+    "partner_purchases", metadata, _id(),
+    Column("partner_id", UUID(as_uuid=True), ForeignKey("partners.id"), nullable=False),
+    Column("customer_id", UUID(as_uuid=True), ForeignKey("customers.id"), nullable=False),
+    Column("programme_id", UUID(as_uuid=True), ForeignKey("loyalty_programmes.id"),
+           nullable=False),
+    Column("order_id", Text, nullable=False),  # the partner's own: its idempotency key
+    Column("fingerprint", Text, nullable=False),
+    Column("amount", Amount, nullable=False),
+    Column("currency", Text, nullable=False),
+    Column("occurred_at", TZ, nullable=False),
+    Column("recorded_at", TZ, nullable=False),
+    Column("points", Integer, nullable=False),
+    Column("earn_entry_id", UUID(as_uuid=True)),
+    Column("returned_amount", Amount, nullable=False, server_default="0"),
+    Column("returned_points", Integer, nullable=False, server_default="0"),
+    UniqueConstraint("partner_id", "order_id"),
+    Index("ix_partner_purchases_customer_id", "customer_id"),
+)
+
+# A row per period a writer opened or a close closed; a closed one is never written to.
+partner_settlement_periods = Table(
+    "partner_settlement_periods", metadata,
+    Column("partner_id", UUID(as_uuid=True), ForeignKey("partners.id"), nullable=False),
+    Column("period", Text, nullable=False),  # "2026-12"
+    Column("closed_at", TZ),
+    Column("closed_by", Text),
+    PrimaryKeyConstraint("partner_id", "period"),
+)
+
+# Append-only (migration 0007: a trigger refuses UPDATE, DELETE and TRUNCATE, as for the
+# ledger). Each entry's period has its row: the one the writer held open (FOR SHARE).
+partner_settlement_entries = Table(
+    "partner_settlement_entries", metadata, _id(),
+    Column("partner_id", UUID(as_uuid=True), ForeignKey("partners.id"), nullable=False),
+    Column("period", Text, nullable=False),
+    Column("kind", Text, nullable=False),
+    Column("amount", Amount, nullable=False),  # signed, in the partner's currency
+    Column("currency", Text, nullable=False),
+    Column("occurred_at", TZ, nullable=False),
+    Column("offer_id", UUID(as_uuid=True), ForeignKey("partner_offers.id")),
+    Column("redemption_id", UUID(as_uuid=True), ForeignKey("partner_redemptions.id")),
+    Column("partner_purchase_id", UUID(as_uuid=True),
+           ForeignKey("partner_purchases.id",
+                      name="fk_partner_settlement_entries_partner_purchase")),
+    Column("customer_id", UUID(as_uuid=True), ForeignKey("customers.id")),
+    Column("points", Integer, nullable=False),
+    ForeignKeyConstraint(
+        ["partner_id", "period"],
+        ["partner_settlement_periods.partner_id", "partner_settlement_periods.period"],
+        name="fk_partner_settlement_entries_period"),
+    Index("ix_partner_settlement_entries_period", "partner_id", "period", "occurred_at", "id"),
+)
+
+# Failed grant lookups per caller (an API key): what the lock-out counts.
+partner_code_misses = Table(
+    "partner_code_misses", metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("caller", Text, nullable=False),
+    Column("at", TZ, nullable=False),
+    Index("ix_partner_code_misses_caller_at", "caller", "at"),
+)
+
 # Every table, children first: the order TRUNCATE and deletes can use.
 ALL_TABLES = [
+    partner_code_misses, partner_settlement_entries, partner_settlement_periods,
+    partner_redemptions, partner_grants, partner_purchases,
     loyalty_point_lots, loyalty_ledger, purchase_refund_lines, purchase_refunds,
     purchase_lines, purchases, loyalty_tier_changes, loyalty_memberships, loyalty_rewards,
-    loyalty_tiers, loyalty_programmes,
+    loyalty_tiers, loyalty_programmes, partner_offers, partners,
     consent_events,
     outbox, idempotency_keys, case_routing_rules, interactions, cases, external_refs,
     household_members, contact_points, customers, staff, stores, api_keys, api_clients,

@@ -10,6 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from domain.audit.model import AuditEntry, ids_in_events
 from domain.cases.model import Case
 from domain.customers.model import Customer
+from domain.partners.model import Grant
+from domain.reactions import NO_REACTIONS, Reactions, react
 from domain.shared.clock import Clock
 from domain.shared.events import Event
 from infrastructure.postgres.api_clients_repository import PgApiClientRepository
@@ -24,14 +26,17 @@ from infrastructure.postgres.loyalty_repository import (
     ProgrammeCache,
 )
 from infrastructure.postgres.organisation_repository import PgStaffRepository, PgStoreRepository
+from infrastructure.postgres.partners_repository import PgPartnerRepository
 from infrastructure.postgres.prepared import back_to_sqlalchemy, transactions_on_the_driver
 from infrastructure.postgres.tables import outbox
 
 
 class PgUnitOfWork:
     def __init__(self, engine: AsyncEngine, clock: Clock,
-                 programmes: ProgrammeCache | None = None) -> None:
+                 programmes: ProgrammeCache | None = None,
+                 reactions: Reactions = NO_REACTIONS) -> None:
         self._engine = engine
+        self._reactions = reactions
         # `is None`, not `or`: an empty cache is falsy, and the shared one starts empty.
         self._programmes = programmes if programmes is not None else ProgrammeCache()
         self.clock = clock
@@ -63,6 +68,7 @@ class PgUnitOfWork:
         self.api_clients = PgApiClientRepository(connection)
         self.programmes = PgProgrammeRepository(connection, self._programmes)
         self.loyalty = PgLoyaltyRepository(connection)
+        self.partners = PgPartnerRepository(connection)
         return self
 
     async def __aexit__(
@@ -98,7 +104,9 @@ class PgUnitOfWork:
     async def commit(self) -> None:
         assert self._connection is not None, "commit() outside `async with`"
         assert self._driver is not None
-        events = self._collect_events()
+        # Reactions write in this transaction, before the outbox: theirs commit with it.
+        events = await react(self, self._reactions, self._collect_events(),
+                             self._collect_events)
         if events:
             await self._connection.execute(insert(outbox), [
                 {"name": e.name, "aggregate_id": e.aggregate_id, "occurred_at": e.occurred_at,
@@ -118,7 +126,8 @@ class PgUnitOfWork:
 
     def _collect_events(self) -> list[Event]:
         events = list(self._emitted)
-        aggregates: list[Customer | Case] = [*self.customers.seen, *self.cases.seen]
+        aggregates: list[Customer | Case | Grant] = [
+            *self.customers.seen, *self.cases.seen, *self.partners.seen]
         for aggregate in aggregates:
             events += aggregate.events
             aggregate.events.clear()

@@ -5,7 +5,10 @@ natural keys (code, email, criteria, external reference) before being created; i
 the case carry idempotency keys. Their commands are dated from the customer's `created_at`,
 which is the same on every run, so a repeat is a faithful retry that replays the first result.
 The loyalty programme is looked up by its code; purchases replay by their order ids, the
-return by its refund reference, the redemption by its idempotency key.
+return by its refund reference, the redemption by its idempotency key. The alliance's
+partners and the cinema's offer are looked up by their codes, the café's purchase by its
+order id, and each partner's demo API client by its name: its key is printed when it is
+created, the one time it can be (Rapport keeps only a hash).
 """
 
 from collections import Counter
@@ -16,6 +19,7 @@ from decimal import Decimal
 from typing import Any, TypeVar
 from uuid import UUID
 
+from domain.access.commands import ListApiClients
 from domain.cases.commands import CreateRoutingRule, OpenCase, ResolveCase, StartCase
 from domain.cases.model import Case, CaseKind, CasePriority, CaseStatus, RoutingRule
 from domain.cases.services import OPEN_SCOPE
@@ -26,6 +30,7 @@ from domain.customers.commands import (
     ExternalReferenceInput,
     HouseholdMemberInput,
     ImportantDateInput,
+    UpdateContactPoint,
 )
 from domain.customers.model import (
     ConsentPurpose,
@@ -52,7 +57,29 @@ from domain.loyalty.commands import (
 from domain.loyalty.model import DowngradePolicy, Programme, SalesChannel
 from domain.organisation.commands import CreateStaff, CreateStore
 from domain.organisation.model import Staff, Store
+from domain.partners.commands import (
+    ChangeOfferStatus,
+    CreateOffer,
+    CreatePartner,
+    CreatePartnerApiClient,
+    RecordPartnerPurchase,
+)
+from domain.partners.model import (
+    Benefit,
+    BenefitKind,
+    CostSharing,
+    Eligibility,
+    Offer,
+    OfferStatus,
+    Partner,
+    Payer,
+    Trigger,
+    TriggerKind,
+)
+from domain.partners.queries import OfferFilter
 from domain.ports import UnitOfWork
+from domain.shared.access import Role, Viewer
+from domain.shared.paging import PageRequest
 from infrastructure.bootstrap import Container
 from infrastructure.seed.vocabulary import PRODUCTS_BY_SKU, Product, purchase_payload
 
@@ -64,6 +91,10 @@ JINGAN_CLERK = "chen.jing@sh-jingan.example.com"
 SERVICE_LEAD = "zhou.min@service.example.com"
 LI_CARD = ExternalReferenceInput("pos-card", "HZ-000187")
 LISA_OPEN_ID = ExternalReferenceInput("wechat", "oLisa9Zr3kT2mQ8vX1pN4dY7wH0e")
+LISA_PHONE = "+86 186 2100 5566"
+# She joined the alliance at the counter: partners may offer her benefits and see her first
+# name and tier.
+LISA_SHARES = ConsentInput(ConsentPurpose.PARTNER_SHARING, True, source="POS")
 COMPLAINT_QUEUE = "complaints"
 
 STORES = (
@@ -193,8 +224,9 @@ def lisa(org: Organisation) -> CreateCustomer:
             "home_store_id": org.store_id(JINGAN), "owner_id": org.staff_id(JINGAN_CLERK),
         },
         contact_points=(
-            ContactPointInput(ContactKind.PHONE, "+86 186 2100 5566", label="mobile",
-                              consents=(ConsentInput(ConsentPurpose.MARKETING_SMS, True),)),
+            ContactPointInput(ContactKind.PHONE, LISA_PHONE, label="mobile",
+                              consents=(ConsentInput(ConsentPurpose.MARKETING_SMS, True),
+                                        LISA_SHARES)),
             ContactPointInput(ContactKind.SOCIAL, "lisa_zhou_sh", platform="wechat",
                               consents=(ConsentInput(ConsentPurpose.MARKETING_SOCIAL, True),)),
         ),
@@ -298,7 +330,52 @@ LI_REWARD = "hand-cream"
 LISA_SALES = (
     Sale("APP-DEMO-LISA-0001", 75, (Item("CS-LIPSTICK-13"), Item("CS-CREAM-15")),
          channel=SalesChannel.MOBILE_APP),
+    # At the Jing'an Temple counter after her check-in, the mascara the terminal recommended
+    # (she bought eye shadow last time): it issues her the cinema's ticket.
+    Sale("SH-DEMO-LISA-0002", 0.9, (Item("CS-MASCARA-12"),), store=JINGAN),
 )
+
+
+# --- the alliance: the cinema and the café, the cinema's offer, Lisa's coffee ---------------
+
+CINEMA, CAFE = "lumiere-cinema", "daily-grind-cafe"
+PARTNERS = (
+    CreatePartner(CINEMA, "Lumière Cinema 光影影城", "cinema", "CNY",
+                  contact_name="Sun Li", contact_email="partners@lumiere-cinema.example.com"),
+    # A coffee earns the brand's points: 1 a yuan, for which the café owes 0.05 CNY each.
+    CreatePartner(CAFE, "Daily Grind Café", "café", "CNY", contact_name="Ma Rui",
+                  contact_email="hello@daily-grind.example.com", earn_rate=Decimal(1),
+                  point_value=Decimal("0.05")),
+)
+TICKET_OFFER = "free-movie-ticket"
+FILM_LOVERS = "loves-films"
+
+
+def ticket_offer(cinema_id: UUID) -> CreateOffer:
+    """Eye make-up bought by a film lover issues a ticket; the brand pays the cinema 35 CNY
+    for each one redeemed. A grant is good for a year, so the docs' examples keep working."""
+    return CreateOffer(
+        cinema_id, TICKET_OFFER, "A free movie ticket",
+        Benefit(BenefitKind.FREE_ITEM, item="one 2D movie ticket"),
+        Trigger(TriggerKind.PURCHASE, category="eye make-up"),
+        CostSharing(Payer.BRAND, Decimal("35.00")),
+        description="Any 2D screening at Lumière Cinema, with a purchase of eye make-up.",
+        eligibility=Eligibility(interests=(FILM_LOVERS,)), grant_valid_days=365)
+
+
+@dataclass(frozen=True)
+class PartnerSale:
+    """A member's purchase reported by a partner, `days_before` her `created_at`."""
+
+    partner_code: str
+    order_id: str
+    days_before: float
+    amount: str
+
+
+# A latte and a croissant at the café by the counter, with her WeChat account.
+LISA_COFFEE = PartnerSale(CAFE, "DG-DEMO-000042", 0.85, "58.00")
+DEMO_CLIENT = "{code}-demo"  # each partner's API client for the docs' examples
 
 
 @dataclass(frozen=True)
@@ -316,6 +393,13 @@ class SeedReport:
     purchases: int = 0
     refunds: int = 0
     redemptions: int = 0
+    partners: int = 0
+    offers: int = 0
+    consents: int = 0
+    partner_purchases: int = 0
+    api_clients: int = 0
+    # The keys of the API clients this run created, by partner code: shown this once.
+    keys: tuple[tuple[str, str], ...] = ()
 
     @property
     def changed_nothing(self) -> bool:
@@ -325,8 +409,9 @@ class SeedReport:
         if self.changed_nothing:
             return "demo data already present: nothing changed"
         done = [f"{count} {name.replace('_', ' ')}" for name, count in asdict(self).items()
-                if count]
-        return "demo data seeded: " + ", ".join(done)
+                if name != "keys" and count]
+        keys = [f"API key of {code} (shown this once): {key}" for code, key in self.keys]
+        return "\n".join(["demo data seeded: " + ", ".join(done), *keys])
 
 
 async def seed_demo(container: Container) -> SeedReport:
@@ -336,14 +421,18 @@ async def seed_demo(container: Container) -> SeedReport:
 class _DemoSeeder:
     def __init__(self, container: Container) -> None:
         self._use_cases = container.use_cases
+        self._queries = container.queries
         self._new_uow = container.uow_factory
         self._clock = container.clock
         self._tally: Counter[str] = Counter()
+        self._keys: list[tuple[str, str]] = []
 
     async def run(self) -> SeedReport:
         org = await self._organisation()
         await self._complaints_rule(org)
         await self._programme()
+        partners = {command.code: await self._partner(command) for command in PARTNERS}
+        await self._ticket_offer(partners[CINEMA])
         li = await self._customer(mrs_li(org, self._clock.now().date()))
         li_moments = await self._record_all(li, LI_MOMENTS, org)
         await self._complaint(li, li_moments[LI_COMPLAINT_CALL], org)
@@ -351,9 +440,13 @@ class _DemoSeeder:
         await self._return(li, LI_RETURN)
         await self._redeem(li, LI_REWARD, LI_REDEMPTION_KEY)
         lisa_zhou = await self._customer(lisa(org))
+        await self._share_with_partners(lisa_zhou)
         await self._record_all(lisa_zhou, LISA_MOMENTS, org)
         await self._buy_all(lisa_zhou, LISA_SALES, org)
-        return SeedReport(**self._tally)
+        await self._partner_sale(lisa_zhou, LISA_OPEN_ID, LISA_COFFEE, partners[CAFE])
+        for partner in partners.values():
+            await self._api_client(partner)
+        return SeedReport(**self._tally, keys=tuple(self._keys))
 
     async def _organisation(self) -> Organisation:
         stores = {store.code: await self._store(store) for store in STORES}
@@ -478,6 +571,63 @@ class _DemoSeeder:
             idempotency_key=key,
         ))
         self._count("redemptions", replayed=moved.replayed)
+
+    async def _partner(self, command: CreatePartner) -> Partner:
+        return await self._ensure(
+            "partners", lambda uow: uow.partners.get_by_code(command.code),
+            lambda: self._use_cases.partners.create_partner(command),
+        )
+
+    async def _ticket_offer(self, cinema: Partner) -> Offer:
+        """Created and made active; an offer paused by hand since stays paused (a draft is
+        only left by a run stopped between the two)."""
+        page = await self._queries.partners.offers(OfferFilter(partner_id=cinema.id),
+                                                   PageRequest(first=100))
+        offer = next((offer for offer in page.nodes if offer.code == TICKET_OFFER), None)
+        if offer is None:
+            offer = await self._use_cases.partners.create_offer(ticket_offer(cinema.id))
+            self._tally["offers"] += 1
+        if offer.status is OfferStatus.DRAFT:
+            offer = await self._use_cases.partners.change_offer_status(
+                ChangeOfferStatus(offer.id, OfferStatus.ACTIVE, offer.version))
+        return offer
+
+    async def _share_with_partners(self, customer: Customer) -> None:
+        """Her consent, given on her phone; a database seeded before the alliance gets it
+        too, so her mascara issues her ticket there as well."""
+        phone = next(point for point in customer.contact_points
+                     if point.kind is ContactKind.PHONE)
+        if phone.consent_for(ConsentPurpose.PARTNER_SHARING):
+            return
+        await self._use_cases.customers.update_contact_point(UpdateContactPoint(
+            customer.id, phone.id, {"consents": (LISA_SHARES,)}))
+        self._tally["consents"] += 1
+
+    async def _partner_sale(self, customer: Customer, card: ExternalReferenceInput,
+                            sale: PartnerSale, partner: Partner) -> None:
+        """Reported as the partner reports it, with its own key's role. Looked up first: a
+        partner may not report a sale months old, which a replay of it would be."""
+        if await self._read(lambda uow: uow.partners.partner_purchase(partner.id,
+                                                                       sale.order_id)):
+            return
+        counter = Viewer(Role.PARTNER, f"client:{DEMO_CLIENT.format(code=partner.code)}",
+                         partner_code=partner.code)
+        recorded = await self._use_cases.partners.record_partner_purchase.acting_as(counter)(
+            RecordPartnerPurchase(
+                card.system, card.value, sale.order_id, Decimal(sale.amount), partner.currency,
+                _days_before(customer.created_at, sale.days_before),
+                programme_code=PROGRAMME_CODE))
+        self._count("partner_purchases", replayed=recorded.replayed)
+
+    async def _api_client(self, partner: Partner) -> None:
+        name = DEMO_CLIENT.format(code=partner.code)
+        clients = await self._use_cases.access.list_api_clients(ListApiClients())
+        if any(client.name == name and not client.revoked for client in clients):
+            return
+        issued = await self._use_cases.partners.create_partner_api_client(
+            CreatePartnerApiClient(partner.id, name))
+        self._tally["api_clients"] += 1
+        self._keys.append((partner.code, issued.key))
 
     def _count(self, tally: str, *, replayed: bool) -> None:
         if not replayed:

@@ -1,5 +1,7 @@
 """The demo seed tells the stories of DESIGN.md §1, and a second run changes nothing."""
 
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from uuid import UUID
 
 import pytest
@@ -10,13 +12,27 @@ from domain.cases.model import CaseKind, CaseStatus
 from domain.customers.model import ConsentPurpose, ContactKind, Customer, Occasion, Relationship
 from domain.interactions.model import Channel, Direction, GeoPoint, Interaction
 from domain.loyalty.model import LedgerKind
+from domain.partners.model import EntryKind, GrantState, OfferStatus, Payer, TriggerKind, period_of
+from domain.partners.queries import GrantFilter, OfferFilter
+from domain.shared.access import Role
 from domain.shared.paging import PageRequest
 from infrastructure.bootstrap import Container, build_container
+from infrastructure.clock import SystemClock
+from infrastructure.postgres.api_keys import PgApiKeys
 from infrastructure.postgres.cases_repository import case_from_row
 from infrastructure.postgres.customers_repository import PgCustomerRepository
 from infrastructure.postgres.interactions_repository import interaction_from_row
 from infrastructure.postgres.tables import ALL_TABLES, cases, interactions, staff
-from infrastructure.seed.demo import PROGRAMME_CODE, SERVICE_LEAD, SeedReport, seed_demo
+from infrastructure.seed.demo import (
+    CAFE,
+    CINEMA,
+    LISA_COFFEE,
+    PROGRAMME_CODE,
+    SERVICE_LEAD,
+    TICKET_OFFER,
+    SeedReport,
+    seed_demo,
+)
 from infrastructure.settings import Settings
 
 
@@ -98,7 +114,8 @@ async def test_lisa_checked_in_at_jingan_temple_after_buying_eye_shadow(
     check_in = next(i for i in timeline if i.channel is Channel.CHECK_IN)
     assert check_in.geo == GeoPoint(31.2231, 121.4454)
     assert check_in.place == "Jing'an Temple counter"
-    purchase = next(i for i in timeline if i.kind == "purchase" and i.channel is Channel.POS)
+    purchase = next(i for i in timeline if i.kind == "purchase" and i.channel is Channel.POS
+                    and "purchase_id" not in i.payload)  # the loyalty purchase's has one
     assert purchase.payload["lines"][0]["category"] == "eye make-up"
     assert any(i.channel is Channel.SOCIAL for i in timeline)
 
@@ -156,20 +173,72 @@ async def test_mrs_li_went_from_member_to_silver_with_a_purchase(
             for change in history] == [("ENROLLED", "member"), ("QUALIFIED", "silver")]
 
 
-async def test_lisa_is_a_member_with_the_points_of_her_app_order(
+async def test_lisa_is_a_member_with_the_points_of_her_orders_and_her_coffee(
     seeded: SeedReport, container: Container, db: AsyncEngine
 ) -> None:
     lisa = await _customer(db, "wechat", "oLisa9Zr3kT2mQ8vX1pN4dY7wH0e")
     loyalty = container.queries.loyalty
     programme = await loyalty.programme(PROGRAMME_CODE)
     assert programme is not None
+    cafe = await container.queries.partners.partner_by_code(CAFE)
+    assert cafe is not None
 
     membership = (await loyalty.memberships(programme.id, [lisa.id]))[lisa.id]
     purchases = (await loyalty.purchases([lisa.id], PageRequest(first=10)))[lisa.id].nodes
+    ledger = (await loyalty.ledgers(programme.id, [lisa.id], PageRequest(first=10)))[lisa.id]
 
     assert programme.tier(membership.tier_id).code == "member"
-    assert [p.channel.value for p in purchases] == ["MOBILE_APP"]
-    assert membership.points_balance == purchases[0].points > 0
+    assert sorted(p.channel.value for p in purchases) == ["MOBILE_APP", "POS"]
+    coffee = [entry for entry in ledger.nodes if entry.partner_id == cafe.id]
+    assert [(entry.kind, entry.points) for entry in coffee] == [(LedgerKind.EARN, 58)]
+    assert membership.points_balance == sum(p.points for p in purchases) + 58
+    assert await loyalty.ledger_mismatches() == []
+
+
+async def test_the_cinema_and_the_cafe_are_partners_with_lisas_ticket_and_her_coffee(
+    seeded: SeedReport, container: Container, db: AsyncEngine
+) -> None:
+    partners = container.queries.partners
+    cinema, cafe = await partners.partner_by_code(CINEMA), await partners.partner_by_code(CAFE)
+    assert cinema is not None
+    assert cafe is not None
+    assert (cinema.industry, cinema.currency, cinema.active) == ("cinema", "CNY", True)
+    assert (cafe.earn_rate, cafe.point_value) == (Decimal(1), Decimal("0.05"))
+    [offer] = (await partners.offers(OfferFilter(partner_id=cinema.id),
+                                     PageRequest(first=10))).nodes
+    assert (offer.code, offer.title, offer.status) == (
+        TICKET_OFFER, "A free movie ticket", OfferStatus.ACTIVE)
+    assert (offer.trigger.kind, offer.trigger.category) == (TriggerKind.PURCHASE, "eye make-up")
+    assert offer.eligibility.interests == ("loves-films",)
+    assert (offer.cost.payer, offer.cost.brand_owes) == (Payer.BRAND, Decimal("35.00"))
+
+    lisa = await _customer(db, "wechat", "oLisa9Zr3kT2mQ8vX1pN4dY7wH0e")
+    assert any(point.consent_for(ConsentPurpose.PARTNER_SHARING)
+               for point in lisa.contact_points)
+    now = datetime.now(UTC)
+    [grant] = (await partners.grants_of_customers(
+        [lisa.id], GrantFilter(now), PageRequest(first=10)))[lisa.id].nodes
+    mascara = next(p for p in (await container.queries.loyalty.purchases(
+        [lisa.id], PageRequest(first=10)))[lisa.id].nodes
+        if any(line.sku == "CS-MASCARA-12" for line in p.lines))
+    assert (grant.offer_id, grant.purchase_id, grant.state_at(now)) == (
+        offer.id, mascara.id, GrantState.ISSUED)
+    period = period_of(lisa.created_at - timedelta(days=LISA_COFFEE.days_before))
+    [owed] = await partners.settlement_entries(cafe.id, period)
+    assert (owed.kind, owed.points, owed.amount, owed.customer_id) == (
+        EntryKind.COALITION_EARN, 58, Decimal("2.90"), lisa.id)
+
+
+async def test_the_seed_prints_a_working_key_for_each_partner(
+    seeded: SeedReport, db: AsyncEngine
+) -> None:
+    keys = PgApiKeys(db, SystemClock())
+    assert [code for code, _ in seeded.keys] == [CINEMA, CAFE]
+    for code, key in seeded.keys:
+        identity = await keys.verify(key)
+        assert identity is not None
+        assert (identity.role, identity.partner_code) == (Role.PARTNER, code)
+        assert f"API key of {code} (shown this once): {key}" in str(seeded).splitlines()
 
 
 async def test_the_first_run_reports_what_it_created(seeded: SeedReport) -> None:
@@ -177,7 +246,10 @@ async def test_the_first_run_reports_what_it_created(seeded: SeedReport) -> None
     assert seeded.interactions == 10
     assert (seeded.cases, seeded.case_transitions) == (1, 2)
     assert (seeded.programmes, seeded.purchases, seeded.refunds, seeded.redemptions) == (
-        1, 5, 1, 1)
+        1, 6, 1, 1)
+    assert (seeded.partners, seeded.offers, seeded.partner_purchases, seeded.api_clients) == (
+        2, 1, 1, 2)
+    assert seeded.consents == 0  # given when she was created
     assert str(seeded).startswith("demo data seeded: 2 stores")
 
 

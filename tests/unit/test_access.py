@@ -13,9 +13,16 @@ STORE, OTHER_STORE, CLERK, MEMBER = uuid4(), uuid4(), uuid4(), uuid4()
 CLERK_VIEWER = Viewer(Role.STAFF, "staff:wang", staff_id=CLERK, store_ids=frozenset({STORE}))
 
 
-def test_every_operation_has_a_rule_and_admins_may_do_everything() -> None:
+# A partner's counter acts as the partner itself (its redemptions and coalition earn are
+# settled with it): no one else may, not even an admin.
+PARTNER_ONLY = {Operation.GRANT_REDEEM, Operation.PARTNER_PURCHASE_RECORD,
+                Operation.OWN_OFFERS_READ}
+
+
+def test_every_operation_has_a_rule_and_admins_may_do_everything_but_be_a_partner() -> None:
     assert set(POLICY) == set(Operation)
-    assert all(Role.ADMIN in roles for roles in POLICY.values())
+    assert {op for op, roles in POLICY.items() if Role.ADMIN not in roles} == PARTNER_ONLY
+    assert all(POLICY[op] == {Role.PARTNER} for op in PARTNER_ONLY)
 
 
 def test_a_role_outside_the_rule_is_refused_with_not_allowed() -> None:
