@@ -1,8 +1,11 @@
 """GraphQL documents and set-up helpers of the partners end-to-end tests."""
 
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
-from tests.e2e.api import USER_ERRORS, Gql, ago, result
+from tests.e2e.api import USER_ERRORS, Api, Gql, ago, result
+from tests.e2e.loyalty_api import LoyaltyApi, line
 
 MONEY = "{ amount currencyCode }"
 
@@ -266,3 +269,61 @@ class PartnerCounter:
         return await self.ask(PARTNER_PURCHASE_RECORD, {"input": {
             "member": {"system": "pos-card", "value": member}, "orderId": order_id,
             "amount": amount, "currencyCode": "CNY", "occurredAt": ago(minutes=10), **fields}})
+
+
+# --- the alliance most tests start from -----------------------------------------------
+
+
+def this_period() -> str:
+    now = datetime.now(UTC)
+    return f"{now.year:04d}-{now.month:02d}"
+
+
+def money(value: dict[str, str]) -> str:
+    return f"{value['amount']} {value['currencyCode']}"
+
+
+@dataclass(frozen=True)
+class Alliance:
+    store: str
+    lisa: str
+    cinema: str
+    offer: str
+    cinema_key: str
+    cafe: str
+    cafe_key: str
+
+
+async def lisa_customer(api: Api, store: str, *, shares: bool = True,
+                        ref: str = "LISA-1", name: str = "Lisa") -> str:
+    customer = await api.customer(
+        displayName=f"{name} Wang", givenName=name, familyName="Wang", homeStoreId=store,
+        interests=["loves-films"], tags=["white-collar"],
+        contactPoints=[{"kind": "EMAIL", "value": f"{name.lower()}@example.com",
+                        "consents": [{"purpose": "PARTNER_SHARING", "granted": shares}]}],
+        externalRefs=[{"system": "pos-card", "value": ref}])
+    return str(customer["id"])
+
+
+async def set_up_alliance(api: Api, loyalty: LoyaltyApi, gql: Gql) -> Alliance:
+    """The Jing'an Temple store, the womenswear programme, Lisa (sharing with partners,
+    loving films, card LISA-1), the cinema with its active mascara offer and the café
+    (earning 2 points a yuan), each partner with an API key."""
+    store = (await api.store("sh-jingan", name="Jing'an Temple"))["id"]
+    await loyalty.programme()
+    lisa = await lisa_customer(api, store)
+    partners = PartnersApi(gql)
+    cinema = (await partners.partner())["id"]
+    offer = (await partners.offer(cinema, active=True))["id"]
+    cafe = (await partners.partner(**CAFE))["id"]
+    return Alliance(store=store, lisa=lisa, cinema=cinema, offer=offer,
+                    cinema_key=await partners.key(cinema, "cinema-counter"), cafe=cafe,
+                    cafe_key=await partners.key(cafe, "cafe-till"))
+
+
+async def buy_mascara(loyalty: LoyaltyApi, alliance: Alliance, order: str = "JA-1001"
+                      ) -> dict[str, Any]:
+    return await loyalty.purchase(alliance.lisa, order,
+                                  line("MASCARA-01", "180.00", category="mascara"),
+                                  line("TISSUE", "5.00", category="sundries"),
+                                  storeId=alliance.store)

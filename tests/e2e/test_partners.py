@@ -4,9 +4,6 @@ is settled for it; a coffee at the café earns her the brand's points, in both l
 
 import csv
 import io
-from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any
 
 import pytest
 
@@ -14,14 +11,19 @@ from domain.partners.codes import canonical
 from tests.e2e.api import Api, Gql, ago
 from tests.e2e.loyalty_api import PURCHASE_RECORD, LoyaltyApi, line, purchase_input
 from tests.e2e.partners_api import (
-    CAFE,
     GRANT_REDEMPTION_REVERSE,
     OFFERS,
     PARTNER_PURCHASE_RETURN,
     PARTNERS,
+    Alliance,
     PartnerCounter,
     PartnersApi,
+    buy_mascara,
+    lisa_customer,
+    money,
     payload,
+    set_up_alliance,
+    this_period,
 )
 
 LEDGER = """
@@ -33,57 +35,9 @@ query($id: ID!) {
 """
 
 
-def this_period() -> str:
-    now = datetime.now(UTC)
-    return f"{now.year:04d}-{now.month:02d}"
-
-
-def money(value: dict[str, str]) -> str:
-    return f"{value['amount']} {value['currencyCode']}"
-
-
-@dataclass(frozen=True)
-class Alliance:
-    store: str
-    lisa: str
-    cinema: str
-    offer: str
-    cinema_key: str
-    cafe: str
-    cafe_key: str
-
-
-async def lisa_customer(api: Api, store: str, *, shares: bool = True,
-                        ref: str = "LISA-1", name: str = "Lisa") -> str:
-    customer = await api.customer(
-        displayName=f"{name} Wang", givenName=name, familyName="Wang", homeStoreId=store,
-        interests=["loves-films"], tags=["white-collar"],
-        contactPoints=[{"kind": "EMAIL", "value": f"{name.lower()}@example.com",
-                        "consents": [{"purpose": "PARTNER_SHARING", "granted": shares}]}],
-        externalRefs=[{"system": "pos-card", "value": ref}])
-    return str(customer["id"])
-
-
 @pytest.fixture
 async def alliance(api: Api, loyalty: LoyaltyApi, gql: Gql) -> Alliance:
-    store = (await api.store("sh-jingan", name="Jing'an Temple"))["id"]
-    await loyalty.programme()
-    lisa = await lisa_customer(api, store)
-    partners = PartnersApi(gql)
-    cinema = (await partners.partner())["id"]
-    offer = (await partners.offer(cinema, active=True))["id"]
-    cafe = (await partners.partner(**CAFE))["id"]
-    return Alliance(store=store, lisa=lisa, cinema=cinema, offer=offer,
-                    cinema_key=await partners.key(cinema, "cinema-counter"), cafe=cafe,
-                    cafe_key=await partners.key(cafe, "cafe-till"))
-
-
-async def buy_mascara(loyalty: LoyaltyApi, alliance: Alliance, order: str = "JA-1001"
-                      ) -> dict[str, Any]:
-    return await loyalty.purchase(alliance.lisa, order,
-                                  line("MASCARA-01", "180.00", category="mascara"),
-                                  line("TISSUE", "5.00", category="sundries"),
-                                  storeId=alliance.store)
+    return await set_up_alliance(api, loyalty, gql)
 
 
 async def test_lisa_buys_mascara_and_the_cinema_redeems_her_ticket_and_is_settled(
