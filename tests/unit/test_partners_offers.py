@@ -50,7 +50,7 @@ async def _creating(uow: FakeUnitOfWork, partner: Partner, **changes: Any) -> se
     return problems(await refused(uow, attempt))
 
 
-async def _updating(uow: FakeUnitOfWork, offer: Offer, expected_version: int | None = None,
+async def _updating(uow: FakeUnitOfWork, offer: Offer, *, expected_version: int | None = None,
                     **changes: Any) -> set[Problem]:
     command = UpdateOffer(offer.id, changes, expected_version)
     return problems(await refused(uow, update_offer(command, uow=uow, viewer=ADMIN)))
@@ -226,7 +226,8 @@ class TestUpdateOffer:
         self, uow: FakeUnitOfWork, cinema: Partner, field: str
     ) -> None:
         offer = await an_offer(uow, cinema)
-        assert await _updating(uow, offer, **{field: "x"}) == {
+        edit: dict[str, Any] = {field: "x"}
+        assert await _updating(uow, offer, **edit) == {
             (("changes",), ErrorCode.INVALID)}
 
     async def test_an_unknown_offer(self, uow: FakeUnitOfWork, cinema: Partner) -> None:

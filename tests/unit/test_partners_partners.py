@@ -35,7 +35,7 @@ async def _creating(uow: FakeUnitOfWork, viewer: Viewer = ADMIN,
     return problems(await refused(uow, attempt))
 
 
-async def _updating(uow: FakeUnitOfWork, partner: Partner, expected_version: int | None = None,
+async def _updating(uow: FakeUnitOfWork, partner: Partner, *, expected_version: int | None = None,
                     **changes: Any) -> set[Problem]:
     command = UpdatePartner(partner.id, changes, expected_version)
     return problems(await refused(uow, update_partner(command, uow=uow, viewer=ADMIN)))
@@ -137,7 +137,8 @@ class TestUpdatePartner:
         self, uow: FakeUnitOfWork, field: str
     ) -> None:
         cinema = await a_partner(uow)
-        assert await _updating(uow, cinema, **{field: "x"}) == {
+        edit: dict[str, Any] = {field: "x"}
+        assert await _updating(uow, cinema, **edit) == {
             (("changes",), ErrorCode.INVALID)}
 
     async def test_a_bad_email(self, uow: FakeUnitOfWork) -> None:
