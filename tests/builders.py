@@ -30,6 +30,7 @@ from domain.customers.commands import (
     ExternalReferenceInput,
     HouseholdMemberInput,
     ImportantDateInput,
+    UpdateContactPoint,
 )
 from domain.customers.model import (
     ConsentPurpose,
@@ -39,7 +40,7 @@ from domain.customers.model import (
     Relationship,
 )
 from domain.customers.parts import CustomerPart
-from domain.customers.services import create_customer
+from domain.customers.services import create_customer, update_contact_point
 from domain.interactions.commands import RecordInteraction
 from domain.interactions.model import Channel, Interaction
 from domain.interactions.parts import InteractionsPart
@@ -398,6 +399,15 @@ async def a_consenting_member(uow: UnitOfWork, given_name: str = "Lisa",
                      consents=(partner_sharing(consents),))
     return await a_customer(uow, display_name=f"{given_name} Wang", given_name=given_name,
                             interests=interests, contact_points=(email,), **fields)
+
+
+async def withdraw_partner_sharing(uow: UnitOfWork, customer: Customer) -> Customer:
+    """She says no to the alliance on every contact point of hers."""
+    for point in customer.contact_points:
+        customer = await update_contact_point(
+            UpdateContactPoint(customer.id, point.id, {"consents": (partner_sharing(False),)}),
+            uow=uow, viewer=ADMIN)
+    return customer
 
 
 def a_partner_client(partner: Partner, client_id: UUID | None = None) -> Viewer:
