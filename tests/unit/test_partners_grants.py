@@ -370,6 +370,15 @@ class TestReturns:
         assert sorted(_states(uow, lisa)) == [GrantState.ISSUED, GrantState.REVOKED,
                                               GrantState.REVOKED]
 
+    async def test_returning_the_whole_birthday_purchase_revokes_its_grant(
+        self, uow: FakeUnitOfWork, cinema: Partner
+    ) -> None:
+        await an_offer(uow, cinema, trigger=IN_HER_BIRTHDAY_MONTH, eligibility=ANYONE)
+        born_in_march = await a_consenting_member(uow, birth_date=date(1994, 3, 18))
+        purchase = await a_purchase(uow, born_in_march.id, a_line("100.00"))
+        await a_refund(uow, purchase)
+        assert _states(uow, born_in_march) == [GrantState.REVOKED]
+
 
 class TestTierReached:
     async def test_reaching_the_tier_issues_its_offer(
