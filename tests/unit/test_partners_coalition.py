@@ -347,6 +347,14 @@ class TestReturnIdempotency:
         error = await refused(uow, _returned(uow, till, "20.00"))
         assert problems(error) == {(("return_ref",), ErrorCode.IDEMPOTENCY_KEY_REUSED)}
 
+    async def test_blanks_around_the_order_id_and_return_ref_do_not_make_another_return(
+        self, uow: FakeUnitOfWork, till: Viewer
+    ) -> None:
+        await _recorded(uow, till)
+        first = await _returned(uow, till, "10.00")
+        again = await _returned(uow, till, "10.00", order_id=" CAFE-0001 ", return_ref=" RT-1 ")
+        assert (again.purchase, again.replayed) == (first.purchase, True)
+
     async def test_the_same_return_ref_on_another_order_is_another_return(
         self, uow: FakeUnitOfWork, till: Viewer
     ) -> None:
