@@ -390,15 +390,22 @@ def partner_sharing(granted: bool = True) -> ConsentInput:
     return a_consent(ConsentPurpose.PARTNER_SHARING, granted)
 
 
+def a_consenting_member_command(given_name: str = "Lisa",
+                                interests: tuple[str, ...] = ("loves-films",),
+                                consents: bool = True, **fields: Any) -> CreateCustomer:
+    """A customer who agreed (or, `consents=False`, declined) to share with partners, on
+    her email; more fields as `create_command` takes them."""
+    email = an_email(f"{given_name.lower()}.{next(_serial)}@example.com",
+                     consents=(partner_sharing(consents),))
+    return create_command(display_name=f"{given_name} Wang", given_name=given_name,
+                          interests=interests, contact_points=(email,), **fields)
+
+
 async def a_consenting_member(uow: UnitOfWork, given_name: str = "Lisa",
                               interests: tuple[str, ...] = ("loves-films",),
                               consents: bool = True, **fields: Any) -> Customer:
-    """A customer who agreed (or, `consents=False`, declined) to share with partners, on
-    her email; profile fields beyond those in `fields`."""
-    email = an_email(f"{given_name.lower()}.{next(_serial)}@example.com",
-                     consents=(partner_sharing(consents),))
-    return await a_customer(uow, display_name=f"{given_name} Wang", given_name=given_name,
-                            interests=interests, contact_points=(email,), **fields)
+    command = a_consenting_member_command(given_name, interests, consents, **fields)
+    return await create_customer(command, uow=uow, viewer=ADMIN)
 
 
 async def withdraw_partner_sharing(uow: UnitOfWork, customer: Customer) -> Customer:
