@@ -47,9 +47,10 @@ from infrastructure.postgres.compiled import RESOLVED_IN_PYTHON
 
 T = TypeVar("T")
 
-# Root fields the compiler deliberately leaves to normal execution (node, admin lists,
-# member prices), and any customer's field it leaves.
-NOT_COMPILED = {key for key in RESOLVED_IN_PYTHON if key[0] in ("Query", "Customer")}
+# Fields the compiler deliberately leaves to normal execution, at any depth: root fields
+# (node, admin lists, member prices), a customer's, and those other contexts add to
+# compiled types (a ledger entry's partner).
+NOT_COMPILED = set(RESOLVED_IN_PYTHON)
 MAX_DEPTH = 6  # object levels below the root (a connection's edge and node count)
 FIELD_BUDGET = 45  # fields per document: small enough to stay fast on both paths
 PAGE_SIZES = (0, 1, 2, 3, 5, 10, 20, 100)

@@ -12,6 +12,7 @@ from infrastructure.postgres.compiled import (
     interactions,
     loyalty,
     organisation,
+    partners,
 )
 from infrastructure.postgres.compiled.compiler import Plan, Rules, Selection
 from infrastructure.postgres.compiled.mapping import FieldMapping, ObjectMapping
@@ -60,6 +61,7 @@ RESOLVED_IN_PYTHON: dict[tuple[str, str], str] = {
                               "total")),
         ("MemberPriceLine", ("sku", "quantity", "amount", "memberDiscount", "memberAmount")),
     ) for name in names},
+    **partners.RESOLVED_IN_PYTHON,
 }
 # Mutations never compile: they run use cases, and their payloads are built in Python.
 RESOLVED_IN_PYTHON_TYPES = ("Mutation",)
