@@ -20,7 +20,8 @@ from api.graphql.permissions import ROOT_OPERATIONS
 from api.graphql.relay import parse_global_id
 from api.graphql.schema import schema
 from domain.shared.access import POLICY, Role, Viewer
-from tests.e2e.api import Api, unknown_id
+from tests.e2e.api import Api, ago, unknown_id
+from tests.e2e.partners_api import OFFER_INPUT, PartnersApi
 
 ClientAs = Callable[..., Awaitable[httpx.AsyncClient]]
 
@@ -35,6 +36,8 @@ class World:
     reference: str
     case: str
     rule: str
+    partner: str
+    offer: str
 
 
 @pytest.fixture
@@ -49,11 +52,14 @@ async def world(api: Api) -> World:
     )
     case = await api.case(customer["id"], storeId=store)
     rule = await api.routing_rule(queue="matrix")
+    partners = PartnersApi(api.gql)
+    partner = await partners.partner(code="cinema", earnRate="1")  # the PARTNER viewer's
+    offer = await partners.offer(partner["id"])
     return World(
         store=store, staff=staff, customer=customer["id"],
         contact_point=customer["contactPoints"][0]["id"],
         member=customer["household"][0]["id"], reference=customer["externalRefs"][0]["id"],
-        case=case["id"], rule=rule["id"],
+        case=case["id"], rule=rule["id"], partner=partner["id"], offer=offer["id"],
     )
 
 
@@ -160,6 +166,7 @@ def calls(w: World) -> dict[str, tuple[str, dict[str, Any]]]:
         "Mutation.apiClientRevoke": _mutation("apiClientRevoke", "ApiClientRevokeInput!", {
             "apiClientId": w.customer}, result="apiClient { id }"),
         **loyalty_calls(w),
+        **partner_calls(w),
     }
 
 
@@ -202,6 +209,60 @@ def loyalty_calls(w: World) -> dict[str, tuple[str, dict[str, Any]]]:
     }
 
 
+def partner_calls(w: World) -> dict[str, tuple[str, dict[str, Any]]]:
+    """The world's partner is the PARTNER viewer's; codes and ids that find nothing answer
+    an allowed role with CODE_MISTYPED or NOT_FOUND, never NOT_ALLOWED."""
+    partner, offer = {"partnerId": w.partner}, {"offerId": w.offer}
+    return {
+        "Query.partners": ("{ partners(first: 5) { nodes { id } } }", {}),
+        "Query.partner": ("query($id: ID!) { partner(id: $id) { id } }", {"id": w.partner}),
+        "Query.offers": ("{ offers(first: 5) { nodes { id } } }", {}),
+        "Query.partnerOffers": ("{ partnerOffers(first: 5) { nodes { id } } }", {}),
+        "Query.grantValidate": ('{ grantValidate(code: "7K3M") { valid problem } }', {}),
+        "Query.partnerSettlement": (
+            "query($id: ID!) { partnerSettlement(partnerId: $id, period: \"2026-11\") "
+            "{ closed } }", {"id": w.partner}),
+        "Mutation.partnerCreate": _mutation("partnerCreate", "PartnerCreateInput!", {
+            "code": "matrix-cafe", "name": "Matrix Café", "industry": "food",
+            "currencyCode": "CNY"}, result="partner { id }"),
+        "Mutation.partnerUpdate": _mutation("partnerUpdate", "PartnerUpdateInput!", {
+            **partner, "name": "Cinema City"}, result="partner { id }"),
+        "Mutation.partnerSuspend": _mutation("partnerSuspend", "PartnerSuspendInput!", {
+            **partner, "reason": "audit"}, result="partner { id }"),
+        "Mutation.partnerReactivate": _mutation(
+            "partnerReactivate", "PartnerReactivateInput!", partner, result="partner { id }"),
+        "Mutation.partnerApiClientCreate": _mutation(
+            "partnerApiClientCreate", "PartnerApiClientCreateInput!", {
+                **partner, "name": "matrix-counter"}, result="secret"),
+        "Mutation.offerCreate": _mutation("offerCreate", "OfferCreateInput!", {
+            **OFFER_INPUT, **partner, "code": "matrix-offer"}, result="offer { id }"),
+        "Mutation.offerUpdate": _mutation("offerUpdate", "OfferUpdateInput!", {
+            **offer, "title": "Two tickets"}, result="offer { id }"),
+        "Mutation.offerStatusChange": _mutation(
+            "offerStatusChange", "OfferStatusChangeInput!", {**offer, "status": "ACTIVE"},
+            result="offer { id }"),
+        "Mutation.grantIssue": _mutation("grantIssue", "GrantIssueInput!", {
+            **offer, "customerId": w.customer, "reason": "complaint"}, result="grant { id }"),
+        "Mutation.grantRevoke": _mutation("grantRevoke", "GrantRevokeInput!", {
+            "grantId": unknown_id("Grant"), "reason": "mistake"}, result="grant { id }"),
+        "Mutation.grantRedeem": _mutation("grantRedeem", "GrantRedeemInput!", {
+            "code": "7K3M", "idempotencyKey": "k-1", "location": "counter 1"},
+            result="redemption { id }"),
+        "Mutation.grantRedemptionReverse": _mutation(
+            "grantRedemptionReverse", "GrantRedemptionReverseInput!", {
+                "redemptionId": unknown_id("Redemption"), "reason": "mistake"},
+            result="redemption { id }"),
+        "Mutation.partnerPurchaseRecord": _mutation(
+            "partnerPurchaseRecord", "PartnerPurchaseRecordInput!", {
+                "member": {"system": "pos-card", "value": "MATRIX-1"}, "orderId": "C-1",
+                "amount": "38.00", "currencyCode": "CNY", "occurredAt": ago(minutes=5)},
+            result="purchase { id }"),
+        "Mutation.partnerPurchaseReturn": _mutation(
+            "partnerPurchaseReturn", "PartnerPurchaseReturnInput!", {
+                "orderId": "C-404", "returnRef": "R-1"}, result="purchase { id }"),
+    }
+
+
 def _mutation(name: str, input_type: str, fields: dict[str, Any],
               result: str = "customer { id }") -> tuple[str, dict[str, Any]]:
     document = (f"mutation($input: {input_type}) {{ {name}(input: $input) {{ "
@@ -217,7 +278,7 @@ def root_fields() -> set[str]:
 
 
 def test_every_root_field_has_an_operation_and_a_call_here() -> None:
-    dummy = World(*(["X"] * 8))
+    dummy = World(*(["X"] * 10))
     assert root_fields() - ROOT_OPERATIONS.keys() == set(), "root fields without a rule"
     assert ROOT_OPERATIONS.keys() - root_fields() == set(), "rules for no field"
     assert root_fields() - calls(dummy).keys() == set(), "root fields without a call"

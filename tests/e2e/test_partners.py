@@ -1,0 +1,195 @@
+"""The alliance over HTTP: Lisa, who loves films, buys mascara at the Jing'an Temple counter
+and gets a cinema ticket with it; the cinema validates and redeems it with its own key and
+is settled for it; a coffee at the café earns her the brand's points, in both ledgers."""
+
+import csv
+import io
+
+import pytest
+
+from domain.partners.codes import canonical
+from tests.e2e.api import Api, Gql, ago
+from tests.e2e.loyalty_api import PURCHASE_RECORD, LoyaltyApi, line, purchase_input
+from tests.e2e.partners_api import (
+    GRANT_REDEMPTION_REVERSE,
+    OFFERS,
+    PARTNER_PURCHASE_RETURN,
+    PARTNERS,
+    Alliance,
+    PartnerCounter,
+    PartnersApi,
+    buy_mascara,
+    lisa_customer,
+    money,
+    payload,
+    set_up_alliance,
+    this_period,
+)
+
+LEDGER = """
+query($id: ID!) {
+  customer(id: $id) {
+    loyalty { pointsBalance ledger(first: 10) { nodes { kind points reason partner { code } } } }
+  }
+}
+"""
+
+
+@pytest.fixture
+async def alliance(api: Api, loyalty: LoyaltyApi, gql: Gql) -> Alliance:
+    return await set_up_alliance(api, loyalty, gql)
+
+
+async def test_lisa_buys_mascara_and_the_cinema_redeems_her_ticket_and_is_settled(
+    alliance: Alliance, loyalty: LoyaltyApi, gql: Gql
+) -> None:
+    await buy_mascara(loyalty, alliance)
+
+    (grant,) = await PartnersApi(gql).benefits(alliance.lisa)
+    assert (grant["state"], grant["offer"]["code"], grant["issuedBy"]) == (
+        "ISSUED", "mascara-movie", "system")
+    assert grant["partner"]["id"] == alliance.cinema
+    assert canonical(grant["code"]) is not None
+    assert grant["code"].count("-") == 3
+
+    cinema = PartnerCounter(gql, alliance.cinema_key)
+    check = await cinema.validate(grant["code"].lower().replace("-", " "))
+    assert (check["valid"], check["problem"], check["code"]) == (True, None, grant["code"])
+    assert check["member"] == {"firstName": "Lisa", "tierName": "Member"}
+    assert check["offer"]["code"] == "mascara-movie"
+    assert check["expiresAt"] == grant["expiresAt"]
+
+    redeemed = payload(await cinema.redeem(grant["code"]), "grantRedeem")
+    redemption = redeemed["redemption"]
+    assert (redemption["code"], redemption["reversed"], redeemed["replayed"]) == (
+        grant["code"], False, False)
+    assert (await cinema.validate(grant["code"]))["problem"] == "ALREADY_REDEEMED"
+    (after,) = await PartnersApi(gql).benefits(alliance.lisa)
+    assert after["state"] == "REDEEMED"
+    assert [r["id"] for r in after["redemptions"]] == [redemption["id"]]
+
+    settlement = await cinema.settlement(this_period())
+    assert (settlement["partner"]["code"], settlement["closed"]) == ("wanda-cinema", False)
+    assert [(ln["kind"], ln["direction"], ln["count"], money(ln["amount"]), ln["offer"])
+            for ln in settlement["lines"]] == [
+        ("REDEMPTION", "BRAND_OWES", 1, "35.00 CNY", {"code": "mascara-movie"})]
+    assert (money(settlement["brandOwes"]), money(settlement["partnerOwes"]),
+            money(settlement["netToPartner"])) == ("35.00 CNY", "0.00 CNY", "35.00 CNY")
+    header, *rows = list(csv.reader(io.StringIO(settlement["csv"])))
+    assert header == ["period", "occurred_at", "kind", "direction", "amount", "currency",
+                      "points", "offer_id", "entry_id"]
+    assert [(r[0], r[2], r[4], r[5]) for r in rows] == [
+        (this_period(), "REDEMPTION", "35.00", "CNY")]
+    assert alliance.lisa not in settlement["csv"]
+
+
+async def test_a_retried_redemption_replays_and_a_reversal_makes_the_grant_good_again(
+    alliance: Alliance, loyalty: LoyaltyApi, gql: Gql
+) -> None:
+    await buy_mascara(loyalty, alliance)
+    (grant,) = await PartnersApi(gql).benefits(alliance.lisa)
+    cinema = PartnerCounter(gql, alliance.cinema_key)
+    first = payload(await cinema.redeem(grant["code"], amount="60.00"), "grantRedeem")
+
+    again = payload(await cinema.redeem(grant["code"], amount="60.00"), "grantRedeem")
+    assert (again["redemption"]["id"], again["replayed"]) == (first["redemption"]["id"], True)
+    assert money(again["redemption"]["amount"]) == "60.00 CNY"
+
+    reversed_ = payload(await cinema.ask(GRANT_REDEMPTION_REVERSE, {"input": {
+        "redemptionId": first["redemption"]["id"], "reason": "wrong member"}}),
+        "grantRedemptionReverse")["redemption"]
+    assert (reversed_["reversed"], reversed_["reverseReason"]) == (True, "wrong member")
+    assert (await cinema.validate(grant["code"]))["valid"] is True
+    settlement = await cinema.settlement(this_period())
+    assert sorted((ln["kind"], money(ln["amount"])) for ln in settlement["lines"]) == [
+        ("REDEMPTION", "35.00 CNY"), ("REDEMPTION_REVERSAL", "-35.00 CNY")]
+    assert money(settlement["brandOwes"]) == "0.00 CNY"
+
+
+async def test_a_coffee_at_the_cafe_earns_lisa_points_in_her_ledger_and_the_cafes_settlement(
+    alliance: Alliance, loyalty: LoyaltyApi, gql: Gql
+) -> None:
+    await buy_mascara(loyalty, alliance)  # she is a member already
+    cafe = PartnerCounter(gql, alliance.cafe_key)
+    sold_at = ago(minutes=10)
+
+    recorded = payload(await cafe.earn("CAFE-0042", "38.00", occurredAt=sold_at),
+                       "partnerPurchaseRecord")
+
+    purchase = recorded["purchase"]
+    assert (purchase["orderId"], money(purchase["amount"]), purchase["points"],
+            recorded["replayed"]) == ("CAFE-0042", "38.00 CNY", 76, False)
+    body = await gql(LEDGER, {"id": alliance.lisa})
+    assert "errors" not in body, body
+    standing = body["data"]["customer"]["loyalty"]
+    earned_here = [e for e in standing["ledger"]["nodes"] if e["partner"]]
+    assert [(e["kind"], e["points"], e["partner"]["code"]) for e in earned_here] == [
+        ("EARN", 76, "harbour-cafe")]
+    settlement = await cafe.settlement(this_period())
+    assert [(ln["kind"], ln["direction"], ln["count"], money(ln["amount"]), ln["points"],
+             ln["offer"]) for ln in settlement["lines"]] == [
+        ("COALITION_EARN", "PARTNER_OWES", 1, "0.76 CNY", 76, None)]
+    assert (money(settlement["partnerOwes"]), money(settlement["netToPartner"])) == (
+        "0.76 CNY", "-0.76 CNY")
+
+    replay = payload(await cafe.earn("CAFE-0042", "38.00", occurredAt=sold_at),
+                     "partnerPurchaseRecord")
+    assert (replay["purchase"]["id"], replay["replayed"]) == (purchase["id"], True)
+
+    returned = payload(await cafe.ask(PARTNER_PURCHASE_RETURN, {"input": {
+        "orderId": "CAFE-0042", "returnRef": "CAFE-R-1", "amount": "19.00"}}),
+        "partnerPurchaseReturn")["purchase"]
+    assert (money(returned["returnedAmount"]), returned["returnedPoints"]) == ("19.00 CNY", 38)
+    settlement = await cafe.settlement(this_period())
+    assert money(settlement["partnerOwes"]) == "0.38 CNY"
+
+
+async def test_a_purchase_without_mascara_or_by_a_member_who_shares_nothing_issues_nothing(
+    alliance: Alliance, api: Api, loyalty: LoyaltyApi, gql: Gql
+) -> None:
+    await loyalty.purchase(alliance.lisa, "JA-2001", line("LIPSTICK", "220.00",
+                                                          category="lipstick"))
+    private = await lisa_customer(api, alliance.store, shares=False, ref="MEI-1", name="Mei")
+    await loyalty.purchase(private, "JA-2002", line("MASCARA-01", "180.00",
+                                                    category="mascara"))
+
+    assert await PartnersApi(gql).benefits(alliance.lisa) == []
+    assert await PartnersApi(gql).benefits(private) == []
+
+
+async def test_a_refused_purchase_issues_nothing_and_a_returned_one_revokes_its_grant(
+    alliance: Alliance, loyalty: LoyaltyApi, gql: Gql
+) -> None:
+    refused = await gql(PURCHASE_RECORD, {"input": purchase_input(
+        alliance.lisa, "JA-3001", line("MASCARA-01", "180.00", category="mascara"),
+        paymentTotal="-1.00")})
+    assert refused["data"]["purchaseRecord"]["userErrors"]
+    assert await PartnersApi(gql).benefits(alliance.lisa) == []
+
+    bought = await buy_mascara(loyalty, alliance, "JA-3002")
+    await loyalty.refund(purchaseId=bought["purchase"]["id"], refundRef="R-1",
+                         lines=[{"lineNo": 1, "quantity": 1}])
+
+    (grant,) = await PartnersApi(gql).benefits(alliance.lisa)
+    assert (grant["state"], grant["reason"]) == ("REVOKED", "the purchase was returned")
+    assert await PartnersApi(gql).benefits(alliance.lisa, state="ISSUED") == []
+    check = await PartnerCounter(gql, alliance.cinema_key).validate(grant["code"])
+    assert check["problem"] == "REVOKED"
+
+
+async def test_staff_issue_a_grant_by_hand_and_see_the_alliance(
+    alliance: Alliance, gql: Gql
+) -> None:
+    grant = await PartnersApi(gql).issue(alliance.offer, alliance.lisa)
+    assert (grant["state"], grant["reason"], grant["offer"]["id"]) == (
+        "ISSUED", "made good a complaint", alliance.offer)
+
+    body = await gql(PARTNERS, {})
+    assert "errors" not in body, body
+    listed = {p["code"]: [o["code"] for o in p["offers"]["nodes"]]
+              for p in body["data"]["partners"]["nodes"]}
+    assert listed == {"harbour-cafe": [], "wanda-cinema": ["mascara-movie"]}
+    body = await gql(OFFERS, {"partnerId": alliance.cinema, "status": "ACTIVE"})
+    assert [o["code"] for o in body["data"]["offers"]["nodes"]] == ["mascara-movie"]
+    body = await gql(OFFERS, {"status": "DRAFT"})
+    assert body["data"]["offers"]["nodes"] == []
