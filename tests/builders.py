@@ -30,6 +30,7 @@ from domain.customers.commands import (
     ExternalReferenceInput,
     HouseholdMemberInput,
     ImportantDateInput,
+    UpdateContactPoint,
 )
 from domain.customers.model import (
     ConsentPurpose,
@@ -39,7 +40,7 @@ from domain.customers.model import (
     Relationship,
 )
 from domain.customers.parts import CustomerPart
-from domain.customers.services import create_customer
+from domain.customers.services import create_customer, update_contact_point
 from domain.interactions.commands import RecordInteraction
 from domain.interactions.model import Channel, Interaction
 from domain.interactions.parts import InteractionsPart
@@ -60,9 +61,36 @@ from domain.loyalty.purchases import RefundRecorded, record_purchase, refund_pur
 from domain.organisation.commands import CreateStaff, CreateStore
 from domain.organisation.model import Staff, Store
 from domain.organisation.services import create_staff, create_store
+from domain.partners import codes
+from domain.partners.commands import (
+    ChangeOfferStatus,
+    CreateOffer,
+    CreatePartner,
+    IssueGrant,
+    RedeemGrant,
+)
+from domain.partners.grants import issue_grant
+from domain.partners.model import (
+    Benefit,
+    BenefitKind,
+    CostSharing,
+    Eligibility,
+    Grant,
+    Offer,
+    OfferStatus,
+    Partner,
+    Payer,
+    Quota,
+    Trigger,
+    TriggerKind,
+)
+from domain.partners.offers import change_offer_status, create_offer
+from domain.partners.partners import create_partner
 from domain.ports import UnitOfWork
-from domain.shared.access import Viewer
+from domain.reactions import NO_REACTIONS, Reactions
+from domain.shared.access import Role, Viewer
 from domain.shared.errors import DomainError, ErrorCode
+from domain.shared.ids import new_id
 from tests.fakes import DEFAULT_NOW, FakeData, FakeUnitOfWork, FixedClock
 
 ADMIN = Viewer.system("test")
@@ -74,8 +102,10 @@ Problem = tuple[tuple[str, ...], ErrorCode]
 _serial = count(1)
 
 
-def a_uow(now: datetime = DEFAULT_NOW) -> FakeUnitOfWork:
-    return FakeUnitOfWork(FixedClock(now))
+def a_uow(now: datetime = DEFAULT_NOW, reactions: Reactions = NO_REACTIONS) -> FakeUnitOfWork:
+    """`reactions`: what commits run about other contexts' events (the service's are
+    `domain.partners.grants.REACTIONS`); none unless a test needs them."""
+    return FakeUnitOfWork(FixedClock(now), reactions)
 
 
 # Reading errors and checking that nothing was written.
@@ -302,3 +332,107 @@ def assert_ledger_holds(uow: FakeUnitOfWork) -> None:
                    if (lot.programme_id, lot.customer_id) == member)
         assert membership.points_balance == ledger_sum, f"{member}: balance off the ledger"
         assert lots == max(ledger_sum, 0), f"{member}: lots off the ledger"
+
+
+# Partners: the cinema by Jing'an Temple, settled in CNY, and Lisa, who loves films and
+# agreed to the alliance (DESIGN.md §1). Offers are made active unless a test says not.
+
+MASCARA = a_line("299.00", sku="EY-MASC-01", name="Mascara", category="mascara")
+A_TICKET = Benefit(BenefitKind.FREE_ITEM, item="2D ticket")
+BUYING_MASCARA = Trigger(TriggerKind.PURCHASE, category="mascara")
+BRAND_PAYS_35 = CostSharing(Payer.BRAND, Decimal("35.00"))
+FILM_LOVERS = Eligibility(interests=("loves-films",))
+
+
+def a_partner_command(**changes: Any) -> CreatePartner:
+    defaults: dict[str, Any] = {"code": f"wanda-{next(_serial)}", "name": "Wanda Cinema",
+                                "industry": "cinema", "currency": "CNY",
+                                "contact_email": "alliance@wanda.example"}
+    return CreatePartner(**{**defaults, **changes})
+
+
+async def a_partner(uow: UnitOfWork, **changes: Any) -> Partner:
+    return await create_partner(a_partner_command(**changes), uow=uow, viewer=ADMIN)
+
+
+async def a_cafe(uow: UnitOfWork, **changes: Any) -> Partner:
+    """The café next door, where a member earns a point per yuan, worth 5 fen to the brand."""
+    defaults: dict[str, Any] = {"code": f"cafe-{next(_serial)}", "name": "Blue Bottle",
+                                "industry": "café", "earn_rate": Decimal(1),
+                                "point_value": Decimal("0.05")}
+    return await a_partner(uow, **{**defaults, **changes})
+
+
+def an_offer_command(partner: Partner, **changes: Any) -> CreateOffer:
+    """A movie ticket for a film lover who buys mascara, once per member; the brand pays
+    the cinema 35 yuan a ticket."""
+    defaults: dict[str, Any] = {"code": f"ticket-{next(_serial)}", "title": "A movie ticket",
+                                "benefit": A_TICKET, "trigger": BUYING_MASCARA,
+                                "cost": BRAND_PAYS_35, "eligibility": FILM_LOVERS,
+                                "quota": Quota(per_member=1)}
+    return CreateOffer(partner_id=partner.id, **{**defaults, **changes})
+
+
+async def an_offer(uow: UnitOfWork, partner: Partner,
+                   status: OfferStatus = OfferStatus.ACTIVE, **changes: Any) -> Offer:
+    """Created, then moved to `status` along the transitions an offer allows."""
+    offer = await create_offer(an_offer_command(partner, **changes), uow=uow, viewer=ADMIN)
+    path = {OfferStatus.DRAFT: (), OfferStatus.ACTIVE: (OfferStatus.ACTIVE,),
+            OfferStatus.PAUSED: (OfferStatus.ACTIVE, OfferStatus.PAUSED),
+            OfferStatus.ENDED: (OfferStatus.ENDED,)}
+    for step in path[status]:
+        offer = await change_offer_status(ChangeOfferStatus(offer.id, step), uow=uow,
+                                          viewer=ADMIN)
+    return offer
+
+
+def partner_sharing(granted: bool = True) -> ConsentInput:
+    return a_consent(ConsentPurpose.PARTNER_SHARING, granted)
+
+
+def a_consenting_member_command(given_name: str = "Lisa",
+                                interests: tuple[str, ...] = ("loves-films",),
+                                consents: bool = True, **fields: Any) -> CreateCustomer:
+    """A customer who agreed (or, `consents=False`, declined) to share with partners, on
+    her email; more fields as `create_command` takes them."""
+    email = an_email(f"{given_name.lower()}.{next(_serial)}@example.com",
+                     consents=(partner_sharing(consents),))
+    return create_command(display_name=f"{given_name} Wang", given_name=given_name,
+                          interests=interests, contact_points=(email,), **fields)
+
+
+async def a_consenting_member(uow: UnitOfWork, given_name: str = "Lisa",
+                              interests: tuple[str, ...] = ("loves-films",),
+                              consents: bool = True, **fields: Any) -> Customer:
+    command = a_consenting_member_command(given_name, interests, consents, **fields)
+    return await create_customer(command, uow=uow, viewer=ADMIN)
+
+
+async def withdraw_partner_sharing(uow: UnitOfWork, customer: Customer) -> Customer:
+    """She says no to the alliance on every contact point of hers."""
+    for point in customer.contact_points:
+        customer = await update_contact_point(
+            UpdateContactPoint(customer.id, point.id, {"consents": (partner_sharing(False),)}),
+            uow=uow, viewer=ADMIN)
+    return customer
+
+
+def a_partner_client(partner: Partner, client_id: UUID | None = None) -> Viewer:
+    """One of the partner's API clients, as its key authenticates it."""
+    client = client_id or new_id()
+    return Viewer(Role.PARTNER, f"client:{client}", client_id=client,
+                  partner_code=partner.code)
+
+
+async def a_grant(uow: UnitOfWork, offer: Offer, customer: Customer,
+                  reason: str = "A film on us, for the torn scarf") -> Grant:
+    """Issued by staff: no purchase needed, but her consent, the offer and its quota hold."""
+    return await issue_grant(IssueGrant(offer.id, customer.id, reason), uow=uow, viewer=ADMIN)
+
+
+def a_redeem_command(grant: Grant, **changes: Any) -> RedeemGrant:
+    """The code as the member shows it, typed at counter 3 with a till's fresh key."""
+    defaults: dict[str, Any] = {"code": codes.displayed(grant.code),
+                                "idempotency_key": f"till-3-{next(_serial)}",
+                                "location": "Jing'an counter 3"}
+    return RedeemGrant(**{**defaults, **changes})

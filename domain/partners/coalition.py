@@ -116,7 +116,8 @@ async def return_partner_purchase(
             check_amount(problems, ("amount",), cmd.amount, purchase.currency, positive=True)
             problems.raise_if_any()
         scope, key = "partnerPurchaseReturn", f"{purchase.id}:{return_ref}"
-        digest = fingerprint(cmd)
+        # Of the input as read, so a retry with blanks around its ids is the same return.
+        digest = fingerprint(replace(cmd, order_id=purchase.order_id, return_ref=return_ref))
         claim = await uow.idempotency.claim(scope, key, digest, purchase.id)
         if replayed_result(claim, digest, field="return_ref",
                            key_name=f"return {return_ref}") is not None:

@@ -160,8 +160,10 @@ def purchase_triggers(offer: Offer, purchase: Purchase, programme: Programme,
     """The source key under which `purchase` issues `offer`, or None when it does not."""
     trigger = offer.trigger
     if trigger.kind is TriggerKind.BIRTHDAY_MONTH:
+        # Any line kept will do; a purchase returned whole no longer earns it.
+        kept = any(_kept(line) > 0 for line in purchase.lines)
         sold_on = programme.local_date(purchase.occurred_at)
-        if is_birthday_month(customer.profile.birth_date, sold_on):
+        if kept and is_birthday_month(customer.profile.birth_date, sold_on):
             return f"birthday:{sold_on.year}"
         return None
     if trigger.kind is not TriggerKind.PURCHASE:
