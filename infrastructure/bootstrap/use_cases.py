@@ -160,17 +160,27 @@ class Wiring:
 
         return self._wrapped(use_case.__name__, bound, opens_its_own=True)
 
+    def looking_up(self, use_case: InUnitOfWork[C, R]) -> UseCase[C, R]:
+        """A lookup that changes no record (a partner's counter checking a code; it may
+        count a miss): traced, not recorded as a mutation. What it shows of a member is a
+        read, audited with the other reads of personal data (api/http/audit.py)."""
+        def bound(command: C, viewer: Viewer, uow: UnitOfWork) -> Awaitable[R]:
+            return use_case(command, uow=uow, viewer=viewer)
+
+        return self._wrapped(use_case.__name__, bound, audited=False)
+
     def _wrapped(self, name: str, bound: Callable[[C, Viewer, Any], Awaitable[R]],
-                 opens_its_own: bool = False) -> UseCase[C, R]:
+                 opens_its_own: bool = False, audited: bool = True) -> UseCase[C, R]:
         span_name = f"use case {name}"
+        record = self._record if audited else None
 
         async def run(command: C, viewer: Viewer) -> R:
             with tracer.start_as_current_span(span_name):
                 uow = None if opens_its_own else self._new_uow()
                 call = functools.partial(bound, command, viewer, uow)
-                if self._record is None:
+                if record is None:
                     return await call()
-                return await self._record(name, command, viewer, call, uow=uow)
+                return await record(name, command, viewer, call, uow=uow)
 
         return UseCase(name, run, Viewer.system())
 
@@ -360,7 +370,7 @@ def build_use_cases(wiring: Wiring) -> UseCases:
             issue_grant=once(grants.issue_grant),
             revoke_grant=once(grants.revoke_grant),
             expire_grants=many(grants.expire_grants),
-            validate_grant=once(redemptions.validate_grant),
+            validate_grant=wiring.looking_up(redemptions.validate_grant),
             redeem_grant=once(redemptions.redeem_grant),
             reverse_redemption=once(redemptions.reverse_redemption),
             record_partner_purchase=once(coalition.record_partner_purchase),
