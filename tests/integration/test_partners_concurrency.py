@@ -167,7 +167,7 @@ async def test_a_close_during_sixteen_writers_loses_no_entry_and_none_lands_afte
             return closed, await uow.partners.entries(cinema.id, MARCH)
 
     writers = [write(writer, early=writer < early_writers) for writer in range(CONCURRENT)]
-    *written, (closed, at_close) = await asyncio.gather(*writers, close())
+    written, (closed, at_close) = await asyncio.gather(asyncio.gather(*writers), close())
 
     async with units() as uow:
         march = await uow.partners.entries(cinema.id, MARCH)
