@@ -744,6 +744,11 @@ class FakePartnerRepository:
                  if g.purchase_id == purchase_id]
         return sorted(found, key=lambda g: (g.issued_at, g.id))
 
+    async def grants_of_customer(self, customer_id: UUID) -> list[Grant]:
+        found = [_loaded(g) for g in self._tx.data.grants.values()
+                 if g.customer_id == customer_id]
+        return sorted(found, key=lambda g: (g.issued_at, g.id))
+
     async def expire_grants(self, now: datetime, limit: int) -> list[Grant]:
         grants = self._tx.data.grants
         due = sorted((g for g in grants.values()

@@ -90,6 +90,10 @@ class PartnerRepository(Protocol):
     async def grants_of_purchase(self, purchase_id: UUID, *,
                                  for_update: bool = False) -> list[Grant]: ...
 
+    async def grants_of_customer(self, customer_id: UUID) -> list[Grant]:
+        """Every grant she holds, oldest first: for her data export."""
+        ...
+
     async def expire_grants(self, now: datetime, limit: int) -> list[Grant]:
         """Marks up to `limit` issued grants whose expiry has passed as EXPIRED and
         returns them as they are now."""

@@ -51,6 +51,7 @@ from domain.partners import coalition, grants, offers, partners, redemptions, se
 from domain.partners import commands as partner_commands
 from domain.partners.coalition import PartnerPurchaseRecorded
 from domain.partners.model import Grant, Offer, Partner
+from domain.partners.parts import PartnersPart
 from domain.partners.redemptions import GrantCheck, Redeemed
 from domain.partners.settlement import PeriodClosed
 from domain.ports import UnitOfWork
@@ -105,7 +106,8 @@ class InUnitOfWorkWithParts(Protocol[C_in, R_out]):
 
 
 # The other contexts' parts of a customer, in the order her export lists them.
-CUSTOMER_PARTS: tuple[CustomerPart, ...] = (InteractionsPart(), CasesPart(), LoyaltyPart())
+CUSTOMER_PARTS: tuple[CustomerPart, ...] = (InteractionsPart(), CasesPart(), LoyaltyPart(),
+                                             PartnersPart())
 
 Run = Callable[[C, Viewer], Awaitable[R]]
 

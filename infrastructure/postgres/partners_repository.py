@@ -198,6 +198,10 @@ class PgPartnerRepository:
         rows = await query.fetch(self._connection, purchase_id=purchase_id)
         return [grant_from_row(row) for row in rows]
 
+    async def grants_of_customer(self, customer_id: UUID) -> list[Grant]:
+        rows = await _GRANTS_OF_CUSTOMER.fetch(self._connection, customer_id=customer_id)
+        return [grant_from_row(row) for row in rows]
+
     async def expire_grants(self, now: datetime, limit: int) -> list[Grant]:
         rows = await _EXPIRE_GRANTS.fetch(self._connection, now=now, limit=limit)
         return sorted((grant_from_row(row) for row in rows),
@@ -360,6 +364,7 @@ _GET_GRANT, _LOCK_GRANT = _by(partner_grants, "id"), _by(partner_grants, "id", l
 _GRANT_BY_CODE = _by(partner_grants, "code")
 _LOCK_GRANT_BY_CODE = _by(partner_grants, "code", locked=True)
 _GRANTS_OF_PURCHASE = _by(partner_grants, "purchase_id", order=(_g.issued_at, _g.id))
+_GRANTS_OF_CUSTOMER = _by(partner_grants, "customer_id", order=(_g.issued_at, _g.id))
 _LOCK_GRANTS_OF_PURCHASE = _by(partner_grants, "purchase_id", locked=True,
                                order=(_g.issued_at, _g.id))
 

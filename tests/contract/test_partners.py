@@ -281,6 +281,20 @@ async def test_grants_of_a_purchase_come_oldest_first(
         assert await uow.partners.grants_of_purchase(new_id()) == []
 
 
+async def test_a_members_grants_come_oldest_first_and_only_hers(
+    uow_factory: UowFactory, clock: FixedClock
+) -> None:
+    cinema, ticket, lisa = await _cinema_offer_and_lisa(uow_factory, clock)
+    coffee = await _offer(uow_factory, cinema, clock)
+    later = records.a_grant(coffee, lisa.id, clock.now() + timedelta(seconds=1))
+    first = records.a_grant(ticket, lisa.id, clock.now())
+    await _grants(uow_factory, later, first)
+
+    async with uow_factory() as uow:
+        assert await uow.partners.grants_of_customer(lisa.id) == [first, later]
+        assert await uow.partners.grants_of_customer(new_id()) == []
+
+
 async def test_expiring_takes_issued_grants_past_expiry_oldest_first_up_to_the_limit(
     uow_factory: UowFactory, clock: FixedClock
 ) -> None:
