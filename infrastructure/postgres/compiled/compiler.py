@@ -7,9 +7,11 @@ arguments were given) the first time that shape is seen; the values go as bind p
 
 What the SQL looks like:
 - an object is `json_build_object('key', value, ...)`, keys in selection order;
-- a reference is a scalar subquery on the target's row, a list `json_agg` in a subquery;
+- a reference is a scalar subquery on the target's row, a list `array_to_json(ARRAY(…))`
+  of a subquery (no aggregate to set up: an ordered json_agg costs a sort per list);
 - a connection pages its rows in a subquery (keyset condition, `LIMIT n + 1`), numbers them,
-  and aggregates edges, nodes and pageInfo from the first n; totalCount counts the same
+  and aggregates edges, nodes and pageInfo from the first n (without pageInfo, edges and
+  nodes are arrays of `LIMIT n` rows); totalCount counts the same
   conditions without the cursor.
 """
 
@@ -237,7 +239,7 @@ class _Renderer:
         node = self._object(target, child, selection.selections)
         rows = self._sql(field.rows, t=alias, c=child)
         order = self._sql(field.order, c=child)
-        return f"coalesce((SELECT json_agg({node} ORDER BY {order}) FROM {rows}), '[]'::json)"
+        return f"array_to_json(ARRAY(SELECT {node} FROM {rows} ORDER BY {order}))"
 
     def _lookup(self, target: ObjectMapping, parent: str, selection: Selection) -> str:
         assert selection.slot is not None
@@ -271,6 +273,14 @@ class _Renderer:
         query = self._bound[selection.slot]
         assert isinstance(query, PageQuery)
         page = _PageSql(self, field, query, parent, selection.slot)
+        parts = {s.name for s in selection.selections}
+        if "pageInfo" not in parts and parts & {"edges", "nodes"}:
+            # Without pageInfo no part needs the row past the page nor the page's first and
+            # last rows: each list is an array of the page's rows, with no aggregate (whose
+            # set-up, a sort and a group per connection, cost more than its rows). With no
+            # list either, the page below still binds the size and cursor parameters.
+            listed = (f"{quoted(s.key)}, {page.listed_part(s)}" for s in selection.selections)
+            return f"json_build_object({', '.join(listed)})"
         pairs = (f"{quoted(s.key)}, {page.part(s)}" for s in selection.selections)
         # GROUP BY (): one row even when no part aggregates (only totalCount, say).
         return f"(SELECT json_build_object({', '.join(pairs)}) FROM {page.rows()} GROUP BY ())"
@@ -316,6 +326,26 @@ class _PageSql:
                 f" ORDER BY {self._order(inner)} LIMIT {self.size} + 1")
         return (f"(SELECT {fetched}.*, row_number() OVER (ORDER BY {self._order(fetched)}) AS _rn"
                 f" FROM ({page}) {fetched}) {self.row}")
+
+    def _listed(self, value: str) -> str:
+        """`value` of each row of the page, in the edges' order, as a JSON array."""
+        inner = self.r._alias()
+        page = (f"SELECT {inner}.* FROM {self.query.table} {inner}"
+                f" WHERE {self._where(inner, with_cursor=True)}"
+                f" ORDER BY {self._order(inner)} LIMIT {self.size}")
+        direction = " DESC" if self.query.descending else ""
+        order = ", ".join(self.r._sql(k.sql, t=self.row) + direction for k in self.query.keys)
+        return (f"array_to_json(ARRAY(SELECT {value} FROM ({page}) {self.row}"
+                f" ORDER BY {order}))")
+
+    def listed_part(self, selection: Selection) -> str:
+        """A part of a connection without pageInfo."""
+        if selection.name == "nodes":
+            return self._listed(self._node(selection))
+        if selection.name == "edges":
+            pairs = (f"{quoted(s.key)}, {self._edge_part(s)}" for s in selection.selections)
+            return self._listed(f"json_build_object({', '.join(pairs)})")
+        return self.part(selection)
 
     def _in_page(self) -> str:
         return f"FILTER (WHERE {self.row}._rn <= {self.size})"
