@@ -1,8 +1,9 @@
 """Checking the API key of a request: the authentication port the HTTP layer calls.
 
 One statement per request: it finds the key by its public prefix (unique index), joined to
-its client, and in the same statement notes when the key was last used. Nothing is cached,
-so a key revoked or expired a moment ago fails on the very next request.
+its client (and a PARTNER client's partner), and in the same statement notes when the key
+was last used. Nothing is cached, so a key revoked or expired a moment ago, or the key of a
+partner suspended a moment ago, fails on the very next request.
 """
 
 from datetime import timedelta
@@ -25,9 +26,12 @@ _VERIFY = text("""
 WITH found AS (
     SELECT k.id AS key_id, k.secret_hash, c.id AS client_id, c.name, c.role, c.partner_code
     FROM api_keys AS k JOIN api_clients AS c ON c.id = k.client_id
+    LEFT JOIN partners AS p ON p.code = c.partner_code
     WHERE k.prefix = :prefix
       AND k.revoked_at IS NULL AND c.revoked_at IS NULL
       AND (k.expires_at IS NULL OR k.expires_at > :now)
+      -- a partner's key works while its partner exists and is active
+      AND (c.role <> 'PARTNER' OR p.status = 'ACTIVE')
 ), touched AS (
     UPDATE api_keys SET last_used_at = :now
     FROM found
@@ -46,7 +50,8 @@ class PgApiKeys:
 
     async def verify(self, presented: str) -> ApiClientIdentity | None:
         """Whose key this is, when it is a valid, unrevoked, unexpired key of an unrevoked
-        client; None otherwise, malformed input included."""
+        client (of an active partner, for a PARTNER client); None otherwise, malformed
+        input included."""
         key = PresentedKey.parse(presented)
         if key is None:
             return None

@@ -367,9 +367,11 @@ _LOCK_GRANTS_OF_PURCHASE = _by(partner_grants, "purchase_id", locked=True,
 def _expiring() -> PreparedQuery:
     """One statement: the due grants not locked by another transaction (a redemption, a
     concurrent job), oldest expiry first, marked EXPIRED and returned."""
+    # MATERIALIZED: evaluated once. As a subquery the planner may rescan it for each row
+    # it updates, and a rescan skips what this statement just expired and takes more.
     due = (select(_g.id).where(_g.state == _ISSUED, _g.expires_at <= _NOW)
            .order_by(_g.expires_at, _g.id).limit(bindparam("limit", type_=Integer))
-           .with_for_update(skip_locked=True).subquery("due"))
+           .with_for_update(skip_locked=True).cte("due").prefix_with("MATERIALIZED"))
     return PreparedQuery(
         update(partner_grants).where(_g.id == due.c.id, _g.state == _ISSUED)
         .values(state=_EXPIRED).returning(*partner_grants.columns))

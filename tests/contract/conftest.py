@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain.customers.model import Customer
 from domain.ports import UnitOfWork
+from domain.reactions import NO_REACTIONS, Reactions
 from domain.shared.events import Event
 from infrastructure.postgres.loyalty_repository import ProgrammeCache
 from infrastructure.postgres.tables import outbox
@@ -32,6 +33,10 @@ class UowFactory(Protocol):
 
     async def outbox(self) -> list[Event]: ...
 
+    def reacting(self, reactions: Reactions) -> "UowFactory":
+        """Units of work over the database as committed so far that run `reactions` when
+        they commit: the test goes on with them (a fake's copy of the data is its own)."""
+
 
 class _FakeUnits:
     """One FakeUnitOfWork entered again and again: its committed state is the database."""
@@ -42,6 +47,12 @@ class _FakeUnits:
     def __call__(self) -> UnitOfWork:
         return self._uow
 
+    def reacting(self, reactions: Reactions) -> UowFactory:
+        reacting = _FakeUnits(self._uow.fixed_clock)
+        reacting._uow = FakeUnitOfWork(self._uow.fixed_clock, reactions)
+        reacting._uow.data = self._uow.snapshot()
+        return reacting
+
     async def outbox(self) -> list[Event]:
         return self._uow.events
 
@@ -49,12 +60,16 @@ class _FakeUnits:
 class _PostgresUnits:
     """Units of work as the composition root makes them: one programme cache for all."""
 
-    def __init__(self, engine: AsyncEngine, clock: FixedClock) -> None:
-        self._engine, self._clock = engine, clock
+    def __init__(self, engine: AsyncEngine, clock: FixedClock,
+                 reactions: Reactions = NO_REACTIONS) -> None:
+        self._engine, self._clock, self._reactions = engine, clock, reactions
         self._programmes = ProgrammeCache()
 
     def __call__(self) -> UnitOfWork:
-        return PgUnitOfWork(self._engine, self._clock, self._programmes)
+        return PgUnitOfWork(self._engine, self._clock, self._programmes, self._reactions)
+
+    def reacting(self, reactions: Reactions) -> UowFactory:
+        return _PostgresUnits(self._engine, self._clock, reactions)
 
     async def outbox(self) -> list[Event]:
         async with self._engine.connect() as connection:

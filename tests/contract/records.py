@@ -37,6 +37,26 @@ from domain.loyalty.model import (
     SalesChannel,
 )
 from domain.organisation.model import Staff, Store
+from domain.partners.codes import new_code
+from domain.partners.model import (
+    Benefit,
+    BenefitKind,
+    CostSharing,
+    Eligibility,
+    EntryKind,
+    Grant,
+    Offer,
+    OfferStatus,
+    Partner,
+    PartnerPurchase,
+    Payer,
+    Quota,
+    QuotaPeriod,
+    Redemption,
+    SettlementEntry,
+    Trigger,
+    TriggerKind,
+)
 from domain.shared.access import Role
 from domain.shared.ids import new_id
 
@@ -181,3 +201,72 @@ def a_refund(purchase: Purchase, at: datetime, *returned: tuple[int, int]) -> Re
 def without_pending(membership: Membership) -> Membership:
     """The membership as a repository gives it back: no pending events or tier changes."""
     return replace(membership, events=[], tier_changes=[])
+
+
+# Partners.
+
+
+def a_partner(now: datetime, code: str | None = None, **fields: Any) -> Partner:
+    """The cinema by Jing'an Temple, settled in CNY, where members earn a point per yuan."""
+    defaults: dict[str, Any] = {
+        "name": "Wanda Cinema", "industry": "cinema", "currency": "CNY",
+        "contact_name": "Zhou Min", "contact_email": "alliance@wanda.example",
+        "earn_rate": Decimal("1.0"), "point_value": Decimal("0.05"),
+    }
+    return Partner(new_id(), code or f"wanda-{serial()}", created_at=now, updated_at=now,
+                   **{**defaults, **fields})
+
+
+def an_offer(partner: Partner, now: datetime, code: str | None = None,
+             **fields: Any) -> Offer:
+    """A movie ticket for a film lover who buys mascara, the brand paying 35 yuan a ticket."""
+    defaults: dict[str, Any] = {
+        "title": "A movie ticket", "description": "Any 2D screening, Monday to Thursday",
+        "benefit": Benefit(BenefitKind.FREE_ITEM, item="2D ticket"),
+        "trigger": Trigger(TriggerKind.PURCHASE, category="mascara",
+                           min_spend=Decimal("199.00")),
+        "cost": CostSharing(Payer.SHARED, Decimal("35.00"), Decimal("0.6")),
+        "eligibility": Eligibility(interests=("loves-films",), tier_codes=("silver", "gold")),
+        "quota": Quota(total=1000, per_member=1, per_period=200, period=QuotaPeriod.WEEK),
+        "valid_from": now - timedelta(days=1), "valid_until": now + timedelta(days=90),
+        "redeem_until": now + timedelta(days=120), "status": OfferStatus.ACTIVE,
+    }
+    return Offer(new_id(), partner.id, code or f"ticket-{serial()}", created_at=now,
+                 updated_at=now, **{**defaults, **fields})
+
+
+def a_grant(offer: Offer, customer_id: UUID, now: datetime, **fields: Any) -> Grant:
+    defaults: dict[str, Any] = {
+        "code": new_code(), "source_key": f"purchase:{new_id()}", "issued_at": now,
+        "expires_at": offer.grant_expiry(now), "issued_by": "till-7",
+    }
+    return Grant(new_id(), offer.id, offer.partner_id, customer_id, **{**defaults, **fields})
+
+
+def a_redemption(grant: Grant, now: datetime, **fields: Any) -> Redemption:
+    defaults: dict[str, Any] = {
+        "idempotency_key": f"counter-3-{serial()}", "fingerprint": "r" * 64,
+        "location": "Jing'an counter 3", "redeemed_at": now, "redeemed_by": "client:cinema",
+        "amount": Decimal("45.00"),
+    }
+    return Redemption(new_id(), grant.id, grant.partner_id, grant.offer_id, grant.customer_id,
+                      **{**defaults, **fields})
+
+
+def a_partner_purchase(partner: Partner, programme: Programme, customer_id: UUID,
+                       now: datetime, **fields: Any) -> PartnerPurchase:
+    """A latte and a cake at the café: 58 yuan, 58 points."""
+    defaults: dict[str, Any] = {
+        "order_id": f"CAFE-{serial():06d}", "fingerprint": "p" * 64,
+        "amount": Decimal("58.00"), "currency": "CNY", "occurred_at": now, "recorded_at": now,
+        "points": 58, "earn_entry_id": None,
+    }
+    return PartnerPurchase(new_id(), partner.id, customer_id, programme.id,
+                           **{**defaults, **fields})
+
+
+def an_entry(partner: Partner, period: str, at: datetime, **fields: Any) -> SettlementEntry:
+    defaults: dict[str, Any] = {"kind": EntryKind.REDEMPTION, "amount": Decimal("21.00"),
+                                "currency": partner.currency}
+    return SettlementEntry(new_id(), partner.id, period, occurred_at=at,
+                           **{**defaults, **fields})

@@ -15,6 +15,7 @@ from api.graphql.schema import schema
 from domain.shared.access import Role, Viewer
 from infrastructure.bootstrap import Container
 from infrastructure.postgres.tables import ALL_TABLES
+from tests.contract import records
 from tests.e2e.api import USER_ERRORS, Gql, Snapshot, refused, unknown_id
 
 CLIENT_FIELDS = """
@@ -125,6 +126,9 @@ def test_no_field_of_a_key_can_give_its_secret_or_hash() -> None:
 
 
 async def test_a_created_key_authenticates_its_client(gql: Gql, container: Container) -> None:
+    async with container.uow_factory() as uow:  # a partner's key works while it is active
+        await uow.partners.add(records.a_partner(container.clock.now(), "wanda-cinema"))
+        await uow.commit()
     created = await _create(gql, "cinema", "PARTNER", partnerCode="wanda-cinema")
 
     identity = await container.api_keys.verify(created["secret"])

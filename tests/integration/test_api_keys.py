@@ -2,6 +2,7 @@
 revoked or ended key fails on the very next request; last use noted at most once a minute."""
 
 import asyncio
+from dataclasses import replace
 from datetime import UTC, datetime
 from uuid import UUID
 
@@ -11,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain.access.commands import CreateApiClient, RevokeApiClient, RotateApiKey
 from domain.access.model import ApiClientIdentity, IssuedKey
+from domain.partners.model import Partner, PartnerStatus
 from domain.shared.access import Role
 from domain.shared.errors import DomainError, ErrorCode
 from infrastructure.bootstrap import Container, build_container
@@ -18,6 +20,7 @@ from infrastructure.postgres.api_keys import PgApiKeys
 from infrastructure.postgres.tables import api_keys
 from infrastructure.settings import Settings
 from tests.conftest import StatementCounter
+from tests.contract import records
 from tests.fakes import FixedClock
 
 
@@ -72,13 +75,55 @@ async def test_a_valid_key_gives_its_client(container: Container, keys: PgApiKey
     )
 
 
+async def _partner(container: Container, code: str) -> Partner:
+    partner = records.a_partner(container.clock.now(), code)
+    async with container.uow_factory() as uow:
+        await uow.partners.add(partner)
+        await uow.commit()
+    return partner
+
+
+async def _set_status(container: Container, partner: Partner, status: PartnerStatus) -> None:
+    async with container.uow_factory() as uow:
+        await uow.partners.save(replace(partner, status=status))
+        await uow.commit()
+
+
 async def test_a_partner_key_gives_its_partner_code(
     container: Container, keys: PgApiKeys
 ) -> None:
+    await _partner(container, "wanda-cinema")
     issued = await _client(container, "wanda", Role.PARTNER, "wanda-cinema")
     identity = await keys.verify(issued.key)
     assert identity is not None
     assert (identity.role, identity.partner_code) == (Role.PARTNER, "wanda-cinema")
+
+
+async def test_a_key_of_a_partner_that_does_not_exist_fails(
+    container: Container, keys: PgApiKeys
+) -> None:
+    await _partner(container, "wanda-cinema")
+    issued = await _client(container, "ghost", Role.PARTNER, "ghost-cinema")
+    assert await keys.verify(issued.key) is None
+
+
+async def test_a_suspended_partner_s_keys_fail_on_the_next_request_until_it_is_reactivated(
+    container: Container, keys: PgApiKeys
+) -> None:
+    wanda = await _partner(container, "wanda-cinema")
+    first = await _client(container, "wanda", Role.PARTNER, "wanda-cinema")
+    second = await _rotate(container, first.client.id, overlap_hours=24)
+    other = await _client(container, "web-shop")
+    assert await keys.verify(first.key) is not None
+
+    await _set_status(container, wanda, PartnerStatus.SUSPENDED)
+    assert await keys.verify(first.key) is None
+    assert await keys.verify(second.key) is None
+    assert await keys.verify(other.key) is not None  # other roles need no partner
+
+    await _set_status(container, wanda, PartnerStatus.ACTIVE)
+    assert await keys.verify(first.key) is not None
+    assert await keys.verify(second.key) is not None
 
 
 async def test_a_wrong_secret_fails(container: Container, keys: PgApiKeys) -> None:
