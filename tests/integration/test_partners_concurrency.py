@@ -1,6 +1,7 @@
 """The partners repository under real concurrency on PostgreSQL: sixteen transactions at
 once redeeming one code, issuing against one quota, writing settlement entries while the
-period closes, and expiry jobs running side by side."""
+period closes, and expiry jobs running side by side; and settlement entries the database
+refuses to change."""
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -8,6 +9,8 @@ from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
 import pytest
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain.customers.model import Customer
@@ -21,6 +24,7 @@ from domain.partners.model import (
 )
 from domain.ports import UnitOfWork
 from infrastructure.postgres.engine import create_engine
+from infrastructure.postgres.tables import partner_settlement_entries
 from infrastructure.postgres.unit_of_work import PgUnitOfWork
 from tests.conftest import StatementCounter
 from tests.contract import records
@@ -255,3 +259,27 @@ async def test_what_a_counter_sees_is_one_statement(
     assert seen is not None
     assert seen.grant == grant
     assert len(statements) == 1
+
+
+@pytest.mark.parametrize("statement", [
+    "UPDATE partner_settlement_entries SET amount = amount + 1",
+    "DELETE FROM partner_settlement_entries",
+    "TRUNCATE partner_settlement_entries CASCADE",
+])
+async def test_the_database_refuses_to_change_or_remove_settlement_entries(
+    db: AsyncEngine, statement: str
+) -> None:
+    clock = FixedClock(NOW)
+    cinema, *_ = await _cinema(lambda: PgUnitOfWork(db, clock))
+    async with PgUnitOfWork(db, clock) as uow:
+        period = await uow.partners.open_period(cinema.id, MARCH)
+        await uow.partners.add_entries([records.an_entry(cinema, period, NOW)])
+        await uow.commit()
+
+    with pytest.raises(DBAPIError, match="append-only"):
+        async with db.begin() as connection:
+            await connection.execute(text(statement))
+
+    async with db.connect() as connection:
+        count = select(func.count()).select_from(partner_settlement_entries)
+        assert (await connection.execute(count)).scalar_one() == 1
