@@ -19,7 +19,7 @@ from domain.customers.services import customer_to_act_on
 from domain.organisation.services import require_staff, require_store
 from domain.ports import UnitOfWork
 from domain.shared.access import Operation, Viewer
-from domain.shared.errors import DomainError, ErrorCode, not_found, stale_version
+from domain.shared.errors import DomainError, ErrorCode, check_version, not_found
 from domain.shared.events import Event
 from domain.shared.idempotency import first_result, remember_result
 from domain.shared.ids import new_id
@@ -177,8 +177,7 @@ async def _change_case(
         if case is None:
             raise not_found(("case_id",), "case")
         _reached(viewer, case)
-        if expected_version is not None and expected_version != case.version:
-            raise stale_version(expected_version, case.version)
+        check_version(expected_version, case.version)
         await change(case, uow.clock.now())
         await uow.cases.save(case)
         await uow.commit()

@@ -49,9 +49,9 @@ from domain.shared.errors import (
     DomainError,
     ErrorCode,
     UniqueKey,
+    check_version,
     duplicate_as,
     not_found,
-    stale_version,
 )
 from domain.shared.events import Event
 from domain.shared.idempotency import first_result, remember_result
@@ -379,8 +379,7 @@ async def _load(
         raise not_found(("customer_id",), "customer")
     require_reach(viewer, customer)
     refuse_erased(customer, "customer_id")
-    if expected_version is not None and expected_version != customer.version:
-        raise stale_version(expected_version, customer.version)
+    check_version(expected_version, customer.version)
     return customer
 
 

@@ -32,9 +32,9 @@ from domain.shared.errors import (
     DomainError,
     ErrorCode,
     UniqueKey,
+    check_version,
     duplicate_as,
     not_found,
-    stale_version,
 )
 from domain.shared.events import Event
 from domain.shared.ids import new_id
@@ -118,8 +118,7 @@ async def _locked(uow: UnitOfWork, offer_id: UUID, expected_version: int | None)
     offer = await uow.partners.get_offer(offer_id, for_update=True)
     if offer is None:
         raise not_found(("offer_id",), "offer")
-    if expected_version is not None and expected_version != offer.version:
-        raise stale_version(expected_version, offer.version)
+    check_version(expected_version, offer.version)
     return offer
 
 

@@ -30,9 +30,9 @@ from domain.shared.errors import (
     DomainError,
     ErrorCode,
     UniqueKey,
+    check_version,
     duplicate_as,
     not_found,
-    stale_version,
 )
 from domain.shared.events import Event
 from domain.shared.ids import new_id
@@ -149,8 +149,7 @@ async def _locked(uow: UnitOfWork, partner_id: UUID, expected_version: int | Non
     partner = await uow.partners.get(partner_id, for_update=True)
     if partner is None:
         raise not_found(("partner_id",), "partner")
-    if expected_version is not None and expected_version != partner.version:
-        raise stale_version(expected_version, partner.version)
+    check_version(expected_version, partner.version)
     return partner
 
 

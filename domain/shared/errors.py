@@ -63,6 +63,13 @@ def not_found(field: tuple[str, ...], what: str) -> DomainError:
     return DomainError.single(field, ErrorCode.NOT_FOUND, f"{what} does not exist")
 
 
+def check_version(expected: int | None, actual: int) -> None:
+    """Optimistic concurrency: refuses a write made against another version than the
+    record's; None asks for no check."""
+    if expected is not None and expected != actual:
+        raise stale_version(expected, actual)
+
+
 def stale_version(expected: int, actual: int) -> DomainError:
     return DomainError.single(
         ("expected_version",),
