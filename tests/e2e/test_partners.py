@@ -193,3 +193,16 @@ async def test_staff_issue_a_grant_by_hand_and_see_the_alliance(
     assert [o["code"] for o in body["data"]["offers"]["nodes"]] == ["mascara-movie"]
     body = await gql(OFFERS, {"status": "DRAFT"})
     assert body["data"]["offers"]["nodes"] == []
+
+
+async def test_her_ledger_names_the_partner_but_shows_none_of_its_terms_or_contacts(
+    gql: Gql,
+) -> None:
+    """Whoever reads her ledger (a web shop too) sees who the partner is; its contacts,
+    costs and offers are for the brand's staff, through `partner(id:)`."""
+    body = await gql("""{ ledger: __type(name: "PointsLedgerEntry") {
+        fields { name type { name } } }
+        partner: __type(name: "PartnerName") { fields { name } } }""")
+    ledger_partner = next(f for f in body["data"]["ledger"]["fields"] if f["name"] == "partner")
+    assert ledger_partner["type"]["name"] == "PartnerName"
+    assert {f["name"] for f in body["data"]["partner"]["fields"]} == {"code", "name", "industry"}

@@ -519,8 +519,21 @@ class LedgerEntryPartnerFields:
 
     @strawberry.field(description="The partner the points were earned (or returned) at.")
     async def partner(self, root: strawberry.Parent[WithLedgerEntry],
-                      info: Info) -> PartnerType | None:
+                      info: Info) -> "PartnerNameType | None":
         partner_id = root.source.partner_id
         if partner_id is None:
             return None
-        return PartnerType.from_domain(await load_partner(info, partner_id))
+        return PartnerNameType.from_domain(await load_partner(info, partner_id))
+
+
+@strawberry.type(name="PartnerName", description=(
+    "A partner as a member's ledger names it: who, not its terms, contacts or offers, which "
+    "are for the brand's staff (`partner(id:)`)."))
+class PartnerNameType:
+    code: str
+    name: str
+    industry: str
+
+    @classmethod
+    def from_domain(cls, partner: model.Partner) -> "PartnerNameType":
+        return cls(code=partner.code, name=partner.name, industry=partner.industry)

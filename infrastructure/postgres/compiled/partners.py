@@ -23,6 +23,7 @@ _FIELDS: dict[str, tuple[str, ...]] = {
                    "reverseReason", "reversed", "amount", "code", "offer"),
     "GrantCheck": ("code", "valid", "problem", "expiresAt", "member", "offer"),
     "SharedMember": ("firstName", "tierName"),
+    "PartnerName": ("code", "name", "industry"),
     "PartnerPurchase": ("id", "orderId", "amount", "occurredAt", "recordedAt", "points",
                         "returnedAmount", "returnedPoints"),
     "Settlement": ("period", "currencyCode", "closed", "lines", "brandOwes", "partnerOwes",
