@@ -73,10 +73,7 @@ async def update_offer(cmd: UpdateOffer, *, uow: UnitOfWork, viewer: Viewer) -> 
     expiry and code)."""
     viewer.require(Operation.OFFER_MANAGE)
     problems = Problems()
-    unknown = set(cmd.changes) - OFFER_EDITABLE
-    if unknown:
-        problems.add(("changes",), ErrorCode.INVALID,
-                     f"not editable: {', '.join(sorted(unknown))}")
+    problems.editable(cmd.changes, OFFER_EDITABLE)
     fields = check_offer_fields(problems, dict(cmd.changes))
     problems.raise_if_any()
     async with uow:

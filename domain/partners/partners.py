@@ -67,10 +67,7 @@ async def create_partner(cmd: CreatePartner, *, uow: UnitOfWork, viewer: Viewer)
 async def update_partner(cmd: UpdatePartner, *, uow: UnitOfWork, viewer: Viewer) -> Partner:
     viewer.require(Operation.PARTNER_MANAGE)
     problems = Problems()
-    unknown = set(cmd.changes) - PARTNER_EDITABLE
-    if unknown:
-        problems.add(("changes",), ErrorCode.INVALID,
-                     f"not editable: {', '.join(sorted(unknown))}")
+    problems.editable(cmd.changes, PARTNER_EDITABLE)
     fields = _checked(problems, dict(cmd.changes))
     problems.raise_if_any()
     async with uow:

@@ -59,6 +59,13 @@ class Problems:
             self.add(field, ErrorCode.TOO_LARGE, f"at most {max_count} entries")
         return tuple(cleaned)
 
+    def editable(self, changes: Iterable[str], editable: frozenset[str]) -> None:
+        """An update's `changes` name only fields it may change."""
+        unknown = set(changes) - editable
+        if unknown:
+            self.add(("changes",), ErrorCode.INVALID,
+                     f"not editable: {', '.join(sorted(unknown))}")
+
     def slug(self, field: tuple[str, ...], value: str, *, max_length: int = 64) -> str:
         cleaned = (self.text(field, value, max_length=max_length, required=True) or "").lower()
         if cleaned and not _SLUG.match(cleaned):
