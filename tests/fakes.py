@@ -872,8 +872,9 @@ class FakePartnerRepository:
     async def record_miss(self, caller: str, at: datetime) -> None:
         self._tx.data.code_misses.append((caller, at))
 
-    async def misses_since(self, caller: str, since: datetime) -> int:
-        return sum(c == caller and at >= since for c, at in self._tx.data.code_misses)
+    async def misses_since(self, caller: str, instants: Sequence[datetime]) -> list[int]:
+        return [sum(c == caller and at >= since for c, at in self._tx.data.code_misses)
+                for since in instants]
 
     @staticmethod
     def _same_source(grant: Grant, customer_id: UUID, other: Grant) -> bool:

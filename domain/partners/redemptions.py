@@ -197,12 +197,13 @@ def _caller(viewer: Viewer) -> str:
 
 
 async def _refuse_guessing(uow: UnitOfWork, viewer: Viewer, now: datetime) -> None:
-    caller = _caller(viewer)
-    if await uow.partners.misses_since(caller, now - timedelta(hours=1)) >= MISSES_PER_HOUR:
+    hour, minute = await uow.partners.misses_since(
+        _caller(viewer), [now - timedelta(hours=1), now - timedelta(minutes=1)])
+    if hour >= MISSES_PER_HOUR:
         raise DomainError.single(("code",), ErrorCode.TOO_MANY_ATTEMPTS,
                                  "too many unknown codes: this key is locked out for an "
                                  "hour; ask the brand if this was not a guessing attack")
-    if await uow.partners.misses_since(caller, now - timedelta(minutes=1)) >= MISSES_PER_MINUTE:
+    if minute >= MISSES_PER_MINUTE:
         raise DomainError.single(("code",), ErrorCode.TOO_MANY_ATTEMPTS,
                                  "too many unknown codes: wait a minute and check the code")
 

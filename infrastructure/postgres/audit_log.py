@@ -4,14 +4,14 @@ itself (migration 0004), so not even a bug here could rewrite history."""
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from domain.audit.model import AuditEntry
+from infrastructure.postgres.prepared import PreparedInsert
 from infrastructure.postgres.rows import Row, model_row, read_model
 from infrastructure.postgres.tables import audit_log
 
-_INSERT = insert(audit_log)
+_INSERT = PreparedInsert(audit_log)
 
 
 def entry_to_row(entry: AuditEntry) -> dict[str, Any]:
@@ -26,7 +26,7 @@ def entry_from_row(row: Row) -> AuditEntry:
 async def insert_entries(connection: AsyncConnection, entries: Sequence[AuditEntry]) -> None:
     """In the caller's transaction (the unit of work writes a mutation's entry this way)."""
     if entries:
-        await connection.execute(_INSERT, [entry_to_row(e) for e in entries])
+        await _INSERT.run(connection, [entry_to_row(e) for e in entries])
 
 
 class PgAuditLog:

@@ -15,6 +15,12 @@ def async_url(url: str) -> str:
     raise ValueError(f"not a PostgreSQL URL: {url!r}")
 
 
+def to_json(value: Any) -> str:
+    """JSON as every JSON column is written, by SQLAlchemy or directly (prepared.py):
+    non-ASCII as is, and what JSON lacks (dates, decimals, ids) as its text."""
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
 def create_engine(
     url: str, *, pool_size: int = 10, statement_timeout_ms: int = 15_000, pooled: bool = True
 ) -> AsyncEngine:
@@ -26,6 +32,6 @@ def create_engine(
     return create_async_engine(
         async_url(url),
         connect_args={"server_settings": settings},
-        json_serializer=lambda value: json.dumps(value, ensure_ascii=False, default=str),
+        json_serializer=to_json,
         **pool,
     )

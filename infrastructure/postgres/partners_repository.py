@@ -295,10 +295,10 @@ class PgPartnerRepository:
     async def record_miss(self, caller: str, at: datetime) -> None:
         await _RECORD_MISS.run(self._connection, [{"caller": caller, "at": at}])
 
-    async def misses_since(self, caller: str, since: datetime) -> int:
-        row = await _MISSES_SINCE.fetchrow(self._connection, caller=caller, since=since)
-        assert row is not None, "an aggregate has one row"
-        return int(row["misses"])
+    async def misses_since(self, caller: str, instants: Sequence[datetime]) -> list[int]:
+        rows = await _MISSES_SINCE.fetch(self._connection, caller=caller,
+                                         instants=list(instants))
+        return [int(row["misses"]) for row in rows]
 
     async def _holds(self, query: PreparedQuery, **values: Any) -> bool:
         return await query.fetchrow(self._connection, **values) is not None
@@ -491,6 +491,10 @@ def _with_open_periods() -> PreparedQuery:
 _WITH_OPEN_PERIODS = _with_open_periods()
 
 _RECORD_MISS = PreparedInsert(partner_code_misses)
+_SINCE = func.unnest(bindparam("instants", type_=ARRAY(TZ))).table_valued(
+    "since", with_ordinality="n").render_derived()
 _MISSES_SINCE = PreparedQuery(
-    select(func.count().label("misses"))
-    .where(_miss.caller == bindparam("caller"), _miss.at >= bindparam("since", type_=TZ)))
+    select(select(func.count()).where(_miss.caller == bindparam("caller"),
+                                      _miss.at >= _SINCE.c.since)
+           .scalar_subquery().label("misses"))
+    .select_from(_SINCE).order_by(_SINCE.c.n))

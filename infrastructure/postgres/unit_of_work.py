@@ -4,7 +4,6 @@ from types import TracebackType
 from typing import Self
 
 import asyncpg
-from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from domain.audit.model import AuditEntry, ids_in_events
@@ -27,8 +26,14 @@ from infrastructure.postgres.loyalty_repository import (
 )
 from infrastructure.postgres.organisation_repository import PgStaffRepository, PgStoreRepository
 from infrastructure.postgres.partners_repository import PgPartnerRepository
-from infrastructure.postgres.prepared import back_to_sqlalchemy, transactions_on_the_driver
+from infrastructure.postgres.prepared import (
+    PreparedInsert,
+    back_to_sqlalchemy,
+    transactions_on_the_driver,
+)
 from infrastructure.postgres.tables import outbox
+
+_INSERT_OUTBOX = PreparedInsert(outbox)
 
 
 class PgUnitOfWork:
@@ -108,7 +113,7 @@ class PgUnitOfWork:
         events = await react(self, self._reactions, self._collect_events(),
                              self._collect_events)
         if events:
-            await self._connection.execute(insert(outbox), [
+            await _INSERT_OUTBOX.run(self._connection, [
                 {"name": e.name, "aggregate_id": e.aggregate_id, "occurred_at": e.occurred_at,
                  "data": e.data}
                 for e in events

@@ -223,9 +223,10 @@ class OfferType(Node):
     @strawberry.field
     async def benefit(self, info: Info) -> BenefitType:
         benefit = self.source.benefit
-        currency = (await load_partner(info, self.source.partner_id)).currency
-        return BenefitType(kind=benefit.kind, item=benefit.item,
-                           amount=MoneyType.maybe(benefit.amount, currency),
+        # Only an amount off is money: a free ticket at the counter reads no partner.
+        amount = None if benefit.amount is None else MoneyType.of(
+            benefit.amount, (await load_partner(info, self.source.partner_id)).currency)
+        return BenefitType(kind=benefit.kind, item=benefit.item, amount=amount,
                            percent=benefit.percent, multiplier=benefit.multiplier)
 
     @strawberry.field
