@@ -69,7 +69,13 @@ from domain.partners.model import (
     TriggerKind,
     next_period,
 )
-from domain.partners.ports import GrantAtCounter, GrantCounts, PartnerRepository
+from domain.partners.ports import (
+    GrantAtCounter,
+    GrantCounts,
+    GrantToRedeem,
+    PartnerRepository,
+    PartnerWithMisses,
+)
 from domain.reactions import NO_REACTIONS, Reactions, react
 from domain.shared.clock import Clock
 from domain.shared.errors import Duplicate, UniqueKey
@@ -711,7 +717,7 @@ class FakePartnerRepository:
         found = self._tx.data.grants.get(grant_id)
         return None if found is None else _loaded(found)
 
-    async def grant_by_code(self, code: str, *, for_update: bool = False) -> Grant | None:
+    async def grant_by_code(self, code: str) -> Grant | None:
         found = (g for g in self._tx.data.grants.values() if g.code == code)
         grant = next(found, None)
         return None if grant is None else _loaded(grant)
@@ -731,6 +737,12 @@ class FakePartnerRepository:
                   if shares else None)
         return GrantAtCounter(grant=grant, offer=offer,
                               partner=data.partners[grant.partner_id], member=member)
+
+    async def grant_to_redeem(self, code: str) -> GrantToRedeem | None:
+        grant = await self.grant_by_code(code)
+        if grant is None:
+            return None
+        return GrantToRedeem(grant=grant, offer=self._tx.data.offers[grant.offer_id])
 
     async def save_grant(self, grant: Grant) -> None:
         grants = self._tx.data.grants
@@ -875,6 +887,13 @@ class FakePartnerRepository:
     async def misses_since(self, caller: str, instants: Sequence[datetime]) -> list[int]:
         return [sum(c == caller and at >= since for c, at in self._tx.data.code_misses)
                 for since in instants]
+
+    async def partner_with_misses(self, code: str, caller: str,
+                                  instants: Sequence[datetime]) -> PartnerWithMisses | None:
+        partner = await self.get_by_code(code)
+        if partner is None:
+            return None
+        return PartnerWithMisses(partner, await self.misses_since(caller, instants))
 
     @staticmethod
     def _same_source(grant: Grant, customer_id: UUID, other: Grant) -> bool:

@@ -15,6 +15,7 @@ from uuid import UUID
 from domain.access import services as access
 from domain.access.commands import CreateApiClient
 from domain.access.model import IssuedKey
+from domain.partners.acting import existing, partner_code_of, still_active
 from domain.partners.commands import (
     PARTNER_EDITABLE,
     CreatePartner,
@@ -25,7 +26,7 @@ from domain.partners.commands import (
 )
 from domain.partners.model import Partner, PartnerStatus
 from domain.ports import UnitOfWork
-from domain.shared.access import Operation, Role, Viewer, not_allowed
+from domain.shared.access import Operation, Role, Viewer
 from domain.shared.errors import (
     DomainError,
     ErrorCode,
@@ -118,14 +119,7 @@ async def create_partner_api_client(
 async def acting_partner(uow: UnitOfWork, viewer: Viewer) -> Partner:
     """The partner a PARTNER viewer is, active. Its key was checked a moment ago, but the
     partner may have been suspended since: that refuses too."""
-    if viewer.role is not Role.PARTNER or viewer.partner_code is None:
-        raise not_allowed("only a partner's own API client may do this")
-    partner = await uow.partners.get_by_code(viewer.partner_code)
-    if partner is None:
-        raise not_allowed("this API client's partner does not exist")
-    if not partner.active:
-        raise DomainError.single((), ErrorCode.SUSPENDED, "your partnership is suspended")
-    return partner
+    return still_active(existing(await uow.partners.get_by_code(partner_code_of(viewer))))
 
 
 async def _set_status(uow: UnitOfWork, partner_id: UUID, expected_version: int | None,

@@ -39,6 +39,22 @@ class GrantAtCounter:
     member: SharedMember | None
 
 
+@dataclass(frozen=True)
+class GrantToRedeem:
+    """A grant locked for its redemption, with its offer."""
+
+    grant: Grant
+    offer: Offer
+
+
+@dataclass(frozen=True)
+class PartnerWithMisses:
+    """A partner, and how many lookups one of its keys missed since each instant asked."""
+
+    partner: Partner
+    misses: list[int]
+
+
 class PartnerRepository(Protocol):
     # --- partners ---------------------------------------------------------------------
     async def get(self, partner_id: UUID, *, for_update: bool = False) -> Partner | None: ...
@@ -79,10 +95,14 @@ class PartnerRepository(Protocol):
 
     async def get_grant(self, grant_id: UUID, *, for_update: bool = False) -> Grant | None: ...
 
-    async def grant_by_code(self, code: str, *, for_update: bool = False) -> Grant | None: ...
+    async def grant_by_code(self, code: str) -> Grant | None: ...
 
     async def grant_at_counter(self, code: str, now: datetime) -> GrantAtCounter | None:
         """One read of everything a partner's validation answers."""
+        ...
+
+    async def grant_to_redeem(self, code: str) -> GrantToRedeem | None:
+        """The grant of `code` locked (`for_update`), with its offer, in one read."""
         ...
 
     async def save_grant(self, grant: Grant) -> None: ...
@@ -157,4 +177,10 @@ class PartnerRepository(Protocol):
     async def misses_since(self, caller: str, instants: Sequence[datetime]) -> list[int]:
         """How many lookups `caller` missed since each of `instants` (the limits' windows),
         in one read."""
+        ...
+
+    async def partner_with_misses(self, code: str, caller: str,
+                                  instants: Sequence[datetime]) -> PartnerWithMisses | None:
+        """The partner of `code` and `misses_since(caller, instants)`, in one read: what a
+        counter checks before every lookup."""
         ...

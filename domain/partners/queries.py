@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Protocol
 from uuid import UUID
 
+from domain.partners.acting import existing, partner_code_of, still_active
 from domain.partners.model import (
     Grant,
     GrantState,
@@ -23,8 +24,7 @@ from domain.partners.model import (
     SettlementEntry,
     SettlementLine,
 )
-from domain.shared.access import Role, Viewer, not_allowed
-from domain.shared.errors import DomainError, ErrorCode
+from domain.shared.access import Viewer
 from domain.shared.paging import Page, PageRequest
 
 
@@ -101,11 +101,5 @@ class PartnerQueries(SettlementQueries, Protocol):
 async def own_partner(queries: SettlementQueries, viewer: Viewer) -> Partner:
     """The partner a PARTNER viewer is, while it is active: what the partner API reads
     through. A suspended partner reads nothing, as it may write nothing."""
-    if viewer.role is not Role.PARTNER or viewer.partner_code is None:
-        raise not_allowed("only a partner's own API client may read this")
-    partner = await queries.partner_by_code(viewer.partner_code)
-    if partner is None:
-        raise not_allowed("this API client's partner does not exist")
-    if not partner.active:
-        raise DomainError.single((), ErrorCode.SUSPENDED, "your partnership is suspended")
-    return partner
+    code = partner_code_of(viewer, "read this")
+    return still_active(existing(await queries.partner_by_code(code)))

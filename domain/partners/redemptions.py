@@ -16,12 +16,14 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from domain.partners import codes
+from domain.partners.acting import no_partner, partner_code_of, still_active
 from domain.partners.commands import RedeemGrant, ReverseRedemption, ValidateGrant
 from domain.partners.model import (
     EntryKind,
     Grant,
     GrantState,
     Offer,
+    Partner,
     Redemption,
     SharedMember,
 )
@@ -71,9 +73,8 @@ async def validate_grant(cmd: ValidateGrant, *, uow: UnitOfWork, viewer: Viewer)
     if code is None:
         return GrantCheck(cmd.code, ErrorCode.CODE_MISTYPED)
     async with uow:
-        partner = await acting_partner(uow, viewer)
         now = uow.clock.now()
-        await _refuse_guessing(uow, viewer, now)
+        partner = await _counter(uow, viewer, now)
         found = await uow.partners.grant_at_counter(code, now)
         if found is None or found.partner.id != partner.id:
             await _miss(uow, viewer, now)
@@ -96,16 +97,16 @@ async def redeem_grant(cmd: RedeemGrant, *, uow: UnitOfWork, viewer: Viewer) -> 
     assert code is not None
     digest = fingerprint(replace(cmd, code=code, location=location))
     async with uow:
-        partner = await acting_partner(uow, viewer)
+        now = uow.clock.now()
+        partner = await _counter(uow, viewer, now)
         if cmd.amount is not None:
             check_amount(problems, ("amount",), cmd.amount, partner.currency)
             problems.raise_if_any()
-        now = uow.clock.now()
-        await _refuse_guessing(uow, viewer, now)
-        grant = await uow.partners.grant_by_code(code, for_update=True)
-        if grant is None or grant.partner_id != partner.id:
+        found = await uow.partners.grant_to_redeem(code)
+        if found is None or found.grant.partner_id != partner.id:
             await _miss(uow, viewer, now)
             raise _unknown_code()
+        grant, offer = found.grant, found.offer
         # Checked with the grant locked: a concurrent retry of this very redemption waited
         # for the first and now finds it.
         earlier = await uow.partners.redemption_by_key(partner.id, key)
@@ -114,8 +115,6 @@ async def redeem_grant(cmd: RedeemGrant, *, uow: UnitOfWork, viewer: Viewer) -> 
         problem = _problem(grant, now)
         if problem is not None:
             raise DomainError.single(("code",), problem, _PROBLEMS[problem])
-        offer = await uow.partners.get_offer(grant.offer_id)
-        assert offer is not None
         redemption = Redemption(
             id=new_id(), grant_id=grant.id, partner_id=partner.id, offer_id=offer.id,
             customer_id=grant.customer_id, idempotency_key=key, fingerprint=digest,
@@ -196,9 +195,16 @@ def _caller(viewer: Viewer) -> str:
     return f"client:{viewer.client_id}" if viewer.client_id else viewer.subject
 
 
-async def _refuse_guessing(uow: UnitOfWork, viewer: Viewer, now: datetime) -> None:
-    hour, minute = await uow.partners.misses_since(
-        _caller(viewer), [now - timedelta(hours=1), now - timedelta(minutes=1)])
+async def _counter(uow: UnitOfWork, viewer: Viewer, now: datetime) -> Partner:
+    """The partner a PARTNER viewer is (as `acting_partner`), if its key may look a code up
+    now: both in one read, before every lookup."""
+    found = await uow.partners.partner_with_misses(
+        partner_code_of(viewer), _caller(viewer),
+        [now - timedelta(hours=1), now - timedelta(minutes=1)])
+    if found is None:
+        raise no_partner()
+    partner = still_active(found.partner)
+    hour, minute = found.misses
     if hour >= MISSES_PER_HOUR:
         raise DomainError.single(("code",), ErrorCode.TOO_MANY_ATTEMPTS,
                                  "too many unknown codes: this key is locked out for an "
@@ -206,6 +212,7 @@ async def _refuse_guessing(uow: UnitOfWork, viewer: Viewer, now: datetime) -> No
     if minute >= MISSES_PER_MINUTE:
         raise DomainError.single(("code",), ErrorCode.TOO_MANY_ATTEMPTS,
                                  "too many unknown codes: wait a minute and check the code")
+    return partner
 
 
 async def _miss(uow: UnitOfWork, viewer: Viewer, now: datetime) -> None:

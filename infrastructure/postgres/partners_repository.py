@@ -3,7 +3,7 @@ settlement ledger and its periods, and failed code lookups.
 
 What runs concurrently, and what keeps it right:
 - Issuing against a quota locks the offer (`get_offer(for_update=True)`), so counts are
-  true while the lock is held; redeeming locks the grant (`grant_by_code(for_update=True)`),
+  true while the lock is held; redeeming locks the grant (`grant_to_redeem`),
   so sixteen tills redeeming one code take turns and the fifteen after the first see it
   redeemed.
 - A writer of settlement entries holds their period's row FOR SHARE (`open_period`) until
@@ -58,7 +58,12 @@ from domain.partners.model import (
     TriggerKind,
     next_period,
 )
-from domain.partners.ports import GrantAtCounter, GrantCounts
+from domain.partners.ports import (
+    GrantAtCounter,
+    GrantCounts,
+    GrantToRedeem,
+    PartnerWithMisses,
+)
 from domain.shared.errors import UniqueKey
 from infrastructure.postgres.loyalty_rows import is_default_programme
 from infrastructure.postgres.partners_rows import (
@@ -173,9 +178,8 @@ class PgPartnerRepository:
         row = await query.fetchrow(self._connection, id=grant_id)
         return grant_from_row(row) if row else None
 
-    async def grant_by_code(self, code: str, *, for_update: bool = False) -> Grant | None:
-        query = _LOCK_GRANT_BY_CODE if for_update else _GRANT_BY_CODE
-        row = await query.fetchrow(self._connection, code=code)
+    async def grant_by_code(self, code: str) -> Grant | None:
+        row = await _GRANT_BY_CODE.fetchrow(self._connection, code=code)
         return grant_from_row(row) if row else None
 
     async def grant_at_counter(self, code: str, now: datetime) -> GrantAtCounter | None:
@@ -187,6 +191,13 @@ class PgPartnerRepository:
         return GrantAtCounter(grant=grant_from_row(row),
                               offer=offer_from_row(Prefixed(row, "o_")),
                               partner=partner_from_row(Prefixed(row, "p_")), member=member)
+
+    async def grant_to_redeem(self, code: str) -> GrantToRedeem | None:
+        row = await _TO_REDEEM.fetchrow(self._connection, code=code)
+        if row is None:
+            return None
+        return GrantToRedeem(grant=grant_from_row(row),
+                             offer=offer_from_row(Prefixed(row, "o_")))
 
     async def save_grant(self, grant: Grant) -> None:
         await _SAVE_GRANT.run(self._connection, grant_to_row(grant))
@@ -296,9 +307,18 @@ class PgPartnerRepository:
         await _RECORD_MISS.run(self._connection, [{"caller": caller, "at": at}])
 
     async def misses_since(self, caller: str, instants: Sequence[datetime]) -> list[int]:
-        rows = await _MISSES_SINCE.fetch(self._connection, caller=caller,
-                                         instants=list(instants))
-        return [int(row["misses"]) for row in rows]
+        row = await _MISSES_SINCE.fetchrow(self._connection, caller=caller,
+                                           instants=list(instants))
+        assert row is not None, "an array of counts has one row"
+        return list(row["misses"])
+
+    async def partner_with_misses(self, code: str, caller: str,
+                                  instants: Sequence[datetime]) -> PartnerWithMisses | None:
+        row = await _PARTNER_WITH_MISSES.fetchrow(self._connection, code=code, caller=caller,
+                                                  instants=list(instants))
+        if row is None:
+            return None
+        return PartnerWithMisses(partner_from_row(row), list(row["misses"]))
 
     async def _holds(self, query: PreparedQuery, **values: Any) -> bool:
         return await query.fetchrow(self._connection, **values) is not None
@@ -362,7 +382,6 @@ _GRANT_CODE_HELD = _held(partner_grants, "code")
 _GRANT_SOURCE_HELD = _held(partner_grants, "offer_id", "customer_id", "source_key")
 _GET_GRANT, _LOCK_GRANT = _by(partner_grants, "id"), _by(partner_grants, "id", locked=True)
 _GRANT_BY_CODE = _by(partner_grants, "code")
-_LOCK_GRANT_BY_CODE = _by(partner_grants, "code", locked=True)
 _GRANTS_OF_PURCHASE = _by(partner_grants, "purchase_id", order=(_g.issued_at, _g.id))
 _GRANTS_OF_CUSTOMER = _by(partner_grants, "customer_id", order=(_g.issued_at, _g.id))
 _LOCK_GRANTS_OF_PURCHASE = _by(partner_grants, "purchase_id", locked=True,
@@ -447,6 +466,12 @@ def _at_counter() -> PreparedQuery:
 
 
 _AT_COUNTER = _at_counter()
+_TO_REDEEM = PreparedQuery(
+    select(*(_g[name] for name in GRANT_COLUMNS),
+           *(_o[name].label(f"o_{name}") for name in OFFER_COLUMNS))
+    .select_from(partner_grants.join(partner_offers, _o.id == _g.offer_id))
+    .where(_g.code == bindparam("code"))
+    .with_for_update(of=partner_grants))  # the offer stays free to change
 
 _REDEMPTION_BY_KEY = _by(partner_redemptions, "partner_id", "idempotency_key")
 _GET_REDEMPTION = _by(partner_redemptions, "id")
@@ -493,8 +518,12 @@ _WITH_OPEN_PERIODS = _with_open_periods()
 _RECORD_MISS = PreparedInsert(partner_code_misses)
 _SINCE = func.unnest(bindparam("instants", type_=ARRAY(TZ))).table_valued(
     "since", with_ordinality="n").render_derived()
-_MISSES_SINCE = PreparedQuery(
+# One count per instant, in their order, as an array.
+_MISSES = func.array(
     select(select(func.count()).where(_miss.caller == bindparam("caller"),
                                       _miss.at >= _SINCE.c.since)
-           .scalar_subquery().label("misses"))
-    .select_from(_SINCE).order_by(_SINCE.c.n))
+           .scalar_subquery())
+    .select_from(_SINCE).order_by(_SINCE.c.n).scalar_subquery()).label("misses")
+_MISSES_SINCE = PreparedQuery(select(_MISSES))
+_PARTNER_WITH_MISSES = PreparedQuery(
+    select(partners, _MISSES).where(_pa.code == bindparam("code")))

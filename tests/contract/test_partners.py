@@ -23,7 +23,7 @@ from domain.partners.model import (
     Trigger,
     TriggerKind,
 )
-from domain.partners.ports import GrantAtCounter, GrantCounts
+from domain.partners.ports import GrantAtCounter, GrantCounts, GrantToRedeem
 from domain.ports import UnitOfWork
 from domain.shared.errors import Duplicate, UniqueKey
 from domain.shared.events import Event
@@ -194,7 +194,6 @@ async def test_a_grant_reads_back_by_id_and_by_code_and_saves(
         assert await uow.partners.get_grant(grant.id) == grant
         assert await uow.partners.get_grant(grant.id, for_update=True) == grant
         assert await uow.partners.grant_by_code(grant.code) == grant
-        assert await uow.partners.grant_by_code(grant.code, for_update=True) == grant
         assert await uow.partners.get_grant(new_id()) is None
         assert await uow.partners.grant_by_code("0" * 16) is None
 
@@ -407,6 +406,19 @@ async def test_the_counter_sees_the_grant_its_offer_and_partner_and_her_first_na
     assert seen == GrantAtCounter(grant=grant, offer=ticket, partner=cinema,
                                   member=SharedMember(first_name="Lisa", tier_name="Member"))
     assert await _at_counter(uow_factory, "0" * 16, clock.now()) is None
+
+
+async def test_a_grant_to_redeem_comes_with_its_offer_and_partner(
+    uow_factory: UowFactory, clock: FixedClock
+) -> None:
+    grant, ticket, *_ = await _lisa_at_the_counter(uow_factory, clock)
+
+    async with uow_factory() as uow:
+        found = await uow.partners.grant_to_redeem(grant.code)
+        unknown = await uow.partners.grant_to_redeem("0" * 16)
+
+    assert found == GrantToRedeem(grant=grant, offer=ticket)
+    assert unknown is None
 
 
 async def test_the_counter_sees_the_tier_she_is_treated_as_while_an_override_lasts(

@@ -83,8 +83,9 @@ async def test_sixteen_tills_redeeming_one_code_at_once_redeem_it_once(
 
     async def redeem(till: int) -> bool:
         async with units() as uow:
-            found = await uow.partners.grant_by_code(grant.code, for_update=True)
-            assert found is not None
+            locked = await uow.partners.grant_to_redeem(grant.code)
+            assert locked is not None
+            found = locked.grant
             if found.state is not GrantState.ISSUED:
                 return False
             await asyncio.sleep(0.01)  # the others queue on the lock meanwhile
@@ -236,7 +237,7 @@ async def test_expiry_skips_a_grant_being_redeemed_without_waiting_for_it(
     await _stored(units, at_the_counter, other)
 
     async with units() as counter:
-        assert await counter.partners.grant_by_code(at_the_counter.code, for_update=True)
+        assert await counter.partners.grant_to_redeem(at_the_counter.code)
         async with units() as job:
             expired = await asyncio.wait_for(job.partners.expire_grants(NOW, 10), 5)
             await job.commit()
