@@ -267,8 +267,14 @@ def test_the_disruption_budget_covers_the_api_pods() -> None:
     assert budget["spec"]["minAvailable"] == 1
 
 
-def test_a_single_replica_gets_no_disruption_budget_that_would_block_node_drains() -> None:
-    rendered = render({"replicaCount": 1, "podDisruptionBudget": {"enabled": True}})
+@pytest.mark.parametrize("replicas", [
+    {"replicaCount": 1},
+    {"replicaCount": 3, "autoscaling": {"enabled": True, "minReplicas": 1}},
+], ids=["one replica", "autoscaled down to one"])
+def test_a_single_replica_gets_no_disruption_budget_that_would_block_node_drains(
+    replicas: dict[str, Any]
+) -> None:
+    rendered = render(replicas | {"podDisruptionBudget": {"enabled": True}})
     assert rendered.of_kind("PodDisruptionBudget") == []
 
 
