@@ -1,4 +1,5 @@
-"""Running Alembic from code: upgrade to head, and tell whether a database is at head."""
+"""Running Alembic from code: upgrade to head, and tell whether a database is at head (or
+ahead of it, migrated by a newer release during a rolling upgrade)."""
 
 from collections.abc import Callable
 from pathlib import Path
@@ -7,6 +8,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.util import CommandError
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -34,6 +36,25 @@ async def current_revision(engine: AsyncEngine) -> str | None:
 
 async def is_at_head(engine: AsyncEngine) -> bool:
     return await current_revision(engine) == head_revision()
+
+
+def is_newer_than_head(revision: str | None) -> bool:
+    """A revision this release does not know: one a newer release migrated the database to.
+    Migrations only expand the schema while the previous release still runs on it
+    (docs/operations.md, upgrades), so this release keeps working on it."""
+    if revision is None or revision == head_revision():
+        return False
+    try:
+        ScriptDirectory.from_config(alembic_config()).get_revision(revision)
+    except CommandError:
+        return True
+    return False
+
+
+async def is_at_or_ahead_of_head(engine: AsyncEngine) -> bool:
+    """Whether this release can serve on the database: at its head, or ahead of it."""
+    current = await current_revision(engine)
+    return current == head_revision() or is_newer_than_head(current)
 
 
 async def upgrade_to_head(engine: AsyncEngine) -> None:

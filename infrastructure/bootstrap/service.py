@@ -24,7 +24,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from infrastructure.bootstrap import Container, build_container
 from infrastructure.logging import configure_logging
-from infrastructure.migrations import current_revision, head_revision, is_at_head, upgrade_to_head
+from infrastructure.migrations import (
+    current_revision,
+    head_revision,
+    is_at_or_ahead_of_head,
+    is_newer_than_head,
+    upgrade_to_head,
+)
 from infrastructure.postgres.engine import create_engine
 from infrastructure.settings import Settings
 from infrastructure.telemetry import configure_tracing
@@ -148,8 +154,10 @@ async def readiness(container: Container) -> dict[str, str]:
         async with container.engine.connect() as connection:
             await connection.execute(text("SELECT 1"))
         checks["database"] = "ok"
-        at_head = await is_at_head(container.engine)
-        checks["schema"] = "ok" if at_head else "behind head: run rapport migrate"
+        # Ahead is ready too: during a rolling upgrade the new release migrates first, and the
+        # pods of the previous one keep serving until they are replaced.
+        usable = await is_at_or_ahead_of_head(container.engine)
+        checks["schema"] = "ok" if usable else "behind head: run rapport migrate"
     except Exception as error:  # readiness reports, it does not crash
         checks["database"] = f"unreachable: {type(error).__name__}"
     return checks
@@ -183,6 +191,9 @@ async def _schema_at_head(engine: AsyncEngine, *, migrate: bool, notify: Notify)
     current, head = await current_revision(engine), head_revision()
     if current == head:
         notify(f"database schema at head ({head})")
+    elif is_newer_than_head(current):
+        notify(f"database schema at {current}, ahead of this release's head ({head}): "
+               "a newer release migrated it")
     elif migrate:
         await upgrade_to_head(engine)
         notify(f"database schema migrated from {current or 'nothing'} to {head}")
