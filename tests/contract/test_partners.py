@@ -159,6 +159,7 @@ async def test_issuing_offers_are_active_of_active_partners_valid_then_and_of_th
     first = await _offer(uow_factory, cinema, clock)
     clock.advance(seconds=1)
     open_ended = await _offer(uow_factory, cinema, clock, valid_from=None, valid_until=None)
+    clock.advance(seconds=1)  # offers issue oldest first
     tier = await _offer(uow_factory, cinema, clock,
                         trigger=Trigger(TriggerKind.TIER_REACHED, tier_code="gold"))
     for not_issuing in (
