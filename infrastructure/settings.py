@@ -65,6 +65,9 @@ class Settings:
     log_json: bool = False
     db_pool_size: int = 10
     statement_timeout_ms: int = 15_000
+    db_pool_timeout_ms: int = 5_000  # waiting for a free pooled connection, then 503
+    db_connect_timeout_ms: int = 5_000  # opening a connection, then 503
+    shutdown_timeout_s: float = 20.0  # draining in-flight requests after SIGTERM
     graphiql: bool = True
     introspection: bool = True
     rate_limit: str | None = None  # limits' notation, "600/minute"; None or "off": no limit
@@ -117,6 +120,9 @@ class Settings:
             log_json=env.get("RAPPORT_LOG_FORMAT", "json" if production else "console") == "json",
             db_pool_size=int(env.get("RAPPORT_DB_POOL_SIZE", "10")),
             statement_timeout_ms=int(env.get("RAPPORT_STATEMENT_TIMEOUT_MS", "15000")),
+            db_pool_timeout_ms=int(env.get("RAPPORT_DB_POOL_TIMEOUT_MS", "5000")),
+            db_connect_timeout_ms=int(env.get("RAPPORT_DB_CONNECT_TIMEOUT_MS", "5000")),
+            shutdown_timeout_s=float(env.get("RAPPORT_SHUTDOWN_TIMEOUT", "20")),
             graphiql=env.get("RAPPORT_GRAPHIQL", "false" if production else "true") == "true",
             introspection=env.get(
                 "RAPPORT_INTROSPECTION", "false" if production else "true") == "true",

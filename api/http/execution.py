@@ -2,7 +2,8 @@
 either one compiled statement whose JSON Postgres builds, or execution field by field.
 
 Unexpected errors are masked on both paths: the client gets an error id, the log gets the
-traceback.
+traceback. A database that can't answer now is not unexpected: it is answered as such
+(api/http/faults.py), on both paths.
 """
 
 import contextlib
@@ -36,8 +37,10 @@ from api.graphql.compiled.fast_path import FastPath
 from api.graphql.context import Context
 from api.graphql.errors import refusal_message
 from api.graphql.permissions import may_compile
+from api.http.faults import fault_error
 from api.http.negotiation import GraphQLParams, RequestError, check_method
 from domain.shared.errors import DomainError
+from infrastructure.bootstrap.edge import fault_of
 
 log = logging.getLogger("rapport.graphql")
 tracer = trace.get_tracer("rapport.graphql")
@@ -136,7 +139,9 @@ class Execution:
             return None
         try:
             data = await context.container.queries.compiled.data_json(statement)
-        except Exception:
+        except Exception as error:
+            if fault_of(error) is not None:
+                raise  # the endpoint answers it, as for any step of the request
             error_id = uuid.uuid4().hex
             log.exception("unexpected error %s in a compiled read", error_id)
             return orjson.dumps({"errors": [{
@@ -162,6 +167,10 @@ def _error(error: GraphQLError) -> Mapping[str, Any]:
         first = original.errors[0]
         return {**error.formatted, "message": refusal_message(original),
                 "extensions": {"code": "BAD_USER_INPUT", "userErrorCode": first.code.value}}
+    fault = fault_of(original)
+    if fault is not None:
+        return fault_error(fault, original, locations=error.formatted.get("locations"),
+                           path=error.path)
     error_id = uuid.uuid4().hex
     log.error("unexpected error %s at %s", error_id, error.path, exc_info=original)
     return {

@@ -21,6 +21,7 @@ from api.graphql.context import Context
 from api.graphql.visibility import FIELD_RULES
 from api.http.audit import ReadAudit, request_id_of
 from api.http.execution import Execution, InvalidDocument, formatted
+from api.http.faults import fault_error, status_of
 from api.http.limits import IntrospectionDisabled, QueryLimits, RateLimiter, admit, limit_rule
 from api.http.negotiation import (
     GRAPHQL_RESPONSE,
@@ -31,6 +32,7 @@ from api.http.negotiation import (
     respond,
     wants_html,
 )
+from infrastructure.bootstrap.edge import fault_of
 
 
 class GraphQLEndpoint:
@@ -80,6 +82,13 @@ class GraphQLEndpoint:
         except InvalidDocument as invalid:
             status = 400 if media_type == GRAPHQL_RESPONSE else 200
             return respond({"errors": [e.formatted for e in invalid.errors]}, media_type, status)
+        except Exception as error:  # a database fault at any step; anything else is a bug
+            fault = fault_of(error)
+            if fault is None:
+                raise
+            errors = [fault_error(fault, error)]
+            return respond({"errors": errors}, media_type, *status_of(errors))
         if isinstance(executed.answer, bytes):
             return Response(executed.answer, media_type=media_type)
-        return respond(formatted(executed.answer), media_type, 200)
+        body = formatted(executed.answer)
+        return respond(body, media_type, *status_of(body.get("errors", ())))

@@ -123,7 +123,9 @@ def build_container(
             loyalty=PgLoyaltyQueries(reads),
             partners=PgPartnerQueries(reads),
             compiled=PgCompiledReads(engine.url, pool_size=settings.db_pool_size,
-                                     statement_timeout_ms=settings.statement_timeout_ms),
+                                     statement_timeout_ms=settings.statement_timeout_ms,
+                                     acquire_timeout_ms=settings.db_pool_timeout_ms,
+                                     connect_timeout_ms=settings.db_connect_timeout_ms),
         ),
     )
 

@@ -5,8 +5,9 @@ limits over one database).
 
 The API imports its types from here, never from the adapters' modules: it gets the
 exceptions it answers, the values it reads and the compiled reads' vocabulary (the
-`Selection` it hands the planner, the `Plan` it runs, `Unmapped`); the objects it calls it
-types by Protocols of its own.
+`Selection` it hands the planner, the `Plan` it runs, `Unmapped`), and which failures
+mean the database can't answer now (`fault_of`); the objects it calls it types by Protocols
+of its own.
 """
 
 from collections.abc import Callable
@@ -22,6 +23,7 @@ from infrastructure.persisted_queries import (
 )
 from infrastructure.postgres import compiled
 from infrastructure.postgres.compiled.compiler import Plan, Selection, Unmapped
+from infrastructure.postgres.faults import Fault, fault_of
 from infrastructure.rate_limits import Budget, RateLimited, RateLimiter
 from infrastructure.settings import Settings
 
@@ -29,6 +31,7 @@ __all__ = [
     "Budget",
     "Credentials",
     "Edge",
+    "Fault",
     "Forbidden",
     "PersistedQueryError",
     "PersistedQueryNotFound",
@@ -38,6 +41,7 @@ __all__ = [
     "Unauthenticated",
     "Unmapped",
     "build_edge",
+    "fault_of",
 ]
 
 

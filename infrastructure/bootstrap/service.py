@@ -115,7 +115,9 @@ async def serving(
     if not settings.database_url:
         raise RuntimeError("RAPPORT_DATABASE_URL is not set; start with `rapport serve`")
     engine = create_engine(settings.database_url, pool_size=settings.db_pool_size,
-                           statement_timeout_ms=settings.statement_timeout_ms)
+                           statement_timeout_ms=settings.statement_timeout_ms,
+                           pool_timeout_ms=settings.db_pool_timeout_ms,
+                           connect_timeout_ms=settings.db_connect_timeout_ms)
     built = build_container(settings, engine)
     _freeze_startup_objects()
     try:
@@ -163,7 +165,8 @@ async def _connected_engine(settings: Settings) -> AsyncIterator[AsyncEngine]:
         # Migrations, seeding and batch jobs run long statements on purpose; the timeout
         # guards the API.
         engine = create_engine(settings.database_url, pool_size=settings.db_pool_size,
-                               statement_timeout_ms=0)
+                               statement_timeout_ms=0,
+                               connect_timeout_ms=settings.db_connect_timeout_ms)
     except ValueError as error:
         raise DatabaseUnavailable(f"RAPPORT_DATABASE_URL: {error}") from None
     try:
