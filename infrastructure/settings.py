@@ -67,7 +67,7 @@ class Settings:
     statement_timeout_ms: int = 15_000
     db_pool_timeout_ms: int = 5_000  # waiting for a free pooled connection, then 503
     db_connect_timeout_ms: int = 5_000  # opening a connection, then 503
-    shutdown_timeout_s: float = 20.0  # draining in-flight requests after SIGTERM
+    shutdown_timeout_s: int = 20  # draining in-flight requests after SIGTERM
     graphiql: bool = True
     introspection: bool = True
     rate_limit: str | None = None  # limits' notation, "600/minute"; None or "off": no limit
@@ -122,7 +122,7 @@ class Settings:
             statement_timeout_ms=int(env.get("RAPPORT_STATEMENT_TIMEOUT_MS", "15000")),
             db_pool_timeout_ms=int(env.get("RAPPORT_DB_POOL_TIMEOUT_MS", "5000")),
             db_connect_timeout_ms=int(env.get("RAPPORT_DB_CONNECT_TIMEOUT_MS", "5000")),
-            shutdown_timeout_s=float(env.get("RAPPORT_SHUTDOWN_TIMEOUT", "20")),
+            shutdown_timeout_s=int(env.get("RAPPORT_SHUTDOWN_TIMEOUT", "20")),
             graphiql=env.get("RAPPORT_GRAPHIQL", "false" if production else "true") == "true",
             introspection=env.get(
                 "RAPPORT_INTROSPECTION", "false" if production else "true") == "true",
