@@ -1,5 +1,6 @@
 """`rapport serve` as an operator runs it: a subprocess configured by the environment, its
-output (stdout and stderr, in order) kept in a file the test reads afterwards."""
+output kept in files the test reads afterwards: stderr (the logs, and the CLI's lines)
+and stdout (what it prints: the seed's summary, a console exporter's spans and metrics)."""
 
 import os
 import signal
@@ -26,20 +27,25 @@ def free_port() -> int:
 
 
 class Served:
-    def __init__(self, process: subprocess.Popen[bytes], port: int, log: Path) -> None:
-        self.process, self.port, self._log = process, port, log
-        self._kept: str | None = None
+    def __init__(self, process: subprocess.Popen[bytes], port: int, log: Path,
+                 printed: Path) -> None:
+        self.process, self.port, self._log, self._printed = process, port, log, printed
+        self._kept: tuple[str, str] | None = None
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
     def output(self) -> str:
-        """What it printed so far, or in all once it has stopped."""
-        return self._kept if self._kept is not None else self._log.read_text(errors="replace")
+        """Its stderr so far, or in all once it has stopped."""
+        return self._kept[0] if self._kept is not None else self._log.read_text()
+
+    def printed(self) -> str:
+        """Its stdout so far, or in all once it has stopped."""
+        return self._kept[1] if self._kept is not None else self._printed.read_text()
 
     def keep_output(self) -> None:
-        self._kept = self.output()
+        self._kept = (self.output(), self.printed())
 
     def terminate(self) -> None:
         """SIGTERM, as Kubernetes stops a pod."""
@@ -65,14 +71,14 @@ def serving(database_url: str, *arguments: str, **environment: str) -> Iterator[
     env = {k: v for k, v in os.environ.items() if not k.startswith(("RAPPORT_", "OTEL_"))}
     env |= {"RAPPORT_DATABASE_URL": database_url, "RAPPORT_RATE_LIMIT": "off", **environment}
     with tempfile.TemporaryDirectory(prefix="rapport-served-") as scratch:
-        log = Path(scratch) / "output.log"
-        with log.open("wb") as sink:
+        log, printed = Path(scratch) / "stderr.log", Path(scratch) / "stdout.log"
+        with log.open("wb") as errors, printed.open("wb") as out:
             process = subprocess.Popen(
                 [sys.executable, "-m", "api.cli", "serve", "--migrate", "--port", str(port),
                  *arguments],
-                cwd=REPO, env=env, stdout=sink, stderr=subprocess.STDOUT,
+                cwd=REPO, env=env, stdout=out, stderr=errors,
             )
-        served = Served(process, port, log)
+        served = Served(process, port, log, printed)
         try:
             served.wait_until_ready()
             yield served

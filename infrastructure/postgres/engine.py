@@ -27,6 +27,9 @@ class MeasuredPool(AsyncAdaptedQueuePool):
     metrics: in use and idle it counts itself)."""
 
     waiting = 0
+    # SQLAlchemy names a pool's logger after its class's module: keep it under "sqlalchemy",
+    # which stays quiet unless asked, as the pool it extends does.
+    _sqla_logger_namespace = "sqlalchemy.pool.impl.MeasuredPool"
 
     def _do_get(self) -> ConnectionPoolEntry:
         self.waiting += 1

@@ -49,12 +49,12 @@ class PgCompiledReads:
         finally:
             await pool.release(connection)
 
-    def in_use(self) -> tuple[int, int]:
-        """Connections open and busy, and open and idle."""
+    def pool_state(self) -> tuple[int, int, int]:
+        """Connections in use, idle, and callers waiting for one (the pool metrics)."""
         if self._pool is None:
-            return 0, 0
+            return 0, 0, self.waiting
         idle = self._pool.get_idle_size()
-        return self._pool.get_size() - idle, idle
+        return self._pool.get_size() - idle, idle, self.waiting
 
     async def close(self) -> None:
         if self._pool is not None:
