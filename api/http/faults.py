@@ -4,7 +4,7 @@ or field by field, the read audit.
 
 - unavailable (unreachable, restarting, the connection lost, no pooled connection free in
   time): HTTP 503, `extensions.code = SERVICE_UNAVAILABLE`, `Retry-After`. Retrying is
-  safe: a write either committed or left nothing (one transaction), and writes from tills
+  safe: a use case's transaction either committed or left nothing, and writes from tills
   and shops carry an idempotency key, so a retry of one that did commit replays its answer.
 - a statement past RAPPORT_STATEMENT_TIMEOUT_MS: HTTP 504, `extensions.code = TIMEOUT`,
   no `Retry-After`: the same operation is likely to take as long again. Its transaction

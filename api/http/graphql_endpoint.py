@@ -10,6 +10,7 @@
 GraphiQL answers browsers that ask for HTML without a query.
 """
 
+import asyncio
 import time
 from collections.abc import Awaitable, Callable
 
@@ -66,7 +67,10 @@ class GraphQLEndpoint:
         outcome = Outcome()
         try:
             response = await self._answer(request, budget, outcome)
-        except BaseException:
+        except asyncio.CancelledError:  # the client went away: nginx's "client closed request"
+            outcome.status = 499
+            raise
+        except Exception:  # a bug: Starlette answers 500, and logs the traceback
             outcome.status, outcome.error_codes = 500, ["INTERNAL_SERVER_ERROR"]
             raise
         finally:
