@@ -51,6 +51,36 @@ def _public_key(env: Mapping[str, str]) -> str | None:
     return env.get("RAPPORT_JWT_PUBLIC_KEY") or None
 
 
+OTEL_EXPORTERS = ("otlp", "console", "none")
+
+
+def _otel_exporter(env: Mapping[str, str], signal: str) -> str:
+    """Which exporter a signal (TRACES, METRICS) goes to: OTEL_<signal>_EXPORTER when given
+    (otlp, console, none); else otlp when an OTLP endpoint is set; else the deprecated
+    RAPPORT_OTEL_ENDPOINT's (a URL: otlp; `console`); else none, and the signal is off."""
+    if env.get("OTEL_SDK_DISABLED", "").strip().lower() == "true":
+        return "none"
+    named = env.get(f"OTEL_{signal}_EXPORTER", "").split(",")[0].strip().lower()
+    if named:
+        if named not in OTEL_EXPORTERS:
+            raise ValueError(f"OTEL_{signal}_EXPORTER must be one of {list(OTEL_EXPORTERS)}, "
+                             f"not {named!r}")
+        return named
+    if env.get("OTEL_EXPORTER_OTLP_ENDPOINT") or env.get(f"OTEL_EXPORTER_OTLP_{signal}_ENDPOINT"):
+        return "otlp"
+    legacy = env.get("RAPPORT_OTEL_ENDPOINT")
+    if legacy:
+        return "console" if legacy == "console" else "otlp"
+    return "none"
+
+
+def _otlp_protocol(env: Mapping[str, str]) -> None:
+    for name in ("OTEL_EXPORTER_OTLP_PROTOCOL", "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL",
+                 "OTEL_EXPORTER_OTLP_METRICS_PROTOCOL"):
+        if env.get(name, "http/protobuf") != "http/protobuf":
+            raise ValueError(f"{name}: Rapport exports OTLP over http/protobuf only")
+
+
 @dataclass(frozen=True)
 class Settings:
     """Every knob of the service. Build it with `from_environment()`; tests build it directly."""
@@ -65,6 +95,9 @@ class Settings:
     log_json: bool = False
     db_pool_size: int = 10
     statement_timeout_ms: int = 15_000
+    db_pool_timeout_ms: int = 5_000  # waiting for a free pooled connection, then 503
+    db_connect_timeout_ms: int = 5_000  # opening a connection, then 503
+    shutdown_timeout_s: int = 20  # draining in-flight requests after SIGTERM
     graphiql: bool = True
     introspection: bool = True
     rate_limit: str | None = None  # limits' notation, "600/minute"; None or "off": no limit
@@ -80,7 +113,9 @@ class Settings:
     max_query_cost: int = 250_000
     sla: SlaPolicy = field(default_factory=SlaPolicy.default)
     test_database_url: str | None = None
-    otel_endpoint: str | None = None
+    otel_traces_exporter: str = "none"  # otlp, console or none (off)
+    otel_metrics_exporter: str = "none"
+    otel_endpoint: str | None = None  # deprecated RAPPORT_OTEL_ENDPOINT, unless OTEL_* set it
     anonymous_role: Role | None = None
     jwt_issuer: str | None = None
     jwt_audience: str | None = None
@@ -104,6 +139,7 @@ class Settings:
     @classmethod
     def from_environment(cls, env: Mapping[str, str] | None = None) -> "Settings":
         env = os.environ if env is None else env
+        _otlp_protocol(env)
         production = env.get("RAPPORT_ENV", "development") == "production"
         data_dir = env.get("RAPPORT_DATA_DIR")
         return cls(
@@ -117,6 +153,9 @@ class Settings:
             log_json=env.get("RAPPORT_LOG_FORMAT", "json" if production else "console") == "json",
             db_pool_size=int(env.get("RAPPORT_DB_POOL_SIZE", "10")),
             statement_timeout_ms=int(env.get("RAPPORT_STATEMENT_TIMEOUT_MS", "15000")),
+            db_pool_timeout_ms=int(env.get("RAPPORT_DB_POOL_TIMEOUT_MS", "5000")),
+            db_connect_timeout_ms=int(env.get("RAPPORT_DB_CONNECT_TIMEOUT_MS", "5000")),
+            shutdown_timeout_s=int(env.get("RAPPORT_SHUTDOWN_TIMEOUT", "20")),
             graphiql=env.get("RAPPORT_GRAPHIQL", "false" if production else "true") == "true",
             introspection=env.get(
                 "RAPPORT_INTROSPECTION", "false" if production else "true") == "true",
@@ -137,7 +176,11 @@ class Settings:
                 float(env.get("RAPPORT_CASE_FOLLOW_UP_DAYS", "3")),
             ),
             test_database_url=env.get("RAPPORT_TEST_DATABASE_URL") or None,
-            otel_endpoint=env.get("RAPPORT_OTEL_ENDPOINT") or None,
+            otel_traces_exporter=_otel_exporter(env, "TRACES"),
+            otel_metrics_exporter=_otel_exporter(env, "METRICS"),
+            otel_endpoint=None if env.get("OTEL_EXPORTER_OTLP_ENDPOINT")
+            or env.get("RAPPORT_OTEL_ENDPOINT") == "console"
+            else env.get("RAPPORT_OTEL_ENDPOINT") or None,
             anonymous_role=_anonymous_role(env, production),
             jwt_issuer=env.get("RAPPORT_JWT_ISSUER") or None,
             jwt_audience=env.get("RAPPORT_JWT_AUDIENCE") or None,

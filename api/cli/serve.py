@@ -53,5 +53,11 @@ def _serve_http(settings: Settings) -> None:
     # The app (in every worker process) reads its settings from the environment.
     os.environ["RAPPORT_DATABASE_URL"] = settings.database_url
     say(f"serving http://{settings.host}:{settings.port}/graphql  (Ctrl-C stops)")
+    # SIGTERM (a pod being replaced): uvicorn stops accepting, lets the requests in flight
+    # finish for up to RAPPORT_SHUTDOWN_TIMEOUT seconds, closes what is left, then the
+    # app's lifespan closes the pools.
+    # No access log: its line quotes the URL, whose query string holds a GET's variables;
+    # the app logs one line per request without them (api/http/observation.py).
     uvicorn.run(APP_FACTORY, factory=True, host=settings.host, port=settings.port,
-                workers=settings.workers, log_level=settings.log_level.lower())
+                workers=settings.workers, log_level=settings.log_level.lower(),
+                timeout_graceful_shutdown=settings.shutdown_timeout_s, access_log=False)

@@ -7,6 +7,7 @@ import functools
 from collections.abc import AsyncIterator, Callable
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
@@ -19,8 +20,9 @@ from api.graphql.visibility import FIELD_RULES
 from api.http import authentication
 from api.http.graphql_endpoint import GraphQLEndpoint
 from api.http.limits import QueryLimits
+from api.http.tracing import TracedRequests
 from domain.shared.access import Viewer
-from infrastructure.bootstrap import Container
+from infrastructure.bootstrap import OFF, Container, Telemetry
 from infrastructure.bootstrap.edge import build_edge
 from infrastructure.bootstrap.service import (
     Settings,
@@ -32,16 +34,19 @@ from infrastructure.bootstrap.service import (
 
 def create_app(
     settings: Settings, *, container: Container | None = None,
-    viewer_of: Callable[[Request], Viewer] | None = None,
+    viewer_of: Callable[[Request], Viewer] | None = None, telemetry: Telemetry | None = None,
 ) -> Starlette:
     """The app over `settings.database_url`, or over a ready container (tests). Callers are
     authenticated from their credentials (api/http/authentication.py); tests that are not
-    about authentication give `viewer_of` instead."""
-    edge = build_edge(settings)
+    about authentication give `viewer_of` instead. Spans and metrics go to `telemetry`
+    (the container's when it is given; off when neither is)."""
+    if telemetry is None:
+        telemetry = container.telemetry if container is not None else OFF
+    edge = build_edge(settings, telemetry)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        async with serving(settings, container) as running:
+        async with serving(settings, container, telemetry) as running:
             app.state.container = running
             app.state.authenticator = edge.authenticator(running)
             yield
@@ -65,21 +70,22 @@ def create_app(
             max_aliases=settings.max_query_aliases, max_cost=settings.max_query_cost,
         ),
         max_body_bytes=settings.max_body_bytes, introspection=settings.introspection,
-        rate_limiter=edge.rate_limiter,
+        rate_limiter=edge.rate_limiter, metrics=edge.request_metrics, tracer=edge.tracer,
     )
-    return Starlette(
-        routes=[
-            Route("/graphql", endpoint.handle, methods=["GET", "POST"]),
-            Route("/healthz", healthz, methods=["GET"]),
-            Route("/readyz", readyz, methods=["GET"]),
-        ],
-        lifespan=lifespan,
-    )
+    routes = [
+        Route("/graphql", endpoint.handle, methods=["GET", "POST"]),
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/readyz", readyz, methods=["GET"]),
+    ]
+    middleware = [] if edge.tracer is None else [
+        Middleware(TracedRequests, tracer=edge.tracer, routes=[r.path for r in routes])]
+    return Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
 
 
 def create_app_from_environment() -> Starlette:
     """The uvicorn factory: `uvicorn --factory api.http.app:create_app_from_environment`."""
-    return create_app(configured_from_environment())
+    settings, telemetry = configured_from_environment()
+    return create_app(settings, telemetry=telemetry)
 
 
 async def healthz(request: Request) -> JSONResponse:

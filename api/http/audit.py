@@ -89,12 +89,17 @@ class PersonalRead:
 def request_id_of(request: Request) -> Iterator[None]:
     """The caller's `X-Request-ID`, for the audit entries written while answering it (only
     a plain token is kept: it is the caller's text)."""
-    given = request.headers.get("x-request-id")
-    token = REQUEST_ID.set(given if given and _REQUEST_ID.fullmatch(given) else None)
+    token = REQUEST_ID.set(given_request_id(request))
     try:
         yield
     finally:
         REQUEST_ID.reset(token)
+
+
+def given_request_id(request: Request) -> str | None:
+    """The caller's `X-Request-ID`, if it is a plain token (it is the caller's text)."""
+    given = request.headers.get("x-request-id")
+    return given if given and _REQUEST_ID.fullmatch(given) else None
 
 
 class ReadAudit:

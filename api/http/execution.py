@@ -2,7 +2,8 @@
 either one compiled statement whose JSON Postgres builds, or execution field by field.
 
 Unexpected errors are masked on both paths: the client gets an error id, the log gets the
-traceback.
+traceback. A database that can't answer now is not unexpected: it is answered as such
+(api/http/faults.py), on both paths.
 """
 
 import contextlib
@@ -29,18 +30,20 @@ from graphql import (
     validate,
 )
 from graphql.execution.values import VariableValues, get_variable_values
-from opentelemetry import trace
+from opentelemetry.trace import INVALID_SPAN, Span, Tracer
 from starlette.requests import Request
 
 from api.graphql.compiled.fast_path import FastPath
 from api.graphql.context import Context
 from api.graphql.errors import refusal_message
 from api.graphql.permissions import may_compile
+from api.http.faults import fault_error
 from api.http.negotiation import GraphQLParams, RequestError, check_method
+from api.http.observation import Outcome
 from domain.shared.errors import DomainError
+from infrastructure.bootstrap.edge import fault_of
 
 log = logging.getLogger("rapport.graphql")
-tracer = trace.get_tracer("rapport.graphql")
 
 
 @dataclass(frozen=True)
@@ -72,30 +75,38 @@ class Execution:
     def __init__(
         self, schema: GraphQLSchema, *, rules: Collection[type[ValidationRule]],
         max_tokens: int, cache_size: int, fast_path: FastPath | None = None,
+        tracer: Tracer | None = None,
     ) -> None:
         self._schema = schema
+        self._tracer = tracer
         self._rules = [*specified_rules, *rules]
         self._max_tokens = max_tokens
         self._fast_path = fast_path
         self.prepare = functools.lru_cache(maxsize=cache_size)(self._parse_and_validate)
 
-    async def run(self, request: Request, params: GraphQLParams, context: Context) -> Executed:
+    async def run(self, request: Request, params: GraphQLParams, context: Context,
+                  outcome: Outcome | None = None) -> Executed:
+        """`outcome` is told the operation and the read path as soon as they are known."""
         prepared = self.prepare(params.query)
         if prepared.document is None:
             raise InvalidDocument(prepared.errors)
         operation = get_operation_ast(prepared.document, params.operation_name)
         if operation is None:
             raise RequestError("no operation with that name, or several and no operationName")
+        if outcome is not None:
+            outcome.operation(operation)
         check_method(request, operation)
         coerced = get_variable_values(
             self._schema, operation.variable_definitions or (), params.variables
         )
         if isinstance(coerced, list):
             raise InvalidDocument(coerced)
-        with _operation_span(operation) as span:
+        with self._operation_span(operation) as span:
             answer: ExecutionResult | bytes | None = await self._compiled(
                 context, params, prepared.document, operation, coerced)
             span.set_attribute("rapport.compiled", answer is not None)
+            if outcome is not None and operation.operation is OperationType.QUERY:
+                outcome.read_path = "executed" if answer is None else "compiled"
             if answer is None:
                 result = execute(
                     self._schema, prepared.document, context_value=context,
@@ -103,6 +114,21 @@ class Execution:
                 )
                 answer = result if isinstance(result, ExecutionResult) else await result
         return Executed(answer, prepared.document, operation, coerced)
+
+    def _operation_span(self, operation: OperationDefinitionNode
+                        ) -> contextlib.AbstractContextManager[Span]:
+        """A span per operation when tracing is on, named as the GraphQL semantic conventions
+        say (`query GetCustomer`), with its name and type: never its document, whose
+        literals may be a customer's email, nor its variables. Off, even the API's no-op
+        span costs a measurable share of a compiled read, so there is none."""
+        if self._tracer is None:
+            return contextlib.nullcontext(INVALID_SPAN)
+        kind = operation.operation.value
+        attributes = {"graphql.operation.type": kind}
+        if operation.name is not None:
+            attributes["graphql.operation.name"] = operation.name.value
+        name = f"{kind} {operation.name.value}" if operation.name else kind
+        return self._tracer.start_as_current_span(name, attributes=attributes)
 
     def _parse_and_validate(self, query: str) -> PreparedDocument:
         try:
@@ -136,7 +162,9 @@ class Execution:
             return None
         try:
             data = await context.container.queries.compiled.data_json(statement)
-        except Exception:
+        except Exception as error:
+            if fault_of(error) is not None:
+                raise  # the endpoint answers it, as for any step of the request
             error_id = uuid.uuid4().hex
             log.exception("unexpected error %s in a compiled read", error_id)
             return orjson.dumps({"errors": [{
@@ -162,6 +190,10 @@ def _error(error: GraphQLError) -> Mapping[str, Any]:
         first = original.errors[0]
         return {**error.formatted, "message": refusal_message(original),
                 "extensions": {"code": "BAD_USER_INPUT", "userErrorCode": first.code.value}}
+    fault = fault_of(original)
+    if fault is not None:
+        return fault_error(fault, original, locations=error.formatted.get("locations"),
+                           path=error.path)
     error_id = uuid.uuid4().hex
     log.error("unexpected error %s at %s", error_id, error.path, exc_info=original)
     return {
@@ -172,14 +204,3 @@ def _error(error: GraphQLError) -> Mapping[str, Any]:
     }
 
 
-def _operation_span(operation: OperationDefinitionNode) -> Any:
-    """A span per operation when tracing is on. Off, even the API's no-op span costs a
-    measurable share of a compiled read, so there is none."""
-    if isinstance(trace.get_tracer_provider(), trace.ProxyTracerProvider):
-        return contextlib.nullcontext(trace.INVALID_SPAN)
-    name = operation.name.value if operation.name else "anonymous"
-    return tracer.start_as_current_span(
-        f"{operation.operation.value} {name}",
-        attributes={"graphql.operation.type": operation.operation.value,
-                    "graphql.operation.name": name},
-    )

@@ -30,6 +30,7 @@ from infrastructure.postgres.cases_queries import PgCaseQueries
 from infrastructure.postgres.compiled.compiler import Statement
 from infrastructure.postgres.compiled.reads import PgCompiledReads
 from infrastructure.postgres.customers_queries import PgCustomerQueries
+from infrastructure.postgres.engine import MeasuredPool
 from infrastructure.postgres.interactions_queries import PgInteractionQueries
 from infrastructure.postgres.loyalty_queries import PgLoyaltyQueries
 from infrastructure.postgres.loyalty_repository import ProgrammeCache
@@ -37,9 +38,11 @@ from infrastructure.postgres.organisation_queries import PgOrganisationQueries
 from infrastructure.postgres.partners_queries import PgPartnerQueries
 from infrastructure.postgres.unit_of_work import PgUnitOfWork
 from infrastructure.settings import Settings
+from infrastructure.telemetry import OFF, Telemetry, observe_pools
 from infrastructure.tokens import TokenSettings, TokenVerifier
 
-__all__ = ["REACTIONS", "Container", "Queries", "UseCase", "UseCases", "build_container"]
+__all__ = ["OFF", "REACTIONS", "Container", "Queries", "Telemetry", "UseCase", "UseCases",
+           "build_container"]
 
 # What the contexts do about one another's facts in the writer's transaction: loyalty's
 # purchases and tier changes issue (and returns revoke) partners' grants. Loyalty knows
@@ -53,6 +56,8 @@ class CompiledReads(Protocol):
     async def data_json(self, statement: Statement) -> bytes: ...
 
     async def close(self) -> None: ...
+
+    def pool_state(self) -> tuple[int, int, int]: ...
 
 
 @dataclass(frozen=True)
@@ -79,6 +84,7 @@ class Container:
     audit_log: PgAuditLog
     programmes: ProgrammeCache
     reactions: Reactions = field(default_factory=lambda: NO_REACTIONS)
+    telemetry: Telemetry = OFF
 
     def uow_factory(self) -> UnitOfWork:
         return PgUnitOfWork(self.engine, self.clock, self.programmes, self.reactions)
@@ -90,11 +96,11 @@ class Container:
 
 def build_container(
     settings: Settings, engine: AsyncEngine, *, clock: Clock | None = None,
-    reactions: Reactions = REACTIONS,
+    reactions: Reactions = REACTIONS, telemetry: Telemetry = OFF,
 ) -> Container:
     """`reactions`: what one context does, in the writer's transaction, about another's
     events (domain/reactions.py), by event name; the service's own unless a test says
-    otherwise."""
+    otherwise. `telemetry`: where spans and metrics go (off unless given)."""
     clock = clock or SystemClock()
     programmes = ProgrammeCache()
 
@@ -104,11 +110,22 @@ def build_container(
     # Reads are single statements: in autocommit they skip the BEGIN/ROLLBACK round trips.
     reads = engine.execution_options(isolation_level="AUTOCOMMIT")
     audit_log = PgAuditLog(reads)  # appends apart from a use case: one INSERT each
+    compiled = PgCompiledReads(engine.url, pool_size=settings.db_pool_size,
+                               statement_timeout_ms=settings.statement_timeout_ms,
+                               acquire_timeout_ms=settings.db_pool_timeout_ms,
+                               connect_timeout_ms=settings.db_connect_timeout_ms)
+    meter = telemetry.meter("rapport.postgres")
+    if meter is not None:
+        observe_pools(meter, {"sqlalchemy": lambda: _pool_state(engine),
+                              "compiled_reads": compiled.pool_state})
+    wiring = Wiring(new_unit_of_work, settings.sla, audit_log, clock,
+                    tracer=telemetry.tracer("rapport.use_cases"))
     return Container(
         settings=settings,
         engine=engine,
         clock=clock,
-        use_cases=build_use_cases(Wiring(new_unit_of_work, settings.sla, audit_log, clock)),
+        telemetry=telemetry,
+        use_cases=build_use_cases(wiring),
         audit_log=audit_log,
         programmes=programmes,
         reactions=reactions,
@@ -122,10 +139,17 @@ def build_container(
             audit=PgAuditQueries(reads),
             loyalty=PgLoyaltyQueries(reads),
             partners=PgPartnerQueries(reads),
-            compiled=PgCompiledReads(engine.url, pool_size=settings.db_pool_size,
-                                     statement_timeout_ms=settings.statement_timeout_ms),
+            compiled=compiled,
         ),
     )
+
+
+def _pool_state(engine: AsyncEngine) -> tuple[int, int, int]:
+    """SQLAlchemy's pool: connections in use, idle, and callers waiting for one."""
+    pool = engine.sync_engine.pool
+    if not isinstance(pool, MeasuredPool):  # a NullPool (jobs, tests) keeps nothing
+        return 0, 0, 0
+    return pool.checkedout(), pool.checkedin(), pool.waiting
 
 
 def _token_verifier(settings: Settings) -> TokenVerifier | None:

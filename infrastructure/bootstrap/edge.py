@@ -5,15 +5,18 @@ limits over one database).
 
 The API imports its types from here, never from the adapters' modules: it gets the
 exceptions it answers, the values it reads and the compiled reads' vocabulary (the
-`Selection` it hands the planner, the `Plan` it runs, `Unmapped`); the objects it calls it
-types by Protocols of its own.
+`Selection` it hands the planner, the `Plan` it runs, `Unmapped`), and which failures
+mean the database can't answer now (`fault_of`); the objects it calls it types by Protocols
+of its own.
 """
 
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from opentelemetry.trace import Tracer
+
 from infrastructure.authentication import Authenticator, Credentials, Forbidden, Unauthenticated
-from infrastructure.bootstrap import Container
+from infrastructure.bootstrap import OFF, Container, Telemetry
 from infrastructure.persisted_queries import (
     PersistedQueries,
     PersistedQueryError,
@@ -22,13 +25,16 @@ from infrastructure.persisted_queries import (
 )
 from infrastructure.postgres import compiled
 from infrastructure.postgres.compiled.compiler import Plan, Selection, Unmapped
+from infrastructure.postgres.faults import Fault, fault_of
 from infrastructure.rate_limits import Budget, RateLimited, RateLimiter
 from infrastructure.settings import Settings
+from infrastructure.telemetry import RequestInstruments
 
 __all__ = [
     "Budget",
     "Credentials",
     "Edge",
+    "Fault",
     "Forbidden",
     "PersistedQueryError",
     "PersistedQueryNotFound",
@@ -38,6 +44,7 @@ __all__ = [
     "Unauthenticated",
     "Unmapped",
     "build_edge",
+    "fault_of",
 ]
 
 
@@ -47,6 +54,8 @@ class Edge:
     persisted_queries: PersistedQueries
     rate_limiter: RateLimiter | None  # None: rate limiting is off
     compiled_plan: Callable[..., Plan] | None  # None: every read is executed field by field
+    tracer: Tracer | None = None  # of HTTP requests and GraphQL operations; None: off
+    request_metrics: RequestInstruments | None = None  # None: metrics are off
 
     def authenticator(self, container: Container) -> Authenticator:
         """Who is asking, checked against the container's keys, tokens and records."""
@@ -61,14 +70,17 @@ class Edge:
         )
 
 
-def build_edge(settings: Settings) -> Edge:
+def build_edge(settings: Settings, telemetry: Telemetry = OFF) -> Edge:
     """Reads the persisted-query manifest now: a fault in it stops start-up with its reason.
     The rate limiter connects to its storage only when first used."""
+    meter = telemetry.meter("rapport.http")
     return Edge(
         settings=settings,
         persisted_queries=_persisted_queries(settings),
         rate_limiter=RateLimiter.from_settings(settings.rate_limit, settings.rate_limit_storage),
         compiled_plan=compiled.plan if settings.compiled_reads else None,
+        tracer=telemetry.tracer("rapport.http"),
+        request_metrics=None if meter is None else RequestInstruments(meter),
     )
 
 

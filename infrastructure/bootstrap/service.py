@@ -22,8 +22,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from infrastructure.bootstrap import Container, build_container
-from infrastructure.logging import configure_logging
+from infrastructure.bootstrap import OFF, Container, Telemetry, build_container
+from infrastructure.logging import REQUEST_FIELDS, configure_logging
 from infrastructure.migrations import (
     current_revision,
     head_revision,
@@ -33,12 +33,14 @@ from infrastructure.migrations import (
 )
 from infrastructure.postgres.engine import create_engine
 from infrastructure.settings import Settings
-from infrastructure.telemetry import configure_tracing
+from infrastructure.telemetry import configure_telemetry
 
 __all__ = [
+    "REQUEST_FIELDS",
     "DatabaseUnavailable",
     "SchemaBehind",
     "Settings",
+    "Telemetry",
     "configured_from_environment",
     "database",
     "job",
@@ -68,15 +70,18 @@ def _quiet(message: str) -> None:
     """Says nothing: where a caller has no one to tell."""
 
 
-def configured_from_environment() -> Settings:
-    """The settings of a server process, with logging and tracing set up from them."""
+def configured_from_environment() -> tuple[Settings, Telemetry]:
+    """The settings of a server process, with logging set up from them, and its telemetry
+    (infrastructure/telemetry.py: off unless an OTEL_* exporter is configured)."""
     settings = Settings.from_environment()
     configure_logging(settings)
-    configure_tracing(settings)
+    telemetry = configure_telemetry(settings)
     if settings.anonymous_role is not None:
         log.warning("callers without credentials act as %s (RAPPORT_ANONYMOUS_ROLE); "
                     "set RAPPORT_ENV=production to refuse them", settings.anonymous_role.value)
-    return settings
+    if settings.otel_endpoint:
+        log.warning("RAPPORT_OTEL_ENDPOINT is deprecated: set OTEL_EXPORTER_OTLP_ENDPOINT")
+    return settings, telemetry
 
 
 @contextlib.contextmanager
@@ -111,18 +116,21 @@ def database(settings: Settings, notify: Notify = _quiet) -> Iterator[Settings]:
 
 @contextlib.asynccontextmanager
 async def serving(
-    settings: Settings, container: Container | None = None
+    settings: Settings, container: Container | None = None, telemetry: Telemetry = OFF,
 ) -> AsyncIterator[Container]:
-    """The container of an HTTP server process, closed with its engine at the end. A given
-    container (tests) is used as it is: its creator closes it."""
+    """The container of an HTTP server process, closed with its engine at the end, its
+    spans and metrics going to `telemetry`. A given container (tests) is used as it is: its
+    creator closes it."""
     if container is not None:
         yield container
         return
     if not settings.database_url:
         raise RuntimeError("RAPPORT_DATABASE_URL is not set; start with `rapport serve`")
     engine = create_engine(settings.database_url, pool_size=settings.db_pool_size,
-                           statement_timeout_ms=settings.statement_timeout_ms)
-    built = build_container(settings, engine)
+                           statement_timeout_ms=settings.statement_timeout_ms,
+                           pool_timeout_ms=settings.db_pool_timeout_ms,
+                           connect_timeout_ms=settings.db_connect_timeout_ms)
+    built = build_container(settings, engine, telemetry=telemetry)
     _freeze_startup_objects()
     try:
         yield built
@@ -171,7 +179,8 @@ async def _connected_engine(settings: Settings) -> AsyncIterator[AsyncEngine]:
         # Migrations, seeding and batch jobs run long statements on purpose; the timeout
         # guards the API.
         engine = create_engine(settings.database_url, pool_size=settings.db_pool_size,
-                               statement_timeout_ms=0)
+                               statement_timeout_ms=0,
+                               connect_timeout_ms=settings.db_connect_timeout_ms)
     except ValueError as error:
         raise DatabaseUnavailable(f"RAPPORT_DATABASE_URL: {error}") from None
     try:

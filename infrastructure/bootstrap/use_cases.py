@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 from uuid import UUID
 
-from opentelemetry import trace
+from opentelemetry.trace import Tracer
 
 from domain.access import commands as access_commands
 from domain.access import services as access
@@ -58,8 +58,6 @@ from domain.ports import UnitOfWork
 from domain.shared.access import Viewer
 from domain.shared.clock import Clock
 from domain.shared.documents import Document
-
-tracer = trace.get_tracer("rapport.use_cases")
 
 C = TypeVar("C")
 R = TypeVar("R")
@@ -128,13 +126,16 @@ class UseCase(Generic[C, R]):
 
 
 class Wiring:
-    """Binds use cases to what they ask for, inside one tracing span and one audit record
-    per call (domain/audit/recording.py); without an audit log, calls are only traced."""
+    """Binds use cases to what they ask for, inside one tracing span (when tracing is on)
+    and one audit record per call (domain/audit/recording.py); without an audit log, calls
+    are only traced."""
 
     def __init__(self, uow_factory: Callable[[], UnitOfWork], sla: SlaPolicy,
                  audit_log: AuditLog | None, clock: Clock,
-                 parts: Sequence[CustomerPart] = CUSTOMER_PARTS) -> None:
+                 parts: Sequence[CustomerPart] = CUSTOMER_PARTS,
+                 tracer: Tracer | None = None) -> None:
         self._new_uow, self._sla, self._parts = uow_factory, sla, tuple(parts)
+        self._tracer = tracer  # None: tracing is off, and no span is made at all
         self._record = None if audit_log is None else functools.partial(
             recorded, audit_log=audit_log, clock=clock)
 
@@ -175,16 +176,24 @@ class Wiring:
                  opens_its_own: bool = False, audited: bool = True) -> UseCase[C, R]:
         span_name = f"use case {name}"
         record = self._record if audited else None
+        tracer = self._tracer
 
-        async def run(command: C, viewer: Viewer) -> R:
-            with tracer.start_as_current_span(span_name):
-                uow = None if opens_its_own else self._new_uow()
-                call = functools.partial(bound, command, viewer, uow)
-                if record is None:
-                    return await call()
-                return await record(name, command, viewer, call, uow=uow)
+        async def call(command: C, viewer: Viewer) -> R:
+            uow = None if opens_its_own else self._new_uow()
+            bound_call = functools.partial(bound, command, viewer, uow)
+            if record is None:
+                return await bound_call()
+            return await record(name, command, viewer, bound_call, uow=uow)
 
-        return UseCase(name, run, Viewer.system())
+        if tracer is None:
+            return UseCase(name, call, Viewer.system())
+
+        async def traced(command: C, viewer: Viewer) -> R:
+            # The use case's name only: its command holds what the caller sent.
+            with tracer.start_as_current_span(span_name, attributes={"rapport.use_case": name}):
+                return await call(command, viewer)
+
+        return UseCase(name, traced, Viewer.system())
 
 
 @dataclass(frozen=True)

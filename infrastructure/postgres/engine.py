@@ -3,8 +3,15 @@
 import json
 from typing import Any
 
+from sqlalchemy import event
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
-from sqlalchemy.pool import NullPool
+from sqlalchemy.pool import (
+    AsyncAdaptedQueuePool,
+    ConnectionPoolEntry,
+    NullPool,
+    PoolProxiedConnection,
+)
 
 
 def async_url(url: str) -> str:
@@ -21,17 +28,55 @@ def to_json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, default=str)
 
 
+class MeasuredPool(AsyncAdaptedQueuePool):
+    """SQLAlchemy's pool, counting the callers waiting for a connection (for the pool
+    metrics: in use and idle it counts itself)."""
+
+    waiting = 0
+    # SQLAlchemy names a pool's logger after its class's module: keep it under "sqlalchemy",
+    # which stays quiet unless asked, as the pool it extends does.
+    _sqla_logger_namespace = "sqlalchemy.pool.impl.MeasuredPool"
+
+    def _do_get(self) -> ConnectionPoolEntry:
+        self.waiting += 1
+        try:
+            return super()._do_get()
+        finally:
+            self.waiting -= 1
+
+
 def create_engine(
-    url: str, *, pool_size: int = 10, statement_timeout_ms: int = 15_000, pooled: bool = True
+    url: str, *, pool_size: int = 10, statement_timeout_ms: int = 15_000,
+    pool_timeout_ms: int = 30_000, connect_timeout_ms: int = 10_000, pooled: bool = True,
 ) -> AsyncEngine:
+    """`pool_timeout_ms`: how long a caller waits for a pooled connection before giving up
+    (SQLAlchemy's TimeoutError); `connect_timeout_ms`: for a new connection to open (a
+    server that drops packets would otherwise hold a request for asyncpg's 60 s)."""
     settings: dict[str, str] = {"statement_timeout": str(statement_timeout_ms), "timezone": "UTC"}
     pool: dict[str, Any] = (
-        {"pool_size": pool_size, "max_overflow": 0, "pool_pre_ping": False}
+        {"poolclass": MeasuredPool, "pool_size": pool_size, "max_overflow": 0,
+         "pool_timeout": pool_timeout_ms / 1000, "pool_pre_ping": False}
         if pooled else {"poolclass": NullPool}
     )
-    return create_async_engine(
+    engine = create_async_engine(
         async_url(url),
-        connect_args={"server_settings": settings},
+        connect_args={"server_settings": settings, "timeout": connect_timeout_ms / 1000},
         json_serializer=to_json,
+        # An error's message must not carry the statement's values (customers' names,
+        # emails): it goes to the log.
+        hide_parameters=True,
         **pool,
     )
+    event.listen(engine.sync_engine.pool, "checkout", _refuse_closed)
+    return engine
+
+
+def _refuse_closed(dbapi_connection: Any, record: ConnectionPoolEntry,
+                   proxy: PoolProxiedConnection) -> None:
+    """A pooled connection that the server or the network closed while it sat idle (a
+    restart, a failover) is replaced on checkout, so the first request after PostgreSQL
+    comes back succeeds. asyncpg has already seen the socket close, so this costs no round
+    trip, unlike `pool_pre_ping`, which would add one to every request."""
+    driver = dbapi_connection.driver_connection
+    if driver is not None and driver.is_closed():
+        raise DisconnectionError("the pooled connection was closed")

@@ -15,9 +15,13 @@ from infrastructure.postgres.compiled.compiler import Statement
 
 
 class PgCompiledReads:
-    def __init__(self, url: URL, *, pool_size: int, statement_timeout_ms: int) -> None:
+    def __init__(self, url: URL, *, pool_size: int, statement_timeout_ms: int,
+                 acquire_timeout_ms: int = 30_000, connect_timeout_ms: int = 10_000) -> None:
         self._dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
         self._pool_size = pool_size
+        self._acquire_timeout = acquire_timeout_ms / 1000
+        self._connect_timeout = connect_timeout_ms / 1000
+        self.waiting = 0  # callers waiting for a connection (the pool metrics)
         self._server_settings = {
             "statement_timeout": str(statement_timeout_ms),
             "timezone": "UTC",
@@ -31,10 +35,26 @@ class PgCompiledReads:
 
     async def data_json(self, statement: Statement) -> bytes:
         """The `data` object of the answer: JSON built by Postgres, as UTF-8 bytes."""
-        pool = self._pool or await self._open()
-        async with pool.acquire() as connection:
+        self.waiting += 1
+        try:
+            pool = self._pool or await self._open()
+            # A connection the server closed while idle is replaced here by asyncpg's pool;
+            # no free one in time is a TimeoutError (infrastructure/postgres/faults.py).
+            connection = await pool.acquire(timeout=self._acquire_timeout)
+        finally:
+            self.waiting -= 1
+        try:
             data: bytes = await connection.fetchval(statement.sql, *statement.parameters)
             return data
+        finally:
+            await pool.release(connection)
+
+    def pool_state(self) -> tuple[int, int, int]:
+        """Connections in use, idle, and callers waiting for one (the pool metrics)."""
+        if self._pool is None:
+            return 0, 0, self.waiting
+        idle = self._pool.get_idle_size()
+        return self._pool.get_size() - idle, idle, self.waiting
 
     async def close(self) -> None:
         if self._pool is not None:
@@ -47,6 +67,7 @@ class PgCompiledReads:
                 self._pool = await asyncpg.create_pool(
                     self._dsn, min_size=1, max_size=self._pool_size,
                     server_settings=self._server_settings, reset=_keep_session,
+                    timeout=self._connect_timeout,
                 )
             return self._pool
 
