@@ -640,6 +640,37 @@ async def test_the_pos_member_screen_is_one_statement_answered_as_executed(
     assert any(p["refunds"] for p in li["purchases"]["nodes"])
 
 
+CARD_LOOKUP = """query($card: String!) {
+  customer(externalRef: {system: "pos-card", value: $card}) { id displayName }
+}"""
+# A nullable variable with a default may stand where null may not: an explicit null is
+# refused then, when the argument is read.
+LI_BY_DEFAULT = CARD_LOOKUP.replace("$card: String!", '$card: String = "HZ-000187"')
+
+
+async def test_an_input_object_of_a_literal_and_a_variable_compiles_and_reads_as_executed(
+    both: BothPaths, rich: RichData,
+) -> None:
+    found = await both.ask(CARD_LOOKUP, {"card": "HZ-000187"})
+    unknown = await both.ask(CARD_LOOKUP, {"card": "HZ-999999"})
+    by_default = await both.ask(LI_BY_DEFAULT, {})
+
+    assert (found.compiled, unknown.compiled, by_default.compiled) == (True, True, True)
+    assert found.body["data"]["customer"]["id"] == rich.li
+    assert by_default.body == found.body
+    assert unknown.body["data"]["customer"] is None
+
+
+async def test_a_null_for_an_input_object_field_that_may_not_be_null_is_refused_as_executed(
+    both: BothPaths,
+) -> None:
+    answer = await both.ask(LI_BY_DEFAULT, {"card": None})
+
+    assert not answer.compiled
+    assert answer.body["data"] == {"customer": None}
+    assert [e["path"] for e in answer.body["errors"]] == [["customer"]]
+
+
 async def test_every_member_standing_ledger_and_purchase_is_answered_as_executed(
     both: BothPaths, rich: RichData,
 ) -> None:
