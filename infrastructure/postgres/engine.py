@@ -1,6 +1,7 @@
 """The async SQLAlchemy engine over asyncpg."""
 
 import json
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
@@ -21,17 +22,23 @@ def to_json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, default=str)
 
 
+def server_settings(statement_timeout_ms: int) -> dict[str, str]:
+    """The session settings of every connection the service opens."""
+    return {"statement_timeout": str(statement_timeout_ms), "timezone": "UTC"}
+
+
 def create_engine(
-    url: str, *, pool_size: int = 10, statement_timeout_ms: int = 15_000, pooled: bool = True
+    url: str, *, pool_size: int = 10, statement_timeout_ms: int = 15_000, pooled: bool = True,
+    connect: Callable[[], Awaitable[Any]] | None = None,
 ) -> AsyncEngine:
-    settings: dict[str, str] = {"statement_timeout": str(statement_timeout_ms), "timezone": "UTC"}
+    """`connect`: opens each connection instead of the driver connecting to `url` (which then
+    only names the dialect), with the session settings of `server_settings` itself."""
     pool: dict[str, Any] = (
         {"pool_size": pool_size, "max_overflow": 0, "pool_pre_ping": False}
         if pooled else {"poolclass": NullPool}
     )
-    return create_async_engine(
-        async_url(url),
-        connect_args={"server_settings": settings},
-        json_serializer=to_json,
-        **pool,
+    connecting: dict[str, Any] = (
+        {"async_creator": connect} if connect is not None
+        else {"connect_args": {"server_settings": server_settings(statement_timeout_ms)}}
     )
+    return create_async_engine(async_url(url), json_serializer=to_json, **connecting, **pool)
