@@ -3,6 +3,10 @@
 Nothing else constructs adapters. The use cases' typed container is built in use_cases.py;
 query services are typed by the read Protocols that `domain/` owns, so a resolver sees the
 port, never the Postgres class behind it.
+
+With a read replica, the query services and compiled reads are built twice: `queries` on the
+replica (the read side), `primary_queries` on the primary (what a request reads once it has
+written, and authentication). Without one, both are the same services on the primary.
 """
 
 from dataclasses import dataclass, field
@@ -35,6 +39,7 @@ from infrastructure.postgres.loyalty_queries import PgLoyaltyQueries
 from infrastructure.postgres.loyalty_repository import ProgrammeCache
 from infrastructure.postgres.organisation_queries import PgOrganisationQueries
 from infrastructure.postgres.partners_queries import PgPartnerQueries
+from infrastructure.postgres.replica import ReadReplica
 from infrastructure.postgres.unit_of_work import PgUnitOfWork
 from infrastructure.settings import Settings
 from infrastructure.tokens import TokenSettings, TokenVerifier
@@ -73,28 +78,33 @@ class Container:
     engine: AsyncEngine
     clock: Clock
     use_cases: UseCases
-    queries: Queries
+    queries: Queries  # on the replica when there is one
+    primary_queries: Queries  # the same services on the primary: `queries` when no replica
     api_keys: PgApiKeys
     tokens: TokenVerifier | None
     audit_log: PgAuditLog
     programmes: ProgrammeCache
     reactions: Reactions = field(default_factory=lambda: NO_REACTIONS)
+    replica: ReadReplica | None = None
 
     def uow_factory(self) -> UnitOfWork:
         return PgUnitOfWork(self.engine, self.clock, self.programmes, self.reactions)
 
     async def close(self) -> None:
-        """Closes what the container opened itself (the engine belongs to its creator)."""
+        """Closes what the container opened itself (the engines, and the replica, belong to
+        their creator)."""
         await self.queries.compiled.close()
+        if self.primary_queries is not self.queries:
+            await self.primary_queries.compiled.close()
 
 
 def build_container(
     settings: Settings, engine: AsyncEngine, *, clock: Clock | None = None,
-    reactions: Reactions = REACTIONS,
+    reactions: Reactions = REACTIONS, replica: ReadReplica | None = None,
 ) -> Container:
     """`reactions`: what one context does, in the writer's transaction, about another's
     events (domain/reactions.py), by event name; the service's own unless a test says
-    otherwise."""
+    otherwise. `replica`: where the read side goes; None, the primary (`engine`)."""
     clock = clock or SystemClock()
     programmes = ProgrammeCache()
 
@@ -102,8 +112,16 @@ def build_container(
         return PgUnitOfWork(engine, clock, programmes, reactions)
 
     # Reads are single statements: in autocommit they skip the BEGIN/ROLLBACK round trips.
-    reads = engine.execution_options(isolation_level="AUTOCOMMIT")
-    audit_log = PgAuditLog(reads)  # appends apart from a use case: one INSERT each
+    on_primary = engine.execution_options(isolation_level="AUTOCOMMIT")
+    audit_log = PgAuditLog(on_primary)  # appends apart from a use case: one INSERT each
+    primary_queries = _queries(on_primary, clock, compiled=PgCompiledReads(
+        engine.url, pool_size=settings.db_pool_size,
+        statement_timeout_ms=settings.statement_timeout_ms))
+    queries = primary_queries if replica is None else _queries(
+        replica.engine.execution_options(isolation_level="AUTOCOMMIT"), clock,
+        compiled=PgCompiledReads(replica.engine.url, pool_size=settings.db_pool_size,
+                                 statement_timeout_ms=settings.statement_timeout_ms,
+                                 replica=replica))
     return Container(
         settings=settings,
         engine=engine,
@@ -114,17 +132,22 @@ def build_container(
         reactions=reactions,
         tokens=_token_verifier(settings),
         api_keys=PgApiKeys(engine, clock),
-        queries=Queries(
-            customers=PgCustomerQueries(reads),
-            interactions=PgInteractionQueries(reads),
-            cases=PgCaseQueries(reads, clock),
-            organisation=PgOrganisationQueries(reads),
-            audit=PgAuditQueries(reads),
-            loyalty=PgLoyaltyQueries(reads),
-            partners=PgPartnerQueries(reads),
-            compiled=PgCompiledReads(engine.url, pool_size=settings.db_pool_size,
-                                     statement_timeout_ms=settings.statement_timeout_ms),
-        ),
+        queries=queries,
+        primary_queries=primary_queries,
+        replica=replica,
+    )
+
+
+def _queries(reads: AsyncEngine, clock: Clock, *, compiled: CompiledReads) -> Queries:
+    return Queries(
+        customers=PgCustomerQueries(reads),
+        interactions=PgInteractionQueries(reads),
+        cases=PgCaseQueries(reads, clock),
+        organisation=PgOrganisationQueries(reads),
+        audit=PgAuditQueries(reads),
+        loyalty=PgLoyaltyQueries(reads),
+        partners=PgPartnerQueries(reads),
+        compiled=compiled,
     )
 
 

@@ -1,18 +1,21 @@
 """The read side's connections (infrastructure/postgres/replica.py): to the replica, to the
-primary while the replica can't be reached, and back to the replica when it returns. Which
-server a connection reached, it says itself: `pg_is_in_recovery()` is true on the replica
-only."""
+primary while the replica can't be reached, and back to the replica when it returns; and
+`serving` building them from RAPPORT_READ_DATABASE_URL, or not. Which server a connection
+reached, it says itself: `pg_is_in_recovery()` is true on the replica only."""
 
 import asyncio
+import gc
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 
 import pytest
 from sqlalchemy import text
 
+from infrastructure.bootstrap.service import serving
 from infrastructure.postgres.compiled.compiler import Statement
 from infrastructure.postgres.compiled.reads import PgCompiledReads
 from infrastructure.postgres.replica import ReadReplica
+from infrastructure.settings import Settings
 from tests.streaming_replica import Replicated, StreamingReplica, free_port, until
 
 IN_RECOVERY = Statement("SELECT convert_to(pg_is_in_recovery()::text, 'UTF8')", [])
@@ -140,6 +143,29 @@ async def test_compiled_reads_go_back_to_the_replica_once_it_returns(
         return await reads.data_json(IN_RECOVERY) == b"true"
 
     await until(on_replica, every=RETRY_AFTER, within=15)
+
+
+@pytest.fixture
+def unfrozen() -> Iterator[None]:
+    """`serving` freezes what start-up made (gc.freeze): let the test session's go again."""
+    yield
+    gc.unfreeze()
+
+
+async def test_without_a_read_database_url_reads_share_the_primary(
+    replicated_db: Replicated, unfrozen: None
+) -> None:
+    async with serving(Settings(database_url=replicated_db.primary_url)) as container:
+        assert (container.replica, container.queries) == (None, container.primary_queries)
+
+
+async def test_with_a_read_database_url_the_read_side_runs_on_the_replica(
+    replicated_db: Replicated, unfrozen: None
+) -> None:
+    settings = Settings(database_url=replicated_db.primary_url,
+                        read_database_url=replicated_db.replica_url)
+    async with serving(settings) as container:
+        assert await container.queries.compiled.data_json(IN_RECOVERY) == b"true"
 
 
 async def test_a_read_after_the_replica_stopped_goes_to_the_primary(
