@@ -81,11 +81,22 @@ def _otlp_protocol(env: Mapping[str, str]) -> None:
             raise ValueError(f"{name}: Rapport exports OTLP over http/protobuf only")
 
 
+def _read_database_url(env: Mapping[str, str]) -> str | None:
+    """A replica of the configured primary; the embedded server has none."""
+    url = env.get("RAPPORT_READ_DATABASE_URL") or None
+    if url and not env.get("RAPPORT_DATABASE_URL"):
+        raise ValueError("RAPPORT_READ_DATABASE_URL needs RAPPORT_DATABASE_URL: a read replica "
+                         "is a replica of the primary it names, not of the embedded server")
+    return url
+
+
 @dataclass(frozen=True)
 class Settings:
     """Every knob of the service. Build it with `from_environment()`; tests build it directly."""
 
     database_url: str | None = None
+    # A streaming replica for the read side; None: every read on the primary.
+    read_database_url: str | None = None
     data_dir: Path = field(default_factory=_default_data_dir)
     host: str = "127.0.0.1"
     port: int = 8000
@@ -144,6 +155,7 @@ class Settings:
         data_dir = env.get("RAPPORT_DATA_DIR")
         return cls(
             database_url=env.get("RAPPORT_DATABASE_URL") or None,
+            read_database_url=_read_database_url(env),
             data_dir=Path(data_dir) if data_dir else _default_data_dir(),
             host=env.get("RAPPORT_HOST", "127.0.0.1"),
             port=int(env.get("RAPPORT_PORT", "8000")),

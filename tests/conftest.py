@@ -6,6 +6,9 @@ Everything is lazy: a test that asks for no database fixture (tests/unit) starts
 
 A test asks for `db` (the engine over a database emptied just before the test), or for
 `empty_database_url` (a database of its own, without any schema, dropped afterwards).
+
+The read replica's tests ask for `replicated_db`: a primary and a streaming replica of their
+own (tests/streaming_replica.py), the database emptied and replayed just before the test.
 """
 
 import secrets
@@ -28,6 +31,12 @@ from infrastructure.postgres.compiled.reads import PgCompiledReads
 from infrastructure.postgres.engine import create_engine
 from infrastructure.postgres.tables import ALL_TABLES, audit_log
 from infrastructure.settings import Settings
+from tests.streaming_replica import (
+    Replicated,
+    StreamingReplica,
+    server_binaries,
+    unprivileged_user,
+)
 
 _TRANSACTION_CONTROL = {"BEGIN", "COMMIT", "ROLLBACK"}
 # The audit log and the loyalty ledger refuse DELETE (migrations 0004, 0005) except to a
@@ -121,11 +130,15 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
     await engine.dispose()
 
 
-@pytest.fixture
+@pytest.fixture(name="clean_db")
+async def clean_db_fixture(engine: AsyncEngine) -> None:
+    """Empties every table, so that each test starts from nothing whatever ran before."""
+    await clean_db(engine)
+
+
 async def clean_db(engine: AsyncEngine) -> None:
-    """Empties every table, so that each test starts from nothing whatever ran before.
-    DELETE, children first as ALL_TABLES lists them: on the few rows a test writes it takes
-    ~10 ms where TRUNCATE takes 100-400 ms, which was most of the suite's run time."""
+    """DELETE, children first as ALL_TABLES lists them: on the few rows a test writes it
+    takes ~10 ms where TRUNCATE takes 100-400 ms, which was most of the suite's run time."""
     async with engine.begin() as connection:
         # First: the loyalty ledger refuses DELETE too (migration 0005).
         await connection.execute(text(TRIGGERS_OFF))
@@ -138,6 +151,45 @@ async def clean_db(engine: AsyncEngine) -> None:
 def db(engine: AsyncEngine, clean_db: None) -> AsyncEngine:
     """The engine over the session's database, emptied for this test."""
     return engine
+
+
+@pytest.fixture(scope="session")
+def streaming_replica() -> Iterator[StreamingReplica]:
+    """A primary and its streaming replica, for the session; skipped where this machine has
+    no PostgreSQL server binaries to make them with."""
+    bindir = server_binaries()
+    if bindir is None:
+        pytest.skip("no PostgreSQL server binaries (initdb, pg_ctl, pg_basebackup, postgres) "
+                    "in `pg_config --bindir`, /usr/lib/postgresql/*/bin or on PATH: the read "
+                    "replica tests make a streaming replica of their own with them")
+    try:
+        user = unprivileged_user()
+    except KeyError:
+        pytest.skip("running as root, and no `postgres` user to run PostgreSQL as")
+    with _sigterm_as_interrupt(), StreamingReplica.running(bindir, user) as clusters:
+        yield clusters
+
+
+@pytest.fixture(scope="session")
+async def replicated_database(streaming_replica: StreamingReplica) -> AsyncIterator[Replicated]:
+    """The database `rapport`, migrated on the primary, and so on the replica."""
+    await _on_server(streaming_replica.primary_url, "CREATE DATABASE rapport")
+    primary_url = with_database(streaming_replica.primary_url, "rapport")
+    primary = create_engine(primary_url, pool_size=5)
+    try:
+        await upgrade_to_head(primary)
+        yield Replicated(primary_url, with_database(streaming_replica.replica_url, "rapport"),
+                         primary)
+    finally:
+        await primary.dispose()
+
+
+@pytest.fixture
+async def replicated_db(replicated_database: Replicated) -> Replicated:
+    """Emptied on the primary, and replayed on the replica, for this test."""
+    await clean_db(replicated_database.primary)
+    await replicated_database.resume()  # if a test before paused it
+    return replicated_database
 
 
 @pytest.fixture

@@ -1,5 +1,9 @@
 """What every resolver gets as `info.context`: the container's use cases and query services,
-and fresh DataLoaders for this request."""
+and fresh DataLoaders for this request.
+
+Reads go to the read side (a replica, when one is configured) until the request writes;
+from then on to the primary, so that a mutation's payload and whatever the request reads
+after it include the write, however far the replica lags."""
 
 import functools
 from dataclasses import dataclass, field
@@ -16,15 +20,18 @@ from infrastructure.bootstrap import Container, Queries, UseCases
 class Context:
     container: Container
     viewer: Viewer = field(default_factory=Viewer.trusted)
+    wrote: bool = False
 
     @functools.cached_property
     def loaders(self) -> Loaders:
         """Made on first use: a compiled read needs none."""
-        return Loaders(self.container.queries)
+        return Loaders(self.queries)
 
     def forget_reads(self) -> None:
-        """After a write, reads load afresh: the loaders cache what they read, and a document
-        can hold several mutations, each answering with what it changed."""
+        """After a write, reads load afresh, from the primary: the loaders cache what they
+        read, a document can hold several mutations, each answering with what it changed,
+        and a replica may not have replayed the write yet."""
+        self.wrote = True
         self.__dict__.pop("loaders", None)
 
     @functools.cached_property
@@ -40,7 +47,8 @@ class Context:
 
     @property
     def queries(self) -> Queries:
-        return self.container.queries
+        """The read side until this request writes, the primary after."""
+        return self.container.primary_queries if self.wrote else self.container.queries
 
 
 Info = StrawberryInfo[Context, None]

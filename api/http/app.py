@@ -27,6 +27,7 @@ from infrastructure.bootstrap.edge import build_edge
 from infrastructure.bootstrap.service import (
     Settings,
     configured_from_environment,
+    is_ready,
     readiness,
     serving,
 )
@@ -96,6 +97,6 @@ async def healthz(request: Request) -> JSONResponse:
 async def readyz(request: Request) -> JSONResponse:
     """Ready: the database answers and its schema is at the head migration."""
     checks = await readiness(request.app.state.container)
-    ready = all(value == "ok" for value in checks.values())
+    ready = is_ready(checks)
     return JSONResponse({"status": "ok" if ready else "unavailable", **checks},
                         status_code=200 if ready else 503)

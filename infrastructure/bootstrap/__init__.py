@@ -3,6 +3,10 @@
 Nothing else constructs adapters. The use cases' typed container is built in use_cases.py;
 query services are typed by the read Protocols that `domain/` owns, so a resolver sees the
 port, never the Postgres class behind it.
+
+With a read replica, the query services and compiled reads are built twice: `queries` on the
+replica (the read side), `primary_queries` on the primary (what a request reads once it has
+written, and authentication). Without one, both are the same services on the primary.
 """
 
 from dataclasses import dataclass, field
@@ -36,6 +40,7 @@ from infrastructure.postgres.loyalty_queries import PgLoyaltyQueries
 from infrastructure.postgres.loyalty_repository import ProgrammeCache
 from infrastructure.postgres.organisation_queries import PgOrganisationQueries
 from infrastructure.postgres.partners_queries import PgPartnerQueries
+from infrastructure.postgres.replica import ReadReplica
 from infrastructure.postgres.unit_of_work import PgUnitOfWork
 from infrastructure.settings import Settings
 from infrastructure.telemetry import OFF, Telemetry, observe_pools
@@ -78,29 +83,36 @@ class Container:
     engine: AsyncEngine
     clock: Clock
     use_cases: UseCases
-    queries: Queries
+    queries: Queries  # on the replica when there is one
+    primary_queries: Queries  # the same services on the primary: `queries` when no replica
     api_keys: PgApiKeys
     tokens: TokenVerifier | None
     audit_log: PgAuditLog
     programmes: ProgrammeCache
     reactions: Reactions = field(default_factory=lambda: NO_REACTIONS)
     telemetry: Telemetry = OFF
+    replica: ReadReplica | None = None
 
     def uow_factory(self) -> UnitOfWork:
         return PgUnitOfWork(self.engine, self.clock, self.programmes, self.reactions)
 
     async def close(self) -> None:
-        """Closes what the container opened itself (the engine belongs to its creator)."""
+        """Closes what the container opened itself (the engines, and the replica, belong to
+        their creator)."""
         await self.queries.compiled.close()
+        if self.primary_queries is not self.queries:
+            await self.primary_queries.compiled.close()
 
 
 def build_container(
     settings: Settings, engine: AsyncEngine, *, clock: Clock | None = None,
     reactions: Reactions = REACTIONS, telemetry: Telemetry = OFF,
+    replica: ReadReplica | None = None,
 ) -> Container:
     """`reactions`: what one context does, in the writer's transaction, about another's
     events (domain/reactions.py), by event name; the service's own unless a test says
-    otherwise. `telemetry`: where spans and metrics go (off unless given)."""
+    otherwise. `telemetry`: where spans and metrics go (off unless given). `replica`: where
+    the read side goes; None, the primary (`engine`)."""
     clock = clock or SystemClock()
     programmes = ProgrammeCache()
 
@@ -108,16 +120,19 @@ def build_container(
         return PgUnitOfWork(engine, clock, programmes, reactions)
 
     # Reads are single statements: in autocommit they skip the BEGIN/ROLLBACK round trips.
-    reads = engine.execution_options(isolation_level="AUTOCOMMIT")
-    audit_log = PgAuditLog(reads)  # appends apart from a use case: one INSERT each
-    compiled = PgCompiledReads(engine.url, pool_size=settings.db_pool_size,
-                               statement_timeout_ms=settings.statement_timeout_ms,
-                               acquire_timeout_ms=settings.db_pool_timeout_ms,
-                               connect_timeout_ms=settings.db_connect_timeout_ms)
+    on_primary = engine.execution_options(isolation_level="AUTOCOMMIT")
+    audit_log = PgAuditLog(on_primary)  # appends apart from a use case: one INSERT each
+    primary_queries = _queries(on_primary, clock, compiled=_compiled_reads(settings, engine))
+    queries = primary_queries if replica is None else _queries(
+        replica.engine.execution_options(isolation_level="AUTOCOMMIT"), clock,
+        compiled=_compiled_reads(settings, replica.engine, replica))
     meter = telemetry.meter("rapport.postgres")
     if meter is not None:
-        observe_pools(meter, {"sqlalchemy": lambda: _pool_state(engine),
-                              "compiled_reads": compiled.pool_state})
+        pools = {"sqlalchemy": lambda: _pool_state(engine),
+                 "compiled_reads": queries.compiled.pool_state}
+        if replica is not None:
+            pools["sqlalchemy_replica"] = lambda: _pool_state(replica.engine)
+        observe_pools(meter, pools)
     wiring = Wiring(new_unit_of_work, settings.sla, audit_log, clock,
                     tracer=telemetry.tracer("rapport.use_cases"))
     return Container(
@@ -131,16 +146,30 @@ def build_container(
         reactions=reactions,
         tokens=_token_verifier(settings),
         api_keys=PgApiKeys(engine, clock),
-        queries=Queries(
-            customers=PgCustomerQueries(reads),
-            interactions=PgInteractionQueries(reads),
-            cases=PgCaseQueries(reads, clock),
-            organisation=PgOrganisationQueries(reads),
-            audit=PgAuditQueries(reads),
-            loyalty=PgLoyaltyQueries(reads),
-            partners=PgPartnerQueries(reads),
-            compiled=compiled,
-        ),
+        queries=queries,
+        primary_queries=primary_queries,
+        replica=replica,
+    )
+
+
+def _compiled_reads(settings: Settings, engine: AsyncEngine,
+                    replica: ReadReplica | None = None) -> PgCompiledReads:
+    return PgCompiledReads(engine.url, pool_size=settings.db_pool_size,
+                           statement_timeout_ms=settings.statement_timeout_ms,
+                           acquire_timeout_ms=settings.db_pool_timeout_ms,
+                           connect_timeout_ms=settings.db_connect_timeout_ms, replica=replica)
+
+
+def _queries(reads: AsyncEngine, clock: Clock, *, compiled: CompiledReads) -> Queries:
+    return Queries(
+        customers=PgCustomerQueries(reads),
+        interactions=PgInteractionQueries(reads),
+        cases=PgCaseQueries(reads, clock),
+        organisation=PgOrganisationQueries(reads),
+        audit=PgAuditQueries(reads),
+        loyalty=PgLoyaltyQueries(reads),
+        partners=PgPartnerQueries(reads),
+        compiled=compiled,
     )
 
 

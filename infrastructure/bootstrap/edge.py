@@ -58,13 +58,14 @@ class Edge:
     request_metrics: RequestInstruments | None = None  # None: metrics are off
 
     def authenticator(self, container: Container) -> Authenticator:
-        """Who is asking, checked against the container's keys, tokens and records."""
+        """Who is asking, checked against the container's keys, tokens and records, on the
+        primary: a staff member or a member added a moment ago is known at once."""
         settings = self.settings
         return Authenticator(
             api_keys=container.api_keys,
             tokens=container.tokens if settings.tokens_enabled else None,
-            staff=container.queries.organisation,
-            members=container.queries.customers,
+            staff=container.primary_queries.organisation,
+            members=container.primary_queries.customers,
             anonymous_role=settings.anonymous_role,
             role_claim=settings.jwt_role_claim,
         )

@@ -4,7 +4,7 @@ and the container over them, closed in reverse order.
 
 Two shapes, for the two ways Rapport runs:
 - `serving`: the HTTP app in each server process, over `RAPPORT_DATABASE_URL`, with the
-  API's statement timeout;
+  API's statement timeout, and its read side on `RAPPORT_READ_DATABASE_URL` when set;
 - `job`: one command-line job (migrate, seed, a batch job, API clients), which connects
   first so that a wrong URL is one line, checks or migrates the schema, and runs long
   statements on purpose.
@@ -15,7 +15,7 @@ import dataclasses
 import gc
 import logging
 import subprocess
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
@@ -32,6 +32,7 @@ from infrastructure.migrations import (
     upgrade_to_head,
 )
 from infrastructure.postgres.engine import create_engine
+from infrastructure.postgres.replica import ReadReplica
 from infrastructure.settings import Settings
 from infrastructure.telemetry import configure_telemetry
 
@@ -43,6 +44,7 @@ __all__ = [
     "Telemetry",
     "configured_from_environment",
     "database",
+    "is_ready",
     "job",
     "readiness",
     "serving",
@@ -130,12 +132,18 @@ async def serving(
                            statement_timeout_ms=settings.statement_timeout_ms,
                            pool_timeout_ms=settings.db_pool_timeout_ms,
                            connect_timeout_ms=settings.db_connect_timeout_ms)
-    built = build_container(settings, engine, telemetry=telemetry)
+    replica = None if not settings.read_database_url else ReadReplica(
+        settings.read_database_url, settings.database_url, pool_size=settings.db_pool_size,
+        statement_timeout_ms=settings.statement_timeout_ms,
+        pool_timeout_ms=settings.db_pool_timeout_ms)
+    built = build_container(settings, engine, telemetry=telemetry, replica=replica)
     _freeze_startup_objects()
     try:
         yield built
     finally:
         await built.close()
+        if replica is not None:
+            await replica.dispose()
         await engine.dispose()
 
 
@@ -156,7 +164,8 @@ async def job(
 
 
 async def readiness(container: Container) -> dict[str, str]:
-    """"ok", or what is wrong, for the database and its schema."""
+    """"ok", or what is wrong, for the database and its schema; and the read replica's
+    state and lag when there is one ("ok, 0.2 s behind")."""
     checks: dict[str, str] = {}
     try:
         async with container.engine.connect() as connection:
@@ -168,7 +177,16 @@ async def readiness(container: Container) -> dict[str, str]:
         checks["schema"] = "ok" if usable else "behind head: run rapport migrate"
     except Exception as error:  # readiness reports, it does not crash
         checks["database"] = f"unreachable: {type(error).__name__}"
+    if container.replica is not None:
+        checks["replica"] = await container.replica.status()
     return checks
+
+
+def is_ready(checks: Mapping[str, str]) -> bool:
+    """Ready when the primary and its schema are. The replica's check informs: a replica
+    that is away leaves the reads to the primary, and every pod shares it, so it must not
+    take them all out of service."""
+    return all(value == "ok" for name, value in checks.items() if name != "replica")
 
 
 @contextlib.asynccontextmanager

@@ -1,6 +1,7 @@
 """The async SQLAlchemy engine over asyncpg."""
 
 import json
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from sqlalchemy import event
@@ -45,27 +46,38 @@ class MeasuredPool(AsyncAdaptedQueuePool):
             self.waiting -= 1
 
 
+def server_settings(statement_timeout_ms: int) -> dict[str, str]:
+    """The session settings of every connection the service opens."""
+    return {"statement_timeout": str(statement_timeout_ms), "timezone": "UTC"}
+
+
 def create_engine(
     url: str, *, pool_size: int = 10, statement_timeout_ms: int = 15_000,
     pool_timeout_ms: int = 30_000, connect_timeout_ms: int = 10_000, pooled: bool = True,
+    connect: Callable[[], Awaitable[Any]] | None = None,
 ) -> AsyncEngine:
     """`pool_timeout_ms`: how long a caller waits for a pooled connection before giving up
     (SQLAlchemy's TimeoutError); `connect_timeout_ms`: for a new connection to open (a
-    server that drops packets would otherwise hold a request for asyncpg's 60 s)."""
-    settings: dict[str, str] = {"statement_timeout": str(statement_timeout_ms), "timezone": "UTC"}
+    server that drops packets would otherwise hold a request for asyncpg's 60 s).
+    `connect`: opens each connection instead of the driver connecting to `url` (which then
+    only names the dialect), with the session settings of `server_settings` and a timeout
+    of its own."""
     pool: dict[str, Any] = (
         {"poolclass": MeasuredPool, "pool_size": pool_size, "max_overflow": 0,
          "pool_timeout": pool_timeout_ms / 1000, "pool_pre_ping": False}
         if pooled else {"poolclass": NullPool}
     )
+    connecting: dict[str, Any] = (
+        {"async_creator": connect} if connect is not None
+        else {"connect_args": {"server_settings": server_settings(statement_timeout_ms),
+                               "timeout": connect_timeout_ms / 1000}}
+    )
     engine = create_async_engine(
-        async_url(url),
-        connect_args={"server_settings": settings, "timeout": connect_timeout_ms / 1000},
-        json_serializer=to_json,
+        async_url(url), json_serializer=to_json,
         # An error's message must not carry the statement's values (customers' names,
         # emails): it goes to the log.
         hide_parameters=True,
-        **pool,
+        **connecting, **pool,
     )
     event.listen(engine.sync_engine.pool, "checkout", _refuse_closed)
     return engine

@@ -308,6 +308,13 @@ def test_the_settings_reach_the_pods_from_the_configmap_and_the_secret() -> None
     assert set(rendered.one("Secret", RELEASE)["data"]) == {"RAPPORT_DATABASE_URL"}
 
 
+def test_a_read_replica_url_goes_in_the_secret_beside_the_database_url() -> None:
+    rendered = render({"secretEnv": {"RAPPORT_DATABASE_URL": "postgresql://db/rapport",
+                                     "RAPPORT_READ_DATABASE_URL": "postgresql://db-ro/rapport"}})
+    assert set(rendered.one("Secret", RELEASE)["data"]) == {
+        "RAPPORT_DATABASE_URL", "RAPPORT_READ_DATABASE_URL"}
+
+
 def test_an_existing_secret_replaces_the_charts_secret_everywhere() -> None:
     rendered = _rendered("production")
     assert rendered.of_kind("Secret") == []

@@ -3,7 +3,8 @@
 They run on a pool of their own, straight on asyncpg: a compiled read is one prepared
 statement whose single value is the answer, and going through SQLAlchemy's async layer
 (three greenlet hops per checkout) would cost about as much Python time as the rest of the
-request. The pool opens on first use and holds up to RAPPORT_DB_POOL_SIZE connections.
+request. The pool opens on first use and holds up to RAPPORT_DB_POOL_SIZE connections, to
+the primary or, through a `ReadReplica`, to the replica.
 """
 
 import asyncio
@@ -12,12 +13,19 @@ import asyncpg
 from sqlalchemy.engine import URL
 
 from infrastructure.postgres.compiled.compiler import Statement
+from infrastructure.postgres.replica import ReadReplica
 
 
 class PgCompiledReads:
-    def __init__(self, url: URL, *, pool_size: int, statement_timeout_ms: int,
-                 acquire_timeout_ms: int = 30_000, connect_timeout_ms: int = 10_000) -> None:
+    def __init__(
+        self, url: URL, *, pool_size: int, statement_timeout_ms: int,
+        acquire_timeout_ms: int = 30_000, connect_timeout_ms: int = 10_000,
+        replica: ReadReplica | None = None,
+    ) -> None:
+        """`replica`: connect through it instead of to `url`."""
         self._dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
+        self._replica = replica
+        self._returns = 0  # the replica's returns this pool's connections are opened after
         self._pool_size = pool_size
         self._acquire_timeout = acquire_timeout_ms / 1000
         self._connect_timeout = connect_timeout_ms / 1000
@@ -38,6 +46,10 @@ class PgCompiledReads:
         self.waiting += 1
         try:
             pool = self._pool or await self._open()
+            if self._replica is not None and self._replica.returns() != self._returns:
+                # Some connections may have been opened on the primary while it was away.
+                self._returns = self._replica.returns()
+                await pool.expire_connections()
             # A connection the server closed while idle is replaced here by asyncpg's pool;
             # no free one in time is a TimeoutError (infrastructure/postgres/faults.py).
             connection = await pool.acquire(timeout=self._acquire_timeout)
@@ -64,8 +76,10 @@ class PgCompiledReads:
     async def _open(self) -> asyncpg.Pool:
         async with self._opening:
             if self._pool is None:
+                replica = self._replica
                 self._pool = await asyncpg.create_pool(
-                    self._dsn, min_size=1, max_size=self._pool_size,
+                    None if replica else self._dsn, connect=replica.connect if replica else None,
+                    min_size=1, max_size=self._pool_size,
                     server_settings=self._server_settings, reset=_keep_session,
                     timeout=self._connect_timeout,
                 )
