@@ -23,6 +23,7 @@ from infrastructure.bootstrap import Container, build_container
 from infrastructure.postgres.tables import ALL_TABLES
 from infrastructure.settings import Settings
 from tests.e2e.api import Api, Gql, Snapshot
+from tests.e2e.asgi import client_of
 from tests.e2e.loyalty_api import LoyaltyApi
 
 
@@ -70,7 +71,7 @@ async def app(settings: Settings, container: Container) -> AsyncIterator[Starlet
 
 @pytest.fixture
 async def client(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
-    async with _client_of(app) as http:
+    async with client_of(app) as http:
         yield http
 
 
@@ -81,7 +82,7 @@ async def executed_client(
     """A client of an app that executes every operation field by field (no compiled reads),
     over the same container and database as `client`."""
     application = create_app(replace(settings, compiled_reads=False), container=container)
-    async with application.router.lifespan_context(application), _client_of(application) as http:
+    async with application.router.lifespan_context(application), client_of(application) as http:
         yield http
 
 
@@ -96,7 +97,7 @@ async def client_with(
         async def make(**changes: Any) -> httpx.AsyncClient:
             application = create_app(replace(settings, **changes), container=container)
             await stack.enter_async_context(application.router.lifespan_context(application))
-            return await stack.enter_async_context(_client_of(application))
+            return await stack.enter_async_context(client_of(application))
 
         yield make
 
@@ -113,13 +114,11 @@ async def client_as(
             application = create_app(replace(settings, **changes), container=container,
                                      viewer_of=lambda request: viewer)
             await stack.enter_async_context(application.router.lifespan_context(application))
-            return await stack.enter_async_context(_client_of(application))
+            return await stack.enter_async_context(client_of(application))
 
         yield make
 
 
-def _client_of(app: Starlette) -> httpx.AsyncClient:
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://rapport")
 
 
 @pytest.fixture

@@ -25,6 +25,7 @@ from infrastructure.bootstrap.service import serving
 from infrastructure.postgres.engine import create_engine
 from infrastructure.settings import Settings
 from tests.e2e.api import CUSTOMER_CREATE, Api
+from tests.e2e.asgi import in_process
 from tests.e2e.conftest import MovableClock
 from tests.e2e.loyalty_api import PURCHASE_RECORD, LoyaltyApi, line, purchase_input
 from tests.postgres_proxy import PostgresProxy
@@ -67,11 +68,7 @@ async def flaky(
 
 
 async def _client(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://rapport")
-        as http,
-    ):
+    async with in_process(app) as http:
         yield http
 
 

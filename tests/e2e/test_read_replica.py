@@ -20,6 +20,7 @@ from infrastructure.bootstrap import Container, build_container
 from infrastructure.postgres.replica import ReadReplica
 from infrastructure.settings import Settings
 from tests.e2e.api import CUSTOMER_UPDATE, Api, Gql, result
+from tests.e2e.asgi import in_process
 from tests.e2e.conftest import MovableClock
 from tests.e2e.test_authentication import AUDIENCE, ISSUER, PROVIDER_KEY, bearer, token
 from tests.streaming_replica import Replicated, free_port
@@ -53,10 +54,7 @@ async def _replicated(
 @contextlib.asynccontextmanager
 async def _client(settings: Settings, container: Container) -> AsyncIterator[httpx.AsyncClient]:
     """A client of an app with other settings than the module's `client`."""
-    app = create_app(settings, container=container)
-    async with (app.router.lifespan_context(app),
-                httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                                  base_url="http://rapport") as http):
+    async with in_process(create_app(settings, container=container)) as http:
         yield http
 
 

@@ -20,6 +20,7 @@ from api.http.app import create_app
 from infrastructure.bootstrap import Container, Telemetry, build_container
 from infrastructure.settings import Settings
 from infrastructure.telemetry import telemetry
+from tests.e2e.asgi import in_process
 from tests.e2e.conftest import MovableClock
 from tests.e2e.loyalty_api import PROGRAMME_SAVE, WOMENSWEAR, line, purchase_input
 
@@ -69,12 +70,7 @@ async def traced_container(settings: Settings, db: AsyncEngine, clock: MovableCl
 
 
 async def _client(settings: Settings, container: Container) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(settings, container=container)
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://rapport")
-        as http,
-    ):
+    async with in_process(create_app(settings, container=container)) as http:
         yield http
 
 
