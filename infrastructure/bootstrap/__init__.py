@@ -18,8 +18,9 @@ from domain.loyalty.queries import LoyaltyQueries
 from domain.organisation.queries import OrganisationQueries
 from domain.partners.grants import REACTIONS as PARTNER_REACTIONS
 from domain.partners.queries import PartnerQueries
+from domain.pipeline.leads import REACTIONS as PIPELINE_REACTIONS
 from domain.ports import UnitOfWork
-from domain.reactions import NO_REACTIONS, Reactions
+from domain.reactions import NO_REACTIONS, Reactions, combined
 from domain.shared.clock import Clock
 from infrastructure.bootstrap.use_cases import UseCase, UseCases, Wiring, build_use_cases
 from infrastructure.clock import SystemClock
@@ -42,9 +43,10 @@ from infrastructure.tokens import TokenSettings, TokenVerifier
 __all__ = ["REACTIONS", "Container", "Queries", "UseCase", "UseCases", "build_container"]
 
 # What the contexts do about one another's facts in the writer's transaction: loyalty's
-# purchases and tier changes issue (and returns revoke) partners' grants. Loyalty knows
-# nothing of partners; this is the one place that joins them.
-REACTIONS: Reactions = PARTNER_REACTIONS
+# purchases and tier changes issue (and returns revoke) partners' grants; an interaction or
+# a purchase follows a new lead up. Loyalty and interactions know nothing of partners or
+# the pipeline; this is the one place that joins them.
+REACTIONS: Reactions = combined(PARTNER_REACTIONS, PIPELINE_REACTIONS)
 
 
 class CompiledReads(Protocol):
