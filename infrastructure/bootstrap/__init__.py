@@ -19,6 +19,7 @@ from domain.organisation.queries import OrganisationQueries
 from domain.partners.grants import REACTIONS as PARTNER_REACTIONS
 from domain.partners.queries import PartnerQueries
 from domain.pipeline.leads import REACTIONS as PIPELINE_REACTIONS
+from domain.pipeline.queries import PipelineQueries
 from domain.ports import UnitOfWork
 from domain.reactions import NO_REACTIONS, Reactions, combined
 from domain.shared.clock import Clock
@@ -36,6 +37,7 @@ from infrastructure.postgres.loyalty_queries import PgLoyaltyQueries
 from infrastructure.postgres.loyalty_repository import ProgrammeCache
 from infrastructure.postgres.organisation_queries import PgOrganisationQueries
 from infrastructure.postgres.partners_queries import PgPartnerQueries
+from infrastructure.postgres.pipeline_queries import PgPipelineQueries
 from infrastructure.postgres.unit_of_work import PgUnitOfWork
 from infrastructure.settings import Settings
 from infrastructure.tokens import TokenSettings, TokenVerifier
@@ -67,6 +69,7 @@ class Queries:
     audit: AuditQueries
     loyalty: LoyaltyQueries
     partners: PartnerQueries
+    pipeline: PipelineQueries
 
 
 @dataclass(frozen=True)
@@ -124,6 +127,7 @@ def build_container(
             audit=PgAuditQueries(reads),
             loyalty=PgLoyaltyQueries(reads),
             partners=PgPartnerQueries(reads),
+            pipeline=PgPipelineQueries(reads, clock),
             compiled=PgCompiledReads(engine.url, pool_size=settings.db_pool_size,
                                      statement_timeout_ms=settings.statement_timeout_ms),
         ),

@@ -13,6 +13,7 @@ from infrastructure.postgres.compiled import (
     loyalty,
     organisation,
     partners,
+    pipeline,
 )
 from infrastructure.postgres.compiled.compiler import Plan, Rules, Selection
 from infrastructure.postgres.compiled.mapping import FieldMapping, ObjectMapping
@@ -62,6 +63,7 @@ RESOLVED_IN_PYTHON: dict[tuple[str, str], str] = {
         ("MemberPriceLine", ("sku", "quantity", "amount", "memberDiscount", "memberAmount")),
     ) for name in names},
     **partners.RESOLVED_IN_PYTHON,
+    **pipeline.RESOLVED_IN_PYTHON,
 }
 # Mutations never compile: they run use cases, and their payloads are built in Python.
 RESOLVED_IN_PYTHON_TYPES = ("Mutation",)
