@@ -187,10 +187,13 @@ class MoveDeal:
 
 @dataclass(frozen=True)
 class ReopenDeal:
+    """`occurred_at` as a move's."""
+
     deal_id: UUID
     to_stage_id: UUID
     reason: str
     expected_version: int | None = None
+    occurred_at: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -164,13 +164,15 @@ async def reopen_deal(cmd: ReopenDeal, *, uow: UnitOfWork, viewer: Viewer) -> De
     viewer.require(Operation.DEAL_WORK)
     problems = Problems()
     reason = problems.text(("reason",), cmd.reason, max_length=500, required=True)
+    _check_time(problems, ("occurred_at",), cmd.occurred_at, uow.clock.now())
     problems.raise_if_any()
     async with uow:
         deal = await _locked(uow, viewer, cmd.deal_id, cmd.expected_version)
         pipeline = await _pipeline(uow, deal.pipeline_id)
         to = await _target(uow, pipeline, cmd.to_stage_id)
         check_reopen(pipeline, deal, to)
-        changed, move = await _moved(uow, viewer, deal, to, MoveKind.REOPENED, None, reason)
+        changed, move = await _moved(uow, viewer, deal, to, MoveKind.REOPENED,
+                                     cmd.occurred_at, reason)
         await uow.pipeline.save_deal(changed)
         await uow.commit()
     return DealMoved(changed, move)

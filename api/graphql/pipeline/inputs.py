@@ -291,12 +291,15 @@ class DealReopenInput:
     to_stage_id: strawberry.ID
     reason: str
     expected_version: int | None = None
+    occurred_at: datetime | None = strawberry.field(
+        default=None, description="When it happened, if not now (never before its last move).")
 
     def to_command(self) -> commands.ReopenDeal:
         return commands.ReopenDeal(
             deal_id=uuid_of(self.deal_id, "Deal", ("deal_id",)),
             to_stage_id=uuid_of(self.to_stage_id, "PipelineStage", ("to_stage_id",)),
-            reason=self.reason, expected_version=self.expected_version)
+            reason=self.reason, expected_version=self.expected_version,
+            occurred_at=self.occurred_at)
 
 
 @strawberry.input(description="An interaction or a case of the deal's customer (one).")

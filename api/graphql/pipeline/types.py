@@ -362,20 +362,23 @@ class BoardColumnType:
 class PipelineBoardType:
     pipeline: PipelineType
     columns: list[BoardColumnType]
-    deal_count: int
-    amount: MoneyType
-    weighted_amount: MoneyType
+    deal_count: int = strawberry.field(description="Open deals: those still in play, in the "
+                                                   "open stages.")
+    amount: MoneyType = strawberry.field(description="The open deals' amounts added up.")
+    weighted_amount: MoneyType = strawberry.field(
+        description="The open stages' weighted amounts added up: what the floor expects.")
 
     @classmethod
     def from_domain(cls, pipeline: model.Pipeline,
                     columns: list[BoardColumn]) -> "PipelineBoardType":
         currency = pipeline.currency
+        in_play = [c for c in columns if c.stage.kind is model.StageKind.OPEN]
         return cls(
             pipeline=PipelineType.from_domain(pipeline),
             columns=[BoardColumnType.from_domain(column, currency) for column in columns],
-            deal_count=sum(column.deals for column in columns),
-            amount=MoneyType.of(sum((c.amount for c in columns), Decimal(0)), currency),
-            weighted_amount=MoneyType.of(sum((c.weighted_amount for c in columns), Decimal(0)),
+            deal_count=sum(column.deals for column in in_play),
+            amount=MoneyType.of(sum((c.amount for c in in_play), Decimal(0)), currency),
+            weighted_amount=MoneyType.of(sum((c.weighted_amount for c in in_play), Decimal(0)),
                                          currency))
 
 
