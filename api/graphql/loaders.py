@@ -305,6 +305,11 @@ class Loaders:
         return _pages(self._queries.pipeline.deals_of_customers)
 
     @functools.cached_property
+    def stage_deals(self) -> DataLoader[PageKey, Page[Deal]]:
+        """A board column's deals; PageKey.where is a DealFilter."""
+        return _pages(self._queries.pipeline.deals_in_stages)
+
+    @functools.cached_property
     def owner_deals(self) -> DataLoader[PageKey, Page[Deal]]:
         """A member of staff's deals; PageKey.where is a DealFilter."""
         return _pages(self._queries.pipeline.deals_of_owners)

@@ -125,7 +125,7 @@ FIELD_OPERATIONS: Mapping[tuple[str, str], Operation] = {
 # Root fields whose answers depend on which customers the viewer reaches; the compiled
 # path takes them only for viewers who reach everyone.
 REACH_DEPENDENT = frozenset({"customer", "customers", "cases", "node", "nodes",
-                             "memberPrice"})
+                             "memberPrice", "pipelineBoard"})
 
 
 def not_allowed_error(message: str) -> GraphQLError:

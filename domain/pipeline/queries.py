@@ -85,19 +85,23 @@ class BoardFilter:
     store_id: UUID | None = None
     reach: CustomerReach = EVERYONE
 
+    def deals(self) -> DealFilter:
+        """The board's deals, as a column pages them: longest in their stage first."""
+        return DealFilter(owner_id=self.owner_id, store_id=self.store_id, reach=self.reach,
+                          order=DealOrder.LONGEST_IN_STAGE)
+
 
 @dataclass(frozen=True)
 class BoardColumn:
     """An active stage with the deals in it now: how many, their amount, that amount times
-    the stage's probability (rounded once), how many are stalled, and the first of them,
-    longest in the stage first."""
+    the stage's probability (rounded once), and how many are stalled. The deals themselves
+    are read by page (`deals_in_stages`), every column's in one statement."""
 
     stage: Stage
     deals: int
     amount: Decimal
     weighted_amount: Decimal
     stalled: int
-    page: Page[Deal]
 
 
 @dataclass(frozen=True)
@@ -152,6 +156,12 @@ class PipelineQueries(Protocol):
         self, staff_ids: Sequence[UUID], where: DealFilter, page: PageRequest
     ) -> dict[UUID, Page[Deal]]: ...
 
+    async def deals_in_stages(
+        self, stage_ids: Sequence[UUID], where: DealFilter, page: PageRequest
+    ) -> dict[UUID, Page[Deal]]:
+        """A page of each stage's deals: a board's columns."""
+        ...
+
     async def deals_by_ids(self, ids: Sequence[UUID]) -> dict[UUID, Deal]: ...
 
     async def moves_of_deals(self, deal_ids: Sequence[UUID]) -> dict[UUID, list[DealMove]]:
@@ -168,8 +178,7 @@ class PipelineQueries(Protocol):
 
     async def follow_ups(self, lead_ids: Sequence[UUID]) -> dict[UUID, FollowUps]: ...
 
-    async def board(self, pipeline_id: UUID, where: BoardFilter,
-                    per_stage: int) -> list[BoardColumn]:
+    async def board(self, pipeline_id: UUID, where: BoardFilter) -> list[BoardColumn]:
         """Every active stage in order, in one statement."""
         ...
 

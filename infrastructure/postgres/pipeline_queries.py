@@ -17,14 +17,17 @@ from typing import Any
 from uuid import UUID
 
 from sqlalchemy import (
+    Boolean,
     ColumnElement,
     Select,
     TextClause,
     and_,
+    any_,
     bindparam,
     exists,
     func,
     literal,
+    or_,
     select,
     text,
     true,
@@ -74,7 +77,6 @@ from infrastructure.postgres.paging import (
     pages_per_parent,
     timestamp_column,
 )
-from infrastructure.postgres.partners_rows import Prefixed
 from infrastructure.postgres.pipeline_rows import (
     deal_from_row,
     lead_from_row,
@@ -84,7 +86,7 @@ from infrastructure.postgres.pipeline_rows import (
     stage_from_row,
 )
 from infrastructure.postgres.reach import reach_condition
-from infrastructure.postgres.reading import fetch_all, rows_by_ids
+from infrastructure.postgres.reading import PreparedRead, fetch_all, rows_by_ids
 from infrastructure.postgres.tables import (
     TZ,
     deal_links,
@@ -121,6 +123,39 @@ def stalled(deal: Any, stage: Any, now: datetime) -> ColumnElement[bool]:
                 stage.sla_days.is_not(None),
                 deal.stage_entered_at < literal(now, TZ) - func.make_interval(
                     0, 0, 0, stage.sla_days))
+
+
+def _board() -> PreparedRead:
+    """The board's totals, built once: every filter is a parameter (null: none), the
+    viewer's reach too (everyone, or her stores, her own, her customer)."""
+    d = deals.alias("d")
+    uuid, maybe = PgUUID(as_uuid=True), bindparam
+    owner, store = maybe("owner_id", type_=uuid), maybe("store_id", type_=uuid)
+    reach_owner, reach_customer = (maybe("reach_owner", type_=uuid),
+                                   maybe("reach_customer", type_=uuid))
+    in_reach = or_(bindparam("everyone", type_=Boolean),
+                   d.c.store_id == any_(bindparam("reach_stores", type_=ARRAY(uuid))),
+                   and_(reach_owner.is_not(None), d.c.owner_id == reach_owner),
+                   and_(reach_customer.is_not(None), d.c.customer_id == reach_customer))
+    in_stage = [d.c.stage_id == _s.id, or_(owner.is_(None), d.c.owner_id == owner),
+                or_(store.is_(None), d.c.store_id == store), in_reach]
+    now = bindparam("now", type_=TZ)
+    late = and_(d.c.status == DealStatus.OPEN.value, _s.kind == _OPEN, _s.sla_days.is_not(None),
+                d.c.stage_entered_at < now - func.make_interval(0, 0, 0, _s.sla_days))
+    totals = (select(func.count().label("deals"),
+                     func.coalesce(func.sum(d.c.amount), 0).label("amount"),
+                     func.count().filter(late).label("stalled"))
+              .where(*in_stage).lateral("totals"))
+    return PreparedRead.of(
+        select(pipeline_stages, _p.currency.label("currency"), totals.c.deals,
+               totals.c.amount, totals.c.stalled)
+        .select_from(pipeline_stages.join(pipelines, _p.id == _s.pipeline_id)
+                     .join(totals, true()))
+        .where(_s.pipeline_id == bindparam("pipeline_id", type_=uuid), _s.retired_at.is_(None))
+        .order_by(_s.position, _s.id))
+
+
+_BOARD = _board()
 
 
 class PgPipelineQueries:
@@ -183,6 +218,11 @@ class PgPipelineQueries:
         self, customer_ids: Sequence[UUID], where: DealFilter, page: PageRequest
     ) -> dict[UUID, Page[Deal]]:
         return await self._deals_per(_d.customer_id, customer_ids, where, page)
+
+    async def deals_in_stages(
+        self, stage_ids: Sequence[UUID], where: DealFilter, page: PageRequest
+    ) -> dict[UUID, Page[Deal]]:
+        return await self._deals_per(_d.stage_id, stage_ids, where, page)
 
     async def deals_of_owners(
         self, staff_ids: Sequence[UUID], where: DealFilter, page: PageRequest
@@ -248,44 +288,22 @@ class PgPipelineQueries:
 
     # --- the board --------------------------------------------------------------------------
 
-    async def board(self, pipeline_id: UUID, where: BoardFilter,
-                    per_stage: int) -> list[BoardColumn]:
-        """One statement: each active stage (with its pipeline's currency), its totals and
-        the first deals in it, a row per deal (one with no deal for an empty stage)."""
-        request = PageRequest(first=per_stage).validated()
-        d = deals.alias("d")
-        in_stage = [d.c.stage_id == _s.id,
-                    *[column == value for column, value in (
-                        (d.c.owner_id, where.owner_id), (d.c.store_id, where.store_id))
-                      if value is not None],
-                    *_reach(where.reach, d.c)]
-        totals = (select(func.count().label("deals"),
-                         func.coalesce(func.sum(d.c.amount), 0).label("amount"),
-                         func.count().filter(stalled(d.c, _s, self._clock.now()))
-                         .label("stalled"))
-                  .where(*in_stage).lateral("totals"))
-        first = (select(d).where(*in_stage).order_by(d.c.stage_entered_at, d.c.id)
-                 .limit(request.size + 1).lateral("first"))
-        query = (select(pipeline_stages, _p.currency.label("currency"), totals.c.deals,
-                        totals.c.amount,
-                        totals.c.stalled,
-                        *(first.c[c.name].label(f"d_{c.name}") for c in deals.columns))
-                 .select_from(pipeline_stages.join(pipelines, _p.id == _s.pipeline_id)
-                              .join(totals, true()).outerjoin(first, true()))
-                 .where(_s.pipeline_id == pipeline_id, _s.retired_at.is_(None))
-                 .order_by(_s.position, _s.id, first.c.stage_entered_at, first.c.id))
-        rows: dict[UUID, list[Any]] = defaultdict(list)
-        for row in await fetch_all(self._engine, query):
-            rows[row["id"]].append(row)
+    async def board(self, pipeline_id: UUID, where: BoardFilter) -> list[BoardColumn]:
+        """One statement (`_BOARD`, prepared once): each active stage with its pipeline's
+        currency and its totals."""
+        reach = where.reach
+        rows = await _BOARD.fetch(
+            self._engine, pipeline_id=pipeline_id, now=self._clock.now(),
+            owner_id=where.owner_id, store_id=where.store_id, everyone=reach.everyone,
+            reach_stores=sorted(reach.store_ids), reach_owner=reach.owner_id,
+            reach_customer=reach.customer_id)
         columns = []
-        for stage_rows in rows.values():
-            head, stage = stage_rows[0], stage_from_row(stage_rows[0])
-            in_it = [Prefixed(row, "d_") for row in stage_rows if row["d_id"] is not None]
+        for row in rows:
+            stage = stage_from_row(row)
             columns.append(BoardColumn(
-                stage=stage, deals=int(head["deals"]), amount=head["amount"],
-                weighted_amount=weighted(head["amount"], stage, head["currency"]),
-                stalled=int(head["stalled"]),
-                page=LONGEST_IN_STAGE.page(in_it, request, deal_from_row)))
+                stage=stage, deals=int(row["deals"]), amount=row["amount"],
+                weighted_amount=weighted(row["amount"], stage, row["currency"]),
+                stalled=int(row["stalled"])))
         return columns
 
     # --- analytics ------------------------------------------------------------------------
@@ -374,7 +392,11 @@ def _scoped(template: str, scope: AnalyticsScope, table: str,
             either.append(f"{table}.customer_id = :reach_customer")
             values["reach_customer"] = scope.reach.customer_id
         terms.append("(" + " OR ".join(either) + ")")
-    statement = text(template.replace("{scope}", " AND ".join(terms)))
+    narrowed = " AND ".join(terms[1:])
+    # Moves carry their pipeline: they are joined to their deals only when narrowed further.
+    moves = f"JOIN deals {table} ON {table}.id = m.deal_id AND {narrowed}" if narrowed else ""
+    statement = text(template.replace("{scope}", " AND ".join(terms))
+                     .replace("{moves_in_scope}", moves))
     used = {name: value for name, value in values.items() if f":{name}" in statement.text}
     return statement.bindparams(*binds), used
 
@@ -397,33 +419,37 @@ WITH ranked AS (
 ), cohort AS (
     SELECT d.id FROM deals d
     WHERE {{scope}} AND d.opened_at >= :since AND d.opened_at < :until
-), furthest AS (
-    SELECT m.deal_id, max(coalesce(r.rank, 0)) AS best
+), per_deal AS (
+    -- A deal's moves are never before its opening: those of the cohort are all after since.
+    SELECT m.deal_id, max(coalesce(r.rank, 0)) AS best,
+           array_agg(DISTINCT m.from_stage_id) FILTER (WHERE m.kind = '{_LOST}') AS lost_from
     FROM deal_moves m JOIN cohort c ON c.id = m.deal_id LEFT JOIN ranks r ON r.id = m.to_stage_id
+    WHERE m.pipeline_id = :pipeline_id AND m.moved_at >= :since
     GROUP BY m.deal_id
 ), lost AS (
-    SELECT m.from_stage_id AS stage_id, count(DISTINCT m.deal_id) AS lost
-    FROM deal_moves m JOIN cohort c ON c.id = m.deal_id
-    WHERE m.kind = '{_LOST}'
-    GROUP BY m.from_stage_id
+    SELECT stage_id, count(*) AS lost
+    FROM per_deal CROSS JOIN LATERAL unnest(lost_from) AS stage_id
+    GROUP BY stage_id
 )
-SELECT r.id AS stage_id, (SELECT count(*) FROM furthest f WHERE f.best >= r.rank) AS reached,
+SELECT r.id AS stage_id, (SELECT count(*) FROM per_deal f WHERE f.best >= r.rank) AS reached,
        coalesce(l.lost, 0) AS lost
 FROM ranks r LEFT JOIN lost l ON l.stage_id = r.id
 ORDER BY r.rank, r.position, r.id
 """
 
 _TIMINGS = f"""
-WITH scoped AS (
-    SELECT d.id FROM deals d WHERE {{scope}}
-), stays AS (
+WITH stays AS (
     SELECT m.to_stage_id AS stage_id, m.moved_at AS entered_at,
            lead(m.moved_at) OVER (PARTITION BY m.deal_id ORDER BY m.moved_at, m.id) AS left_at
-    FROM deal_moves m JOIN scoped s ON s.id = m.deal_id
-    WHERE m.pipeline_id = :pipeline_id
-), ended AS (
-    SELECT stage_id, extract(epoch FROM left_at - entered_at)::float8 / 86400 AS days
-    FROM stays WHERE left_at >= :since AND left_at < :until
+    FROM deal_moves m {{moves_in_scope}}
+    WHERE m.pipeline_id = :pipeline_id AND m.moved_at < :until
+), timing AS (
+    SELECT stage_id, count(*) AS stays,
+           percentile_cont(0.5) WITHIN GROUP (ORDER BY days) AS median_days,
+           percentile_cont(0.9) WITHIN GROUP (ORDER BY days) AS p90_days
+    FROM (SELECT stage_id, extract(epoch FROM left_at - entered_at)::float8 / 86400 AS days
+          FROM stays WHERE left_at >= :since AND left_at < :until) ended
+    GROUP BY stage_id
 ), late AS (
     SELECT d.stage_id, count(*) AS stalled
     FROM deals d JOIN pipeline_stages s ON s.id = d.stage_id
@@ -432,15 +458,12 @@ WITH scoped AS (
           - make_interval(0, 0, 0, s.sla_days)
     GROUP BY d.stage_id
 )
-SELECT st.id AS stage_id, count(e.days) AS stays,
-       percentile_cont(0.5) WITHIN GROUP (ORDER BY e.days) AS median_days,
-       percentile_cont(0.9) WITHIN GROUP (ORDER BY e.days) AS p90_days,
-       coalesce(max(l.stalled), 0) AS stalled
+SELECT st.id AS stage_id, coalesce(t.stays, 0) AS stays, t.median_days, t.p90_days,
+       coalesce(l.stalled, 0) AS stalled
 FROM pipeline_stages st
-LEFT JOIN ended e ON e.stage_id = st.id
+LEFT JOIN timing t ON t.stage_id = st.id
 LEFT JOIN late l ON l.stage_id = st.id
 WHERE st.pipeline_id = :pipeline_id AND st.retired_at IS NULL AND st.kind = '{_OPEN}'
-GROUP BY st.id, st.position
 ORDER BY st.position, st.id
 """
 

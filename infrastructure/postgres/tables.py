@@ -754,7 +754,8 @@ deal_moves = Table(
     Column("moved_by", Text, nullable=False),
     Column("staff_id", UUID(as_uuid=True), ForeignKey("staff.id")),
     Column("reason", Text),
-    Index("ix_deal_moves_deal", "deal_id", "moved_at", "id"),
+    Index("ix_deal_moves_deal", "deal_id", "moved_at", "id",
+          postgresql_include=["to_stage_id", "pipeline_id"]),  # time in stage, index-only
     Index("ix_deal_moves_pipeline", "pipeline_id", "moved_at"),
 )
 

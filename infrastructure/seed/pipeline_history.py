@@ -59,14 +59,16 @@ class Seller:
 
 def generate_history(pipeline: Pipeline, customer_ids: Sequence[UUID],
                      sellers: Sequence[Seller], deals: int, *, now: datetime,
-                     days: int = 180, seed: int = 0) -> History:
+                     days: int = 180, seed: int = 0,
+                     open_lead_of: set[UUID] | None = None) -> History:
     """`deals` deals opened over the `days` before `now`, each walked until it is won, lost
     or `now` comes; about half from a qualified lead, and as many leads again that never
-    opened a deal (one open lead per customer at most)."""
+    opened a deal. A customer has one open lead at most: `open_lead_of` holds those who have
+    one (a history generated in parts shares it), and grows."""
     rng = random.Random(seed)
     walker = _Walker(pipeline, rng, now)
     made = History([], [], [])
-    open_lead_of: set[UUID] = set()
+    open_lead_of = set() if open_lead_of is None else open_lead_of
     for _ in range(deals):
         customer_id = rng.choice(customer_ids)
         seller = rng.choice(sellers)

@@ -78,12 +78,13 @@ LEAD_DISQUALIFY = _mutation("leadDisqualify", "LeadDisqualifyInput", "lead { ...
 
 BOARD = f"""
 query($pipelineId: ID!, $ownerId: ID, $storeId: ID, $perStage: Int = 10) {{
-  pipelineBoard(pipelineId: $pipelineId, ownerId: $ownerId, storeId: $storeId,
-                dealsPerStage: $perStage) {{
+  pipelineBoard(pipelineId: $pipelineId, ownerId: $ownerId, storeId: $storeId) {{
     dealCount amount {MONEY} weightedAmount {MONEY}
     columns {{
       stage {{ name }} dealCount amount {MONEY} weightedAmount {MONEY} stalledCount
-      deals {{ nodes {{ id title customer {{ displayName }} }} pageInfo {{ hasNextPage }} }}
+      deals(first: $perStage) {{
+        nodes {{ id title customer {{ displayName }} }} pageInfo {{ hasNextPage }}
+      }}
     }}
   }}
 }}

@@ -32,7 +32,13 @@ from api.graphql.relay import (
 )
 from api.graphql.same_named import same_named
 from domain.pipeline import analytics, model
-from domain.pipeline.queries import AnalyticsScope, BoardColumn, DealFilter, DealOrder
+from domain.pipeline.queries import (
+    AnalyticsScope,
+    BoardColumn,
+    BoardFilter,
+    DealFilter,
+    DealOrder,
+)
 from domain.pipeline.rules import weighted
 from domain.shared.access import Operation
 from domain.shared.paging import Page, PageRequest
@@ -340,22 +346,38 @@ class LeadConnection(Connection[LeadType]):
 @strawberry.type(name="PipelineBoardColumn",
                  description="A stage and the deals in it now.")
 class BoardColumnType:
+    where: strawberry.Private[BoardFilter]
+    stage_uuid: strawberry.Private[UUID]
     stage: PipelineStageType
     deal_count: int
     amount: MoneyType = strawberry.field(description="The deals' amounts added up.")
     weighted_amount: MoneyType = strawberry.field(
         description="amount times the stage's probability.")
     stalled_count: int = strawberry.field(description="Deals in it longer than its SLA.")
-    deals: DealConnection = strawberry.field(
-        description="The first of them, longest in the stage first; the rest with "
-                    "deals(filter: {stageId}, order: LONGEST_IN_STAGE, after: endCursor).")
 
     @classmethod
-    def from_domain(cls, column: BoardColumn, currency: str) -> "BoardColumnType":
-        return cls(stage=PipelineStageType.from_domain(column.stage), deal_count=column.deals,
+    def from_domain(cls, column: BoardColumn, currency: str,
+                    where: BoardFilter) -> "BoardColumnType":
+        return cls(where=where, stage_uuid=column.stage.id,
+                   stage=PipelineStageType.from_domain(column.stage), deal_count=column.deals,
                    amount=MoneyType.of(column.amount, currency),
                    weighted_amount=MoneyType.of(column.weighted_amount, currency),
-                   stalled_count=column.stalled, deals=deals_connection(column.page))
+                   stalled_count=column.stalled)
+
+    @strawberry.field(description="The deals in it, longest in the stage first; every "
+                                  "column's page is one statement.")
+    async def deals(self, info: Info, first: int | None = None, after: str | None = None,
+                    last: int | None = None, before: str | None = None) -> DealConnection:
+        key = PageKey(self.stage_uuid, *board_deals_arguments(self.where, first, after, last,
+                                                              before))
+        return deals_connection(await info.context.loaders.stage_deals.load(key))
+
+
+def board_deals_arguments(where: BoardFilter, first: int | None = None, after: str | None = None,
+                          last: int | None = None, before: str | None = None
+                          ) -> tuple[DealFilter, PageRequest]:
+    """A board column's page of deals as the query service (and the compiled read) takes it."""
+    return where.deals(), page_request(first, after, last, before)
 
 
 @strawberry.type(name="PipelineBoard", description="Where every deal of a pipeline stands.")
@@ -369,13 +391,14 @@ class PipelineBoardType:
         description="The open stages' weighted amounts added up: what the floor expects.")
 
     @classmethod
-    def from_domain(cls, pipeline: model.Pipeline,
-                    columns: list[BoardColumn]) -> "PipelineBoardType":
+    def from_domain(cls, pipeline: model.Pipeline, columns: list[BoardColumn],
+                    where: BoardFilter) -> "PipelineBoardType":
         currency = pipeline.currency
         in_play = [c for c in columns if c.stage.kind is model.StageKind.OPEN]
         return cls(
             pipeline=PipelineType.from_domain(pipeline),
-            columns=[BoardColumnType.from_domain(column, currency) for column in columns],
+            columns=[BoardColumnType.from_domain(column, currency, where)
+                     for column in columns],
             deal_count=sum(column.deals for column in in_play),
             amount=MoneyType.of(sum((c.amount for c in in_play), Decimal(0)), currency),
             weighted_amount=MoneyType.of(sum((c.weighted_amount for c in in_play), Decimal(0)),

@@ -20,7 +20,7 @@ from infrastructure.postgres.compiled.mapping import FieldMapping, ObjectMapping
 
 _ROOT: dict[str, FieldMapping] = {
     **customers.ROOT_FIELDS, **cases.ROOT_FIELDS, **organisation.ROOT_FIELDS,
-    **loyalty.ROOT_FIELDS,
+    **loyalty.ROOT_FIELDS, **pipeline.ROOT_FIELDS,
 }
 _CUSTOMER_FIELDS: dict[str, FieldMapping] = {
     **customers.CUSTOMER.fields, **interactions.CUSTOMER_FIELDS, **cases.CUSTOMER_FIELDS,
@@ -35,7 +35,7 @@ MAPPINGS: dict[str, ObjectMapping] = {
     for mapping in (
         _QUERY, _CUSTOMER,
         *customers.MAPPINGS, *interactions.MAPPINGS, *cases.MAPPINGS, *organisation.MAPPINGS,
-        *loyalty.MAPPINGS,
+        *loyalty.MAPPINGS, *pipeline.MAPPINGS,
     )
     if mapping is not customers.CUSTOMER
 }
