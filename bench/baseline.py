@@ -22,11 +22,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from bench import baseline_partners, baseline_writes
+from bench import baseline_partners, baseline_pipeline, baseline_writes
 from bench.operations import (
     GRANT_REDEEM,
     GRANT_VALIDATE,
     OPERATIONS,
+    PIPELINE_BOARD,
     PURCHASE_RECORD,
     BaselineRead,
     Variables,
@@ -53,6 +54,7 @@ def create_app() -> Starlette:
         raise RuntimeError("the baseline needs RAPPORT_DATABASE_URL")
     reads: dict[str, BaselineRead] = {op.document: op.baseline for op in OPERATIONS}
     reads[PURCHASE_RECORD] = baseline_writes.record_purchase
+    reads[PIPELINE_BOARD] = baseline_pipeline.board
     as_caller: dict[str, AsCaller] = {GRANT_VALIDATE: baseline_partners.validate_grant,
                                       GRANT_REDEEM: baseline_partners.redeem_grant}
     pool: asyncpg.Pool | None = None

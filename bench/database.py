@@ -166,6 +166,18 @@ async def _server(database_url: str | None) -> AsyncIterator[str]:
             yield server_url
 
 
+# A server to create the bench's own databases on (`_server`).
+database_server = _server
+
+
+async def migrated_scratch(server_url: str, name: str, *, fresh: bool) -> str:
+    """The scratch database `name` at schema head: made anew when `fresh`, else kept from an
+    earlier run (a large seed takes a while)."""
+    url = await _create_scratch(server_url, fresh=fresh, name=name)
+    await _migrate(url)
+    return url
+
+
 @asynccontextmanager
 async def fresh_database(name: str, database_url: str | None) -> AsyncIterator[str]:
     """An empty database `name` at schema head, made anew for the run (writes change what

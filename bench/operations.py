@@ -141,6 +141,25 @@ GRANT_REDEEM = """mutation GrantRedeem($input: GrantRedeemInput!) {
   }
 }"""
 
+# A store manager's sales board (bench/pipeline.py): each stage's deals of her store.
+PIPELINE_BOARD = """query Board($pipeline: ID!, $store: ID) {
+  pipelineBoard(pipelineId: $pipeline, storeId: $store) {
+    dealCount amount { amount currencyCode } weightedAmount { amount currencyCode }
+    columns {
+      stage { id name }
+      dealCount amount { amount currencyCode } weightedAmount { amount currencyCode }
+      stalledCount
+      deals(first: 10) {
+        nodes {
+          id title amount { amount currencyCode } stageEnteredAt
+          customer { id displayName } owner { id name }
+        }
+        pageInfo { hasNextPage }
+      }
+    }
+  }
+}"""
+
 OPERATIONS: tuple[Operation, ...] = (
     Operation("a", "customer_by_id", CUSTOMER_BY_ID, any_customer,
               baseline_reads.customer_by_id, Goal(throughput_ratio=0.8)),

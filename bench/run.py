@@ -2,13 +2,15 @@
 API, with compiled reads and executing field by field, on the same data, in one run; then
 the purchases written by concurrent tills, `purchaseRecord` against a hand-written
 transaction; then a partner's counter, `grantValidate` and `grantRedeem` with the partner's
-API key against hand-written ones (DESIGN.md §7, docs/performance.md).
+API key against hand-written ones; then a store manager's `pipelineBoard` against a
+hand-written board, and the time of `pipelineAnalytics`, on a hundred thousand deals
+(DESIGN.md §7, docs/performance.md).
 
     .venv/bin/python bench/run.py [--customers 100000] [--interactions 5] [--concurrency 8]
                                   [--duration 10] [--warmup 2] [--operations a,b,c,d]
                                   [--targets baseline,compiled,executed]
-                                  [--scenarios reads,purchases,redemptions] [--members 1000]
-                                  [--grants 60000]
+                                  [--scenarios reads,purchases,redemptions,pipeline]
+                                  [--members 1000] [--grants 60000] [--deals 100000]
 """
 
 import argparse
@@ -30,11 +32,11 @@ import uvloop
 if __package__ in (None, ""):  # run as a script: make `bench` importable from the repo root
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import purchases, redemptions, statements
+from bench import pipeline, purchases, redemptions, statements
 from bench.answers import find_mismatches
 from bench.database import Scale, bench_database, load_dataset, server_version
 from bench.load import HEADERS, Figures, Sample, measure, measure_stream, with_key
-from bench.operations import Dataset, Operation, select_operations
+from bench.operations import Dataset, Goal, Operation, select_operations
 from bench.purchases import CountedStream, Members
 from bench.redemptions import Counter
 from bench.report import (
@@ -56,7 +58,7 @@ from bench.servers import (
 )
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
-SCENARIOS = ("reads", "purchases", "redemptions")
+SCENARIOS = ("reads", "purchases", "redemptions", "pipeline")
 DISTINCT_REQUESTS = 20_000  # cycled; enough that ids rarely repeat within a measurement
 CHECKED_REQUESTS = 20  # the distinct ones among the first; enough to meet each kind of answer
 COUNTED_REQUESTS = 5
@@ -93,6 +95,9 @@ def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
         "fresh database (default 1000)")
     add("--grants", type=int, default=60_000,
         help="redeemable grants per target; each redemption takes one (default 60000)")
+    add("--deals", type=int, default=100_000,
+        help="deals of the pipeline scenario's history, in a database of its own, kept for "
+        "the next run (default 100000)")
     return parser.parse_args(argv)
 
 
@@ -417,12 +422,19 @@ async def bench_validations(servers: dict[str, Server], counter: Counter,
                             ) -> OperationResult:
     print(f"v) {redemptions.VALIDATE}", flush=True)
     bodies = redemptions.validate_requests(counter, args.seed, DISTINCT_REQUESTS)
+    return await bench_requests(redemptions.VALIDATE, redemptions.VALIDATE_GOAL, bodies,
+                                servers, args, headers)
+
+
+async def bench_requests(name: str, goal: Goal, bodies: list[bytes],
+                         servers: dict[str, Server], args: argparse.Namespace,
+                         headers: dict[str, str] = HEADERS) -> OperationResult:
+    """A read's answers compared with the baseline's, then measured in rounds."""
     others = {target: server.graphql_url for target, server in servers.items()
               if target != BASELINE}
-    result = OperationResult(redemptions.VALIDATE, redemptions.VALIDATE_GOAL,
-                             await find_mismatches(servers[BASELINE].graphql_url, others,
-                                                   list(dict.fromkeys(
-                                                       bodies[:CHECKED_REQUESTS])), headers))
+    result = OperationResult(name, goal, await find_mismatches(
+        servers[BASELINE].graphql_url, others, list(dict.fromkeys(bodies[:CHECKED_REQUESTS])),
+        headers))
     for target, differences in result.mismatches.items():
         for mismatch in differences:
             print(f"  ANSWERS DIFFER ({target})\n{mismatch}\n")
@@ -482,6 +494,42 @@ async def count_counter_statements(
                     warm_up_with=redeeming[:COUNTED_REQUESTS], headers=headers)
 
 
+# --- the sales pipeline: a store manager's board, the analytics' time ---------------------
+
+async def bench_pipeline(
+    args: argparse.Namespace, log_dir: Path
+) -> tuple[dict[str, Any], OperationResult]:
+    """The board against the baseline's, compiled (an administrator's board is one
+    statement) and executed field by field; then the whole analytics timed on the same
+    data (it is executed on either)."""
+    async with pipeline.pipeline_database(args.database_url, args.deals) as (url, floor):
+        context = run_context(args, url, await server_version(url))
+        print(f"b) {pipeline.NAME}: {floor.deals:,} deals, {len(floor.stores)} stores; "
+              f"{args.concurrency} managers asking for their store's board", flush=True)
+        warn_if_busy(context)
+        specs = server_specs(args)
+        bodies = pipeline.board_requests(floor, args.seed, DISTINCT_REQUESTS)
+        async with contextlib.AsyncExitStack() as stack:
+            servers = {target: await stack.enter_async_context(
+                running_server(f"{target}-pipeline", spec, url, log_dir))
+                for target, spec in specs.items()}
+            result = await bench_requests(pipeline.NAME, pipeline.GOAL, bodies, servers, args)
+            analytics = await pipeline.time_analytics(servers[COMPILED].graphql_url, floor)
+        print(f"  {analytics}", flush=True)
+        for error in analytics.errors:
+            print(f"  !! analytics answered an error: {error}")
+        context["pipeline_analytics"] = {"runs": analytics.runs, "best_ms": analytics.best_ms,
+                                         "median_ms": analytics.median_ms,
+                                         "deals": floor.deals}
+        if args.count_statements and result.answers_equal:
+            for target, spec in specs.items():
+                async with statements.counting_proxy(url) as proxy, running_server(
+                        f"{target}-pipeline-counted", spec, proxy.url, log_dir) as server:
+                    result.statements_per_request[target] = await statements.per_request(
+                        proxy, server.graphql_url, bodies[:COUNTED_REQUESTS])
+    return context, result
+
+
 async def main(args: argparse.Namespace) -> None:
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     log_dir = RESULTS_DIR / f"{stamp}-logs"
@@ -500,6 +548,12 @@ async def main(args: argparse.Namespace) -> None:
         context = context or counter_context
         context["redemptions_database"] = counter_context["database"]
         results.extend(counted)
+    if "pipeline" in args.scenarios:
+        pipeline_context, board = await bench_pipeline(args, log_dir)
+        context = context or pipeline_context
+        context["pipeline_database"] = pipeline_context["database"]
+        context["pipeline_analytics"] = pipeline_context["pipeline_analytics"]
+        results.append(board)
     context["machine"]["load_average_1m_after"] = os.getloadavg()[0]
     path = RESULTS_DIR / f"{stamp}.json"
     write_json(path, context, results)

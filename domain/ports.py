@@ -11,6 +11,7 @@ from domain.interactions.ports import InteractionRepository
 from domain.loyalty.ports import LoyaltyRepository, ProgrammeRepository
 from domain.organisation.ports import StaffRepository, StoreRepository
 from domain.partners.ports import PartnerRepository
+from domain.pipeline.ports import PipelineRepository
 from domain.shared.clock import Clock
 from domain.shared.events import Event
 from domain.shared.idempotency import IdempotencyStore
@@ -47,6 +48,8 @@ class UnitOfWork(Protocol):
     def loyalty(self) -> LoyaltyRepository: ...
     @property
     def partners(self) -> PartnerRepository: ...
+    @property
+    def pipeline(self) -> PipelineRepository: ...
 
     async def __aenter__(self) -> Self: ...
 

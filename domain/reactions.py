@@ -22,6 +22,16 @@ Reaction = Callable[[Event, UnitOfWork], Awaitable[None]]
 Reactions = Mapping[str, Sequence[Reaction]]
 
 NO_REACTIONS: Reactions = {}
+
+
+def combined(*registries: Reactions) -> Reactions:
+    """Several contexts' reactions as one registry: to an event that two react to, both
+    react, in the order given."""
+    every: dict[str, tuple[Reaction, ...]] = {}
+    for registry in registries:
+        for name, reactions in registry.items():
+            every[name] = (*every.get(name, ()), *reactions)
+    return every
 MAX_ROUNDS = 5  # reactions to reactions' events: a loop is a bug, not a long chain
 
 

@@ -86,6 +86,10 @@ from domain.partners.model import (
 )
 from domain.partners.offers import change_offer_status, create_offer
 from domain.partners.partners import create_partner
+from domain.pipeline.commands import CreateDeal, CreatePipeline, DealTerms, MoveDeal, StageSpec
+from domain.pipeline.deals import create_deal, move_deal
+from domain.pipeline.model import Deal, Pipeline, Source, Stage, StageKind
+from domain.pipeline.pipelines import create_pipeline
 from domain.ports import UnitOfWork
 from domain.reactions import NO_REACTIONS, Reactions
 from domain.shared.access import Role, Viewer
@@ -436,3 +440,62 @@ def a_redeem_command(grant: Grant, **changes: Any) -> RedeemGrant:
                                 "idempotency_key": f"till-3-{next(_serial)}",
                                 "location": "Jing'an counter 3"}
     return RedeemGrant(**{**defaults, **changes})
+
+
+# The sales pipeline: the sales floor of DESIGN.md §1, in CNY, one stage at a time.
+
+FLOOR_STAGES = (
+    StageSpec("Phone contact", probability=Decimal("0.1"), sla_days=3),
+    StageSpec("Meeting", probability=Decimal("0.3"), sla_days=7),
+    StageSpec("Product inspection", probability=Decimal("0.5"), sla_days=7),
+    StageSpec("Contract signed", probability=Decimal("0.8"), sla_days=14),
+    StageSpec("Pickup/delivery", probability=Decimal("0.9"), sla_days=7),
+    StageSpec("Won", StageKind.WON),
+    StageSpec("Lost", StageKind.LOST),
+)
+
+
+def a_pipeline_command(**changes: Any) -> CreatePipeline:
+    defaults: dict[str, Any] = {"code": f"floor-{next(_serial)}", "name": "Sales floor",
+                                "currency": "CNY", "stages": FLOOR_STAGES}
+    return CreatePipeline(**{**defaults, **changes})
+
+
+async def a_pipeline(uow: UnitOfWork, **changes: Any) -> Pipeline:
+    return await create_pipeline(a_pipeline_command(**changes), uow=uow, viewer=ADMIN)
+
+
+def stage_named(pipeline: Pipeline, name: str) -> Stage:
+    return next(stage for stage in pipeline.stages if stage.name == name)
+
+
+def deal_terms(pipeline: Pipeline, **changes: Any) -> DealTerms:
+    defaults: dict[str, Any] = {"title": "Wool coat for the winter", "amount": Decimal("4800.00"),
+                                "currency": pipeline.currency}
+    return DealTerms(pipeline_id=pipeline.id, **{**defaults, **changes})
+
+
+async def a_deal(uow: UnitOfWork, customer: Customer, pipeline: Pipeline,
+                 viewer: Viewer = ADMIN, **changes: Any) -> Deal:
+    """In the pipeline's first stage unless `stage_id` says; `source` goes to the command,
+    the rest to its terms."""
+    source = changes.pop("source", Source())
+    command = CreateDeal(customer.id, deal_terms(pipeline, **changes), source)
+    return await create_deal(command, uow=uow, viewer=viewer)
+
+
+async def walked(uow: UnitOfWork, deal: Deal, pipeline: Pipeline, *names: str,
+                 viewer: Viewer = ADMIN, **fields: Any) -> Deal:
+    """The deal moved through the stages named, in turn; `fields` go with the last move."""
+    for number, name in enumerate(names, start=1):
+        last = fields if number == len(names) else {}
+        moved = await move_deal(MoveDeal(deal.id, stage_named(pipeline, name).id,
+                                         deal.version, **last), uow=uow, viewer=viewer)
+        deal = moved.deal
+    return deal
+
+
+def a_clerk_of(staff: Staff) -> Viewer:
+    """The clerk as her requests act: her stores, her id."""
+    stores = frozenset({staff.store_id}) if staff.store_id else frozenset()
+    return Viewer(Role.STAFF, f"staff:{staff.email}", staff_id=staff.id, store_ids=stores)

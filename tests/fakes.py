@@ -76,6 +76,17 @@ from domain.partners.ports import (
     PartnerRepository,
     PartnerWithMisses,
 )
+from domain.pipeline.model import (
+    OPEN_LEAD_STATUSES,
+    Deal,
+    DealLink,
+    DealMove,
+    Lead,
+    LeadStatus,
+    Pipeline,
+    Stage,
+)
+from domain.pipeline.ports import PipelineRepository
 from domain.reactions import NO_REACTIONS, Reactions, react
 from domain.shared.clock import Clock
 from domain.shared.errors import Duplicate, UniqueKey
@@ -137,6 +148,11 @@ class FakeData:
     settlement_periods: dict[tuple[UUID, str], SettlementPeriod] = field(default_factory=dict)
     settlement_entries: list[SettlementEntry] = field(default_factory=list)  # as appended
     code_misses: list[tuple[str, datetime]] = field(default_factory=list)  # (caller, at)
+    pipelines: dict[UUID, Pipeline] = field(default_factory=dict)  # with their stages
+    leads: dict[UUID, Lead] = field(default_factory=dict)
+    deals: dict[UUID, Deal] = field(default_factory=dict)
+    deal_moves: list[DealMove] = field(default_factory=list)  # as appended
+    deal_links: list[DealLink] = field(default_factory=list)  # as linked
 
 
 Aggregate = Customer | Case | Grant
@@ -918,6 +934,144 @@ class FakePartnerRepository:
         return next((t.name for t in programme.tiers if t.id == tier_id), None)
 
 
+class FakePipelineRepository:
+    """Locks are no-ops; the foreign keys and unique keys of the adapter's tables are
+    asserted or raised as it raises them: a pipeline's code, a customer's one open lead, a
+    deal's stage of its own pipeline. Moves are only ever appended; a merge moves a
+    customer's leads, deals, moves and links, closing the duplicate's open lead first when
+    the survivor has one."""
+
+    def __init__(self, tx: _Transaction) -> None:
+        self._tx = tx
+
+    # --- pipelines and stages ---
+
+    async def get(self, pipeline_id: UUID, *, for_update: bool = False,
+                  for_share: bool = False) -> Pipeline | None:
+        return self._tx.data.pipelines.get(pipeline_id)
+
+    async def get_by_code(self, code: str) -> Pipeline | None:
+        return next((p for p in self._tx.data.pipelines.values() if p.code == code), None)
+
+    async def add(self, pipeline: Pipeline) -> None:
+        stored = self._tx.data.pipelines
+        if await self.get_by_code(pipeline.code) is not None:
+            raise Duplicate(UniqueKey.PIPELINE_CODE)
+        assert pipeline.id not in stored, "add() of a pipeline that exists"
+        assert all(s.pipeline_id == pipeline.id for s in pipeline.stages), "stages of another"
+        stored[pipeline.id] = pipeline
+
+    async def save(self, pipeline: Pipeline) -> None:
+        stored = self._tx.data.pipelines
+        assert pipeline.id in stored, "save() of a pipeline never added"
+        kept = {stage.id for stage in pipeline.stages}
+        assert {s.id for s in stored[pipeline.id].stages} <= kept, "a stage is never removed"
+        stored[pipeline.id] = replace(pipeline, stages=tuple(
+            sorted(pipeline.stages, key=lambda s: (s.position, s.id))))
+
+    async def stage(self, stage_id: UUID) -> Stage | None:
+        return next((stage for pipeline in self._tx.data.pipelines.values()
+                     for stage in pipeline.stages if stage.id == stage_id), None)
+
+    async def deals_in_stage(self, stage_id: UUID) -> int:
+        return sum(1 for deal in self._tx.data.deals.values() if deal.stage_id == stage_id)
+
+    # --- leads ---
+
+    async def get_lead(self, lead_id: UUID, *, for_update: bool = False) -> Lead | None:
+        return self._tx.data.leads.get(lead_id)
+
+    async def open_lead_of(self, customer_id: UUID) -> Lead | None:
+        return next((lead for lead in self._tx.data.leads.values()
+                     if lead.customer_id == customer_id and lead.open), None)
+
+    async def add_lead(self, lead: Lead) -> None:
+        data = self._tx.data
+        assert lead.customer_id in data.customers, "lead of an unknown customer"
+        assert lead.id not in data.leads, "add() of a lead that exists"
+        if lead.open and await self.open_lead_of(lead.customer_id) is not None:
+            raise Duplicate(UniqueKey.OPEN_LEAD)
+        data.leads[lead.id] = lead
+
+    async def save_lead(self, lead: Lead) -> None:
+        data = self._tx.data
+        assert lead.id in data.leads, "save_lead() of a lead never added"
+        assert lead.deal_id is None or lead.deal_id in data.deals, "lead of an unknown deal"
+        data.leads[lead.id] = lead
+
+    # --- deals ---
+
+    async def get_deal(self, deal_id: UUID, *, for_update: bool = False) -> Deal | None:
+        return self._tx.data.deals.get(deal_id)
+
+    async def add_deal(self, deal: Deal) -> None:
+        data = self._tx.data
+        assert deal.id not in data.deals, "add() of a deal that exists"
+        assert deal.customer_id in data.customers, "deal of an unknown customer"
+        self._check_deal(deal)
+        data.deals[deal.id] = deal
+
+    async def save_deal(self, deal: Deal) -> None:
+        assert deal.id in self._tx.data.deals, "save_deal() of a deal never added"
+        self._check_deal(deal)
+        self._tx.data.deals[deal.id] = deal
+
+    async def add_move(self, move: DealMove) -> None:
+        data = self._tx.data
+        assert move.deal_id in data.deals, "move of an unknown deal"
+        assert all(m.id != move.id for m in data.deal_moves), "moves are append-only"
+        data.deal_moves.append(move)
+
+    async def moves_of(self, deal_id: UUID) -> list[DealMove]:
+        return sorted((m for m in self._tx.data.deal_moves if m.deal_id == deal_id),
+                      key=lambda m: (m.moved_at, m.id))
+
+    async def add_link(self, link: DealLink) -> bool:
+        links = self._tx.data.deal_links
+        if any((k.deal_id, k.interaction_id, k.case_id)
+               == (link.deal_id, link.interaction_id, link.case_id) for k in links):
+            return False
+        links.append(link)
+        return True
+
+    async def links_of(self, deal_id: UUID) -> list[DealLink]:
+        return sorted((k for k in self._tx.data.deal_links if k.deal_id == deal_id),
+                      key=lambda k: k.linked_at)
+
+    # --- the customer record ---
+
+    async def deals_of_customer(self, customer_id: UUID) -> list[Deal]:
+        return sorted((d for d in self._tx.data.deals.values() if d.customer_id == customer_id),
+                      key=lambda d: (d.opened_at, d.id))
+
+    async def leads_of_customer(self, customer_id: UUID) -> list[Lead]:
+        return sorted((lead for lead in self._tx.data.leads.values()
+                       if lead.customer_id == customer_id),
+                      key=lambda lead: (lead.created_at, lead.id))
+
+    async def move_to_customer(self, from_id: UUID, to_id: UUID, reason: str) -> None:
+        data = self._tx.data
+        if await self.open_lead_of(to_id) is not None:
+            for lead in list(data.leads.values()):
+                if lead.customer_id == from_id and lead.status in OPEN_LEAD_STATUSES:
+                    data.leads[lead.id] = replace(lead, status=LeadStatus.UNQUALIFIED,
+                                                  unqualified_reason=reason)
+        data.leads = {i: replace(lead, customer_id=to_id) if lead.customer_id == from_id
+                      else lead for i, lead in data.leads.items()}
+        data.deals = {i: replace(deal, customer_id=to_id) if deal.customer_id == from_id
+                      else deal for i, deal in data.deals.items()}
+        data.deal_moves = [replace(m, customer_id=to_id) if m.customer_id == from_id else m
+                           for m in data.deal_moves]
+        data.deal_links = [replace(k, customer_id=to_id) if k.customer_id == from_id else k
+                           for k in data.deal_links]
+
+    def _check_deal(self, deal: Deal) -> None:
+        pipeline = self._tx.data.pipelines.get(deal.pipeline_id)
+        assert pipeline is not None, "deal of an unknown pipeline"
+        assert pipeline.stage(deal.stage_id) is not None, "deal in another pipeline's stage"
+        assert deal.amount >= 0, "ck_deals_amount"
+
+
 class FakeUnitOfWork:
     """`committed` tells whether the last `async with` block committed; `data` is the
     committed state, which only `commit()` changes. `fixed_clock` is `clock`, settable."""
@@ -935,6 +1089,7 @@ class FakeUnitOfWork:
     programmes: ProgrammeRepository
     loyalty: LoyaltyRepository
     partners: PartnerRepository
+    pipeline: PipelineRepository
 
     def __init__(self, clock: FixedClock | None = None,
                  reactions: Reactions = NO_REACTIONS) -> None:
@@ -1026,6 +1181,7 @@ class FakeUnitOfWork:
         self.programmes = FakeProgrammeRepository(tx)
         self.loyalty = FakeLoyaltyRepository(tx)
         self.partners = FakePartnerRepository(tx)
+        self.pipeline = FakePipelineRepository(tx)
 
     # Read helpers for assertions: the committed state only.
 

@@ -14,7 +14,9 @@ strawberry.enum(UserErrorCode, name="UserErrorCode", description="Why an input w
 
 Renames = Mapping[str, tuple[str, ...]]
 """Where a command's field sits in the mutation's input when the two differ, e.g.
-`{"customer_id": ("id",)}`: userErrors point at the input the client sent."""
+`{"customer_id": ("id",)}`: userErrors point at the input the client sent. A key may name a
+nested field by its path, `"sale.currency"`, for a command nested in another's input; the
+longest key that starts the error's path applies."""
 
 
 def _camel(name: str) -> str:
@@ -57,12 +59,18 @@ class UserError:
     @classmethod
     def from_domain(cls, error: FieldError, renames: Renames | None = None,
                     at: tuple[str, ...] = ()) -> "UserError":
-        path = error.field
-        if path and renames and path[0] in renames:
-            path = (*renames[path[0]], *path[1:])
+        path = _renamed(error.field, renames or {})
         path = (*at, *path)
         return cls(field=[_camel(part) for part in path] or None, code=error.code,
                    message=named(path, error.message))
+
+
+def _renamed(path: tuple[str, ...], renames: Renames) -> tuple[str, ...]:
+    for size in range(len(path), 0, -1):
+        key = ".".join(path[:size])
+        if key in renames:
+            return (*renames[key], *path[size:])
+    return path
 
 
 def user_errors_of(errors: Iterable[FieldError], renames: Renames | None = None,

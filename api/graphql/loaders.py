@@ -25,6 +25,15 @@ from domain.loyalty.model import (
 )
 from domain.organisation.model import Staff, Store
 from domain.partners.model import Grant, Offer, Partner, Redemption
+from domain.pipeline.analytics import (
+    ForecastMonth,
+    FunnelStep,
+    OutcomeBreakdown,
+    SourceConversion,
+    StageTiming,
+)
+from domain.pipeline.model import Deal, DealLink, DealMove, Lead, Pipeline, Stage
+from domain.pipeline.queries import AnalyticsScope, FollowUps
 from domain.shared.paging import Page, PageRequest
 from infrastructure.bootstrap import Queries
 
@@ -40,6 +49,16 @@ class _SharedLoader(DataLoader[K, V]):
 
     def load(self, key: K) -> Awaitable[V]:
         return asyncio.shield(super().load(key))
+
+
+def _each(fetch: Callable[[K], Awaitable[V]]) -> DataLoader[K, V]:
+    """One read per distinct key, each asked once however many fields need it (a
+    programme by code, one range's analytics)."""
+
+    async def load(keys: list[K]) -> list[V]:
+        return [await fetch(key) for key in keys]
+
+    return _SharedLoader(load_fn=load)
 
 
 def _by_key(
@@ -182,12 +201,7 @@ class Loaders:
     @functools.cached_property
     def loyalty_programme(self) -> DataLoader[str | None, Programme | None]:
         """By code; None is the default programme. A request names one or two."""
-        queries = self._queries.loyalty
-
-        async def load(codes: list[str | None]) -> list[Programme | None]:
-            return [await queries.programme(code) for code in codes]
-
-        return _SharedLoader(load_fn=load)
+        return _each(self._queries.loyalty.programme)
 
     @functools.cached_property
     def loyalty_programme_by_id(self) -> DataLoader[UUID, Programme | None]:
@@ -262,3 +276,68 @@ class Loaders:
     @functools.cached_property
     def redemption(self) -> DataLoader[UUID, Redemption | None]:
         return _by_key(self._queries.partners.redemptions_by_ids)
+
+    # The sales pipeline.
+
+    @functools.cached_property
+    def pipeline(self) -> DataLoader[UUID, Pipeline | None]:
+        return _by_key(self._queries.pipeline.pipelines_by_ids)
+
+    @functools.cached_property
+    def stage(self) -> DataLoader[UUID, Stage | None]:
+        return _by_key(self._queries.pipeline.stages_by_ids)
+
+    @functools.cached_property
+    def deal(self) -> DataLoader[UUID, Deal | None]:
+        return _by_key(self._queries.pipeline.deals_by_ids)
+
+    @functools.cached_property
+    def deal_moves(self) -> DataLoader[UUID, list[DealMove]]:
+        return _by_key(self._queries.pipeline.moves_of_deals, default=[])
+
+    @functools.cached_property
+    def deal_links(self) -> DataLoader[UUID, list[DealLink]]:
+        return _by_key(self._queries.pipeline.links_of_deals, default=[])
+
+    @functools.cached_property
+    def customer_deals(self) -> DataLoader[PageKey, Page[Deal]]:
+        """PageKey.where is a DealFilter."""
+        return _pages(self._queries.pipeline.deals_of_customers)
+
+    @functools.cached_property
+    def stage_deals(self) -> DataLoader[PageKey, Page[Deal]]:
+        """A board column's deals; PageKey.where is a DealFilter."""
+        return _pages(self._queries.pipeline.deals_in_stages)
+
+    @functools.cached_property
+    def owner_deals(self) -> DataLoader[PageKey, Page[Deal]]:
+        """A member of staff's deals; PageKey.where is a DealFilter."""
+        return _pages(self._queries.pipeline.deals_of_owners)
+
+    @functools.cached_property
+    def lead(self) -> DataLoader[UUID, Lead | None]:
+        return _by_key(self._queries.pipeline.leads_by_ids)
+
+    @functools.cached_property
+    def follow_ups(self) -> DataLoader[UUID, FollowUps]:
+        return _by_key(self._queries.pipeline.follow_ups, default=FollowUps())
+
+    @functools.cached_property
+    def funnel(self) -> DataLoader[AnalyticsScope, list[FunnelStep]]:
+        return _each(self._queries.pipeline.funnel)
+
+    @functools.cached_property
+    def stage_timings(self) -> DataLoader[AnalyticsScope, list[StageTiming]]:
+        return _each(self._queries.pipeline.stage_timings)
+
+    @functools.cached_property
+    def outcomes(self) -> DataLoader[AnalyticsScope, OutcomeBreakdown]:
+        return _each(self._queries.pipeline.outcomes)
+
+    @functools.cached_property
+    def forecast(self) -> DataLoader[AnalyticsScope, list[ForecastMonth]]:
+        return _each(self._queries.pipeline.forecast)
+
+    @functools.cached_property
+    def lead_sources(self) -> DataLoader[AnalyticsScope, list[SourceConversion]]:
+        return _each(self._queries.pipeline.lead_sources)

@@ -19,6 +19,7 @@ from api.graphql.loyalty.types import LoyaltyProgrammeType, PointsLedgerEntryTyp
 from api.graphql.organisation.types import StaffType, StoreType
 from api.graphql.partners.types import GrantType, OfferType, PartnerType, RedemptionType
 from api.graphql.permissions import not_allowed_error, refused_read
+from api.graphql.pipeline.types import DealType, LeadType, PipelineStageType, PipelineType
 from api.graphql.relay import Node, parse_global_id
 from domain.cases.model import Case
 from domain.customers.model import ContactPoint, ExternalReference, HouseholdMember
@@ -26,6 +27,7 @@ from domain.customers.queries import CustomerSummary
 from domain.interactions.model import Interaction
 from domain.loyalty.model import LedgerEntry, Purchase
 from domain.partners.model import Grant, Redemption
+from domain.pipeline.model import Deal, Lead
 from domain.shared.access import Viewer
 from domain.shared.errors import DomainError
 
@@ -50,6 +52,8 @@ def _require_reach(viewer: Viewer, found: Any) -> None:
         case Case() | Interaction():
             owner = found.owner_id if isinstance(found, Case) else found.staff_id
             reach = (found.customer_id, found.store_id, owner)
+        case Deal() | Lead():
+            reach = (found.customer_id, found.store_id, found.owner_id)
         case (ContactPoint() | HouseholdMember() | ExternalReference() | Purchase()
               | LedgerEntry() | Grant() | Redemption()):
             raise not_allowed_error("ask for the customer this belongs to instead")
@@ -85,6 +89,10 @@ _RESOLVERS: dict[str, Callable[[Info, UUID], Awaitable[Node | None]]] = {
     "Grant": lambda info, key: _load(info, "grant", GrantType.from_domain, key),
     "Redemption": lambda info, key: _load(
         info, "redemption", RedemptionType.from_domain, key),
+    "Pipeline": lambda info, key: _load(info, "pipeline", PipelineType.from_domain, key),
+    "PipelineStage": lambda info, key: _load(info, "stage", PipelineStageType.from_domain, key),
+    "Deal": lambda info, key: _load(info, "deal", DealType.from_domain, key),
+    "Lead": lambda info, key: _load(info, "lead", LeadType.from_domain, key),
 }
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from graphql import GraphQLError, GraphQLObjectType, GraphQLResolveInfo, GraphQLSchema
 
-from api.graphql.context import Context
+from api.graphql.context import Context, Info
 from api.graphql.errors import named
 from domain.shared.access import Operation, Viewer
 from domain.shared.errors import DomainError
@@ -87,6 +87,27 @@ ROOT_OPERATIONS: Mapping[str, Operation] = {
     "Mutation.grantRedemptionReverse": Op.GRANT_REDEEM,
     "Mutation.partnerPurchaseRecord": Op.PARTNER_PURCHASE_RECORD,
     "Mutation.partnerPurchaseReturn": Op.PARTNER_PURCHASE_RECORD,
+    "Query.pipelines": Op.PIPELINE_READ,
+    "Query.pipeline": Op.PIPELINE_READ,
+    "Query.pipelineBoard": Op.DEAL_READ,
+    "Query.deals": Op.DEAL_READ,
+    "Query.leads": Op.DEAL_READ,
+    "Query.pipelineAnalytics": Op.PIPELINE_ANALYTICS,
+    "Mutation.pipelineCreate": Op.PIPELINE_MANAGE,
+    "Mutation.pipelineUpdate": Op.PIPELINE_MANAGE,
+    "Mutation.pipelineStageAdd": Op.PIPELINE_MANAGE,
+    "Mutation.pipelineStageUpdate": Op.PIPELINE_MANAGE,
+    "Mutation.pipelineStagesReorder": Op.PIPELINE_MANAGE,
+    "Mutation.pipelineStageRetire": Op.PIPELINE_MANAGE,
+    "Mutation.leadCreate": Op.DEAL_WORK,
+    "Mutation.leadUpdate": Op.DEAL_WORK,
+    "Mutation.leadQualify": Op.DEAL_WORK,
+    "Mutation.leadDisqualify": Op.DEAL_WORK,
+    "Mutation.dealCreate": Op.DEAL_WORK,
+    "Mutation.dealUpdate": Op.DEAL_WORK,
+    "Mutation.dealMove": Op.DEAL_WORK,
+    "Mutation.dealReopen": Op.DEAL_WORK,
+    "Mutation.dealLink": Op.DEAL_WORK,
 }
 
 # Fields below the root that check the viewer's role themselves (require_loyalty_read,
@@ -97,16 +118,26 @@ FIELD_OPERATIONS: Mapping[tuple[str, str], Operation] = {
     ("Customer", "purchases"): Op.LOYALTY_READ,
     ("Customer", "benefits"): Op.BENEFIT_READ,
     ("Grant", "customer"): Op.CUSTOMER_READ,
+    ("Customer", "deals"): Op.DEAL_READ,
+    ("Staff", "deals"): Op.DEAL_READ,
 }
 
 # Root fields whose answers depend on which customers the viewer reaches; the compiled
 # path takes them only for viewers who reach everyone.
 REACH_DEPENDENT = frozenset({"customer", "customers", "cases", "node", "nodes",
-                             "memberPrice"})
+                             "memberPrice", "pipelineBoard"})
 
 
 def not_allowed_error(message: str) -> GraphQLError:
     return GraphQLError(message, extensions={"code": "NOT_ALLOWED"})
+
+
+def require_field_operation(info: Info, operation: Operation) -> None:
+    """What a field below the root checks itself (FIELD_OPERATIONS): a viewer whose role may
+    not perform `operation` gets a NOT_ALLOWED error for the field."""
+    viewer = info.context.viewer
+    if not viewer.may(operation):
+        raise not_allowed_error(f"{viewer.role.value} may not {operation.value}")
 
 
 def refused_read(refusal: DomainError) -> GraphQLError:

@@ -29,26 +29,31 @@ from api.graphql.money import SCALARS
 from api.graphql.node import NodeQueries
 from api.graphql.organisation.mutations import OrganisationMutations
 from api.graphql.organisation.queries import OrganisationQueries
+from api.graphql.organisation.types import StaffType
 from api.graphql.partners.mutations import PartnerMutations
 from api.graphql.partners.queries import PartnerQueries
 from api.graphql.partners.types import CustomerPartnerFields, LedgerEntryPartnerFields
 from api.graphql.permissions import require_query_operations
+from api.graphql.pipeline.mutations import PipelineMutations
+from api.graphql.pipeline.queries import PipelineQueries
+from api.graphql.pipeline.types import CustomerPipelineFields, StaffPipelineFields
 from api.graphql.visibility import FIELD_RULES, mask_restricted_fields
 
 # Each context gives other contexts' types its own fields (api/graphql/extending.py).
 add_fields(CustomerType, CustomerTimelineFields, CustomerCasesFields, CustomerLoyaltyFields,
-           CustomerPartnerFields)
+           CustomerPartnerFields, CustomerPipelineFields)
+add_fields(StaffType, StaffPipelineFields)
 add_fields(InteractionType, InteractionCaseFields)
 add_fields(PointsLedgerEntryType, LedgerEntryPartnerFields)
 
 Query = merge_types(
     "Query", (NodeQueries, CustomerQueries, CaseQueries, OrganisationQueries, AccessQueries,
-              AuditQueries, LoyaltyQueries, PartnerQueries)
+              AuditQueries, LoyaltyQueries, PartnerQueries, PipelineQueries)
 )
 Mutation = merge_types(
     "Mutation", (CustomerMutations, CustomerPrivacyMutations, InteractionMutations,
                  CaseMutations, OrganisationMutations,
-                 AccessMutations, LoyaltyMutations, PartnerMutations)
+                 AccessMutations, LoyaltyMutations, PartnerMutations, PipelineMutations)
 )
 
 schema = strawberry.Schema(

@@ -64,6 +64,19 @@ C = TypeVar("C", Customer, CustomerHeader)
 
 
 async def create_customer(cmd: CreateCustomer, *, uow: UnitOfWork, viewer: Viewer) -> Customer:
+    async with uow:
+        customer, added = await add_customer(uow, viewer, cmd)
+        if added:
+            await uow.commit()
+    return customer
+
+
+async def add_customer(
+    uow: UnitOfWork, viewer: Viewer, cmd: CreateCustomer
+) -> tuple[Customer, bool]:
+    """`create_customer` inside a unit of work the caller entered and commits: another
+    context's use case that creates her with a record of its own (a lead, a prospect who
+    is new), in one transaction. Whether she was added now: False for a replay."""
     viewer.require(Operation.CUSTOMER_CREATE)
     now = uow.clock.now()
     problems = Problems()
@@ -82,25 +95,23 @@ async def create_customer(cmd: CreateCustomer, *, uow: UnitOfWork, viewer: Viewe
     ]
     _check_distinct_refs(refs, ("external_refs",), problems)
     problems.raise_if_any()
-    async with uow:
-        first = await first_result(uow.idempotency, CREATE_SCOPE, cmd)
-        if first is not None:
-            return require_reach(viewer, await _get_existing(uow, first))
-        await _check_profile_links(uow, profile)
-        for index, ref in enumerate(refs):
-            await _check_ref_free(uow, ref, ("external_refs", str(index)))
-        customer = Customer(
-            id=new_id(), profile=profile, created_at=now, updated_at=now,
-            contact_points=contacts, household=household, external_refs=refs,
-        )
-        customer.events.append(Event("CustomerCreated", customer.id, now))
-        for point, given in zip(contacts, cmd.contact_points, strict=True):
-            record_consent_changes(customer, point, (), given.consents, viewer.subject)
-        with _refs_taken_meanwhile(("external_refs",)):
-            await uow.customers.add(customer)
-        await remember_result(uow.idempotency, CREATE_SCOPE, cmd, customer.id)
-        await uow.commit()
-    return customer
+    first = await first_result(uow.idempotency, CREATE_SCOPE, cmd)
+    if first is not None:
+        return require_reach(viewer, await _get_existing(uow, first)), False
+    await _check_profile_links(uow, profile)
+    for index, ref in enumerate(refs):
+        await _check_ref_free(uow, ref, ("external_refs", str(index)))
+    customer = Customer(
+        id=new_id(), profile=profile, created_at=now, updated_at=now,
+        contact_points=contacts, household=household, external_refs=refs,
+    )
+    customer.events.append(Event("CustomerCreated", customer.id, now))
+    for point, given in zip(contacts, cmd.contact_points, strict=True):
+        record_consent_changes(customer, point, (), given.consents, viewer.subject)
+    with _refs_taken_meanwhile(("external_refs",)):
+        await uow.customers.add(customer)
+    await remember_result(uow.idempotency, CREATE_SCOPE, cmd, customer.id)
+    return customer, True
 
 
 async def update_customer(cmd: UpdateCustomer, *, uow: UnitOfWork, viewer: Viewer) -> Customer:

@@ -113,61 +113,70 @@ async def record_purchase(
     """Records the sale, earns its points (each line: net * base rate * tier multiplier *
     best bonus, rounded down), and upgrades her tier at once when it takes her over a
     threshold. Her enrolment happens with her first purchase."""
+    async with uow:
+        recorded = await purchase_in(uow, viewer, cmd)
+        if not recorded.replayed:
+            await uow.commit()
+    return recorded
+
+
+async def purchase_in(uow: UnitOfWork, viewer: Viewer, cmd: RecordPurchase) -> PurchaseRecorded:
+    """`record_purchase` inside a unit of work the caller entered and commits: another
+    context's use case that records a sale with a change of its own, in one transaction (a
+    deal won at pickup). Nothing is written for a replayed order."""
     viewer.require(Operation.PURCHASE_RECORD)
     now = uow.clock.now()
     _check_purchase(cmd, now)
     order_id = cmd.order_id.strip()
     digest = fingerprint(replace(cmd, order_id=order_id))
-    async with uow:
-        programme = await programme_named(uow, cmd.programme_code)
-        _check_currency_of(programme, cmd.currency)
-        purchase_id = new_id()
-        first = await _first_result(uow, _order_scope(cmd.channel), order_id, digest,
-                                    "order_id", f"order {order_id} on {cmd.channel.value}",
-                                    purchase_id)
-        if first is not None:
-            return PurchaseRecorded(await _replayed(uow, viewer, first), replayed=True)
-        customer = await customer_to_act_on(uow, viewer, cmd.customer_id)
-        await require_store(uow, cmd.store_id, ("store_id",))
-        membership = await locked_membership(uow, programme, customer.id)
-        tier = programme.tier(membership.effective_tier_id(now))
-        occurred_at = cmd.occurred_at.astimezone(UTC)
-        sold_on = programme.local_date(occurred_at)
-        birthday = is_birthday_month(customer.profile.birth_date, sold_on)
-        lines = tuple(
-            PurchaseLine(
-                line_no=number, sku=line.sku.strip(), quantity=line.quantity,
-                unit_price=line.unit_price, discount=line.discount, name=line.name,
-                category=line.category, margin=line.margin,
-                points=line_points(programme, tier, _net(line), line.category,
-                                   sold_on, birthday),
-            )
-            for number, line in enumerate(cmd.lines, start=1)
+    programme = await programme_named(uow, cmd.programme_code)
+    _check_currency_of(programme, cmd.currency)
+    purchase_id = new_id()
+    first = await _first_result(uow, _order_scope(cmd.channel), order_id, digest,
+                                "order_id", f"order {order_id} on {cmd.channel.value}",
+                                purchase_id)
+    if first is not None:
+        return PurchaseRecorded(await _replayed(uow, viewer, first), replayed=True)
+    customer = await customer_to_act_on(uow, viewer, cmd.customer_id)
+    await require_store(uow, cmd.store_id, ("store_id",))
+    membership = await locked_membership(uow, programme, customer.id)
+    tier = programme.tier(membership.effective_tier_id(now))
+    occurred_at = cmd.occurred_at.astimezone(UTC)
+    sold_on = programme.local_date(occurred_at)
+    birthday = is_birthday_month(customer.profile.birth_date, sold_on)
+    lines = tuple(
+        PurchaseLine(
+            line_no=number, sku=line.sku.strip(), quantity=line.quantity,
+            unit_price=line.unit_price, discount=line.discount, name=line.name,
+            category=line.category, margin=line.margin,
+            points=line_points(programme, tier, _net(line), line.category,
+                               sold_on, birthday),
         )
-        purchase = Purchase(
-            id=purchase_id, programme_id=programme.id, customer_id=customer.id,
-            channel=cmd.channel, order_id=order_id, occurred_at=occurred_at,
-            recorded_at=now, currency=cmd.currency, payment_total=cmd.payment_total,
-            lines=lines, fingerprint=digest, store_id=cmd.store_id,
-        )
-        wallet = Wallet(uow, programme, membership, viewer.subject)
-        if purchase.points > 0:
-            entry = await wallet.add(LedgerKind.EARN, purchase.points, occurred_at,
-                                     purchase_id=purchase.id)
-            purchase = replace(purchase, earn_entry_id=entry.id)
-        await uow.loyalty.add_purchase(purchase)
-        await reassess_after_purchase(uow, programme, membership, now, viewer.subject)
-        await wallet.flush()
-        await uow.interactions.add(_timeline_entry(
-            customer.id, purchase, "purchase", occurred_at, now, {
-            "purchase_id": str(purchase.id), "order_id": purchase.order_id,
-            "amount": str(purchase.net_amount), "currency": purchase.currency,
-            "points": purchase.points}))
-        uow.emit(Event("PurchaseRecorded", customer.id, now, {
-            "purchase_id": str(purchase.id), "channel": purchase.channel.value,
-            "order_id": purchase.order_id, "amount": str(purchase.net_amount),
-            "currency": purchase.currency, "points": purchase.points}))
-        await uow.commit()
+        for number, line in enumerate(cmd.lines, start=1)
+    )
+    purchase = Purchase(
+        id=purchase_id, programme_id=programme.id, customer_id=customer.id,
+        channel=cmd.channel, order_id=order_id, occurred_at=occurred_at,
+        recorded_at=now, currency=cmd.currency, payment_total=cmd.payment_total,
+        lines=lines, fingerprint=digest, store_id=cmd.store_id,
+    )
+    wallet = Wallet(uow, programme, membership, viewer.subject)
+    if purchase.points > 0:
+        entry = await wallet.add(LedgerKind.EARN, purchase.points, occurred_at,
+                                 purchase_id=purchase.id)
+        purchase = replace(purchase, earn_entry_id=entry.id)
+    await uow.loyalty.add_purchase(purchase)
+    await reassess_after_purchase(uow, programme, membership, now, viewer.subject)
+    await wallet.flush()
+    await uow.interactions.add(_timeline_entry(
+        customer.id, purchase, "purchase", occurred_at, now, {
+        "purchase_id": str(purchase.id), "order_id": purchase.order_id,
+        "amount": str(purchase.net_amount), "currency": purchase.currency,
+        "points": purchase.points}))
+    uow.emit(Event("PurchaseRecorded", customer.id, now, {
+        "purchase_id": str(purchase.id), "channel": purchase.channel.value,
+        "order_id": purchase.order_id, "amount": str(purchase.net_amount),
+        "currency": purchase.currency, "points": purchase.points}))
     return PurchaseRecorded(purchase, replayed=False)
 
 

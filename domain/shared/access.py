@@ -78,6 +78,11 @@ class Operation(StrEnum):
     PARTNER_PURCHASE_RECORD = "partner_purchase.record"
     SETTLEMENT_READ = "settlement.read"  # admins any partner's; a partner its own
     SETTLEMENT_CLOSE = "settlement.close"
+    PIPELINE_READ = "pipeline.read"  # pipelines and their stages
+    PIPELINE_MANAGE = "pipeline.manage"
+    DEAL_READ = "deal.read"  # deals, leads and boards: a clerk those of her stores
+    DEAL_WORK = "deal.work"  # leads qualified, deals opened, moved, won and lost
+    PIPELINE_ANALYTICS = "pipeline.analytics"  # aggregates only
 
 
 _ADMIN = frozenset({Role.ADMIN})
@@ -125,6 +130,11 @@ POLICY: Mapping[Operation, frozenset[Role]] = {
     Operation.PARTNER_PURCHASE_RECORD: frozenset({Role.PARTNER}),
     Operation.SETTLEMENT_READ: frozenset({Role.ADMIN, Role.PARTNER}),
     Operation.SETTLEMENT_CLOSE: _ADMIN,
+    Operation.PIPELINE_READ: frozenset({Role.ADMIN, Role.STAFF, Role.ANALYTICS}),
+    Operation.PIPELINE_MANAGE: _ADMIN,
+    Operation.DEAL_READ: _STAFF,
+    Operation.DEAL_WORK: _STAFF,
+    Operation.PIPELINE_ANALYTICS: frozenset({Role.ADMIN, Role.STAFF, Role.ANALYTICS}),
 }
 
 

@@ -36,6 +36,11 @@ class ErrorCode(StrEnum):
     TOO_MANY_ATTEMPTS = "TOO_MANY_ATTEMPTS"  # failed lookups: wait, or the key is locked out
     CURRENCY_MISMATCH = "CURRENCY_MISMATCH"
     PERIOD_CLOSED = "PERIOD_CLOSED"
+    DEAL_CLOSED = "DEAL_CLOSED"  # won or lost: reopen it before moving it
+    STAGE_RETIRED = "STAGE_RETIRED"
+    STAGE_SKIPPED = "STAGE_SKIPPED"  # the pipeline wants every stage in turn
+    STAGE_NOT_EMPTY = "STAGE_NOT_EMPTY"  # deals sit in it: move them first
+    WRONG_PIPELINE = "WRONG_PIPELINE"  # the stage is another pipeline's
 
 
 @dataclass(frozen=True)
@@ -57,6 +62,18 @@ class DomainError(Exception):
     @classmethod
     def single(cls, field: tuple[str, ...], code: ErrorCode, message: str) -> "DomainError":
         return cls([FieldError(field, code, message)])
+
+
+@contextmanager
+def errors_within(*prefix: str) -> Iterator[None]:
+    """Inside, a refusal's fields are put under `prefix`: the refusal of a command nested in
+    another's input (a new customer with her lead, the sale that wins a deal) points at
+    where it sits in that input."""
+    try:
+        yield
+    except DomainError as refused:
+        raise DomainError(FieldError((*prefix, *error.field), error.code, error.message)
+                          for error in refused.errors) from refused
 
 
 def not_found(field: tuple[str, ...], what: str) -> DomainError:
@@ -90,6 +107,8 @@ class UniqueKey(StrEnum):
     GRANT_CODE = "GRANT_CODE"
     REDEMPTION_KEY = "REDEMPTION_KEY"  # (partner, idempotency key)
     PARTNER_ORDER = "PARTNER_ORDER"  # (partner, order id)
+    PIPELINE_CODE = "PIPELINE_CODE"
+    OPEN_LEAD = "OPEN_LEAD"  # a customer has one lead being qualified at a time
 
 
 class Duplicate(Exception):

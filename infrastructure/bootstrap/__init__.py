@@ -22,8 +22,10 @@ from domain.loyalty.queries import LoyaltyQueries
 from domain.organisation.queries import OrganisationQueries
 from domain.partners.grants import REACTIONS as PARTNER_REACTIONS
 from domain.partners.queries import PartnerQueries
+from domain.pipeline.leads import REACTIONS as PIPELINE_REACTIONS
+from domain.pipeline.queries import PipelineQueries
 from domain.ports import UnitOfWork
-from domain.reactions import NO_REACTIONS, Reactions
+from domain.reactions import NO_REACTIONS, Reactions, combined
 from domain.shared.clock import Clock
 from infrastructure.bootstrap.use_cases import UseCase, UseCases, Wiring, build_use_cases
 from infrastructure.clock import SystemClock
@@ -40,6 +42,7 @@ from infrastructure.postgres.loyalty_queries import PgLoyaltyQueries
 from infrastructure.postgres.loyalty_repository import ProgrammeCache
 from infrastructure.postgres.organisation_queries import PgOrganisationQueries
 from infrastructure.postgres.partners_queries import PgPartnerQueries
+from infrastructure.postgres.pipeline_queries import PgPipelineQueries
 from infrastructure.postgres.replica import ReadReplica
 from infrastructure.postgres.unit_of_work import PgUnitOfWork
 from infrastructure.settings import Settings
@@ -50,9 +53,10 @@ __all__ = ["OFF", "REACTIONS", "Container", "Queries", "Telemetry", "UseCase", "
            "build_container"]
 
 # What the contexts do about one another's facts in the writer's transaction: loyalty's
-# purchases and tier changes issue (and returns revoke) partners' grants. Loyalty knows
-# nothing of partners; this is the one place that joins them.
-REACTIONS: Reactions = PARTNER_REACTIONS
+# purchases and tier changes issue (and returns revoke) partners' grants; an interaction or
+# a purchase follows a new lead up. Loyalty and interactions know nothing of partners or
+# the pipeline; this is the one place that joins them.
+REACTIONS: Reactions = combined(PARTNER_REACTIONS, PIPELINE_REACTIONS)
 
 
 class CompiledReads(Protocol):
@@ -75,6 +79,7 @@ class Queries:
     audit: AuditQueries
     loyalty: LoyaltyQueries
     partners: PartnerQueries
+    pipeline: PipelineQueries
 
 
 @dataclass(frozen=True)
@@ -169,6 +174,7 @@ def _queries(reads: AsyncEngine, clock: Clock, *, compiled: CompiledReads) -> Qu
         audit=PgAuditQueries(reads),
         loyalty=PgLoyaltyQueries(reads),
         partners=PgPartnerQueries(reads),
+        pipeline=PgPipelineQueries(reads, clock),
         compiled=compiled,
     )
 

@@ -54,6 +54,11 @@ from domain.partners.model import Grant, Offer, Partner
 from domain.partners.parts import PartnersPart
 from domain.partners.redemptions import GrantCheck, Redeemed
 from domain.partners.settlement import PeriodClosed
+from domain.pipeline import commands as pipeline_commands
+from domain.pipeline import deals, leads, pipelines
+from domain.pipeline.deals import DealMoved
+from domain.pipeline.model import Deal, Lead, Pipeline
+from domain.pipeline.parts import PipelinePart
 from domain.ports import UnitOfWork
 from domain.shared.access import Viewer
 from domain.shared.clock import Clock
@@ -105,7 +110,7 @@ class InUnitOfWorkWithParts(Protocol[C_in, R_out]):
 
 # The other contexts' parts of a customer, in the order her export lists them.
 CUSTOMER_PARTS: tuple[CustomerPart, ...] = (InteractionsPart(), CasesPart(), LoyaltyPart(),
-                                             PartnersPart())
+                                             PartnersPart(), PipelinePart())
 
 Run = Callable[[C, Viewer], Awaitable[R]]
 
@@ -285,6 +290,25 @@ class PartnerUseCases:
 
 
 @dataclass(frozen=True)
+class PipelineUseCases:
+    create_pipeline: UseCase[pipeline_commands.CreatePipeline, Pipeline]
+    update_pipeline: UseCase[pipeline_commands.UpdatePipeline, Pipeline]
+    add_stage: UseCase[pipeline_commands.AddStage, Pipeline]
+    update_stage: UseCase[pipeline_commands.UpdateStage, Pipeline]
+    reorder_stages: UseCase[pipeline_commands.ReorderStages, Pipeline]
+    retire_stage: UseCase[pipeline_commands.RetireStage, Pipeline]
+    create_lead: UseCase[pipeline_commands.CreateLead, Lead]
+    update_lead: UseCase[pipeline_commands.UpdateLead, Lead]
+    qualify_lead: UseCase[pipeline_commands.QualifyLead, Lead]
+    disqualify_lead: UseCase[pipeline_commands.DisqualifyLead, Lead]
+    create_deal: UseCase[pipeline_commands.CreateDeal, Deal]
+    update_deal: UseCase[pipeline_commands.UpdateDeal, Deal]
+    move_deal: UseCase[pipeline_commands.MoveDeal, DealMoved]
+    reopen_deal: UseCase[pipeline_commands.ReopenDeal, DealMoved]
+    link_to_deal: UseCase[pipeline_commands.LinkToDeal, Deal]
+
+
+@dataclass(frozen=True)
 class UseCases:
     """Every use case, acting as `viewer`: the container's own act as the system (CLI, seed);
     a request's are `acting_as(its viewer)`."""
@@ -296,6 +320,7 @@ class UseCases:
     access: AccessUseCases
     loyalty: LoyaltyUseCases
     partners: PartnerUseCases
+    pipeline: PipelineUseCases
     viewer: Viewer = dataclasses.field(default_factory=Viewer.system)
 
     def acting_as(self, viewer: Viewer) -> "UseCases":
@@ -387,5 +412,22 @@ def build_use_cases(wiring: Wiring) -> UseCases:
             record_partner_purchase=once(coalition.record_partner_purchase),
             return_partner_purchase=once(coalition.return_partner_purchase),
             close_settlement_period=many(settlement.close_settlement_period),
+        ),
+        pipeline=PipelineUseCases(
+            create_pipeline=once(pipelines.create_pipeline),
+            update_pipeline=once(pipelines.update_pipeline),
+            add_stage=once(pipelines.add_stage),
+            update_stage=once(pipelines.update_stage),
+            reorder_stages=once(pipelines.reorder_stages),
+            retire_stage=once(pipelines.retire_stage),
+            create_lead=once(leads.create_lead),
+            update_lead=once(leads.update_lead),
+            qualify_lead=once(leads.qualify_lead),
+            disqualify_lead=once(leads.disqualify_lead),
+            create_deal=once(deals.create_deal),
+            update_deal=once(deals.update_deal),
+            move_deal=once(deals.move_deal),
+            reopen_deal=once(deals.reopen_deal),
+            link_to_deal=once(deals.link_to_deal),
         ),
     )

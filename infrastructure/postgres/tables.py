@@ -639,7 +639,143 @@ partner_code_misses = Table(
 )
 
 # Every table, children first: the order TRUNCATE and deletes can use.
+
+# --- the sales pipeline (migration 0008) ---------------------------------------------------
+
+pipelines = Table(
+    "pipelines", metadata, _id(),
+    Column("code", Text, nullable=False, unique=True),
+    Column("name", Text, nullable=False),
+    Column("currency", Text, nullable=False),
+    Column("allow_skips", Boolean, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("created_at", TZ, nullable=False),
+    Column("updated_at", TZ, nullable=False),
+)
+
+# Never deleted: a retired stage still names the moves into it.
+pipeline_stages = Table(
+    "pipeline_stages", metadata, _id(),
+    Column("pipeline_id", UUID(as_uuid=True), ForeignKey("pipelines.id"), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("kind", Text, nullable=False),
+    Column("probability", Amount, nullable=False),
+    Column("sla_days", Integer),
+    Column("retired_at", TZ),
+    UniqueConstraint("pipeline_id", "id"),  # what a deal's (pipeline, stage) refers to
+)
+
+OPEN_LEAD = text("status = ANY (ARRAY['NEW'::text, 'CONTACTED'::text])")
+
+
+def _source() -> list[Column[object]]:
+    """Where a lead or a deal came from."""
+    return [
+        Column("source_channel", Text),
+        Column("source_campaign", Text),
+        Column("source_referred_by_id", UUID(as_uuid=True), ForeignKey("customers.id")),
+        Column("source_interaction_id", UUID(as_uuid=True), ForeignKey("interactions.id")),
+    ]
+
+
+leads = Table(
+    "leads", metadata, _id(),
+    Column("customer_id", UUID(as_uuid=True), ForeignKey("customers.id"), nullable=False),
+    Column("status", Text, nullable=False),
+    *_source(),
+    Column("owner_id", UUID(as_uuid=True), ForeignKey("staff.id")),
+    Column("store_id", UUID(as_uuid=True), ForeignKey("stores.id")),
+    Column("next_follow_up_on", Date),
+    Column("unqualified_reason", Text),
+    Column("deal_id", UUID(as_uuid=True),
+           ForeignKey("deals.id", use_alter=True, name="fk_leads_deal_id_deals")),
+    Column("created_at", TZ, nullable=False),
+    Column("updated_at", TZ, nullable=False),
+    Column("closed_at", TZ),
+    Column("version", Integer, nullable=False),
+    Index("uq_leads_open_customer", "customer_id", unique=True, postgresql_where=OPEN_LEAD),
+    Index("ix_leads_customer_id", "customer_id", "created_at"),
+    Index("ix_leads_created_at", "created_at", "id"),
+)
+
+# The products of interest are two arrays of one length (sku, quantity): read with the deal,
+# in the board's one statement, without a table of their own.
+deals = Table(
+    "deals", metadata, _id(),
+    Column("customer_id", UUID(as_uuid=True), ForeignKey("customers.id"), nullable=False),
+    Column("pipeline_id", UUID(as_uuid=True), ForeignKey("pipelines.id"), nullable=False),
+    Column("stage_id", UUID(as_uuid=True), nullable=False),
+    Column("lead_id", UUID(as_uuid=True), ForeignKey("leads.id")),
+    Column("title", Text, nullable=False),
+    Column("amount", Amount, nullable=False),
+    Column("currency", Text, nullable=False),
+    Column("owner_id", UUID(as_uuid=True), ForeignKey("staff.id")),
+    Column("store_id", UUID(as_uuid=True), ForeignKey("stores.id")),
+    Column("expected_close_on", Date),
+    *_source(),
+    Column("status", Text, nullable=False),
+    Column("lost_reason", Text),
+    Column("purchase_id", UUID(as_uuid=True), ForeignKey("purchases.id")),
+    Column("product_skus", Labels, nullable=False, server_default="{}"),
+    Column("product_quantities", ARRAY(Integer), nullable=False, server_default="{}"),
+    Column("opened_at", TZ, nullable=False),
+    Column("stage_entered_at", TZ, nullable=False),
+    Column("closed_at", TZ),
+    Column("updated_at", TZ, nullable=False),
+    Column("version", Integer, nullable=False),
+    CheckConstraint("amount >= 0", name="amount_not_negative"),
+    CheckConstraint("cardinality(product_skus) = cardinality(product_quantities)",
+                    name="products_paired"),
+    ForeignKeyConstraint(["pipeline_id", "stage_id"],
+                         ["pipeline_stages.pipeline_id", "pipeline_stages.id"],
+                         name="fk_deals_stage"),
+    Index("ix_deals_stage", "stage_id", "stage_entered_at", "id"),  # the board's columns
+    Index("ix_deals_customer_id", "customer_id", "opened_at"),
+    Index("ix_deals_owner_id", "owner_id", "opened_at"),
+    Index("ix_deals_store_id", "store_id", "opened_at"),
+    Index("ix_deals_pipeline_opened", "pipeline_id", "opened_at"),
+    Index("ix_deals_pipeline_closed", "pipeline_id", "closed_at"),
+    Index("ix_deals_opened_at_id", "opened_at", "id"),
+)
+
+# Append-only (migration 0008: a trigger refuses UPDATE, DELETE and TRUNCATE, but for an
+# UPDATE of customer_id alone, a merge's).
+deal_moves = Table(
+    "deal_moves", metadata, _id(),
+    Column("deal_id", UUID(as_uuid=True), ForeignKey("deals.id"), nullable=False),
+    Column("customer_id", UUID(as_uuid=True), ForeignKey("customers.id"), nullable=False),
+    Column("pipeline_id", UUID(as_uuid=True), ForeignKey("pipelines.id"), nullable=False),
+    Column("from_stage_id", UUID(as_uuid=True), ForeignKey("pipeline_stages.id")),
+    Column("to_stage_id", UUID(as_uuid=True), ForeignKey("pipeline_stages.id"),
+           nullable=False),
+    Column("kind", Text, nullable=False),
+    Column("moved_at", TZ, nullable=False),
+    Column("moved_by", Text, nullable=False),
+    Column("staff_id", UUID(as_uuid=True), ForeignKey("staff.id")),
+    Column("reason", Text),
+    Index("ix_deal_moves_deal", "deal_id", "moved_at", "id",
+          postgresql_include=["to_stage_id", "pipeline_id"]),  # time in stage, index-only
+    Index("ix_deal_moves_pipeline", "pipeline_id", "moved_at"),
+)
+
+deal_links = Table(
+    "deal_links", metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("deal_id", UUID(as_uuid=True), ForeignKey("deals.id"), nullable=False),
+    Column("customer_id", UUID(as_uuid=True), ForeignKey("customers.id"), nullable=False),
+    Column("interaction_id", UUID(as_uuid=True), ForeignKey("interactions.id")),
+    Column("case_id", UUID(as_uuid=True), ForeignKey("cases.id")),
+    Column("linked_at", TZ, nullable=False),
+    Column("linked_by", Text, nullable=False),
+    CheckConstraint("num_nonnulls(interaction_id, case_id) = 1", name="one_target"),
+    UniqueConstraint("deal_id", "interaction_id"),
+    UniqueConstraint("deal_id", "case_id"),
+    Index("ix_deal_links_customer_id", "customer_id"),
+)
+
 ALL_TABLES = [
+    deal_links, deal_moves, leads, deals, pipeline_stages, pipelines,
     partner_code_misses, partner_settlement_entries, partner_settlement_periods,
     partner_redemptions, partner_grants, partner_purchases,
     loyalty_point_lots, loyalty_ledger, purchase_refund_lines, purchase_refunds,

@@ -27,6 +27,8 @@ CONSTRAINTS = {
     "uq_partner_grants_code": UniqueKey.GRANT_CODE,
     "uq_partner_redemptions_partner_id_idempotency_key": UniqueKey.REDEMPTION_KEY,
     "uq_partner_purchases_partner_id_order_id": UniqueKey.PARTNER_ORDER,
+    "uq_pipelines_code": UniqueKey.PIPELINE_CODE,
+    "uq_leads_open_customer": UniqueKey.OPEN_LEAD,
 }
 
 

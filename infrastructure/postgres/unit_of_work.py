@@ -26,6 +26,7 @@ from infrastructure.postgres.loyalty_repository import (
 )
 from infrastructure.postgres.organisation_repository import PgStaffRepository, PgStoreRepository
 from infrastructure.postgres.partners_repository import PgPartnerRepository
+from infrastructure.postgres.pipeline_repository import PgPipelineRepository
 from infrastructure.postgres.prepared import (
     PreparedInsert,
     back_to_sqlalchemy,
@@ -74,6 +75,7 @@ class PgUnitOfWork:
         self.programmes = PgProgrammeRepository(connection, self._programmes)
         self.loyalty = PgLoyaltyRepository(connection)
         self.partners = PgPartnerRepository(connection)
+        self.pipeline = PgPipelineRepository(connection)
         return self
 
     async def __aexit__(

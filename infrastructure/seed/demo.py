@@ -77,10 +77,31 @@ from domain.partners.model import (
     TriggerKind,
 )
 from domain.partners.queries import OfferFilter
+from domain.pipeline.commands import (
+    CreateDeal,
+    CreateLead,
+    DealTerms,
+    DisqualifyLead,
+    MoveDeal,
+    QualifyLead,
+    ReopenDeal,
+)
+from domain.pipeline.deals import CREATE_SCOPE as DEAL_SCOPE
+from domain.pipeline.leads import CREATE_SCOPE as LEAD_SCOPE
+from domain.pipeline.model import Deal, Lead, Pipeline, Source
 from domain.ports import UnitOfWork
 from domain.shared.access import Role, Viewer
 from domain.shared.paging import PageRequest
 from infrastructure.bootstrap import Container
+from infrastructure.seed.demo_pipeline import (
+    QIAN_DEAL,
+    SALES_FLOOR,
+    DemoDeal,
+    Prospect,
+    demo_deals,
+    prospects,
+    sales_floor,
+)
 from infrastructure.seed.vocabulary import PRODUCTS_BY_SKU, Product, purchase_payload
 
 T = TypeVar("T")
@@ -398,6 +419,10 @@ class SeedReport:
     consents: int = 0
     partner_purchases: int = 0
     api_clients: int = 0
+    pipelines: int = 0
+    leads: int = 0
+    deals: int = 0
+    deal_moves: int = 0
     # The keys of the API clients this run created, by partner code: shown this once.
     keys: tuple[tuple[str, str], ...] = ()
 
@@ -446,6 +471,7 @@ class _DemoSeeder:
         await self._partner_sale(lisa_zhou, LISA_OPEN_ID, LISA_COFFEE, partners[CAFE])
         for partner in partners.values():
             await self._api_client(partner)
+        await self._sales_floor(org, {"li": li, "lisa": lisa_zhou})
         return SeedReport(**self._tally, keys=tuple(self._keys))
 
     async def _organisation(self) -> Organisation:
@@ -629,6 +655,88 @@ class _DemoSeeder:
         self._tally["api_clients"] += 1
         self._keys.append((partner.code, issued.key))
 
+    async def _sales_floor(self, org: Organisation, customers: dict[str, Customer]) -> None:
+        """The pipeline, the prospects' leads, and the deals walked through their steps:
+        on a second run every step is there already (a deal's version counts its moves)."""
+        floor = await self._ensure("pipelines",
+                                   lambda uow: uow.pipeline.get_by_code(SALES_FLOOR),
+                                   lambda: self._use_cases.pipeline.create_pipeline(
+                                       sales_floor()))
+        assert floor.created_at is not None
+        ids = {key: customer.id for key, customer in customers.items()}
+        places = (HANGZHOU, JINGAN, HANGZHOU_CLERK, JINGAN_CLERK)
+        for prospect in prospects(*places):
+            lead = await self._lead(floor, org, prospect, ids)
+            ids[prospect.key] = lead.customer_id
+        for deal in demo_deals(*places):
+            await self._deal(floor, org, deal, ids[deal.customer])
+
+    async def _lead(self, floor: Pipeline, org: Organisation, prospect: Prospect,
+                    ids: dict[str, UUID]) -> Lead:
+        anchor = _anchor(floor)
+        key = f"demo:lead:{prospect.key}"
+        lead: Lead = await self._keyed("leads", LEAD_SCOPE, key, lambda: (
+            self._use_cases.pipeline.create_lead(CreateLead(
+                source=Source(prospect.channel, prospect.campaign,
+                              ids.get(prospect.referred_by or "")),
+                new_customer=CreateCustomer(profile={
+                    "display_name": prospect.display_name,
+                    "home_store_id": org.store_id(prospect.store)}),
+                owner_id=org.staff_id(prospect.clerk), store_id=org.store_id(prospect.store),
+                next_follow_up_on=(anchor + timedelta(days=prospect.follow_up_in_days)).date()
+                if prospect.follow_up_in_days else None, idempotency_key=key))))
+        use = self._use_cases.pipeline
+        if prospect.call is not None:
+            await self._keyed("interactions", RECORD_SCOPE, f"{key}:call", lambda: (
+                self._use_cases.interactions.record_interaction(RecordInteraction(
+                    customer_id=lead.customer_id, channel=Channel.PHONE, kind="call",
+                    occurred_at=_days_before(lead.created_at, -1 / 86_400),  # a second on
+                    direction=Direction.OUTBOUND,
+                    summary=prospect.call, store_id=org.store_id(prospect.store),
+                    staff_id=org.staff_id(prospect.clerk), idempotency_key=f"{key}:call"))))
+        if not lead.open:
+            return lead
+        if prospect.unqualified is not None:
+            lead = await use.disqualify_lead(DisqualifyLead(lead.id, prospect.unqualified))
+        elif prospect.qualified is not None:
+            title, amount, days_before, close_in = QIAN_DEAL
+            lead = await use.qualify_lead(QualifyLead(lead.id, DealTerms(
+                floor.id, title, Decimal(amount), floor.currency,
+                expected_close_on=(anchor + timedelta(days=close_in)).date(),
+                opened_at=anchor - timedelta(days=days_before))))
+            self._tally["deals"] += 1
+        return lead
+
+    async def _deal(self, floor: Pipeline, org: Organisation, given: DemoDeal,
+                    customer_id: UUID) -> Deal:
+        anchor = _anchor(floor)
+        key = f"demo:deal:{given.key}"
+        deal: Deal = await self._keyed("deals", DEAL_SCOPE, key, lambda: (
+            self._use_cases.pipeline.create_deal(CreateDeal(
+                customer_id, DealTerms(
+                    floor.id, given.title, Decimal(given.amount), floor.currency,
+                    owner_id=org.staff_id(given.clerk), store_id=org.store_id(given.store),
+                    expected_close_on=(anchor + timedelta(days=given.close_in_days)).date(),
+                    products=given.products,
+                    opened_at=anchor - timedelta(days=given.opened_days_before)),
+                Source(given.channel, given.campaign), idempotency_key=key))))
+        use = self._use_cases.pipeline
+        stage_of = {stage.name: stage.id for stage in floor.stages}
+        for number, step in enumerate(given.steps, start=1):
+            if deal.version > number:  # moved there on an earlier run
+                continue
+            at = anchor - timedelta(days=step.days_before)
+            if step.reopen_reason is not None:
+                deal = (await use.reopen_deal(ReopenDeal(
+                    deal.id, stage_of[step.stage], step.reopen_reason, deal.version,
+                    occurred_at=at))).deal
+            else:
+                deal = (await use.move_deal(MoveDeal(
+                    deal.id, stage_of[step.stage], deal.version, lost_reason=step.lost_reason,
+                    occurred_at=at))).deal
+            self._tally["deal_moves"] += 1
+        return deal
+
     def _count(self, tally: str, *, replayed: bool) -> None:
         if not replayed:
             self._tally[tally] += 1
@@ -659,6 +767,12 @@ class _DemoSeeder:
         an idempotency claim made there only tells whether the key was taken."""
         async with self._new_uow() as uow:
             return await look(uow)
+
+
+def _anchor(floor: Pipeline) -> datetime:
+    """What the sales floor's history is dated from: the same on every run."""
+    assert floor.created_at is not None
+    return floor.created_at.astimezone(UTC)
 
 
 def _days_before(anchor: datetime, days: float) -> datetime:

@@ -57,6 +57,17 @@ from domain.partners.model import (
     Trigger,
     TriggerKind,
 )
+from domain.pipeline.model import (
+    Deal,
+    DealMove,
+    Lead,
+    LeadStatus,
+    MoveKind,
+    Pipeline,
+    Source,
+    Stage,
+    StageKind,
+)
 from domain.shared.access import Role
 from domain.shared.ids import new_id
 
@@ -270,3 +281,38 @@ def an_entry(partner: Partner, period: str, at: datetime, **fields: Any) -> Sett
                                 "currency": partner.currency}
     return SettlementEntry(new_id(), partner.id, period, occurred_at=at,
                            **{**defaults, **fields})
+
+
+def a_pipeline_record(now: datetime, code: str | None = None, **fields: Any) -> Pipeline:
+    """The sales floor: two open stages, won and lost."""
+    pipeline_id = new_id()
+    stages = tuple(
+        Stage(new_id(), pipeline_id, name, position, kind, Decimal(probability), sla)
+        for position, (name, kind, probability, sla) in enumerate((
+            ("Phone contact", StageKind.OPEN, "0.1", 3), ("Meeting", StageKind.OPEN, "0.3", 7),
+            ("Won", StageKind.WON, "1", None), ("Lost", StageKind.LOST, "0", None)), start=1))
+    defaults: dict[str, Any] = {"name": "Sales floor", "currency": "CNY", "allow_skips": False}
+    return Pipeline(pipeline_id, code or f"floor-{serial()}", stages=stages, created_at=now,
+                    updated_at=now, **{**defaults, **fields})
+
+
+def a_lead_record(customer_id: UUID, now: datetime, **fields: Any) -> Lead:
+    defaults: dict[str, Any] = {"status": LeadStatus.NEW,
+                                "source": Source(Channel.SOCIAL, "spring-coats")}
+    return Lead(new_id(), customer_id, created_at=now, updated_at=now, **{**defaults, **fields})
+
+
+def a_deal_record(pipeline: Pipeline, customer_id: UUID, now: datetime, **fields: Any) -> Deal:
+    """A coat, in the pipeline's first stage since `now`."""
+    defaults: dict[str, Any] = {
+        "stage_id": pipeline.stages[0].id, "title": "Wool coat", "amount": Decimal("4800.00"),
+        "currency": pipeline.currency, "opened_at": now, "stage_entered_at": now,
+        "updated_at": now}
+    return Deal(new_id(), customer_id, pipeline.id, **{**defaults, **fields})
+
+
+def a_move_record(deal: Deal, to: Stage, at: datetime, **fields: Any) -> DealMove:
+    defaults: dict[str, Any] = {"kind": MoveKind.MOVED, "moved_by": "staff:wang",
+                                "from_stage_id": deal.stage_id}
+    return DealMove(new_id(), deal.id, deal.customer_id, deal.pipeline_id, to.id,
+                    moved_at=at, **{**defaults, **fields})

@@ -84,6 +84,7 @@ _TABLES_OF_TYPES = {
     "Interaction": "interactions", "Case": "cases", "CaseRoutingRule": "case_routing_rules",
     "Store": "stores", "Staff": "staff", "LoyaltyProgramme": "loyalty_programmes",
     "Purchase": "purchases", "PointsLedgerEntry": "loyalty_ledger",
+    "Pipeline": "pipelines", "PipelineStage": "pipeline_stages", "Deal": "deals",
 }
 # A second programme unlike the demo's in every setting a standing depends on: points, not
 # spend; calendar years in New York; a currency without decimals; points that expire soon.

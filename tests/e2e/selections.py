@@ -58,6 +58,8 @@ BAD_PAGE_SIZES = (-1, 101, 1000)
 # Filter arguments naming an object of one type: any other id is refused.
 FILTER_ID_TYPES = {"ownerId": "Staff", "homeStoreId": "Store", "customerId": "Customer",
                    "storeId": "Store", "staffId": "Staff"}
+# Lookup arguments mostly naming an object of one type: any other id finds nothing.
+LOOKUP_ID_TYPES = {"pipelineId": "Pipeline"}
 # What each connection's cursors hold (docs/api.md: "Cursors hold the sort key of their row").
 _BY_TIME = ("timestamp", "uuid")
 
@@ -409,6 +411,8 @@ class _Writer:
     def _id(self, name: str) -> _Value:
         wanted = FILTER_ID_TYPES.get(name)
         every = [i for ids in self.pools.ids.values() for i in ids]
+        if name in LOOKUP_ID_TYPES and self.chance(0.85):
+            return _Value(self.pick(self.pools.ids[LOOKUP_ID_TYPES[name]]))
         if wanted is None:  # a lookup: a wrong id finds nothing
             return _Value(self.pick([*self.pools.ids["Customer"], *every[:: 7],
                                      "not-an-id", "Q3VzdG9tZXI6bm9wZQ=="]))

@@ -743,3 +743,46 @@ def test_only_a_viewer_who_may_read_loyalty_has_it_compiled() -> None:
         assert not may_compile(Viewer(role, "them"), {"loyaltyProgramme"}, fields)
         assert may_compile(Viewer(role, "them"), {"loyaltyProgramme"},
                            {("Query", "loyaltyProgramme")})
+
+
+SALES_BOARD = f"""
+query($pipeline: ID!, $store: ID, $owner: ID, $first: Int, $after: String) {{
+  pipelineBoard(pipelineId: $pipeline, storeId: $store, ownerId: $owner) {{
+    dealCount amount {MONEY} weightedAmount {MONEY}
+    pipeline {{ id code name currencyCode allowSkips version createdAt updatedAt }}
+    columns {{
+      stage {{ id name position kind probability slaDays retiredAt pipeline {{ code }} }}
+      dealCount amount {MONEY} weightedAmount {MONEY} stalledCount
+      deals(first: $first, after: $after) {{
+        edges {{ cursor node {{
+          id title status lostReason expectedCloseOn openedAt stageEnteredAt closedAt
+          updatedAt version amount {MONEY}
+          customer {{ id displayName }} owner {{ id name }} store {{ code }} stage {{ name }}
+        }} }}
+        pageInfo {{ hasNextPage hasPreviousPage startCursor endCursor }}
+      }}
+    }}
+  }}
+}}
+"""
+
+
+async def test_the_sales_board_is_one_statement_answered_as_executed(
+    both: BothPaths, rich: RichData,
+) -> None:
+    [pipeline] = rich.ids["Pipeline"]
+    for store in (None, *rich.ids["Store"]):
+        for owner in (None, *rich.ids["Staff"][:3]):
+            answer = await both.ask(SALES_BOARD, {"pipeline": pipeline, "store": store,
+                                                  "owner": owner, "first": 1})
+            assert answer.compiled
+            assert "errors" not in answer.body
+    whole = (await both.ask(SALES_BOARD, {"pipeline": pipeline})).body["data"]["pipelineBoard"]
+    assert whole["dealCount"] == 6
+    for column in whole["columns"]:  # each column paged on from its first deal
+        first = (await both.ask(SALES_BOARD, {"pipeline": pipeline, "first": 1}))
+        cursor = next(c for c in first.body["data"]["pipelineBoard"]["columns"]
+                      if c["stage"]["id"] == column["stage"]["id"])["deals"]["pageInfo"]
+        answer = await both.ask(SALES_BOARD, {"pipeline": pipeline, "first": 1,
+                                              "after": cursor["endCursor"]})
+        assert answer.compiled

@@ -8,12 +8,7 @@ request of its own. `$NAME`s in variables are filled from the run (Lisa's code, 
 redemption the guide made), and `<…>` in an answer stands for a value that differs each run.
 """
 
-import json
-import re
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -26,59 +21,10 @@ from infrastructure.bootstrap import Container
 from infrastructure.postgres.customers_repository import PgCustomerRepository
 from infrastructure.seed.demo import CAFE, CINEMA, LISA_OPEN_ID, seed_demo
 from tests.e2e.conftest import MovableClock
+from tests.e2e.guide import examples, filled, mismatches
 
 GUIDE = Path(__file__).resolve().parents[2] / "docs" / "partners.md"
-BLOCK = re.compile(r"```(\w+)\n(.*?)```", re.DOTALL)
-CURL_DATA = re.compile(r"-d '(.*?)'", re.DOTALL)
-WILDCARD = re.compile(r"^<.*>$")
 CAFE_OPERATIONS = ("mutation Earn", "mutation Return")
-
-
-@dataclass(frozen=True)
-class Example:
-    document: str
-    variables: dict[str, Any]
-    answer: dict[str, Any]
-
-
-def examples(text: str) -> Iterator[Example]:
-    document, variables = "", {}
-    request: tuple[str, dict[str, Any]] | None = None
-    for language, body in BLOCK.findall(text):
-        if language == "graphql":
-            document = body
-        elif language == "bash" and (posted := CURL_DATA.search(body)):
-            payload = json.loads(posted[1])
-            request = (payload["query"], payload.get("variables", {}))
-        elif language == "json":
-            parsed = json.loads(body)
-            if "data" not in parsed:
-                variables, request = parsed, (document, parsed)
-            elif request is not None or document:
-                query, given = request or (document, variables)
-                yield Example(query, given, parsed)
-                request = None
-
-
-def filled(value: Any, names: dict[str, str]) -> Any:
-    if isinstance(value, dict):
-        return {key: filled(item, names) for key, item in value.items()}
-    if isinstance(value, str) and value.startswith("$"):
-        return names[value[1:]]
-    return value
-
-
-def mismatches(shown: Any, answered: Any, path: str = "") -> list[str]:
-    if isinstance(shown, str) and WILDCARD.match(shown):
-        return [] if answered is not None else [f"{path}: answered null"]
-    if isinstance(shown, dict) and isinstance(answered, dict):
-        if shown.keys() != answered.keys():
-            return [f"{path}: keys {sorted(shown)} shown, {sorted(answered)} answered"]
-        return [m for key in shown for m in mismatches(shown[key], answered[key], f"{path}.{key}")]
-    if isinstance(shown, list) and isinstance(answered, list) and len(shown) == len(answered):
-        return [m for i, (s, a) in enumerate(zip(shown, answered, strict=True))
-                for m in mismatches(s, a, f"{path}[{i}]")]
-    return [] if shown == answered else [f"{path}: {shown!r} shown, {answered!r} answered"]
 
 
 async def lisas_code(container: Container, clock: MovableClock) -> str:

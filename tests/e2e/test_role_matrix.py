@@ -167,6 +167,7 @@ def calls(w: World) -> dict[str, tuple[str, dict[str, Any]]]:
             "apiClientId": w.customer}, result="apiClient { id }"),
         **loyalty_calls(w),
         **partner_calls(w),
+        **pipeline_calls(w),
     }
 
 
@@ -260,6 +261,62 @@ def partner_calls(w: World) -> dict[str, tuple[str, dict[str, Any]]]:
         "Mutation.partnerPurchaseReturn": _mutation(
             "partnerPurchaseReturn", "PartnerPurchaseReturnInput!", {
                 "orderId": "C-404", "returnRef": "R-1"}, result="purchase { id }"),
+    }
+
+
+def pipeline_calls(w: World) -> dict[str, tuple[str, dict[str, Any]]]:
+    """Ids that find nothing answer an allowed role with NOT_FOUND, never NOT_ALLOWED."""
+    pipeline, stage = unknown_id("Pipeline"), unknown_id("PipelineStage")
+    deal, lead = {"dealId": unknown_id("Deal")}, {"leadId": unknown_id("Lead")}
+    terms = {"pipelineId": pipeline, "title": "Coat", "amount": "4800.00",
+             "currencyCode": "CNY"}
+    return {
+        "Query.pipelines": ("{ pipelines { id } }", {}),
+        "Query.pipeline": ("query($id: ID!) { pipeline(id: $id) { id } }", {"id": pipeline}),
+        "Query.pipelineBoard": (
+            "query($id: ID!) { pipelineBoard(pipelineId: $id) { dealCount } }", {"id": pipeline}),
+        "Query.deals": ("{ deals(first: 5) { nodes { id } } }", {}),
+        "Query.leads": ("{ leads(first: 5) { nodes { id } } }", {}),
+        "Query.pipelineAnalytics": (
+            'query($id: ID!) { pipelineAnalytics(pipelineId: $id, from: "2026-11-01", '
+            'to: "2026-11-30") { to } }', {"id": pipeline}),
+        "Mutation.pipelineCreate": _mutation("pipelineCreate", "PipelineCreateInput!", {
+            "code": "matrix-floor", "name": "Floor", "currencyCode": "CNY", "stages": [
+                {"name": "Call", "probability": "0.2"}, {"name": "Won", "kind": "WON"},
+                {"name": "Lost", "kind": "LOST"}]}, result="pipeline { id }"),
+        "Mutation.pipelineUpdate": _mutation("pipelineUpdate", "PipelineUpdateInput!", {
+            "pipelineId": pipeline, "allowSkips": True}, result="pipeline { id }"),
+        "Mutation.pipelineStageAdd": _mutation("pipelineStageAdd", "PipelineStageAddInput!", {
+            "pipelineId": pipeline, "stage": {"name": "Fitting", "probability": "0.5"}},
+            result="pipeline { id }"),
+        "Mutation.pipelineStageUpdate": _mutation(
+            "pipelineStageUpdate", "PipelineStageUpdateInput!", {"stageId": stage,
+                                                                 "name": "Visit"},
+            result="pipeline { id }"),
+        "Mutation.pipelineStagesReorder": _mutation(
+            "pipelineStagesReorder", "PipelineStagesReorderInput!", {
+                "pipelineId": pipeline, "stageIds": [stage]}, result="pipeline { id }"),
+        "Mutation.pipelineStageRetire": _mutation(
+            "pipelineStageRetire", "PipelineStageRetireInput!", {"stageId": stage},
+            result="pipeline { id }"),
+        "Mutation.leadCreate": _mutation("leadCreate", "LeadCreateInput!", {
+            "customerId": w.customer, "source": {"channel": "PHONE"}}, result="lead { id }"),
+        "Mutation.leadUpdate": _mutation("leadUpdate", "LeadUpdateInput!", {
+            **lead, "nextFollowUpOn": "2026-11-20"}, result="lead { id }"),
+        "Mutation.leadQualify": _mutation("leadQualify", "LeadQualifyInput!", {
+            **lead, "deal": terms}, result="lead { id }"),
+        "Mutation.leadDisqualify": _mutation("leadDisqualify", "LeadDisqualifyInput!", {
+            **lead, "reason": "no intent"}, result="lead { id }"),
+        "Mutation.dealCreate": _mutation("dealCreate", "DealCreateInput!", {
+            **terms, "customerId": w.customer}, result="deal { id }"),
+        "Mutation.dealUpdate": _mutation("dealUpdate", "DealUpdateInput!", {
+            **deal, "title": "Two coats"}, result="deal { id }"),
+        "Mutation.dealMove": _mutation("dealMove", "DealMoveInput!", {
+            **deal, "toStageId": stage}, result="deal { id }"),
+        "Mutation.dealReopen": _mutation("dealReopen", "DealReopenInput!", {
+            **deal, "toStageId": stage, "reason": "called back"}, result="deal { id }"),
+        "Mutation.dealLink": _mutation("dealLink", "DealLinkInput!", {
+            **deal, "caseId": w.case}, result="deal { id }"),
     }
 
 

@@ -5,7 +5,7 @@ from decimal import Decimal
 from uuid import UUID
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain.cases.model import CaseKind, CaseStatus
@@ -243,13 +243,14 @@ async def test_the_seed_prints_a_working_key_for_each_partner(
 
 async def test_the_first_run_reports_what_it_created(seeded: SeedReport) -> None:
     assert (seeded.stores, seeded.staff, seeded.routing_rules, seeded.customers) == (2, 3, 1, 2)
-    assert seeded.interactions == 10
+    assert seeded.interactions == 11  # Mr. Wu's call among them
     assert (seeded.cases, seeded.case_transitions) == (1, 2)
     assert (seeded.programmes, seeded.purchases, seeded.refunds, seeded.redemptions) == (
         1, 6, 1, 1)
     assert (seeded.partners, seeded.offers, seeded.partner_purchases, seeded.api_clients) == (
         2, 1, 1, 2)
     assert seeded.consents == 0  # given when she was created
+    assert (seeded.pipelines, seeded.leads, seeded.deals, seeded.deal_moves) == (1, 4, 8, 19)
     assert str(seeded).startswith("demo data seeded: 2 stores")
 
 
@@ -261,3 +262,29 @@ async def test_a_second_run_changes_nothing(
     assert again.changed_nothing, again
     assert str(again) == "demo data already present: nothing changed"
     assert await _row_counts(db) == before
+
+
+async def test_the_sales_floor_has_deals_in_every_stage_with_their_history(
+    seeded: SeedReport, db: AsyncEngine
+) -> None:
+    async with db.connect() as connection:
+        rows = (await connection.execute(text(
+            "SELECT s.name, count(DISTINCT d.id) AS deals, count(m.id) AS moves"
+            " FROM pipeline_stages s JOIN deals d ON d.stage_id = s.id"
+            " JOIN deal_moves m ON m.deal_id = d.id GROUP BY s.name, s.position"
+            " ORDER BY s.position"))).all()
+        kinds = {row[0] for row in await connection.execute(text(
+            "SELECT DISTINCT kind FROM deal_moves"))}
+    assert [row[0] for row in rows] == ["Phone contact", "Meeting", "Product inspection",
+                                        "Contract signed", "Pickup/delivery", "Won", "Lost"]
+    assert all(moves > deals for _, deals, moves in rows if _ != "Phone contact")
+    assert kinds == {"OPENED", "MOVED", "WON", "LOST", "REOPENED"}
+
+
+async def test_the_prospects_leads_are_in_every_state(
+    seeded: SeedReport, db: AsyncEngine
+) -> None:
+    async with db.connect() as connection:
+        statuses = sorted(row[0] for row in await connection.execute(text(
+            "SELECT status FROM leads")))
+    assert statuses == ["CONTACTED", "NEW", "QUALIFIED", "UNQUALIFIED"]

@@ -9,6 +9,7 @@ from api.graphql.compiled.selection import Readers
 from api.graphql.customers.queries import customer_arguments, customers_arguments
 from api.graphql.interactions.types import timeline_arguments
 from api.graphql.loyalty.types import MAX_EXPIRY_HORIZON_DAYS
+from api.graphql.pipeline.queries import board_arguments
 from api.graphql.relay import page_request
 from domain.shared.paging import PageRequest
 
@@ -43,4 +44,6 @@ READERS: Readers = {
     ("Customer", "purchases"): page_arguments,
     ("LoyaltyMembership", "ledger"): page_arguments,
     ("LoyaltyMembership", "pointsExpiringSoon"): expiring_arguments,
+    ("Query", "pipelineBoard"): board_arguments,
+    ("PipelineBoardColumn", "deals"): page_arguments,
 }

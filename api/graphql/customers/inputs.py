@@ -15,6 +15,7 @@ from api.graphql.customers.types import (
     Relationship,
 )
 from api.graphql.relay import optional_uuid_of, uuid_of
+from api.graphql.updates import sent
 from domain.customers import commands, model
 
 PROFILE_FIELDS = (
@@ -218,10 +219,6 @@ class CustomerMergeInput:
         )
 
 
-def _set_fields(source: Any, names: tuple[str, ...]) -> dict[str, Any]:
-    return {n: getattr(source, n) for n in names if getattr(source, n) is not strawberry.UNSET}
-
-
 def _customer_id(source: Any) -> Any:
     return uuid_of(source.customer_id, "Customer", ("customer_id",))
 
@@ -250,7 +247,7 @@ class ContactPointUpdateInput:
     consents: list[ConsentInput] | None = strawberry.UNSET
 
     def to_command(self) -> commands.UpdateContactPoint:
-        changes = _set_fields(self, ("value", "label", "platform", "verified"))
+        changes = sent(self, ("value", "label", "platform", "verified"))
         if self.consents is not strawberry.UNSET:
             changes["consents"] = _consents(self.consents)
         return commands.UpdateContactPoint(
@@ -284,7 +281,7 @@ class HouseholdMemberUpdateInput:
     important_dates: list[ImportantDateInput] | None = strawberry.UNSET
 
     def to_command(self) -> commands.UpdateHouseholdMember:
-        changes = _set_fields(self, ("name", "relationship", "birth_date"))
+        changes = sent(self, ("name", "relationship", "birth_date"))
         if self.important_dates is not strawberry.UNSET:
             changes["important_dates"] = _dates(self.important_dates)
         return commands.UpdateHouseholdMember(

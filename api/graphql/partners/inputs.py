@@ -3,7 +3,6 @@ like a bad id, becomes a userError at its field (api/graphql/money.py)."""
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
 
 import strawberry
 
@@ -17,6 +16,7 @@ from api.graphql.partners.types import (
     TriggerKindEnum,
 )
 from api.graphql.relay import uuid_of
+from api.graphql.updates import sent
 from domain.partners import commands
 from domain.partners.model import (
     Benefit,
@@ -32,11 +32,6 @@ from domain.partners.model import (
 )
 
 Path = tuple[str, ...]
-
-
-def _set(source: object, names: tuple[str, ...]) -> dict[str, Any]:
-    """The fields of an update input the caller sent (null included: it clears)."""
-    return {n: getattr(source, n) for n in names if getattr(source, n) is not strawberry.UNSET}
 
 
 # --- partners --------------------------------------------------------------------------
@@ -81,7 +76,7 @@ class PartnerUpdateInput:
     point_value: Decimal | None = strawberry.UNSET
 
     def to_command(self) -> commands.UpdatePartner:
-        changes = _set(self, ("name", "industry", "contact_name", "contact_email",
+        changes = sent(self, ("name", "industry", "contact_name", "contact_email",
                               "terms_days", "earn_rate", "point_value"))
         for name in ("earn_rate", "point_value"):
             if name in changes:
@@ -244,7 +239,7 @@ class OfferUpdateInput:
     redeem_until: datetime | None = strawberry.UNSET
 
     def to_command(self) -> commands.UpdateOffer:
-        changes = _set(self, ("title", "description", "valid_from", "valid_until",
+        changes = sent(self, ("title", "description", "valid_from", "valid_until",
                               "grant_valid_days", "redeem_until"))
         # A part is never cleared: null leaves it as it is (the defaults are explicit).
         if self.benefit:

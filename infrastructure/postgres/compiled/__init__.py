@@ -13,13 +13,14 @@ from infrastructure.postgres.compiled import (
     loyalty,
     organisation,
     partners,
+    pipeline,
 )
 from infrastructure.postgres.compiled.compiler import Plan, Rules, Selection
 from infrastructure.postgres.compiled.mapping import FieldMapping, ObjectMapping
 
 _ROOT: dict[str, FieldMapping] = {
     **customers.ROOT_FIELDS, **cases.ROOT_FIELDS, **organisation.ROOT_FIELDS,
-    **loyalty.ROOT_FIELDS,
+    **loyalty.ROOT_FIELDS, **pipeline.ROOT_FIELDS,
 }
 _CUSTOMER_FIELDS: dict[str, FieldMapping] = {
     **customers.CUSTOMER.fields, **interactions.CUSTOMER_FIELDS, **cases.CUSTOMER_FIELDS,
@@ -34,7 +35,7 @@ MAPPINGS: dict[str, ObjectMapping] = {
     for mapping in (
         _QUERY, _CUSTOMER,
         *customers.MAPPINGS, *interactions.MAPPINGS, *cases.MAPPINGS, *organisation.MAPPINGS,
-        *loyalty.MAPPINGS,
+        *loyalty.MAPPINGS, *pipeline.MAPPINGS,
     )
     if mapping is not customers.CUSTOMER
 }
@@ -62,6 +63,7 @@ RESOLVED_IN_PYTHON: dict[tuple[str, str], str] = {
         ("MemberPriceLine", ("sku", "quantity", "amount", "memberDiscount", "memberAmount")),
     ) for name in names},
     **partners.RESOLVED_IN_PYTHON,
+    **pipeline.RESOLVED_IN_PYTHON,
 }
 # Mutations never compile: they run use cases, and their payloads are built in Python.
 RESOLVED_IN_PYTHON_TYPES = ("Mutation",)

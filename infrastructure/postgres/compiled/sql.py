@@ -29,6 +29,13 @@ def decimal_json(expression: str) -> str:
     return f"({expression})::text"
 
 
+def currency_units(currency: str) -> str:
+    """The decimals of `currency` (an expression), as domain.shared.money.minor_units: the
+    currencies without two are one constant looked up once."""
+    table = "'" + json.dumps(MINOR_UNITS, sort_keys=True) + "'::jsonb"  # no quote in it
+    return f"coalesce(({table} ->> {currency})::int, 2)"
+
+
 def money_amount(amount: str, currency: str) -> str:
     """Money's amount as MoneyType.of shows it: with the currency's decimals ("4800.00"),
     unless it is finer than that (a point's value), which keeps its own.
@@ -38,8 +45,7 @@ def money_amount(amount: str, currency: str) -> str:
     currency cost ~4 µs an amount. The currencies without two decimals are one constant
     looked up once, and an amount stored with exactly its currency's decimals (most are)
     is shown as it is, without rounding."""
-    table = "'" + json.dumps(MINOR_UNITS, sort_keys=True) + "'::jsonb"  # no quote in it
-    units = f"coalesce(({table} ->> {currency})::int, 2)"
+    units = currency_units(currency)
     return (f"CASE WHEN scale({amount}) = {units} THEN ({amount})::text"
             f" WHEN round({amount}, {units}) = {amount} THEN round({amount}, {units})::text"
             f" ELSE ({amount})::text END")

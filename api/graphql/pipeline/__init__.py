@@ -1,0 +1,1 @@
+"""The sales pipeline in GraphQL: pipelines, leads, deals, the board and the analytics."""
