@@ -6,7 +6,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from domain.loyalty.commands import SaveProgramme, TierSpec
-from domain.loyalty.model import BonusRule, DowngradePolicy, Programme, Reward, Tier
+from domain.loyalty.model import BonusRule, DowngradePolicy, Perk, Programme, Reward, Tier
 from domain.ports import UnitOfWork
 from domain.shared.access import Operation, Viewer
 from domain.shared.errors import (
@@ -68,7 +68,7 @@ def _definition(cmd: SaveProgramme, code: str, name: str, currency: str,
         Tier(id=tier_ids.get(spec.code.strip().lower(), new_id()), code=spec.code.strip().lower(),
              name=spec.name.strip(), rank=rank, threshold=spec.threshold,
              discount_percent=spec.discount_percent, earn_multiplier=spec.earn_multiplier,
-             perks=tuple(p.strip() for p in spec.perks if p.strip()))
+             perks=tuple(Perk(p.strip()) for p in spec.perks if p.strip()))
         for rank, spec in enumerate(cmd.tiers)
     )
     rewards = [

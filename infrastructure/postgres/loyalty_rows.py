@@ -19,6 +19,7 @@ from domain.loyalty.model import (
     DowngradePolicy,
     LedgerEntry,
     Membership,
+    Perk,
     PointLot,
     Programme,
     Purchase,
@@ -83,7 +84,7 @@ def programme_to_row(programme: Programme) -> dict[str, Any]:
 
 
 def tier_to_row(programme_id: UUID, tier: Tier) -> dict[str, Any]:
-    return model_row(tier, programme_id=programme_id)
+    return model_row(tier, programme_id=programme_id, perks=[perk.text for perk in tier.perks])
 
 
 def reward_to_row(programme_id: UUID, reward: Reward) -> dict[str, Any]:
@@ -91,7 +92,7 @@ def reward_to_row(programme_id: UUID, reward: Reward) -> dict[str, Any]:
 
 
 def tier_from_row(row: Row) -> Tier:
-    return read_model(Tier, row)
+    return read_model(Tier, row, perks=tuple(Perk(text) for text in row["perks"]))
 
 
 def reward_from_row(row: Row) -> Reward:

@@ -54,7 +54,7 @@ class LoyaltyTierType:
 
     @classmethod
     def from_domain(cls, tier: model.Tier) -> "LoyaltyTierType":
-        return cls(**same_named(cls, tier))
+        return cls(perks=[perk.text for perk in tier.perks], **same_named(cls, tier))
 
     @classmethod
     def maybe(cls, tier: model.Tier | None) -> "LoyaltyTierType | None":
