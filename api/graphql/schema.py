@@ -24,14 +24,22 @@ from api.graphql.interactions.mutations import InteractionMutations
 from api.graphql.interactions.types import CustomerTimelineFields, InteractionType
 from api.graphql.loyalty.mutations import LoyaltyMutations
 from api.graphql.loyalty.queries import LoyaltyQueries
-from api.graphql.loyalty.types import CustomerLoyaltyFields, PointsLedgerEntryType
+from api.graphql.loyalty.types import (
+    CustomerLoyaltyFields,
+    PointsLedgerEntryType,
+    TierPerkType,
+)
 from api.graphql.money import SCALARS
 from api.graphql.node import NodeQueries
 from api.graphql.organisation.mutations import OrganisationMutations
 from api.graphql.organisation.queries import OrganisationQueries
 from api.graphql.partners.mutations import PartnerMutations
 from api.graphql.partners.queries import PartnerQueries
-from api.graphql.partners.types import CustomerPartnerFields, LedgerEntryPartnerFields
+from api.graphql.partners.types import (
+    CustomerPartnerFields,
+    LedgerEntryPartnerFields,
+    TierPerkPartnerFields,
+)
 from api.graphql.permissions import require_query_operations
 from api.graphql.visibility import FIELD_RULES, mask_restricted_fields
 
@@ -40,6 +48,7 @@ add_fields(CustomerType, CustomerTimelineFields, CustomerCasesFields, CustomerLo
            CustomerPartnerFields)
 add_fields(InteractionType, InteractionCaseFields)
 add_fields(PointsLedgerEntryType, LedgerEntryPartnerFields)
+add_fields(TierPerkType, TierPerkPartnerFields)
 
 Query = merge_types(
     "Query", (NodeQueries, CustomerQueries, CaseQueries, OrganisationQueries, AccessQueries,
