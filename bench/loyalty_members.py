@@ -71,7 +71,7 @@ async def add_loyalty_members(url: str, members: int = MEMBERS) -> None:
     try:
         use = build_container(Settings(database_url=url), engine).use_cases.loyalty
         now = datetime.now(UTC).replace(microsecond=0)
-        await use.save_programme(rewards_programme(now.date()))
+        await use.save_programme(rewards_programme(now.date(), partner_perks=False))
         rng = random.Random(SEED)
         for number, customer_id in enumerate(holders):
             days = sorted((rng.uniform(1, 420) for _ in range(rng.choice(PURCHASES_PER_MEMBER))),

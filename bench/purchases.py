@@ -86,7 +86,7 @@ async def seed_members(url: str, members: int) -> None:
     try:
         container = build_container(Settings(database_url=url), engine)
         await container.use_cases.loyalty.save_programme(
-            rewards_programme(datetime.now(UTC).date()))
+            rewards_programme(datetime.now(UTC).date(), partner_perks=False))
     finally:
         await engine.dispose()
     connection = await asyncpg.connect(url)

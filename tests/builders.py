@@ -68,6 +68,7 @@ from domain.partners.commands import (
     CreatePartner,
     IssueGrant,
     RedeemGrant,
+    SuspendPartner,
 )
 from domain.partners.grants import issue_grant
 from domain.partners.model import (
@@ -85,7 +86,8 @@ from domain.partners.model import (
     TriggerKind,
 )
 from domain.partners.offers import change_offer_status, create_offer
-from domain.partners.partners import create_partner
+from domain.partners.partners import create_partner, suspend_partner
+from domain.partners.perks import PartnerPerkOffers
 from domain.pipeline.commands import CreateDeal, CreatePipeline, DealTerms, MoveDeal, StageSpec
 from domain.pipeline.deals import create_deal, move_deal
 from domain.pipeline.model import Deal, Pipeline, Source, Stage, StageKind
@@ -102,6 +104,7 @@ ADMIN = Viewer.system("test")
 PARTS: tuple[CustomerPart, ...] = (InteractionsPart(), CasesPart(), LoyaltyPart())
 
 Problem = tuple[tuple[str, ...], ErrorCode]
+PERK_OFFERS = PartnerPerkOffers()  # how a programme's perks find partner offers
 
 _serial = count(1)
 
@@ -273,8 +276,15 @@ def a_programme_command(**changes: Any) -> SaveProgramme:
     return SaveProgramme(**{**defaults, **changes})
 
 
+def saving_programme(uow: UnitOfWork, viewer: Viewer = ADMIN,
+                     **changes: Any) -> Awaitable[Programme]:
+    """The save of `a_programme_command(**changes)`, to await (or to expect `refused`)."""
+    return save_programme(a_programme_command(**changes), uow=uow, viewer=viewer,
+                          offers=PERK_OFFERS)
+
+
 async def a_programme(uow: UnitOfWork, **changes: Any) -> Programme:
-    return await save_programme(a_programme_command(**changes), uow=uow, viewer=ADMIN)
+    return await saving_programme(uow, **changes)
 
 
 async def the_hangzhou_store(uow: FakeUnitOfWork) -> Store:
@@ -359,6 +369,12 @@ async def a_partner(uow: UnitOfWork, **changes: Any) -> Partner:
     return await create_partner(a_partner_command(**changes), uow=uow, viewer=ADMIN)
 
 
+async def suspend(uow: UnitOfWork, partner: Partner) -> Partner:
+    """`partner`, suspended by the brand: its keys fail and its offers stop issuing."""
+    return await suspend_partner(SuspendPartner(partner.id, "Contract under review"), uow=uow,
+                                 viewer=ADMIN)
+
+
 async def a_cafe(uow: UnitOfWork, **changes: Any) -> Partner:
     """The café next door, where a member earns a point per yuan, worth 5 fen to the brand."""
     defaults: dict[str, Any] = {"code": f"cafe-{next(_serial)}", "name": "Blue Bottle",
@@ -385,9 +401,14 @@ async def an_offer(uow: UnitOfWork, partner: Partner,
             OfferStatus.PAUSED: (OfferStatus.ACTIVE, OfferStatus.PAUSED),
             OfferStatus.ENDED: (OfferStatus.ENDED,)}
     for step in path[status]:
-        offer = await change_offer_status(ChangeOfferStatus(offer.id, step), uow=uow,
-                                          viewer=ADMIN)
+        offer = await move_offer(uow, offer, step)
     return offer
+
+
+async def move_offer(uow: UnitOfWork, offer: Offer, status: OfferStatus) -> Offer:
+    """`offer` moved to `status` by the brand's admin."""
+    return await change_offer_status(ChangeOfferStatus(offer.id, status), uow=uow,
+                                     viewer=ADMIN)
 
 
 def partner_sharing(granted: bool = True) -> ConsentInput:

@@ -23,7 +23,7 @@ work does.
 """
 
 import copy
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -73,6 +73,7 @@ from domain.partners.ports import (
     GrantAtCounter,
     GrantCounts,
     GrantToRedeem,
+    PartnerOffer,
     PartnerRepository,
     PartnerWithMisses,
 )
@@ -475,6 +476,10 @@ class FakeProgrammeRepository:
                for p in data.programmes.values()):
             # As the Postgres adapter, which loses a race for the code at its unique key.
             raise Duplicate(UniqueKey.PROGRAMME_CODE)
+        for tier in programme.tiers:
+            pointed = [perk.offer_id for perk in tier.perks if perk.offer_id is not None]
+            assert all(offer_id in data.offers for offer_id in pointed), "a perk's offer exists"
+            assert len(set(pointed)) == len(pointed), "an offer is one perk of a tier"
         stored = data.programmes.get(programme.id)
         if stored is not None:
             dropped = {t.id for t in stored.tiers} - {t.id for t in programme.tiers}
@@ -693,6 +698,11 @@ class FakePartnerRepository:
                for o in offers.values()):
             raise Duplicate(UniqueKey.OFFER_CODE)
         offers[offer.id] = offer
+
+    async def offers_by_codes(self, codes: Collection[tuple[str, str]]) -> list[PartnerOffer]:
+        data = self._tx.data
+        return [PartnerOffer(data.partners[o.partner_id], o) for o in data.offers.values()
+                if (data.partners[o.partner_id].code, o.code) in codes]
 
     async def issuing_offers(self, kinds: frozenset[TriggerKind], at: datetime) -> list[Offer]:
         data = self._tx.data

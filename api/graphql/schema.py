@@ -24,7 +24,11 @@ from api.graphql.interactions.mutations import InteractionMutations
 from api.graphql.interactions.types import CustomerTimelineFields, InteractionType
 from api.graphql.loyalty.mutations import LoyaltyMutations
 from api.graphql.loyalty.queries import LoyaltyQueries
-from api.graphql.loyalty.types import CustomerLoyaltyFields, PointsLedgerEntryType
+from api.graphql.loyalty.types import (
+    CustomerLoyaltyFields,
+    PointsLedgerEntryType,
+    TierPerkType,
+)
 from api.graphql.money import SCALARS
 from api.graphql.node import NodeQueries
 from api.graphql.organisation.mutations import OrganisationMutations
@@ -32,7 +36,11 @@ from api.graphql.organisation.queries import OrganisationQueries
 from api.graphql.organisation.types import StaffType
 from api.graphql.partners.mutations import PartnerMutations
 from api.graphql.partners.queries import PartnerQueries
-from api.graphql.partners.types import CustomerPartnerFields, LedgerEntryPartnerFields
+from api.graphql.partners.types import (
+    CustomerPartnerFields,
+    LedgerEntryPartnerFields,
+    TierPerkPartnerFields,
+)
 from api.graphql.permissions import require_query_operations
 from api.graphql.pipeline.mutations import PipelineMutations
 from api.graphql.pipeline.queries import PipelineQueries
@@ -45,6 +53,7 @@ add_fields(CustomerType, CustomerTimelineFields, CustomerCasesFields, CustomerLo
 add_fields(StaffType, StaffPipelineFields)
 add_fields(InteractionType, InteractionCaseFields)
 add_fields(PointsLedgerEntryType, LedgerEntryPartnerFields)
+add_fields(TierPerkType, TierPerkPartnerFields)
 
 Query = merge_types(
     "Query", (NodeQueries, CustomerQueries, CaseQueries, OrganisationQueries, AccessQueries,

@@ -15,13 +15,32 @@ from domain.shared.errors import FieldError
 
 
 @dataclass(frozen=True)
+class OfferRef:
+    """A partner offer as a programme's definition names it: by its partner's code and its
+    own, which are the same in every environment the definition is saved to (ids are not)."""
+
+    partner_code: str
+    code: str
+
+
+@dataclass(frozen=True)
+class PerkSpec:
+    text: str
+    offer: OfferRef | None = None  # the partner offer that gives it; None: plain text
+
+
+@dataclass(frozen=True)
 class TierSpec:
     code: str
     name: str
     threshold: Decimal
     discount_percent: Decimal = Decimal(0)
     earn_multiplier: Decimal = Decimal(1)
+    # Plain texts: each keeps the offer the tier's perk of that text pointed at, so that a
+    # caller who knows nothing of offers does not unlink them (domain/loyalty/perks.py).
     perks: tuple[str, ...] = ()
+    # Instead of `perks`: the tier's perks exactly, each pointing at an offer or not.
+    perk_details: tuple[PerkSpec, ...] | None = None
 
 
 @dataclass(frozen=True)

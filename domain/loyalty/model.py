@@ -59,6 +59,16 @@ class TierChangeReason(StrEnum):
 
 
 @dataclass(frozen=True)
+class Perk:
+    """One of a tier's benefits as a member reads it ("free alterations"). It may point at
+    the partner offer that gives it ("a free movie ticket at Lumière Cinema" → the cinema's
+    offer): loyalty knows the offer only by its id (domain/loyalty/perks.py)."""
+
+    text: str
+    offer_id: UUID | None = None
+
+
+@dataclass(frozen=True)
 class Tier:
     id: UUID
     code: str
@@ -67,7 +77,7 @@ class Tier:
     threshold: Decimal  # qualifying spend (money) or points, in the window
     discount_percent: Decimal = Decimal(0)
     earn_multiplier: Decimal = Decimal(1)
-    perks: tuple[str, ...] = ()
+    perks: tuple[Perk, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -1,12 +1,15 @@
 """Configuring a programme: its whole definition is saved at once, checked as a whole."""
 
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
+from uuid import UUID
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from domain.loyalty.commands import SaveProgramme, TierSpec
+from domain.loyalty.commands import OfferRef, SaveProgramme, TierSpec
 from domain.loyalty.model import BonusRule, DowngradePolicy, Programme, Reward, Tier
+from domain.loyalty.perks import PerkOffers, check_perks, offers_pointed_at, tier_perks
 from domain.ports import UnitOfWork
 from domain.shared.access import Operation, Viewer
 from domain.shared.errors import (
@@ -26,10 +29,12 @@ MAX_REWARDS = 500
 MAX_MULTIPLIER = Decimal(100)
 
 
-async def save_programme(cmd: SaveProgramme, *, uow: UnitOfWork, viewer: Viewer) -> Programme:
+async def save_programme(cmd: SaveProgramme, *, uow: UnitOfWork, viewer: Viewer,
+                         offers: PerkOffers) -> Programme:
     """Creates the programme `code`, or replaces its definition. Tiers and rewards keep their
     ids by code, so members keep their tiers; a tier someone holds can't be dropped, and a
-    reward left out is kept, inactive (ledger entries point at it)."""
+    reward left out is kept, inactive (ledger entries point at it). Perks that name partner
+    offers find them through `offers` (domain/loyalty/perks.py)."""
     viewer.require(Operation.PROGRAMME_MANAGE)
     problems = Problems()
     code = problems.slug(("code",), cmd.code, max_length=32)
@@ -47,7 +52,8 @@ async def save_programme(cmd: SaveProgramme, *, uow: UnitOfWork, viewer: Viewer)
         if stored is not None and stored.currency != currency:
             raise DomainError.single(("currency",), ErrorCode.INVALID,
                                      "a programme's currency can't change once it has begun")
-        programme = _definition(cmd, code, name, currency, stored, now)
+        offer_ids = await offers_pointed_at(uow, offers, cmd.tiers, stored)
+        programme = _definition(cmd, code, name, currency, stored, now, offer_ids)
         if stored is not None:
             dropped = {t.id for t in stored.tiers} - {t.id for t in programme.tiers}
             if dropped & await uow.programmes.tiers_in_use(stored.id):
@@ -61,16 +67,18 @@ async def save_programme(cmd: SaveProgramme, *, uow: UnitOfWork, viewer: Viewer)
 
 
 def _definition(cmd: SaveProgramme, code: str, name: str, currency: str,
-                stored: Programme | None, now: datetime) -> Programme:
-    tier_ids = {t.code: t.id for t in stored.tiers} if stored else {}
+                stored: Programme | None, now: datetime,
+                offer_ids: Mapping[OfferRef, UUID]) -> Programme:
+    stored_tiers = {t.code: t for t in stored.tiers} if stored else {}
     reward_ids = {r.code: r.id for r in stored.rewards} if stored else {}
-    tiers = tuple(
-        Tier(id=tier_ids.get(spec.code.strip().lower(), new_id()), code=spec.code.strip().lower(),
-             name=spec.name.strip(), rank=rank, threshold=spec.threshold,
-             discount_percent=spec.discount_percent, earn_multiplier=spec.earn_multiplier,
-             perks=tuple(p.strip() for p in spec.perks if p.strip()))
-        for rank, spec in enumerate(cmd.tiers)
-    )
+    tiers = []
+    for rank, spec in enumerate(cmd.tiers):
+        tier_code = spec.code.strip().lower()
+        before = stored_tiers.get(tier_code)
+        tiers.append(Tier(
+            id=before.id if before else new_id(), code=tier_code, name=spec.name.strip(),
+            rank=rank, threshold=spec.threshold, discount_percent=spec.discount_percent,
+            earn_multiplier=spec.earn_multiplier, perks=tier_perks(spec, before, offer_ids)))
     rewards = [
         Reward(id=reward_ids.get(spec.code.strip().lower(), new_id()),
                code=spec.code.strip().lower(), name=spec.name.strip(),
@@ -82,7 +90,7 @@ def _definition(cmd: SaveProgramme, code: str, name: str, currency: str,
                 if r.code not in kept]
     return Programme(
         id=stored.id if stored else new_id(), code=code, name=name, currency=currency,
-        tiers=tiers, measure=cmd.measure, window=cmd.window, downgrade=cmd.downgrade,
+        tiers=tuple(tiers), measure=cmd.measure, window=cmd.window, downgrade=cmd.downgrade,
         grace_months=cmd.grace_months, points_per_unit=cmd.points_per_unit,
         birthday_multiplier=cmd.birthday_multiplier,
         points_expire_after_months=cmd.points_expire_after_months,
@@ -137,7 +145,7 @@ def _check_tiers(problems: Problems, tiers: tuple[TierSpec, ...]) -> None:
         if not Decimal(0) <= tier.discount_percent <= Decimal(100):
             problems.add((*at, "discount_percent"), ErrorCode.INVALID, "0 to 100")
         _check_multiplier(problems, (*at, "earn_multiplier"), tier.earn_multiplier)
-        problems.labels((*at, "perks"), tier.perks, max_count=20)
+        check_perks(problems, at, tier)
 
 
 def _check_rules_and_rewards(problems: Problems, cmd: SaveProgramme) -> None:

@@ -1,7 +1,7 @@
 """The alliance's write port: partners, offers, grants, redemptions, partner purchases,
 settlement, and the count of failed code lookups."""
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -48,6 +48,14 @@ class GrantToRedeem:
 
 
 @dataclass(frozen=True)
+class PartnerOffer:
+    """An offer with its partner."""
+
+    partner: Partner
+    offer: Offer
+
+
+@dataclass(frozen=True)
 class PartnerWithMisses:
     """A partner, and how many lookups one of its keys missed since each instant asked."""
 
@@ -78,6 +86,11 @@ class PartnerRepository(Protocol):
         ...
 
     async def save_offer(self, offer: Offer) -> None: ...
+
+    async def offers_by_codes(self, codes: Collection[tuple[str, str]]) -> list[PartnerOffer]:
+        """The offers named by (partner code, offer code), with their partners: those that
+        exist, in no particular order."""
+        ...
 
     async def issuing_offers(self, kinds: frozenset[TriggerKind], at: datetime) -> list[Offer]:
         """Active offers of active partners, valid at `at`, whose trigger is of `kinds`."""

@@ -4,7 +4,8 @@
 record_purchase` in a fresh unit of work, traced, audited, acting as the container's viewer.
 A use case is plain function in `domain/`; what it asks for by keyword (`uow`, `sla`, the
 `new_uow` factory for jobs that commit in several transactions, the other contexts' `parts`
-of a customer for the customer's merge and export) is provided here by one of `Wiring`'s
+of a customer for the customer's merge and export, the alliance's `offers` for a
+programme whose perks point at them) is provided here by one of `Wiring`'s
 binders, whose Protocols mypy checks against the function's signature. So a new use case
 is one field in its group and one line in `build_use_cases`, and a wrong command type is a
 type error at the resolver, not an AttributeError at run time.
@@ -41,6 +42,7 @@ from domain.loyalty import commands as loyalty_commands
 from domain.loyalty import points, programmes, purchases, tiers
 from domain.loyalty.model import Membership, Programme
 from domain.loyalty.parts import LoyaltyPart
+from domain.loyalty.perks import PerkOffers
 from domain.loyalty.points import ExpiryReport, PointsMoved
 from domain.loyalty.purchases import BatchRecorded, PurchaseRecorded, RefundRecorded
 from domain.loyalty.tiers import PeriodReport
@@ -52,6 +54,7 @@ from domain.partners import commands as partner_commands
 from domain.partners.coalition import PartnerPurchaseRecorded
 from domain.partners.model import Grant, Offer, Partner
 from domain.partners.parts import PartnersPart
+from domain.partners.perks import PartnerPerkOffers
 from domain.partners.redemptions import GrantCheck, Redeemed
 from domain.partners.settlement import PeriodClosed
 from domain.pipeline import commands as pipeline_commands
@@ -108,9 +111,20 @@ class InUnitOfWorkWithParts(Protocol[C_in, R_out]):
                  parts: Sequence[CustomerPart]) -> Awaitable[R_out]: ...
 
 
+class InUnitOfWorkWithOffers(Protocol[C_in, R_out]):
+    """A use case of loyalty that names partner offers (a programme's tier perks): it finds
+    them through the alliance, which builds on loyalty and so can't be imported by it."""
+
+    __name__: str
+
+    def __call__(self, cmd: C_in, /, *, uow: UnitOfWork, viewer: Viewer,
+                 offers: PerkOffers) -> Awaitable[R_out]: ...
+
+
 # The other contexts' parts of a customer, in the order her export lists them.
 CUSTOMER_PARTS: tuple[CustomerPart, ...] = (InteractionsPart(), CasesPart(), LoyaltyPart(),
                                              PartnersPart(), PipelinePart())
+PERK_OFFERS: PerkOffers = PartnerPerkOffers()
 
 Run = Callable[[C, Viewer], Awaitable[R]]
 
@@ -138,8 +152,9 @@ class Wiring:
     def __init__(self, uow_factory: Callable[[], UnitOfWork], sla: SlaPolicy,
                  audit_log: AuditLog | None, clock: Clock,
                  parts: Sequence[CustomerPart] = CUSTOMER_PARTS,
-                 tracer: Tracer | None = None) -> None:
+                 tracer: Tracer | None = None, perk_offers: PerkOffers = PERK_OFFERS) -> None:
         self._new_uow, self._sla, self._parts = uow_factory, sla, tuple(parts)
+        self._perk_offers = perk_offers
         self._tracer = tracer  # None: tracing is off, and no span is made at all
         self._record = None if audit_log is None else functools.partial(
             recorded, audit_log=audit_log, clock=clock)
@@ -159,6 +174,12 @@ class Wiring:
     def with_parts(self, use_case: InUnitOfWorkWithParts[C, R]) -> UseCase[C, R]:
         def bound(command: C, viewer: Viewer, uow: UnitOfWork) -> Awaitable[R]:
             return use_case(command, uow=uow, viewer=viewer, parts=self._parts)
+
+        return self._wrapped(use_case.__name__, bound)
+
+    def with_perk_offers(self, use_case: InUnitOfWorkWithOffers[C, R]) -> UseCase[C, R]:
+        def bound(command: C, viewer: Viewer, uow: UnitOfWork) -> Awaitable[R]:
+            return use_case(command, uow=uow, viewer=viewer, offers=self._perk_offers)
 
         return self._wrapped(use_case.__name__, bound)
 
@@ -383,7 +404,7 @@ def build_use_cases(wiring: Wiring) -> UseCases:
             list_api_clients=once(access.list_api_clients),
         ),
         loyalty=LoyaltyUseCases(
-            save_programme=once(programmes.save_programme),
+            save_programme=wiring.with_perk_offers(programmes.save_programme),
             record_purchase=once(purchases.record_purchase),
             record_purchase_batch=many(purchases.record_purchase_batch),
             refund_purchase=once(purchases.refund_purchase),

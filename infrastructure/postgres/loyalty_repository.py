@@ -46,6 +46,7 @@ from infrastructure.postgres.loyalty_rows import (
     lot_to_row,
     membership_from_row,
     membership_to_row,
+    perk_offer_rows,
     programme_to_row,
     purchase_line_to_row,
     purchase_to_row,
@@ -63,6 +64,7 @@ from infrastructure.postgres.tables import (
     loyalty_programmes,
     loyalty_rewards,
     loyalty_tier_changes,
+    loyalty_tier_perk_offers,
     loyalty_tiers,
     purchase_lines,
     purchase_refund_lines,
@@ -111,10 +113,16 @@ class PgProgrammeRepository:
         with raising_duplicates():
             await self._upsert(loyalty_programmes, [programme_to_row(programme)], "created_at")
         kept_tiers = [tier.id for tier in programme.tiers]
+        # A dropped tier's perks go with it (ON DELETE CASCADE); the kept ones' are rewritten.
         await self._connection.execute(delete(loyalty_tiers).where(
             loyalty_tiers.c.programme_id == programme.id, loyalty_tiers.c.id.not_in(kept_tiers)))
         await self._upsert(loyalty_tiers,
                            [tier_to_row(programme.id, tier) for tier in programme.tiers])
+        await self._connection.execute(delete(loyalty_tier_perk_offers).where(
+            loyalty_tier_perk_offers.c.tier_id.in_(kept_tiers)))
+        pointing = [row for tier in programme.tiers for row in perk_offer_rows(tier)]
+        if pointing:
+            await self._connection.execute(insert(loyalty_tier_perk_offers), pointing)
         await self._upsert(loyalty_rewards,
                            [reward_to_row(programme.id, reward) for reward in programme.rewards])
 

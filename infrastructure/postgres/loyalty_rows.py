@@ -9,8 +9,8 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, any_, literal, select
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import ColumnElement, any_, func, literal, literal_column, select
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.dialects.postgresql import UUID as PgUUID
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -19,6 +19,7 @@ from domain.loyalty.model import (
     DowngradePolicy,
     LedgerEntry,
     Membership,
+    Perk,
     PointLot,
     Programme,
     Purchase,
@@ -35,6 +36,7 @@ from infrastructure.postgres.rows import Row, model_row, read_model
 from infrastructure.postgres.tables import (
     loyalty_programmes,
     loyalty_rewards,
+    loyalty_tier_perk_offers,
     loyalty_tiers,
     purchase_lines,
     purchase_refund_lines,
@@ -83,15 +85,36 @@ def programme_to_row(programme: Programme) -> dict[str, Any]:
 
 
 def tier_to_row(programme_id: UUID, tier: Tier) -> dict[str, Any]:
-    return model_row(tier, programme_id=programme_id)
+    return model_row(tier, programme_id=programme_id, perks=[perk.text for perk in tier.perks])
+
+
+def perk_offer_rows(tier: Tier) -> list[dict[str, Any]]:
+    """The rows of the tier's perks that point at an offer (tables.loyalty_tier_perk_offers)."""
+    return [{"tier_id": tier.id, "perk": perk.text, "offer_id": perk.offer_id}
+            for perk in tier.perks if perk.offer_id is not None]
 
 
 def reward_to_row(programme_id: UUID, reward: Reward) -> dict[str, Any]:
     return model_row(reward, programme_id=programme_id)
 
 
+# A tier row's perks that point at offers, as {perk text: offer id}: read with the tier.
+_po = loyalty_tier_perk_offers.c
+PERK_OFFERS = (
+    select(func.coalesce(func.jsonb_object_agg(_po.perk, _po.offer_id),
+                         literal_column("'{}'::jsonb"), type_=JSONB))
+    .where(_po.tier_id == loyalty_tiers.c.id)
+    .scalar_subquery().label("perk_offers")
+)
+
+
 def tier_from_row(row: Row) -> Tier:
-    return read_model(Tier, row)
+    """From a row of loyalty_tiers with its PERK_OFFERS. A perk whose text has no row is
+    plain text, and a row whose text is no perk of the tier (the release before perks
+    pointed at offers renamed it) is not read."""
+    offers: dict[str, str] = row["perk_offers"]
+    return read_model(Tier, row, perks=tuple(
+        Perk(text, UUID(offers[text]) if text in offers else None) for text in row["perks"]))
 
 
 def reward_from_row(row: Row) -> Reward:
@@ -117,8 +140,8 @@ def is_default_programme() -> ColumnElement[bool]:
 async def load_programmes(
     connection: AsyncConnection, condition: ColumnElement[bool]
 ) -> list[Programme]:
-    """Programmes matching `condition`, oldest first, with tiers (by rank) and rewards (by
-    code): three statements."""
+    """Programmes matching `condition`, oldest first, with tiers (by rank, with the offers
+    their perks point at) and rewards (by code): three statements."""
     _p = loyalty_programmes.c
     rows = (await connection.execute(
         select(loyalty_programmes).where(condition).order_by(_p.created_at, _p.id)
@@ -128,7 +151,7 @@ async def load_programmes(
     ids = any_of([row["id"] for row in rows])
     tiers: dict[UUID, list[Tier]] = defaultdict(list)
     for tier_row in (await connection.execute(
-        select(loyalty_tiers).where(loyalty_tiers.c.programme_id == ids)
+        select(loyalty_tiers, PERK_OFFERS).where(loyalty_tiers.c.programme_id == ids)
         .order_by(loyalty_tiers.c.rank)
     )).mappings():
         tiers[tier_row["programme_id"]].append(tier_from_row(tier_row))

@@ -17,7 +17,7 @@ What runs concurrently, and what keeps it right:
   transaction usable (unique.py).
 """
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -39,6 +39,7 @@ from sqlalchemy import (
     or_,
     select,
     true,
+    tuple_,
     update,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -62,6 +63,7 @@ from domain.partners.ports import (
     GrantAtCounter,
     GrantCounts,
     GrantToRedeem,
+    PartnerOffer,
     PartnerWithMisses,
 )
 from domain.shared.errors import UniqueKey
@@ -149,6 +151,18 @@ class PgPartnerRepository:
     async def save_offer(self, offer: Offer) -> None:
         with raising_duplicates():  # the code is not editable, but a save must not lie
             await _SAVE_OFFER.run(self._connection, offer_to_row(offer))
+
+    async def offers_by_codes(self, codes: Collection[tuple[str, str]]) -> list[PartnerOffer]:
+        if not codes:
+            return []
+        rows = (await self._connection.execute(
+            select(*(_o[name] for name in OFFER_COLUMNS),
+                   *(_pa[name].label(f"p_{name}") for name in PARTNER_COLUMNS))
+            .select_from(partner_offers.join(partners, _pa.id == _o.partner_id))
+            .where(tuple_(_pa.code, _o.code).in_(sorted(codes)))
+        )).mappings()
+        return [PartnerOffer(partner=partner_from_row(Prefixed(row, "p_")),
+                             offer=offer_from_row(row)) for row in rows]
 
     async def issuing_offers(self, kinds: frozenset[TriggerKind], at: datetime) -> list[Offer]:
         rows = await _ISSUING_OFFERS.fetch(

@@ -533,6 +533,21 @@ partner_offers = Table(
           postgresql_where=text("status = 'ACTIVE'::text")),
 )
 
+# The perks of a tier that point at a partner offer (migration 0009), by the perk's text.
+# The texts, in order, stay in loyalty_tiers.perks: the release before 0009 reads and
+# writes them there and knows nothing of these rows, so a perk it renames or drops just
+# stops finding its row (ignored on read, cleared by the next save). Deleting a tier
+# takes its rows along; an offer is never deleted.
+loyalty_tier_perk_offers = Table(
+    "loyalty_tier_perk_offers", metadata,
+    Column("tier_id", UUID(as_uuid=True), ForeignKey("loyalty_tiers.id", ondelete="CASCADE"),
+           nullable=False),
+    Column("perk", Text, nullable=False),
+    Column("offer_id", UUID(as_uuid=True), ForeignKey("partner_offers.id"), nullable=False),
+    PrimaryKeyConstraint("tier_id", "perk"),
+    UniqueConstraint("tier_id", "offer_id"),  # an offer is one perk of a tier, not two
+)
+
 partner_grants = Table(
     "partner_grants", metadata, _id(),
     Column("offer_id", UUID(as_uuid=True), ForeignKey("partner_offers.id"), nullable=False),
@@ -780,7 +795,7 @@ ALL_TABLES = [
     partner_redemptions, partner_grants, partner_purchases,
     loyalty_point_lots, loyalty_ledger, purchase_refund_lines, purchase_refunds,
     purchase_lines, purchases, loyalty_tier_changes, loyalty_memberships, loyalty_rewards,
-    loyalty_tiers, loyalty_programmes, partner_offers, partners,
+    loyalty_tier_perk_offers, loyalty_tiers, loyalty_programmes, partner_offers, partners,
     consent_events,
     outbox, idempotency_keys, case_routing_rules, interactions, cases, external_refs,
     household_members, contact_points, customers, staff, stores, api_keys, api_clients,

@@ -13,7 +13,7 @@ created, the one time it can be (Rapport keeps only a hash).
 
 from collections import Counter
 from collections.abc import Awaitable, Callable
-from dataclasses import asdict, astuple, dataclass, field
+from dataclasses import asdict, astuple, dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -46,6 +46,8 @@ from domain.interactions.services import RECORD_SCOPE
 from domain.loyalty.commands import (
     BonusRuleSpec,
     LineInput,
+    OfferRef,
+    PerkSpec,
     RecordPurchase,
     RedeemReward,
     RefundLineInput,
@@ -270,20 +272,28 @@ LISA_MOMENTS = (
 # --- loyalty: the programme, and what Mrs. Li and Lisa bought, returned and redeemed ---------
 
 PROGRAMME_CODE = "rapport-rewards"
+# Gold's perk that the cinema gives (see the alliance below).
+GOLD_TICKET = "A free movie ticket at Lumière Cinema"
 SKINCARE_CAMPAIGN_DAYS = (40, 20)  # from 40 days before the first seeding to 20 days after
 
 
-def rewards_programme(today: date) -> SaveProgramme:
-    """Spend 5,000 CNY in 12 months for Silver, 20,000 for Gold (docs/loyalty.md)."""
+def rewards_programme(today: date, *, partner_perks: bool = True) -> SaveProgramme:
+    """Spend 5,000 CNY in 12 months for Silver, 20,000 for Gold (docs/loyalty.md). Gold's
+    movie ticket points at the cinema's offer, which must exist by then, unless not
+    `partner_perks` (the benches seed no alliance): then it is plain text."""
     campaign_before, campaign_after = SKINCARE_CAMPAIGN_DAYS
+    gold_perks = ("free alterations", "private shopping evenings", GOLD_TICKET)
+    gold = TierSpec("gold", "Gold", Decimal(20000), Decimal(10), Decimal("1.5"), gold_perks)
+    if partner_perks:
+        gold = replace(gold, perks=(), perk_details=tuple(
+            PerkSpec(text, TICKET_REF if text == GOLD_TICKET else None) for text in gold_perks))
     return SaveProgramme(
         code=PROGRAMME_CODE, name="Rapport Rewards", currency="CNY",
         tiers=(
             TierSpec("member", "Member", Decimal(0)),
             TierSpec("silver", "Silver", Decimal(5000), Decimal(5), Decimal("1.25"),
                      ("free alterations",)),
-            TierSpec("gold", "Gold", Decimal(20000), Decimal(10), Decimal("1.5"),
-                     ("free alterations", "private shopping evenings")),
+            gold,
         ),
         downgrade=DowngradePolicy.GRACE_PERIOD, grace_months=3,
         points_per_unit=Decimal(1), birthday_multiplier=Decimal(2),
@@ -369,6 +379,7 @@ PARTNERS = (
                   point_value=Decimal("0.05")),
 )
 TICKET_OFFER = "free-movie-ticket"
+TICKET_REF = OfferRef(CINEMA, TICKET_OFFER)
 FILM_LOVERS = "loves-films"
 
 
@@ -455,9 +466,9 @@ class _DemoSeeder:
     async def run(self) -> SeedReport:
         org = await self._organisation()
         await self._complaints_rule(org)
-        await self._programme()
         partners = {command.code: await self._partner(command) for command in PARTNERS}
         await self._ticket_offer(partners[CINEMA])
+        await self._programme()  # after the cinema's offer, which Gold's perk points at
         li = await self._customer(mrs_li(org, self._clock.now().date()))
         li_moments = await self._record_all(li, LI_MOMENTS, org)
         await self._complaint(li, li_moments[LI_COMPLAINT_CALL], org)

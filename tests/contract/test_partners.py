@@ -23,7 +23,7 @@ from domain.partners.model import (
     Trigger,
     TriggerKind,
 )
-from domain.partners.ports import GrantAtCounter, GrantCounts, GrantToRedeem
+from domain.partners.ports import GrantAtCounter, GrantCounts, GrantToRedeem, PartnerOffer
 from domain.ports import UnitOfWork
 from domain.shared.errors import Duplicate, UniqueKey
 from domain.shared.events import Event
@@ -148,6 +148,24 @@ async def test_an_offer_code_is_unique_per_partner_only(
         await uow.partners.add_offer(records.an_offer(cafe, clock.now(), "ticket"))
         await uow.commit()
     assert refused.value.key is UniqueKey.OFFER_CODE
+
+
+async def test_offers_are_found_by_their_partner_s_code_and_their_own_with_their_partner(
+    uow_factory: UowFactory, clock: FixedClock
+) -> None:
+    cinema = await _partner(uow_factory, clock)
+    cafe = await _partner(uow_factory, clock, status=PartnerStatus.SUSPENDED)
+    ticket = await _offer(uow_factory, cinema, clock, code="ticket")
+    coffee = await _offer(uow_factory, cafe, clock, code="coffee")
+    await _offer(uow_factory, cinema, clock, code="popcorn")
+
+    async with uow_factory() as uow:
+        found = await uow.partners.offers_by_codes(
+            {(cinema.code, "ticket"), (cafe.code, "coffee"), (cinema.code, "coffee"),
+             ("nobody", "ticket")})
+        assert await uow.partners.offers_by_codes(set()) == []
+    assert sorted(found, key=lambda pair: pair.offer.code) == [
+        PartnerOffer(cafe, coffee), PartnerOffer(cinema, ticket)]
 
 
 async def test_issuing_offers_are_active_of_active_partners_valid_then_and_of_the_kinds(

@@ -3,7 +3,8 @@ members or their history still point at."""
 
 from dataclasses import replace
 
-from domain.loyalty.model import TierChangeReason, TierOverride
+from domain.loyalty.model import Perk, Programme, Tier, TierChangeReason, TierOverride
+from domain.partners.model import Offer
 from domain.shared.ids import new_id
 from tests import builders
 from tests.contract import records
@@ -79,3 +80,67 @@ async def test_tiers_in_use_are_those_members_hold_or_were_given_and_their_histo
     async with uow_factory() as uow:
         assert await uow.programmes.tiers_in_use(wardrobe.id) == {
             member.id, silver.id, gold.id}
+
+
+# --- perks that point at partner offers ------------------------------------------------------
+
+
+async def _offers(uow_factory: UowFactory, n: int) -> list[Offer]:
+    partner = await builders.a_partner(uow_factory())
+    return [await builders.an_offer(uow_factory(), partner) for _ in range(n)]
+
+
+async def _saved(uow_factory: UowFactory, programme: Programme, clock: FixedClock,
+                 *tiers: Tier) -> Programme:
+    """`programme` with `tiers` instead of its own, saved as its next version."""
+    redefined = replace(programme, tiers=tiers, version=programme.version + 1,
+                        updated_at=clock.advance(minutes=1))
+    async with uow_factory() as uow:
+        await uow.programmes.save(redefined)
+        await uow.commit()
+    return redefined
+
+
+async def test_a_tier_s_perks_read_back_in_order_with_the_offers_they_point_at(
+    uow_factory: UowFactory, clock: FixedClock
+) -> None:
+    wardrobe = await builders.a_programme(uow_factory())
+    ticket, coffee = await _offers(uow_factory, 2)
+    member, silver, gold = wardrobe.tiers
+    perks = (Perk("a coffee a week", coffee.id), Perk("free alterations"),
+             Perk("a free movie ticket", ticket.id))
+    redefined = await _saved(uow_factory, wardrobe, clock, member,
+                             replace(silver, perks=perks[1:]), replace(gold, perks=perks))
+
+    async with uow_factory() as uow:
+        assert await uow.programmes.get(wardrobe.id) == redefined
+
+
+async def test_a_perk_saved_without_its_offer_is_plain_text_again(
+    uow_factory: UowFactory, clock: FixedClock
+) -> None:
+    wardrobe = await builders.a_programme(uow_factory())
+    (ticket,) = await _offers(uow_factory, 1)
+    member, silver, gold = wardrobe.tiers
+    pointing = await _saved(uow_factory, wardrobe, clock, member, silver,
+                            replace(gold, perks=(Perk("a free movie ticket", ticket.id),)))
+    plain = await _saved(uow_factory, pointing, clock, member, silver,
+                         replace(gold, perks=(Perk("a free movie ticket"),)))
+
+    async with uow_factory() as uow:
+        assert await uow.programmes.get(wardrobe.id) == plain
+
+
+async def test_a_tier_dropped_takes_its_perks_offers_along_and_leaves_the_offers(
+    uow_factory: UowFactory, clock: FixedClock
+) -> None:
+    wardrobe = await builders.a_programme(uow_factory())
+    (ticket,) = await _offers(uow_factory, 1)
+    member, silver, gold = wardrobe.tiers
+    pointing = await _saved(uow_factory, wardrobe, clock, member, silver,
+                            replace(gold, perks=(Perk("a free movie ticket", ticket.id),)))
+    dropped = await _saved(uow_factory, pointing, clock, member, silver)
+
+    async with uow_factory() as uow:
+        assert await uow.programmes.get(wardrobe.id) == dropped
+        assert await uow.partners.get_offer(ticket.id) == ticket

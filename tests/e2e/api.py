@@ -6,7 +6,9 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from domain.shared.ids import global_id
+import httpx
+
+from domain.shared.ids import global_id, parse_global_id
 
 CUSTOMER_FIELDS = """
 fragment CustomerFields on Customer {
@@ -131,6 +133,29 @@ Gql = Callable[..., Awaitable[dict[str, Any]]]
 """`await gql(document, variables=None, **headers)`: the parsed answer."""
 Snapshot = Callable[[], Awaitable[dict[str, Any]]]
 """`await snapshot()`: every table's row count and content digest."""
+
+
+def gql_of(http: httpx.AsyncClient) -> Gql:
+    """`gql` over another client (one acting as some viewer, say): posts a document and
+    returns the parsed answer."""
+
+    async def post(query: str, variables: dict[str, Any] | None = None,
+                   **headers: str) -> dict[str, Any]:
+        response = await http.post("/graphql", json={"query": query,
+                                                     "variables": variables or {}},
+                                   headers={name.replace("_", "-"): value
+                                            for name, value in headers.items()})
+        body: dict[str, Any] = response.json()
+        return body
+
+    return post
+
+
+def uuid_in(global_id: str) -> uuid.UUID:
+    """The id inside a well-formed global id (a viewer's member, say)."""
+    parsed = parse_global_id(global_id)
+    assert parsed is not None, global_id
+    return parsed[1]
 
 
 def unknown_id(type_name: str) -> str:

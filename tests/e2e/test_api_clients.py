@@ -16,7 +16,7 @@ from domain.shared.access import Role, Viewer
 from infrastructure.bootstrap import Container
 from infrastructure.postgres.tables import ALL_TABLES
 from tests.contract import records
-from tests.e2e.api import USER_ERRORS, Gql, Snapshot, refused, unknown_id
+from tests.e2e.api import USER_ERRORS, Gql, Snapshot, gql_of, refused, unknown_id
 
 CLIENT_FIELDS = """
 fragment ApiClientFields on ApiClient {
@@ -69,16 +69,6 @@ async def _rotate(gql: Gql, client_id: str, **fields: Any) -> dict[str, Any]:
 async def _revoke(gql: Gql, client_id: str) -> dict[str, Any]:
     body = await gql(API_CLIENT_REVOKE, {"input": {"apiClientId": client_id}})
     return _succeeded(body, "apiClientRevoke")
-
-
-def _gql_of(http: httpx.AsyncClient) -> Gql:
-    async def post(query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
-        response = await http.post("/graphql", json={"query": query,
-                                                     "variables": variables or {}})
-        body: dict[str, Any] = response.json()
-        return body
-
-    return post
 
 
 async def _tables_holding(db: AsyncEngine, needle: str) -> list[str]:
@@ -289,7 +279,7 @@ async def test_staff_may_not_manage_api_clients(
 ) -> None:
     client_id = (await _create(gql))["apiClient"]["id"]
     fields = {k: client_id if v == "CLIENT" else v for k, v in fields.items()}
-    staff_gql = _gql_of(await client_as(STAFF))
+    staff_gql = gql_of(await client_as(STAFF))
 
     errors = await refused(staff_gql, snapshot, document, mutation, fields)
 
@@ -301,7 +291,7 @@ async def test_staff_may_not_list_api_clients(
     gql: Gql, client_as: ClientAs, compiled_reads: bool
 ) -> None:
     await _create(gql)
-    staff_gql = _gql_of(await client_as(STAFF, compiled_reads=compiled_reads))
+    staff_gql = gql_of(await client_as(STAFF, compiled_reads=compiled_reads))
 
     body = await staff_gql(API_CLIENTS)
 
@@ -313,7 +303,7 @@ async def test_staff_may_not_list_api_clients(
 async def test_staff_learn_nothing_from_the_id_they_send(
     client_as: ClientAs, snapshot: Snapshot
 ) -> None:
-    staff_gql = _gql_of(await client_as(STAFF))
+    staff_gql = gql_of(await client_as(STAFF))
     errors = await refused(staff_gql, snapshot, API_KEY_ROTATE, "apiKeyRotate",
                            {"apiClientId": "not-an-id"})
     assert errors == [(None, "NOT_ALLOWED")]

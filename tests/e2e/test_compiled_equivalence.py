@@ -549,7 +549,7 @@ query PosMemberScreen($system: String!, $value: String!) {{
 }}
 """
 
-TIER = "{ code name rank threshold discountPercent earnMultiplier perks }"
+TIER = "{ code name rank threshold discountPercent earnMultiplier perks perkDetails { text } }"
 PROGRAMME = f"""{{
   id code name currencyCode measure qualificationWindow downgradePolicy graceMonths
   pointsPerUnit birthdayMultiplier pointsExpireAfterMonths pointValue {MONEY} timeZone

@@ -9,7 +9,7 @@ import pytest
 
 from api.graphql.relay import parse_global_id
 from domain.shared.access import Role, Viewer
-from tests.e2e.api import Api, Gql, Snapshot, ago, refused, unknown_id
+from tests.e2e.api import Api, Gql, Snapshot, ago, gql_of, refused, unknown_id
 from tests.e2e.loyalty_api import (
     MEMBER_PRICE,
     POINTS_ADJUST,
@@ -167,15 +167,6 @@ async def test_points_mutations_refuse_bad_input(
     assert expected in errors
 
 
-def _gql_of(client: httpx.AsyncClient) -> Gql:
-    async def post(document: str, variables: dict[str, Any]) -> dict[str, Any]:
-        response = await client.post("/graphql", json={"query": document, "variables": variables})
-        body: dict[str, Any] = response.json()
-        return body
-
-    return post
-
-
 async def test_a_storefront_may_not_adjust_points(
     client_as: ClientAs, snapshot: Snapshot, li: str
 ) -> None:
@@ -183,7 +174,7 @@ async def test_a_storefront_may_not_adjust_points(
     assert parsed is not None
     shop = await client_as(Viewer(Role.STOREFRONT, "client:web-shop", member_id=parsed[1]))
 
-    errors = await refused(_gql_of(shop), snapshot, POINTS_ADJUST, "pointsAdjust",
+    errors = await refused(gql_of(shop), snapshot, POINTS_ADJUST, "pointsAdjust",
                            {"customerId": li, "points": 500, "reason": "be nice"})
     assert errors == [(None, "NOT_ALLOWED")]
 
@@ -208,7 +199,7 @@ async def test_a_partner_may_not_send_a_batch_even_of_unreadable_items(
     client_as: ClientAs, snapshot: Snapshot, li: str
 ) -> None:
     cinema = await client_as(Viewer(Role.PARTNER, "client:cinema", partner_code="cinema"))
-    errors = await refused(_gql_of(cinema), snapshot, PURCHASE_RECORD_BATCH,
+    errors = await refused(gql_of(cinema), snapshot, PURCHASE_RECORD_BATCH,
                            "purchaseRecordBatch", {"purchases": [_unreadable(li, "X-1")]})
     assert errors == [(None, "NOT_ALLOWED")]
 

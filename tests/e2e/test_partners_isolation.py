@@ -6,16 +6,15 @@ what a partner sees of a member is `SharedMember`, nothing else, on any path."""
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import uuid4
 
 import httpx
 import pytest
 from graphql import GraphQLObjectType, get_named_type
 
-from api.graphql.relay import parse_global_id
 from api.graphql.schema import schema
 from domain.shared.access import Role, Viewer
-from tests.e2e.api import CONTACT_POINT_UPDATE, Api, Gql, ago
+from tests.e2e.api import CONTACT_POINT_UPDATE, Api, Gql, ago, uuid_in
 from tests.e2e.loyalty_api import LoyaltyApi
 from tests.e2e.partners_api import (
     GRANT_REDEEM,
@@ -47,12 +46,6 @@ class World:
     redemption: str  # a cinema redemption of another grant of hers
     lisa: str
     store: str
-
-
-def _uuid(global_id: str) -> UUID:
-    parsed = parse_global_id(global_id)
-    assert parsed is not None
-    return parsed[1]
 
 
 @pytest.fixture
@@ -91,8 +84,8 @@ def viewer_of(who: str, owner: str, world: World) -> Viewer | None:
     return {
         "own": _partner(owner), "other": _partner(other), "suspended": _partner("jade-spa"),
         "staff": Viewer(Role.STAFF, "staff:clerk", staff_id=uuid4(),
-                        store_ids=frozenset({_uuid(world.store)})),
-        "storefront": Viewer(Role.STOREFRONT, "client:web-shop", member_id=_uuid(world.lisa)),
+                        store_ids=frozenset({uuid_in(world.store)})),
+        "storefront": Viewer(Role.STOREFRONT, "client:web-shop", member_id=uuid_in(world.lisa)),
         "anonymous": None,
     }[who]
 

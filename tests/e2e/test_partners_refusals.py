@@ -13,7 +13,7 @@ import pytest
 
 from domain.partners.codes import ALPHABET
 from domain.shared.access import Role, Viewer
-from tests.e2e.api import Api, Gql, Snapshot, ago, refused, unknown_id
+from tests.e2e.api import Api, Gql, Snapshot, ago, gql_of, refused, unknown_id
 from tests.e2e.conftest import MovableClock
 from tests.e2e.loyalty_api import LoyaltyApi
 from tests.e2e.partners_api import (
@@ -43,17 +43,6 @@ from tests.e2e.partners_api import (
 
 ClientAs = Callable[..., Awaitable[httpx.AsyncClient]]
 Errors = list[tuple[list[str] | None, str]]
-
-
-def gql_of(http: httpx.AsyncClient) -> Gql:
-    async def post(query: str, variables: dict[str, Any] | None = None,
-                   **headers: str) -> dict[str, Any]:
-        response = await http.post("/graphql", json={"query": query,
-                                                     "variables": variables or {}})
-        body: dict[str, Any] = response.json()
-        return body
-
-    return post
 
 
 def partner_viewer(code: str, name: str = "counter") -> Viewer:

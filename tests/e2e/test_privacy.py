@@ -3,11 +3,9 @@ both read paths; refusals change nothing."""
 
 from collections.abc import Awaitable, Callable
 from typing import Any
-from uuid import UUID
 
 import httpx
 
-from api.graphql.relay import parse_global_id
 from domain.shared.access import Role, Viewer
 from tests.conftest import StatementCounter
 from tests.e2e.api import (
@@ -20,6 +18,7 @@ from tests.e2e.api import (
     refused,
     result,
     unknown_id,
+    uuid_in,
 )
 from tests.e2e.loyalty_api import LoyaltyApi, line
 
@@ -72,12 +71,6 @@ LOOKUP_VARIABLES = {"email": "li.xiuying@163.com", "phone": "+8613957120187",
                     "ref": POS_CARD, "search": "xiuying"}
 
 
-def _uuid(global_id: str) -> UUID:
-    parsed = parse_global_id(global_id)
-    assert parsed is not None
-    return parsed[1]
-
-
 async def _post(client: httpx.AsyncClient, query: str, variables: dict[str, Any]) -> Any:
     body = (await client.post("/graphql", json={"query": query, "variables": variables})).json()
     assert "errors" not in body, body
@@ -98,7 +91,7 @@ async def _mrs_li(api: Api) -> dict[str, Any]:
 
 
 async def _withdraw_sms_at_the_pos(client_as: ClientAs, li: dict[str, Any]) -> None:
-    pos = await client_as(Viewer(Role.STOREFRONT, "client:pos", member_id=_uuid(li["id"])))
+    pos = await client_as(Viewer(Role.STOREFRONT, "client:pos", member_id=uuid_in(li["id"])))
     phone = li["contactPoints"][1]["id"]
     body = await _post(pos, CONTACT_POINT_UPDATE, {"input": {
         "customerId": li["id"], "contactPointId": phone,
@@ -198,7 +191,7 @@ async def test_the_export_holds_her_data_and_nothing_of_other_customers(
     document = result(body, "customerExportData")
 
     assert (document["format"], document["version"]) == ("rapport.customer-export", 1)
-    assert document["customer"]["id"] == str(_uuid(li["id"]))
+    assert document["customer"]["id"] == str(uuid_in(li["id"]))
     assert document["customer"]["givenName"] == "Xiuying"
     assert [p["value"] for p in document["contactPoints"]] == [
         "li.xiuying@163.com", "+8613957120187"]
@@ -241,7 +234,7 @@ async def test_a_clerk_may_not_export_a_customer_of_another_store(
     api: Api, client_as: ClientAs, snapshot: Snapshot
 ) -> None:
     li = await _mrs_li(api)
-    clerk = await client_as(Viewer(Role.STAFF, "staff:ana", store_ids=frozenset({_uuid(
+    clerk = await client_as(Viewer(Role.STAFF, "staff:ana", store_ids=frozenset({uuid_in(
         (await api.store())["id"])})))
     before = await snapshot()
     body = await _post(clerk, EXPORT, {"input": {"customerId": li["id"]}})
@@ -386,7 +379,7 @@ async def test_only_an_admin_may_erase(
     li = await _mrs_li(api)
     await api.edit(CUSTOMER_UPDATE, "customerUpdate", id=li["id"], homeStoreId=store["id"])
     manager = await client_as(Viewer(Role.STAFF, "staff:manager",
-                                     store_ids=frozenset({_uuid(store["id"])})))
+                                     store_ids=frozenset({uuid_in(store["id"])})))
     before = await snapshot()
 
     body = await _post(manager, ERASE, {"input": {"customerId": li["id"], "reason": "asked"}})

@@ -11,16 +11,14 @@ her), so a refusal here is the role's, never the reach's: reach has its own test
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
-from uuid import UUID
 
 import httpx
 import pytest
 
 from api.graphql.permissions import ROOT_OPERATIONS
-from api.graphql.relay import parse_global_id
 from api.graphql.schema import schema
 from domain.shared.access import POLICY, Role, Viewer
-from tests.e2e.api import Api, ago, unknown_id
+from tests.e2e.api import Api, ago, unknown_id, uuid_in
 from tests.e2e.partners_api import OFFER_INPUT, PartnersApi
 
 ClientAs = Callable[..., Awaitable[httpx.AsyncClient]]
@@ -63,20 +61,14 @@ async def world(api: Api) -> World:
     )
 
 
-def _uuid(global_id: str) -> UUID:
-    parsed = parse_global_id(global_id)
-    assert parsed is not None
-    return parsed[1]
-
-
 def viewers(world: World) -> dict[Role, Viewer]:
     return {
         Role.PARTNER: Viewer(Role.PARTNER, "client:cinema", partner_code="cinema"),
         Role.ANALYTICS: Viewer(Role.ANALYTICS, "client:bi"),
         Role.STOREFRONT: Viewer(Role.STOREFRONT, "client:web-shop",
-                                member_id=_uuid(world.customer)),
-        Role.STAFF: Viewer(Role.STAFF, "staff:clerk@matrix.example", staff_id=_uuid(world.staff),
-                           store_ids=frozenset({_uuid(world.store)})),
+                                member_id=uuid_in(world.customer)),
+        Role.STAFF: Viewer(Role.STAFF, "staff:clerk@matrix.example", staff_id=uuid_in(world.staff),
+                           store_ids=frozenset({uuid_in(world.store)})),
         Role.ADMIN: Viewer(Role.ADMIN, "client:platform"),
     }
 

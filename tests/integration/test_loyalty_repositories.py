@@ -7,30 +7,47 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import text, update
+from sqlalchemy import delete, text, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain.loyalty.commands import (
     BonusRuleSpec,
+    OfferRef,
     OverrideTier,
+    PerkSpec,
     RedeemReward,
     RefundLineInput,
     RefundPurchase,
     RewardSpec,
     TierSpec,
 )
-from domain.loyalty.model import Membership, Programme, Tier, TierChangeReason, TierOverride
+from domain.loyalty.model import (
+    Membership,
+    Perk,
+    Programme,
+    Tier,
+    TierChangeReason,
+    TierOverride,
+)
 from domain.loyalty.queries import LedgerMismatch
+from domain.partners.commands import CreateOffer, CreatePartner
+from domain.partners.model import Benefit, BenefitKind, CostSharing, Payer, Trigger, TriggerKind
 from domain.shared.errors import DomainError, ErrorCode
 from domain.shared.ids import new_id
 from domain.shared.paging import PageRequest
 from infrastructure.bootstrap import Container
-from infrastructure.postgres.tables import loyalty_ledger, loyalty_point_lots
+from infrastructure.postgres.tables import (
+    loyalty_ledger,
+    loyalty_point_lots,
+    loyalty_tier_perk_offers,
+    loyalty_tiers,
+)
 from infrastructure.postgres.unit_of_work import PgUnitOfWork
 from tests.conftest import StatementCounter
 from tests.fakes import FixedClock
 from tests.integration.loyalty_setup import (
+    PROGRAMME,
     a_container,
     a_customer,
     a_line,
@@ -119,6 +136,49 @@ async def test_saving_again_keeps_tier_ids_and_drops_the_tiers_left_out(
     assert [(t.code, t.id) for t in stored.tiers] == [
         ("classic", first.tiers[0].id), ("gold", gold.id)]
     assert {r.code: r.active for r in stored.rewards} == {"silk-scarf": True, "tote": False}
+
+
+async def _gold_pointing_at_a_cinema_ticket(container: Container) -> Programme:
+    """The programme, its Gold perk pointing at an active offer of a cinema."""
+    partners = container.use_cases.partners
+    cinema = await partners.create_partner(CreatePartner("wanda", "Wanda", "cinema", "CNY"))
+    ticket = await partners.create_offer(CreateOffer(
+        cinema.id, "ticket", "A movie ticket", Benefit(BenefitKind.FREE_ITEM, item="ticket"),
+        Trigger(TriggerKind.MANUAL), CostSharing(Payer.BRAND, Decimal(35))))
+    return await a_programme(container, tiers=(
+        *PROGRAMME.tiers[:2],
+        replace(PROGRAMME.tiers[2], perks=(), perk_details=(
+            PerkSpec("a movie ticket", OfferRef("wanda", ticket.code)),)),
+    ))
+
+
+async def test_a_perk_the_release_before_renamed_no_longer_points_at_its_offer(
+    container: Container, db: AsyncEngine
+) -> None:
+    saved = await _gold_pointing_at_a_cinema_ticket(container)
+    async with db.begin() as connection:  # as that release writes a tier: its texts only
+        await connection.execute(update(loyalty_tiers).where(loyalty_tiers.c.code == "gold")
+                                 .values(perks=["a cinema ticket", "free alterations"]))
+
+    async with _uow(container) as uow:
+        stored = await uow.programmes.get(saved.id)
+
+    assert stored is not None
+    assert stored.tiers[2].perks == (Perk("a cinema ticket"), Perk("free alterations"))
+
+
+async def test_a_tier_the_release_before_deletes_takes_its_perks_offers_along(
+    container: Container, db: AsyncEngine
+) -> None:
+    saved = await _gold_pointing_at_a_cinema_ticket(container)
+    async with db.begin() as connection:  # as that release drops a tier: by its own row
+        await connection.execute(delete(loyalty_tiers).where(loyalty_tiers.c.code == "gold"))
+
+    assert await count_rows(db, loyalty_tier_perk_offers) == 0
+    async with _uow(container) as uow:
+        stored = await uow.programmes.get(saved.id)
+    assert stored is not None
+    assert [tier.code for tier in stored.tiers] == ["classic", "silver"]
 
 
 async def test_creating_a_code_another_transaction_is_creating_is_a_duplicate(

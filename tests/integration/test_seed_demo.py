@@ -26,6 +26,7 @@ from infrastructure.postgres.tables import ALL_TABLES, cases, interactions, staf
 from infrastructure.seed.demo import (
     CAFE,
     CINEMA,
+    GOLD_TICKET,
     LISA_COFFEE,
     PROGRAMME_CODE,
     SERVICE_LEAD,
@@ -227,6 +228,23 @@ async def test_the_cinema_and_the_cafe_are_partners_with_lisas_ticket_and_her_co
     [owed] = await partners.settlement_entries(cafe.id, period)
     assert (owed.kind, owed.points, owed.amount, owed.customer_id) == (
         EntryKind.COALITION_EARN, 58, Decimal("2.90"), lisa.id)
+
+
+async def test_gold_s_movie_ticket_perk_points_at_the_cinema_s_offer(
+    seeded: SeedReport, container: Container
+) -> None:
+    programme = await container.queries.loyalty.programme(PROGRAMME_CODE)
+    cinema = await container.queries.partners.partner_by_code(CINEMA)
+    assert programme is not None
+    assert cinema is not None
+    [ticket] = (await container.queries.partners.offers(
+        OfferFilter(partner_id=cinema.id), PageRequest(first=10))).nodes
+
+    top = programme.tiers[-1]
+    assert top.code == "gold"
+    assert [(perk.text, perk.offer_id) for perk in top.perks] == [
+        ("free alterations", None), ("private shopping evenings", None),
+        (GOLD_TICKET, ticket.id)]
 
 
 async def test_the_seed_prints_a_working_key_for_each_partner(

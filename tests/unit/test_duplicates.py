@@ -15,17 +15,16 @@ from domain.customers.services import (
     create_customer,
     update_external_reference,
 )
-from domain.loyalty.programmes import save_programme
 from domain.shared.errors import Duplicate, ErrorCode, UniqueKey, duplicate_as
 from tests.builders import (
     ADMIN,
     a_customer,
     a_programme,
-    a_programme_command,
     a_ref,
     create_command,
     problems,
     refused,
+    saving_programme,
 )
 from tests.fakes import (
     FakeApiClientRepository,
@@ -76,7 +75,7 @@ async def test_a_programme_code_created_meanwhile(
 ) -> None:
     await a_programme(uow)
     monkeypatch.setattr(FakeProgrammeRepository, "get_by_code", _nobody)
-    attempt = save_programme(a_programme_command(), uow=uow, viewer=ADMIN)
+    attempt = saving_programme(uow)
     assert problems(await refused(uow, attempt)) == {(("code",), ErrorCode.DUPLICATE)}
 
 

@@ -8,21 +8,19 @@ import pytest
 
 from domain.loyalty.commands import BonusRuleSpec, RewardSpec
 from domain.loyalty.model import DowngradePolicy
-from domain.loyalty.programmes import save_programme
 from domain.shared.access import Role, Viewer
 from domain.shared.errors import ErrorCode
 from tests.builders import (
-    ADMIN,
     TEA_SET,
     TIERS,
     Problem,
     a_customer,
     a_line,
     a_programme,
-    a_programme_command,
     a_purchase,
     problems,
     refused,
+    saving_programme,
 )
 from tests.fakes import FakeUnitOfWork
 
@@ -30,8 +28,7 @@ MEMBER, SILVER, GOLD = TIERS
 
 
 async def _refused_codes(uow: FakeUnitOfWork, **changes: Any) -> set[Problem]:
-    error = await refused(uow, save_programme(a_programme_command(**changes), uow=uow,
-                                              viewer=ADMIN))
+    error = await refused(uow, saving_programme(uow, **changes))
     return problems(error)
 
 
@@ -72,8 +69,7 @@ class TestSaveProgramme:
 
     async def test_only_an_admin_may_configure_a_programme(self, uow: FakeUnitOfWork) -> None:
         clerk = Viewer(Role.STAFF, "staff:ana")
-        error = await refused(uow, save_programme(a_programme_command(), uow=uow,
-                                                  viewer=clerk))
+        error = await refused(uow, saving_programme(uow, clerk))
         assert problems(error) == {((), ErrorCode.NOT_ALLOWED)}
 
 

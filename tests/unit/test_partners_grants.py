@@ -15,7 +15,7 @@ from domain.customers.model import Customer
 from domain.loyalty.model import Programme, Purchase
 from domain.loyalty.purchases import record_purchase
 from domain.partners import codes
-from domain.partners.commands import ExpireGrants, IssueGrant, RevokeGrant, SuspendPartner
+from domain.partners.commands import ExpireGrants, IssueGrant, RevokeGrant
 from domain.partners.grants import REACTIONS, expire_grants, issue_grant, revoke_grant
 from domain.partners.model import (
     Eligibility,
@@ -29,7 +29,6 @@ from domain.partners.model import (
     Trigger,
     TriggerKind,
 )
-from domain.partners.partners import suspend_partner
 from domain.partners.redemptions import redeem_grant
 from domain.shared.access import Role, Viewer
 from domain.shared.errors import ErrorCode
@@ -50,6 +49,7 @@ from tests.builders import (
     an_offer,
     problems,
     refused,
+    suspend,
     withdraw_partner_sharing,
 )
 from tests.fakes import DEFAULT_NOW, FakeUnitOfWork
@@ -102,11 +102,6 @@ async def _buys_mascara(uow: FakeUnitOfWork, customer: Customer, **changes: Any)
 
 async def _redeemed(uow: FakeUnitOfWork, cinema: Partner, grant: Grant) -> None:
     await redeem_grant(a_redeem_command(grant), uow=uow, viewer=a_partner_client(cinema))
-
-
-async def _suspended(uow: FakeUnitOfWork, partner: Partner) -> None:
-    await suspend_partner(SuspendPartner(partner.id, "Contract under review"), uow=uow,
-                          viewer=ADMIN)
 
 
 async def _film_lovers(uow: FakeUnitOfWork, n: int) -> list[Customer]:
@@ -212,7 +207,7 @@ class TestIssuedByAPurchase:
     async def test_a_suspended_partners_offers_issue_none(
         self, uow: FakeUnitOfWork, cinema: Partner, lisa: Customer
     ) -> None:
-        await _suspended(uow, cinema)
+        await suspend(uow, cinema)
         await _buys_mascara(uow, lisa)
         assert _grants(uow, lisa) == []
 
@@ -505,7 +500,7 @@ class TestIssuedByHand:
         self, uow: FakeUnitOfWork, cinema: Partner, lisa: Customer
     ) -> None:
         apology = await an_offer(uow, cinema, trigger=BY_HAND)
-        await _suspended(uow, cinema)
+        await suspend(uow, cinema)
         error = await refused(uow, a_grant(uow, apology, lisa))
         assert problems(error) == {(("offer_id",), ErrorCode.SUSPENDED)}
 

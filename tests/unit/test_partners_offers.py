@@ -32,6 +32,7 @@ from tests.builders import (
     a_partner,
     an_offer,
     an_offer_command,
+    move_offer,
     problems,
     refused,
 )
@@ -54,11 +55,6 @@ async def _updating(uow: FakeUnitOfWork, offer: Offer, *, expected_version: int 
                     **changes: Any) -> set[Problem]:
     command = UpdateOffer(offer.id, changes, expected_version)
     return problems(await refused(uow, update_offer(command, uow=uow, viewer=ADMIN)))
-
-
-async def _moved(uow: FakeUnitOfWork, offer: Offer, status: OfferStatus) -> Offer:
-    return await change_offer_status(ChangeOfferStatus(offer.id, status), uow=uow,
-                                     viewer=ADMIN)
 
 
 async def _moving(uow: FakeUnitOfWork, offer: Offer, status: OfferStatus,
@@ -249,7 +245,7 @@ class TestOfferStatus:
         self, uow: FakeUnitOfWork, cinema: Partner, start: OfferStatus, to: OfferStatus
     ) -> None:
         offer = await an_offer(uow, cinema, start)
-        moved = await _moved(uow, offer, to)
+        moved = await move_offer(uow, offer, to)
         assert (moved.status, moved.version) == (to, offer.version + 1)
         assert uow.data.offers[offer.id] == moved
         assert uow.events[-1].data == {"from": start.value, "to": to.value}
@@ -273,7 +269,7 @@ class TestOfferStatus:
     ) -> None:
         offer = await an_offer(uow, cinema)
         before = uow.snapshot()
-        assert await _moved(uow, offer, OfferStatus.ACTIVE) == offer
+        assert await move_offer(uow, offer, OfferStatus.ACTIVE) == offer
         assert uow.snapshot() == before
 
     async def test_a_stale_version_is_a_conflict(
@@ -287,7 +283,7 @@ class TestOfferStatus:
         self, uow: FakeUnitOfWork, cinema: Partner
     ) -> None:
         offer = await an_offer(uow, cinema, valid_from=DEFAULT_NOW, valid_until=NEXT_WEEK)
-        paused = await _moved(uow, offer, OfferStatus.PAUSED)
+        paused = await move_offer(uow, offer, OfferStatus.PAUSED)
         assert [offer.issuing_at(DEFAULT_NOW - timedelta(seconds=1)),
                 offer.issuing_at(DEFAULT_NOW), offer.issuing_at(NEXT_WEEK),
                 paused.issuing_at(DEFAULT_NOW)] == [False, True, False, False]

@@ -23,7 +23,15 @@ from domain.partners.partners import (
 from domain.shared.access import Role, Viewer
 from domain.shared.errors import ErrorCode
 from domain.shared.ids import new_id
-from tests.builders import ADMIN, Problem, a_partner, a_partner_command, problems, refused
+from tests.builders import (
+    ADMIN,
+    Problem,
+    a_partner,
+    a_partner_command,
+    problems,
+    refused,
+    suspend,
+)
 from tests.fakes import FakeUnitOfWork
 
 CLERK = Viewer(Role.STAFF, "staff:wang-fang")
@@ -39,11 +47,6 @@ async def _updating(uow: FakeUnitOfWork, partner: Partner, *, expected_version: 
                     **changes: Any) -> set[Problem]:
     command = UpdatePartner(partner.id, changes, expected_version)
     return problems(await refused(uow, update_partner(command, uow=uow, viewer=ADMIN)))
-
-
-async def _suspended(uow: FakeUnitOfWork, partner: Partner) -> Partner:
-    return await suspend_partner(SuspendPartner(partner.id, "Contract under review"), uow=uow,
-                                 viewer=ADMIN)
 
 
 class TestCreatePartner:
@@ -157,7 +160,7 @@ class TestSuspendAndReactivate:
         self, uow: FakeUnitOfWork
     ) -> None:
         cinema = await a_partner(uow)
-        suspended = await _suspended(uow, cinema)
+        suspended = await suspend(uow, cinema)
         assert (suspended.status, suspended.version) == (PartnerStatus.SUSPENDED, 2)
         assert uow.data.partners[cinema.id] == suspended
         assert uow.events[-1].name == "PartnerSuspended"
@@ -171,9 +174,9 @@ class TestSuspendAndReactivate:
     async def test_suspending_a_suspended_partner_changes_nothing(
         self, uow: FakeUnitOfWork
     ) -> None:
-        cinema = await _suspended(uow, await a_partner(uow))
+        cinema = await suspend(uow, await a_partner(uow))
         before = uow.snapshot()
-        again = await _suspended(uow, cinema)
+        again = await suspend(uow, cinema)
         assert again == cinema
         assert uow.snapshot() == before
 
@@ -188,7 +191,7 @@ class TestSuspendAndReactivate:
         assert problems(error) == {(("expected_version",), ErrorCode.CONFLICT)}
 
     async def test_a_reactivated_partner_is_active_again(self, uow: FakeUnitOfWork) -> None:
-        cinema = await _suspended(uow, await a_partner(uow))
+        cinema = await suspend(uow, await a_partner(uow))
         active = await reactivate_partner(ReactivatePartner(cinema.id, cinema.version),
                                           uow=uow, viewer=ADMIN)
         assert (active.status, active.version) == (PartnerStatus.ACTIVE, 3)
@@ -198,7 +201,7 @@ class TestSuspendAndReactivate:
         self, uow: FakeUnitOfWork
     ) -> None:
         cinema = await a_partner(uow)
-        await _suspended(uow, cinema)
+        await suspend(uow, cinema)
         command = ReactivatePartner(cinema.id, expected_version=cinema.version)
         error = await refused(uow, reactivate_partner(command, uow=uow, viewer=ADMIN))
         assert problems(error) == {(("expected_version",), ErrorCode.CONFLICT)}
@@ -221,7 +224,7 @@ class TestPartnerApiClients:
         assert (stored.role, stored.partner_code) == (Role.PARTNER, "wanda-jingan")
 
     async def test_a_suspended_partner_gets_no_new_client(self, uow: FakeUnitOfWork) -> None:
-        cinema = await _suspended(uow, await a_partner(uow))
+        cinema = await suspend(uow, await a_partner(uow))
         attempt = create_partner_api_client(CreatePartnerApiClient(cinema.id, "box-office"),
                                             uow=uow, viewer=ADMIN)
         assert problems(await refused(uow, attempt)) == {(("partner_id",), ErrorCode.SUSPENDED)}

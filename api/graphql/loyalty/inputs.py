@@ -37,6 +37,28 @@ def _programme_code() -> Any:
 # --- programmes --------------------------------------------------------------------------
 
 
+@strawberry.input(description="A partner offer by its partner's code and its own, as "
+                              "`offers` shows them (`partner { code }`, `code`): the same in "
+                              "every environment the definition is saved to.")
+class TierPerkOfferInput:
+    partner_code: str
+    code: str
+
+    def to_domain(self) -> commands.OfferRef:
+        return commands.OfferRef(self.partner_code, self.code)
+
+
+@strawberry.input(description="One of a tier's perks: what members read, and the partner "
+                              "offer that gives it, if one does.")
+class TierPerkInput:
+    text: str
+    offer: TierPerkOfferInput | None = strawberry.field(
+        default=None, description="Null: plain text.")
+
+    def to_domain(self) -> commands.PerkSpec:
+        return commands.PerkSpec(self.text, None if self.offer is None else self.offer.to_domain())
+
+
 @strawberry.input(description="A tier; its rank is its place in the list, lowest first.")
 class LoyaltyTierInput:
     code: str
@@ -45,7 +67,12 @@ class LoyaltyTierInput:
         description="Qualifying spend or points; the first tier's is 0.")
     discount_percent: Decimal = Decimal(0)
     earn_multiplier: Decimal = Decimal(1)
-    perks: list[str] = strawberry.field(default_factory=list)
+    perks: list[str] = strawberry.field(
+        default_factory=list,
+        description="Plain texts. A perk of a text the tier had keeps the offer it pointed at.")
+    perk_details: list[TierPerkInput] | None = strawberry.field(
+        default=None, description="Instead of perks: the tier's perks exactly, each pointing "
+                                  "at a partner offer or not.")
 
     def to_domain(self, at: Path) -> commands.TierSpec:
         return commands.TierSpec(
@@ -54,6 +81,8 @@ class LoyaltyTierInput:
             discount_percent=decimal_of(self.discount_percent, (*at, "discount_percent")),
             earn_multiplier=decimal_of(self.earn_multiplier, (*at, "earn_multiplier")),
             perks=tuple(self.perks),
+            perk_details=None if self.perk_details is None else tuple(
+                perk.to_domain() for perk in self.perk_details),
         )
 
 

@@ -41,6 +41,18 @@ strawberry.enum(DowngradePolicyEnum, name="DowngradePolicy")
 MAX_EXPIRY_HORIZON_DAYS = 3660
 
 
+@strawberry.type(name="TierPerk", description="One of a tier's benefits as members read it, "
+                                              "and the partner offer that gives it, if one "
+                                              "does.")
+class TierPerkType:
+    perk: strawberry.Private[model.Perk]
+    text: str
+
+    @classmethod
+    def from_domain(cls, perk: model.Perk) -> "TierPerkType":
+        return cls(perk=perk, **same_named(cls, perk))
+
+
 @strawberry.type(name="LoyaltyTier", description="A level of a programme and its benefits.")
 class LoyaltyTierType:
     code: str
@@ -50,11 +62,15 @@ class LoyaltyTierType:
         description="Qualifying spend (in the programme's currency) or points to reach it.")
     discount_percent: Decimal
     earn_multiplier: Decimal
-    perks: list[str]
+    perks: list[str] = strawberry.field(description="The texts of perkDetails.")
+    perk_details: list[TierPerkType] = strawberry.field(
+        description="The tier's perks in order, with the partner offers that give them.")
 
     @classmethod
     def from_domain(cls, tier: model.Tier) -> "LoyaltyTierType":
-        return cls(**same_named(cls, tier))
+        return cls(perks=[perk.text for perk in tier.perks],
+                   perk_details=[TierPerkType.from_domain(perk) for perk in tier.perks],
+                   **same_named(cls, tier))
 
     @classmethod
     def maybe(cls, tier: model.Tier | None) -> "LoyaltyTierType | None":

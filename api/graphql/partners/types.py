@@ -25,8 +25,9 @@ from api.graphql.loaders import PageKey
 from api.graphql.money import MoneyType
 from api.graphql.permissions import not_allowed_error, refused_read
 from api.graphql.relay import Connection, Node, connection_parts, page_request, to_global_id
-from domain.loyalty.model import LedgerEntry
+from domain.loyalty.model import LedgerEntry, Perk
 from domain.partners import codes, model
+from domain.partners.perks import perk_offer_shown
 from domain.partners.queries import GrantFilter
 from domain.partners.redemptions import GrantCheck
 from domain.partners.settlement import CSV_COLUMNS, csv_rows
@@ -525,6 +526,32 @@ class LedgerEntryPartnerFields:
         if partner_id is None:
             return None
         return PartnerNameType.from_domain(await load_partner(info, partner_id))
+
+
+class WithPerk(Protocol):
+    """A tier perk's GraphQL type, as far as partners need it (loyalty's own)."""
+
+    @property
+    def perk(self) -> Perk: ...
+
+
+@strawberry.type
+class TierPerkPartnerFields:
+    """What the alliance gives a tier's perk (added in schema.py)."""
+
+    @strawberry.field(description=(
+        "The partner offer that gives this perk; null for plain text. A web shop or app "
+        "(STOREFRONT) gets null also while members can't get the offer (not ACTIVE, outside "
+        "its dates, or of a suspended partner), and shows the text alone; partners and "
+        "analytics always get null; staff and admins see the offer whatever its status."))
+    async def offer(self, root: strawberry.Parent[WithPerk], info: Info) -> "OfferType | None":
+        offer_id = root.perk.offer_id
+        if offer_id is None:
+            return None
+        offer = await load_offer(info, offer_id)
+        partner = await load_partner(info, offer.partner_id)
+        shown = perk_offer_shown(info.context.viewer, offer, partner, info.context.now)
+        return OfferType.from_domain(offer) if shown else None
 
 
 @strawberry.type(name="PartnerName", description=(

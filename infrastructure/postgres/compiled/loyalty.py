@@ -47,8 +47,14 @@ MONEY = ObjectMapping("Money", value_fields(
     currencyCode="{currency}",
 ))
 
-LOYALTY_TIER = ObjectMapping("LoyaltyTier", {}, row="loyalty_tiers {t} WHERE {t}.id = {key}",
-                             table="loyalty_tiers")
+LOYALTY_TIER = ObjectMapping("LoyaltyTier", {
+    "perkDetails": Children(
+        "TierPerk", "unnest({t}.perks) WITH ORDINALITY AS {c}(text, position)", "{c}.position"),
+}, row="loyalty_tiers {t} WHERE {t}.id = {key}", table="loyalty_tiers")
+
+# A perk's text, from its tier's array; the offer it points at is the alliance's, executed
+# (compiled/partners.py).
+TIER_PERK = ObjectMapping("TierPerk", value_fields(text="{t}.text"))
 
 # Stored as loyalty_rows.bonus_rules_to_json writes them: decimals and dates as strings.
 BONUS_RULE = ObjectMapping("BonusRule", value_fields(
@@ -281,6 +287,6 @@ CUSTOMER_FIELDS: dict[str, FieldMapping] = {
     "purchases": Paged("Purchase", purchases_page),
 }
 ROOT_FIELDS = {"loyaltyProgramme": Lookup("LoyaltyProgramme", programme_row)}
-MAPPINGS = (MONEY, LOYALTY_TIER, BONUS_RULE, REWARD, LOYALTY_PROGRAMME, LOYALTY_MEMBERSHIP,
-            TIER_OVERRIDE, TIER_CHANGE, POINTS_LEDGER_ENTRY, PURCHASE, PURCHASE_LINE, REFUND,
-            REFUND_LINE)
+MAPPINGS = (MONEY, LOYALTY_TIER, TIER_PERK, BONUS_RULE, REWARD, LOYALTY_PROGRAMME,
+            LOYALTY_MEMBERSHIP, TIER_OVERRIDE, TIER_CHANGE, POINTS_LEDGER_ENTRY, PURCHASE,
+            PURCHASE_LINE, REFUND, REFUND_LINE)

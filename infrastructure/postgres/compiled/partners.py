@@ -36,6 +36,7 @@ _FIELDS: dict[str, tuple[str, ...]] = {
               "partnerSettlement"),
     "Customer": ("benefits",),
     "PointsLedgerEntry": ("partner",),
+    "TierPerk": ("offer",),
 }
 
 RESOLVED_IN_PYTHON: dict[tuple[str, str], str] = {
