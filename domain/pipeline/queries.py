@@ -30,7 +30,7 @@ from domain.pipeline.model import (
     Pipeline,
     Stage,
 )
-from domain.shared.access import EVERYONE, CustomerReach
+from domain.shared.access import EVERYONE, CustomerReach, Role, Viewer
 from domain.shared.errors import DomainError, ErrorCode
 from domain.shared.paging import Page, PageRequest
 
@@ -124,6 +124,13 @@ class AnalyticsScope:
     @property
     def last_day(self) -> date:
         return (self.until - timedelta(days=1)).date()
+
+
+def analytics_reach(viewer: Viewer) -> CustomerReach:
+    """Whose deals a viewer's analytics count: an analytics client's every deal (it sees
+    aggregates, never a deal), anyone else's those they reach (a clerk: her stores', her
+    own)."""
+    return EVERYONE if viewer.role is Role.ANALYTICS else viewer.customer_reach
 
 
 def days_range(first_day: date, last_day: date) -> tuple[datetime, datetime]:

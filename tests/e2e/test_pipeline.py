@@ -218,6 +218,26 @@ async def test_a_partner_sees_no_deal(
     assert "Ours" not in str(body["data"])
 
 
+async def test_an_analytics_client_counts_every_deal_and_sees_none(
+    floor: Floor, two_stores: tuple[dict[str, Any], dict[str, Any]], client_as: ClientAs
+) -> None:
+    bi = as_gql(await client_as(Viewer(Role.ANALYTICS, "client:bi")))
+    body = await bi(FUNNEL, {"pipelineId": floor.pipeline["id"], "from": _today(),
+                             "to": _today()})
+    assert body["data"]["pipelineAnalytics"]["funnel"][0]["reached"] == 2
+    refused = await bi(DEALS)
+    assert refused["errors"][0]["extensions"]["code"] == "NOT_ALLOWED"
+
+
+async def test_a_clerks_analytics_count_her_stores_deals(
+    floor: Floor, two_stores: tuple[dict[str, Any], dict[str, Any]], client_as: ClientAs
+) -> None:
+    clerk = as_gql(await client_as(floor.clerk_viewer))
+    body = await clerk(FUNNEL, {"pipelineId": floor.pipeline["id"], "from": _today(),
+                                "to": _today()})
+    assert body["data"]["pipelineAnalytics"]["funnel"][0]["reached"] == 1
+
+
 async def test_a_staff_members_deals_are_those_she_owns(
     floor: Floor, pipeline_api: PipelineApi, gql: Gql
 ) -> None:

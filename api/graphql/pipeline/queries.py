@@ -32,6 +32,7 @@ from domain.pipeline.queries import (
     DealFilter,
     DealOrder,
     LeadFilter,
+    analytics_reach,
     days_range,
 )
 from domain.shared.errors import DomainError
@@ -173,7 +174,7 @@ class PipelineQueries:
         if pipeline is None:
             return None
         scope = AnalyticsScope(pipeline.id, since, until, info.context.now,
-                               reach=info.context.viewer.customer_reach, **scope_of)
+                               reach=analytics_reach(info.context.viewer), **scope_of)
         return PipelineAnalyticsType(scope=scope, currency=pipeline.currency,
                                      pipeline=PipelineType.from_domain(pipeline), from_=from_,
                                      to=to)
