@@ -4,8 +4,8 @@ Spans: the HTTP request (api/http/tracing.py), the GraphQL operation under it
 (`graphql.operation.name`, `graphql.operation.type`; never its document or variables), each
 use case, and each SQL statement (opentelemetry-instrumentation-asyncpg: every statement
 reaches PostgreSQL through asyncpg, SQLAlchemy's included; the text is the statement with
-its `$n` placeholders, never the values). Metrics: `RequestInstruments` and `observe_pools`
-below.
+its `$n` placeholders, never the values). Metrics: `RequestInstruments`, `observe_pools` and
+`observe_replica_lag` below.
 
 Both are off unless an exporter is configured (settings.py reads which): off, no span and
 no instrument is made at all, since even no-op spans cost a measurable share of a compiled
@@ -14,6 +14,7 @@ per-signal forms, _HEADERS, _TIMEOUT, OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTE
 OTEL_TRACES_SAMPLER, OTEL_BSP_*, OTEL_METRIC_EXPORT_INTERVAL): that is what they are for.
 """
 
+import contextlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
@@ -79,6 +80,14 @@ class Telemetry:
 
 
 OFF = Telemetry()
+
+
+def untraced() -> contextlib.AbstractContextManager[None]:
+    """No span inside (for tasks: those created inside): the service's own periodic work is
+    no request, and its SQL would add a trace of its own every few seconds."""
+    from opentelemetry.instrumentation.utils import suppress_instrumentation
+
+    return suppress_instrumentation()
 
 
 def telemetry(
@@ -213,3 +222,16 @@ def observe_pools(meter: Meter, pools: dict[str, PoolReading]) -> None:
     meter.create_observable_up_down_counter(
         "db.client.connection.pending_requests", [pending], unit="{request}",
         description="Callers waiting for a connection of each pool.")
+
+
+def observe_replica_lag(meter: Meter, last_reading: Callable[[], float | None]) -> None:
+    """`rapport.db.replica.lag` (s): how far the read replica's replay is behind the primary,
+    as /readyz tells it, from the last reading; no value while it is unknown."""
+
+    def lag(options: CallbackOptions) -> Iterable[Observation]:
+        seconds = last_reading()
+        return () if seconds is None else (Observation(seconds),)
+
+    meter.create_observable_gauge(
+        "rapport.db.replica.lag", [lag], unit="s",
+        description="How far the read replica's replay is behind the primary.")

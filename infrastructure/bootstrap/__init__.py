@@ -9,8 +9,12 @@ replica (the read side), `primary_queries` on the primary (what a request reads 
 written, and authentication). Without one, both are the same services on the primary.
 """
 
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -46,7 +50,7 @@ from infrastructure.postgres.pipeline_queries import PgPipelineQueries
 from infrastructure.postgres.replica import ReadReplica
 from infrastructure.postgres.unit_of_work import PgUnitOfWork
 from infrastructure.settings import Settings
-from infrastructure.telemetry import OFF, Telemetry, observe_pools
+from infrastructure.telemetry import OFF, Telemetry, observe_pools, observe_replica_lag, untraced
 from infrastructure.tokens import TokenSettings, TokenVerifier
 
 __all__ = ["OFF", "REACTIONS", "Container", "Queries", "Telemetry", "UseCase", "UseCases",
@@ -57,6 +61,9 @@ __all__ = ["OFF", "REACTIONS", "Container", "Queries", "Telemetry", "UseCase", "
 # a purchase follows a new lead up. Loyalty and interactions know nothing of partners or
 # the pipeline; this is the one place that joins them.
 REACTIONS: Reactions = combined(PARTNER_REACTIONS, PIPELINE_REACTIONS)
+
+log = logging.getLogger(__name__)
+Background = Callable[[], Coroutine[Any, Any, None]]  # runs until cancelled
 
 
 class CompiledReads(Protocol):
@@ -97,6 +104,9 @@ class Container:
     reactions: Reactions = field(default_factory=lambda: NO_REACTIONS)
     telemetry: Telemetry = OFF
     replica: ReadReplica | None = None
+    # What runs while the service serves (`running`): the replica lag's readings, when a
+    # metric reports them.
+    background: tuple[Background, ...] = ()
 
     def uow_factory(self) -> UnitOfWork:
         return PgUnitOfWork(self.engine, self.clock, self.programmes, self.reactions)
@@ -107,6 +117,21 @@ class Container:
         await self.queries.compiled.close()
         if self.primary_queries is not self.queries:
             await self.primary_queries.compiled.close()
+
+    @contextlib.asynccontextmanager
+    async def running(self) -> AsyncIterator[None]:
+        """`background`, each in a task for as long as the block runs (the app's lifespan)."""
+        with untraced():  # the tasks keep the context they were created in
+            tasks = [asyncio.create_task(work(), name=work.__qualname__)
+                     for work in self.background]
+        for task in tasks:
+            task.add_done_callback(_log_failure)
+        try:
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
 
 
 def build_container(
@@ -132,11 +157,14 @@ def build_container(
         replica.engine.execution_options(isolation_level="AUTOCOMMIT"), clock,
         compiled=_compiled_reads(settings, replica.engine, replica))
     meter = telemetry.meter("rapport.postgres")
+    background: tuple[Background, ...] = ()
     if meter is not None:
         pools = {"sqlalchemy": lambda: _pool_state(engine),
                  "compiled_reads": queries.compiled.pool_state}
         if replica is not None:
             pools["sqlalchemy_replica"] = lambda: _pool_state(replica.engine)
+            observe_replica_lag(meter, lambda: replica.last_lag_seconds)
+            background = (replica.watch_lag,)
         observe_pools(meter, pools)
     wiring = Wiring(new_unit_of_work, settings.sla, audit_log, clock,
                     tracer=telemetry.tracer("rapport.use_cases"))
@@ -154,6 +182,7 @@ def build_container(
         queries=queries,
         primary_queries=primary_queries,
         replica=replica,
+        background=background,
     )
 
 
@@ -177,6 +206,12 @@ def _queries(reads: AsyncEngine, clock: Clock, *, compiled: CompiledReads) -> Qu
         pipeline=PgPipelineQueries(reads, clock),
         compiled=compiled,
     )
+
+
+def _log_failure(task: asyncio.Task[None]) -> None:
+    """A background task ends only when cancelled: anything else is a bug, said at once."""
+    if not task.cancelled() and (error := task.exception()) is not None:
+        log.error("background task %s failed", task.get_name(), exc_info=error)
 
 
 def _pool_state(engine: AsyncEngine) -> tuple[int, int, int]:

@@ -121,10 +121,11 @@ async def serving(
     settings: Settings, container: Container | None = None, telemetry: Telemetry = OFF,
 ) -> AsyncIterator[Container]:
     """The container of an HTTP server process, closed with its engine at the end, its
-    spans and metrics going to `telemetry`. A given container (tests) is used as it is: its
-    creator closes it."""
+    spans and metrics going to `telemetry`, its background work running meanwhile. A given
+    container (tests) is used as it is: its creator closes it."""
     if container is not None:
-        yield container
+        async with container.running():
+            yield container
         return
     if not settings.database_url:
         raise RuntimeError("RAPPORT_DATABASE_URL is not set; start with `rapport serve`")
@@ -139,7 +140,8 @@ async def serving(
     built = build_container(settings, engine, telemetry=telemetry, replica=replica)
     _freeze_startup_objects()
     try:
-        yield built
+        async with built.running():
+            yield built
     finally:
         await built.close()
         if replica is not None:

@@ -12,7 +12,7 @@ primary's engine, and a request that wrote reads the primary from then on
 (api/graphql/context.py).
 
 A replica that answers but lags behind keeps serving: its reads are as old as its lag, which
-`status()` tells /readyz.
+`status()` tells /readyz, and `watch_lag()` keeps in `last_lag_seconds` for the metric.
 """
 
 import asyncio
@@ -37,6 +37,10 @@ log = logging.getLogger(__name__)
 # unreachable: the read that finds out waits that long, those after it don't.
 RETRY_AFTER = 5.0
 CONNECT_TIMEOUT = 2.0
+# How often `watch_lag` reads the lag for its metric. The gauge's callback runs in the
+# exporter's thread, away from the event loop that can ask the replica, so it reports the
+# last reading: at most this old, and one small query per interval whatever the scrapes.
+LAG_READ_EVERY = 5.0
 
 # What opening a connection raises when the replica can't serve: the network (refused,
 # unreachable, timed out), the server (starting up, shutting down, too many clients,
@@ -88,12 +92,14 @@ class ReadReplica:
     def __init__(
         self, replica_url: str, primary_url: str, *, pool_size: int, statement_timeout_ms: int,
         pool_timeout_ms: int = 30_000, retry_after: float = RETRY_AFTER,
-        connect_timeout: float = CONNECT_TIMEOUT,
+        connect_timeout: float = CONNECT_TIMEOUT, lag_read_every: float = LAG_READ_EVERY,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._replica_dsn, self._primary_dsn = _dsn(replica_url), _dsn(primary_url)
         self._settings = server_settings(statement_timeout_ms)
         self._retry_after, self._connect_timeout, self._clock = retry_after, connect_timeout, clock
+        self._lag_read_every = lag_read_every
+        self.last_lag_seconds: float | None = None  # what `watch_lag` read last
         self._unreachable: str | None = None  # why, while reads go to the primary
         self._retry_at = 0.0
         self._trying: asyncio.Task[None] | None = None
@@ -164,6 +170,18 @@ class ReadReplica:
             return f"unreachable: {type(error).__name__}; reads go to the primary"
         self._came_back()
         return state.describe()
+
+    async def watch_lag(self) -> None:
+        """Reads the lag as /readyz does (`state()`) into `last_lag_seconds`, now and every
+        `lag_read_every` seconds, until cancelled. None while it is unknown: the replica
+        unreachable or promoted, or nothing replayed since it started."""
+        while True:
+            try:
+                self.last_lag_seconds = (await self.state()).lag_seconds
+            except _UNREACHABLE as error:
+                log.debug("replica lag not read (%s)", type(error).__name__)
+                self.last_lag_seconds = None
+            await asyncio.sleep(self._lag_read_every)
 
     async def dispose(self) -> None:
         if self._trying is not None:

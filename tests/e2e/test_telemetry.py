@@ -265,6 +265,16 @@ async def test_both_pools_report_connections_in_use_idle_and_waiting(
         "sqlalchemy", "compiled_reads"}
 
 
+async def test_without_a_replica_there_is_no_replica_lag(
+    sale: dict[str, Any], http: httpx.AsyncClient, reader: InMemoryMetricReader,
+) -> None:
+    await _post(http, BY_EMAIL, email=EMAIL)
+
+    metrics = _metrics(reader)
+    assert "db.client.connection.count" in metrics  # the service's gauges are collected
+    assert "rapport.db.replica.lag" not in metrics
+
+
 async def test_no_metric_carries_personal_data(
     sale: dict[str, Any], http: httpx.AsyncClient, reader: InMemoryMetricReader,
 ) -> None:
