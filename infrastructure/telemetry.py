@@ -178,9 +178,9 @@ class RequestInstruments:
             "rapport.rate_limit.refusals", unit="{request}",
             description="Requests refused because the caller's rate limit was spent.")
 
-    def record(self, *, operation_type: str | None, read_path: str | None, status: int,
-               error_codes: tuple[str, ...], duration_s: float) -> None:
-        attributes: dict[str, str | int] = {"http.request.method": "POST",
+    def record(self, *, method: str, operation_type: str | None, read_path: str | None,
+               status: int, error_codes: tuple[str, ...], duration_s: float) -> None:
+        attributes: dict[str, str | int] = {"http.request.method": method,
                                             "http.response.status_code": status}
         if operation_type is not None:
             attributes["graphql.operation.type"] = operation_type

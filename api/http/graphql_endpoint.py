@@ -64,7 +64,7 @@ class GraphQLEndpoint:
         then its log line and metrics (api/http/observation.py)."""
         started = time.perf_counter()
         budget: dict[str, str] = {}
-        outcome = Outcome()
+        outcome = Outcome(method=request.method)
         try:
             response = await self._answer(request, budget, outcome)
         except asyncio.CancelledError:  # the client went away: nginx's "client closed request"

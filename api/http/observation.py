@@ -21,8 +21,8 @@ from infrastructure.bootstrap.service import REQUEST_FIELDS
 log = logging.getLogger("rapport.request")
 
 class RequestMetrics(Protocol):
-    def record(self, *, operation_type: str | None, read_path: str | None, status: int,
-               error_codes: tuple[str, ...], duration_s: float) -> None: ...
+    def record(self, *, method: str, operation_type: str | None, read_path: str | None,
+               status: int, error_codes: tuple[str, ...], duration_s: float) -> None: ...
 
     def refused_by_rate_limit(self) -> None: ...
 
@@ -31,6 +31,7 @@ class RequestMetrics(Protocol):
 class Outcome:
     """What one request came to, noted by the endpoint's steps as they learn it."""
 
+    method: str = "POST"  # or GET: GraphQL over HTTP takes queries both ways
     operation_name: str | None = None
     operation_type: str | None = None
     read_path: str | None = None  # "compiled" or "executed", for queries
@@ -53,8 +54,9 @@ def observe(outcome: Outcome, duration_s: float, request_id: str | None,
             metrics: RequestMetrics | None) -> None:
     codes = tuple(dict.fromkeys(outcome.error_codes))
     if metrics is not None:
-        metrics.record(operation_type=outcome.operation_type, read_path=outcome.read_path,
-                       status=outcome.status, error_codes=codes, duration_s=duration_s)
+        metrics.record(method=outcome.method, operation_type=outcome.operation_type,
+                       read_path=outcome.read_path, status=outcome.status, error_codes=codes,
+                       duration_s=duration_s)
     context = trace.get_current_span().get_span_context()
     viewer = outcome.viewer
     line = {

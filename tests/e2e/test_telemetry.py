@@ -218,6 +218,18 @@ async def test_requests_are_counted_and_timed_by_operation_type_and_read_path(
             } == {200}
 
 
+async def test_a_request_is_timed_by_its_http_method(
+    http: httpx.AsyncClient, reader: InMemoryMetricReader,
+) -> None:
+    await _post(http, BY_EMAIL, email=EMAIL)
+    await http.get("/graphql", params={"query": BY_EMAIL, "variables": json.dumps(
+        {"email": EMAIL})})
+
+    methods = {p["http.request.method"]
+               for p in _metrics(reader)["http.server.request.duration"]}
+    assert methods == {"GET", "POST"}
+
+
 async def test_executed_reads_are_counted_apart_from_compiled_ones(
     settings: Settings, traced_container: Container, http: httpx.AsyncClient,
     reader: InMemoryMetricReader,
