@@ -1,5 +1,6 @@
 """docs/operations.md stays true to the code: its table of settings names exactly the
-variables infrastructure/settings.py reads, and its periodic jobs are the chart's."""
+variables infrastructure/settings.py reads, its table of metrics exactly the instruments
+infrastructure/telemetry.py makes, and its periodic jobs are the chart's."""
 
 import re
 
@@ -27,6 +28,15 @@ def test_the_settings_table_names_every_variable_rapport_reads_and_no_other() ->
     documented = set(_first_column(_section("Every setting")))
     assert sorted(read - documented) == [], "add these to docs/operations.md, Every setting"
     assert sorted(documented - read) == [], "these are no longer read: take them out"
+
+
+def test_the_metrics_table_names_every_instrument_rapport_makes_and_no_other() -> None:
+    made = set(re.findall(r'create_\w+\(\s*"([a-z0-9_.]+)"',
+                          (REPO / "infrastructure" / "telemetry.py").read_text()))
+    telemetry = _section("Telemetry")
+    metrics = telemetry[telemetry.index("\n### Metrics\n"):telemetry.index("\n### Logs\n")]
+    assert made, "no instrument found: the pattern above is out of date"
+    assert set(_first_column(metrics)) == made
 
 
 def test_the_periodic_jobs_table_lists_the_charts_cronjobs() -> None:
