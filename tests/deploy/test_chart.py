@@ -440,7 +440,8 @@ def test_no_service_monitor_by_default() -> None:
 
 
 def test_the_service_monitor_scrapes_the_http_port_of_the_api_service() -> None:
-    rendered = _rendered("production")
+    rendered = _rendered("production", serviceMonitor={
+        "enabled": True, "labels": {"release": "kube-prometheus-stack"}})
     monitor, service = rendered.one("ServiceMonitor"), rendered.one("Service")
     assert monitor["apiVersion"] == "monitoring.coreos.com/v1"
     selector = monitor["spec"]["selector"]["matchLabels"]
