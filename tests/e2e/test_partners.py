@@ -177,6 +177,22 @@ async def test_a_refused_purchase_issues_nothing_and_a_returned_one_revokes_its_
     assert check["problem"] == "REVOKED"
 
 
+async def test_a_till_back_from_an_outage_issues_the_offers_that_ran_when_it_sold(
+    alliance: Alliance, loyalty: LoyaltyApi, gql: Gql
+) -> None:
+    partners = PartnersApi(gql)
+    await partners.offer(alliance.cinema, active=True, code="matinee", validUntil=ago(hours=2))
+    await partners.offer(alliance.cinema, active=True, code="premiere",
+                         validFrom=ago(minutes=30))
+
+    await loyalty.purchase(alliance.lisa, "JA-OFFLINE-1",
+                           line("MASCARA-01", "180.00", category="mascara"),
+                           occurredAt=ago(hours=3))
+
+    grants = await partners.benefits(alliance.lisa)
+    assert sorted(g["offer"]["code"] for g in grants) == ["mascara-movie", "matinee"]
+
+
 async def test_staff_issue_a_grant_by_hand_and_see_the_alliance(
     alliance: Alliance, gql: Gql
 ) -> None:
