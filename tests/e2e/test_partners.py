@@ -106,6 +106,28 @@ async def test_a_retried_redemption_replays_and_a_reversal_makes_the_grant_good_
     assert money(settlement["brandOwes"]) == "0.00 CNY"
 
 
+async def test_a_retry_of_a_reversed_redemption_answers_it_reversed_and_redeems_nothing(
+    alliance: Alliance, loyalty: LoyaltyApi, gql: Gql
+) -> None:
+    await buy_mascara(loyalty, alliance)
+    (grant,) = await PartnersApi(gql).benefits(alliance.lisa)
+    cinema = PartnerCounter(gql, alliance.cinema_key)
+    first = payload(await cinema.redeem(grant["code"], amount="60.00"), "grantRedeem")
+    payload(await cinema.ask(GRANT_REDEMPTION_REVERSE, {"input": {
+        "redemptionId": first["redemption"]["id"], "reason": "screening cancelled"}}),
+        "grantRedemptionReverse")
+
+    again = payload(await cinema.redeem(grant["code"], amount="60.00"), "grantRedeem")
+
+    assert (again["redemption"]["id"], again["redemption"]["reversed"],
+            again["redemption"]["reverseReason"], again["replayed"]) == (
+        first["redemption"]["id"], True, "screening cancelled", True)
+    assert (await cinema.validate(grant["code"]))["valid"] is True
+    settlement = await cinema.settlement(this_period())
+    assert sorted(ln["kind"] for ln in settlement["lines"]) == [
+        "REDEMPTION", "REDEMPTION_REVERSAL"]
+
+
 async def test_a_coffee_at_the_cafe_earns_lisa_points_in_her_ledger_and_the_cafes_settlement(
     alliance: Alliance, loyalty: LoyaltyApi, gql: Gql
 ) -> None:

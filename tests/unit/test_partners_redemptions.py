@@ -385,6 +385,54 @@ class TestRedeemIdempotency:
         assert not theirs.replayed
 
 
+class TestReplayAfterReversal:
+    """A till that retries a redemption reversed meanwhile gets the first redemption back,
+    reversed, and redeems nothing: the grant stays good for a redemption of its own."""
+
+    async def test_the_same_key_replays_the_redemption_as_reversed_and_writes_nothing(
+        self, uow: FakeUnitOfWork, counter: Viewer, grant: Grant
+    ) -> None:
+        command = a_redeem_command(grant)
+        first = await redeem_grant(command, uow=uow, viewer=counter)
+        await _reversed(uow, counter, first)
+        before = uow.snapshot()
+        again = await redeem_grant(command, uow=uow, viewer=counter)
+        assert (again.redemption.id, again.redemption.reversed, again.replayed) == (
+            first.redemption.id, True, True)
+        assert again.grant.state is GrantState.ISSUED
+        assert uow.snapshot() == before
+
+    async def test_once_redeemed_again_the_first_key_still_replays_the_reversed_one(
+        self, uow: FakeUnitOfWork, counter: Viewer, grant: Grant
+    ) -> None:
+        command = a_redeem_command(grant)
+        first = await redeem_grant(command, uow=uow, viewer=counter)
+        await _reversed(uow, counter, first)
+        second = await _redeemed(uow, counter, grant)
+        again = await redeem_grant(command, uow=uow, viewer=counter)
+        assert (again.redemption.id, again.redemption.reversed, again.replayed) == (
+            first.redemption.id, True, True)
+        assert again.grant == second.grant
+
+    async def test_the_same_key_with_another_amount_is_refused(
+        self, uow: FakeUnitOfWork, counter: Viewer, grant: Grant
+    ) -> None:
+        first = await _redeemed(uow, counter, grant, idempotency_key="till-3-0001")
+        await _reversed(uow, counter, first)
+        error = await refused(uow, _redeemed(uow, counter, grant, idempotency_key="till-3-0001",
+                                             amount=Decimal("45.00")))
+        assert problems(error) == {(("idempotency_key",), ErrorCode.IDEMPOTENCY_KEY_REUSED)}
+
+    async def test_the_same_key_for_another_code_is_refused(
+        self, uow: FakeUnitOfWork, counter: Viewer, ticket: Offer, grant: Grant
+    ) -> None:
+        hers = await a_grant(uow, ticket, await a_consenting_member(uow, "Mei"))
+        first = await _redeemed(uow, counter, grant, idempotency_key="till-3-0001")
+        await _reversed(uow, counter, first)
+        error = await refused(uow, _redeemed(uow, counter, hers, idempotency_key="till-3-0001"))
+        assert problems(error) == {(("idempotency_key",), ErrorCode.IDEMPOTENCY_KEY_REUSED)}
+
+
 class TestReverse:
     async def test_a_reversed_redemption_makes_the_grant_good_again(
         self, uow: FakeUnitOfWork, counter: Viewer, grant: Grant
