@@ -4,11 +4,15 @@ is settled for it; a coffee at the café earns her the brand's points, in both l
 
 import csv
 import io
+from collections.abc import Awaitable, Callable
+from typing import Any
 
+import httpx
 import pytest
 
 from domain.partners.codes import canonical
-from tests.e2e.api import Api, Gql, ago
+from domain.shared.access import Role, Viewer
+from tests.e2e.api import Api, Gql, ago, gql_of, uuid_in
 from tests.e2e.loyalty_api import PURCHASE_RECORD, LoyaltyApi, line, purchase_input
 from tests.e2e.partners_api import (
     GRANT_REDEMPTION_REVERSE,
@@ -25,6 +29,8 @@ from tests.e2e.partners_api import (
     set_up_alliance,
     this_period,
 )
+
+ClientAs = Callable[..., Awaitable[httpx.AsyncClient]]
 
 LEDGER = """
 query($id: ID!) {
@@ -213,6 +219,50 @@ async def test_a_till_back_from_an_outage_issues_the_offers_that_ran_when_it_sol
 
     grants = await partners.benefits(alliance.lisa)
     assert sorted(g["offer"]["code"] for g in grants) == ["mascara-movie", "matinee"]
+
+
+GRANT_PURCHASES = """
+query($id: ID!) {
+  customer(id: $id) { benefits(first: 10) { nodes {
+    offer { code } purchase { id orderId netAmount { amount } }
+  } } }
+}
+"""
+
+
+def _purchases_of_grants(body: dict[str, Any]) -> dict[str, Any]:
+    assert "errors" not in body, body
+    return {g["offer"]["code"]: g["purchase"]
+            for g in body["data"]["customer"]["benefits"]["nodes"]}
+
+
+async def test_staff_see_the_purchase_that_issued_a_grant_and_none_for_one_issued_by_hand(
+    alliance: Alliance, loyalty: LoyaltyApi, gql: Gql
+) -> None:
+    bought = (await buy_mascara(loyalty, alliance))["purchase"]
+    manual = await PartnersApi(gql).offer(alliance.cinema, active=True, code="apology",
+                                          trigger={"kind": "MANUAL"})
+    await PartnersApi(gql).issue(manual["id"], alliance.lisa)
+
+    grants = _purchases_of_grants(await gql(GRANT_PURCHASES, {"id": alliance.lisa}))
+
+    assert grants == {"mascara-movie": {"id": bought["id"], "orderId": "JA-1001",
+                                        "netAmount": {"amount": "185.00"}},
+                      "apology": None}
+
+
+@pytest.mark.parametrize("compiled", [True, False], ids=["compiled", "executed"])
+async def test_a_web_shop_sees_the_purchase_that_issued_its_member_s_grant(
+    alliance: Alliance, loyalty: LoyaltyApi, client_as: ClientAs, compiled: bool
+) -> None:
+    bought = (await buy_mascara(loyalty, alliance))["purchase"]
+    shop = gql_of(await client_as(Viewer(Role.STOREFRONT, "client:web-shop",
+                                         member_id=uuid_in(alliance.lisa)),
+                                  compiled_reads=compiled))
+
+    grants = _purchases_of_grants(await shop(GRANT_PURCHASES, {"id": alliance.lisa}))
+
+    assert grants["mascara-movie"]["id"] == bought["id"]
 
 
 async def test_staff_issue_a_grant_by_hand_and_see_the_alliance(
