@@ -172,6 +172,31 @@ async def test_a_coffee_at_the_cafe_earns_lisa_points_in_her_ledger_and_the_cafe
     assert money(settlement["partnerOwes"]) == "0.38 CNY"
 
 
+async def test_a_member_who_shares_nothing_with_partners_earns_at_the_cafe_unnamed_to_it(
+    alliance: Alliance, api: Api, gql: Gql
+) -> None:
+    mei = await lisa_customer(api, alliance.store, shares=False, ref="MEI-1", name="Mei")
+    cafe = PartnerCounter(gql, alliance.cafe_key)
+    sold_at = ago(minutes=10)
+
+    hers = payload(await cafe.earn("CAFE-MEI", "38.00", member="MEI-1", occurredAt=sold_at),
+                   "partnerPurchaseRecord")
+    lisas = payload(await cafe.earn("CAFE-LISA", "38.00", occurredAt=sold_at),
+                    "partnerPurchaseRecord")
+
+    def of_anyone(answer: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in answer["purchase"].items()
+                if k not in ("id", "orderId", "recordedAt")}
+
+    assert of_anyone(hers) == of_anyone(lisas)
+    assert hers["purchase"]["points"] == 76
+    body = await gql(LEDGER, {"id": mei})
+    assert "errors" not in body, body
+    assert [(e["kind"], e["points"], e["partner"]["code"])
+            for e in body["data"]["customer"]["loyalty"]["ledger"]["nodes"]] == [
+        ("EARN", 76, "harbour-cafe")]
+
+
 async def test_a_purchase_without_mascara_or_by_a_member_who_shares_nothing_issues_nothing(
     alliance: Alliance, api: Api, loyalty: LoyaltyApi, gql: Gql
 ) -> None:

@@ -231,6 +231,15 @@ def test_nothing_a_partner_may_call_leads_to_a_customer_or_a_grant() -> None:
     assert "SharedMember" in reachable
 
 
+def test_a_partner_told_of_a_purchase_it_reported_learns_nothing_of_the_member() -> None:
+    """Her name, tier, balance or consent: nothing the partner did not send, or could not
+    work out from its own terms (the points are its amount times its earn rate)."""
+    purchase = schema._schema.type_map["PartnerPurchase"]
+    assert isinstance(purchase, GraphQLObjectType)
+    assert set(purchase.fields) == {"id", "orderId", "amount", "occurredAt", "recordedAt",
+                                    "points", "returnedAmount", "returnedPoints"}
+
+
 @pytest.mark.parametrize("compiled", [True, False], ids=["compiled", "executed"])
 async def test_a_partner_reaches_no_customer_by_id_by_reference_or_by_search(
     compiled: bool, world: World, client_as: ClientAs
