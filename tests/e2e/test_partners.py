@@ -89,13 +89,21 @@ async def test_lisa_buys_mascara_and_the_cinema_redeems_her_ticket_and_is_settle
     assert alliance.lisa not in settlement["csv"]
 
 
-async def test_a_retried_redemption_replays_and_a_reversal_makes_the_grant_good_again(
-    alliance: Alliance, loyalty: LoyaltyApi, gql: Gql
-) -> None:
+async def _ticket_redeemed(alliance: Alliance, loyalty: LoyaltyApi, gql: Gql
+                           ) -> tuple[dict[str, Any], PartnerCounter, dict[str, Any]]:
+    """Lisa's ticket for her mascara, the cinema's counter, and its redemption there (she
+    spent 60 CNY alongside)."""
     await buy_mascara(loyalty, alliance)
     (grant,) = await PartnersApi(gql).benefits(alliance.lisa)
     cinema = PartnerCounter(gql, alliance.cinema_key)
     first = payload(await cinema.redeem(grant["code"], amount="60.00"), "grantRedeem")
+    return grant, cinema, first
+
+
+async def test_a_retried_redemption_replays_and_a_reversal_makes_the_grant_good_again(
+    alliance: Alliance, loyalty: LoyaltyApi, gql: Gql
+) -> None:
+    grant, cinema, first = await _ticket_redeemed(alliance, loyalty, gql)
 
     again = payload(await cinema.redeem(grant["code"], amount="60.00"), "grantRedeem")
     assert (again["redemption"]["id"], again["replayed"]) == (first["redemption"]["id"], True)
@@ -115,10 +123,7 @@ async def test_a_retried_redemption_replays_and_a_reversal_makes_the_grant_good_
 async def test_a_retry_of_a_reversed_redemption_answers_it_reversed_and_redeems_nothing(
     alliance: Alliance, loyalty: LoyaltyApi, gql: Gql
 ) -> None:
-    await buy_mascara(loyalty, alliance)
-    (grant,) = await PartnersApi(gql).benefits(alliance.lisa)
-    cinema = PartnerCounter(gql, alliance.cinema_key)
-    first = payload(await cinema.redeem(grant["code"], amount="60.00"), "grantRedeem")
+    grant, cinema, first = await _ticket_redeemed(alliance, loyalty, gql)
     payload(await cinema.ask(GRANT_REDEMPTION_REVERSE, {"input": {
         "redemptionId": first["redemption"]["id"], "reason": "screening cancelled"}}),
         "grantRedemptionReverse")

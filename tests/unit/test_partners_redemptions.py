@@ -17,6 +17,7 @@ from domain.loyalty.model import Programme
 from domain.partners import codes
 from domain.partners.commands import (
     ReactivatePartner,
+    RedeemGrant,
     ReverseRedemption,
     RevokeGrant,
     SuspendPartner,
@@ -389,12 +390,17 @@ class TestReplayAfterReversal:
     """A till that retries a redemption reversed meanwhile gets the first redemption back,
     reversed, and redeems nothing: the grant stays good for a redemption of its own."""
 
-    async def test_the_same_key_replays_the_redemption_as_reversed_and_writes_nothing(
-        self, uow: FakeUnitOfWork, counter: Viewer, grant: Grant
-    ) -> None:
+    async def _redeemed_then_reversed(self, uow: FakeUnitOfWork, counter: Viewer,
+                                      grant: Grant) -> tuple[RedeemGrant, Redeemed]:
         command = a_redeem_command(grant)
         first = await redeem_grant(command, uow=uow, viewer=counter)
         await _reversed(uow, counter, first)
+        return command, first
+
+    async def test_the_same_key_replays_the_redemption_as_reversed_and_writes_nothing(
+        self, uow: FakeUnitOfWork, counter: Viewer, grant: Grant
+    ) -> None:
+        command, first = await self._redeemed_then_reversed(uow, counter, grant)
         before = uow.snapshot()
         again = await redeem_grant(command, uow=uow, viewer=counter)
         assert (again.redemption.id, again.redemption.reversed, again.replayed) == (
@@ -405,9 +411,7 @@ class TestReplayAfterReversal:
     async def test_once_redeemed_again_the_first_key_still_replays_the_reversed_one(
         self, uow: FakeUnitOfWork, counter: Viewer, grant: Grant
     ) -> None:
-        command = a_redeem_command(grant)
-        first = await redeem_grant(command, uow=uow, viewer=counter)
-        await _reversed(uow, counter, first)
+        command, first = await self._redeemed_then_reversed(uow, counter, grant)
         second = await _redeemed(uow, counter, grant)
         again = await redeem_grant(command, uow=uow, viewer=counter)
         assert (again.redemption.id, again.redemption.reversed, again.replayed) == (
