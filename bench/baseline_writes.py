@@ -346,7 +346,9 @@ class _Writes:
         await connection.execute(
             "UPDATE customers SET last_interaction_at = greatest(last_interaction_at, $2) "
             "WHERE id = $1", self.customer_id, purchase.occurred_at)
-        self.events.append(("PurchaseRecorded", {**sale, "channel": purchase.channel}))
+        self.events.append(("PurchaseRecorded", {
+            **sale, "channel": purchase.channel,
+            "occurred_at": purchase.occurred_at.isoformat()}))
         await connection.executemany(
             "INSERT INTO outbox (name, aggregate_id, occurred_at, data) VALUES ($1, $2, $3, $4)",
             [(name, self.customer_id, self.now, orjson.dumps(data).decode())

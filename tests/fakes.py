@@ -715,13 +715,22 @@ class FakePartnerRepository:
 
     # --- grants ---
 
-    async def grant_counts(self, offer_id: UUID, customer_id: UUID,
-                           period_start: datetime) -> GrantCounts:
+    async def grant_counts(self, offer_id: UUID, customer_id: UUID, period_start: datetime,
+                           period_end: datetime) -> GrantCounts:
         counted = [g for g in self._tx.data.grants.values()
                    if g.offer_id == offer_id and g.state is not GrantState.REVOKED]
         return GrantCounts(total=len(counted),
                            member=sum(g.customer_id == customer_id for g in counted),
-                           period=sum(g.issued_at >= period_start for g in counted))
+                           period=sum(period_start <= self._earned_at(g) < period_end
+                                      for g in counted))
+
+    def _earned_at(self, grant: Grant) -> datetime:
+        """When the fact that issued it happened: its purchase's time, never after its
+        issue; else its issue."""
+        purchases = self._tx.data.purchases
+        if grant.purchase_id is None:
+            return grant.issued_at
+        return min(purchases[grant.purchase_id].occurred_at, grant.issued_at)
 
     async def add_grant(self, grant: Grant) -> None:
         data = self._tx.data

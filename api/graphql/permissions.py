@@ -118,6 +118,7 @@ FIELD_OPERATIONS: Mapping[tuple[str, str], Operation] = {
     ("Customer", "purchases"): Op.LOYALTY_READ,
     ("Customer", "benefits"): Op.BENEFIT_READ,
     ("Grant", "customer"): Op.CUSTOMER_READ,
+    ("Grant", "purchase"): Op.LOYALTY_READ,
     ("Customer", "deals"): Op.DEAL_READ,
     ("Staff", "deals"): Op.DEAL_READ,
 }

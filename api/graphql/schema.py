@@ -26,6 +26,7 @@ from api.graphql.loyalty.mutations import LoyaltyMutations
 from api.graphql.loyalty.queries import LoyaltyQueries
 from api.graphql.loyalty.types import (
     CustomerLoyaltyFields,
+    GrantLoyaltyFields,
     PointsLedgerEntryType,
     TierPerkType,
 )
@@ -38,6 +39,7 @@ from api.graphql.partners.mutations import PartnerMutations
 from api.graphql.partners.queries import PartnerQueries
 from api.graphql.partners.types import (
     CustomerPartnerFields,
+    GrantType,
     LedgerEntryPartnerFields,
     TierPerkPartnerFields,
 )
@@ -54,6 +56,7 @@ add_fields(StaffType, StaffPipelineFields)
 add_fields(InteractionType, InteractionCaseFields)
 add_fields(PointsLedgerEntryType, LedgerEntryPartnerFields)
 add_fields(TierPerkType, TierPerkPartnerFields)
+add_fields(GrantType, GrantLoyaltyFields)
 
 Query = merge_types(
     "Query", (NodeQueries, CustomerQueries, CaseQueries, OrganisationQueries, AccessQueries,

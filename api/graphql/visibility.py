@@ -14,12 +14,21 @@ from api.graphql.context import Context
 from domain.shared.access import Restricted, Scope
 
 PERSONAL_DATA = Restricted(Scope.PERSONAL_DATA)
+PARTNER_TERMS = Restricted(Scope.PARTNER_TERMS)
 
 FIELD_RULES: Mapping[tuple[str, str], Restricted] = {
     ("Customer", "birthDate"): PERSONAL_DATA,
     ("HouseholdMember", "birthDate"): PERSONAL_DATA,
     ("ContactPoint", "value"): Restricted(Scope.PERSONAL_DATA, masked="***"),
+    # A web shop reaches offers through a tier's perks and a member's benefits: it shows
+    # what she gets, never what the brand pays for it or agreed with the partner.
+    **{("Offer", name): PARTNER_TERMS for name in ("cost", "quota")},
+    **{("Partner", name): PARTNER_TERMS
+       for name in ("termsDays", "pointValue", "contactName", "contactEmail", "offers")},
 }
+# Reads of these are audited (api/http/audit.py); the partnership's terms are not personal.
+PERSONAL_DATA_FIELDS: Mapping[tuple[str, str], Restricted] = {
+    key: rule for key, rule in FIELD_RULES.items() if rule.scope is Scope.PERSONAL_DATA}
 
 
 def mask_restricted_fields(

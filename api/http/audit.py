@@ -1,5 +1,5 @@
 """Audit of reads of personal data: one entry per answered query that selected a
-personal-data field (`api/graphql/visibility.py: FIELD_RULES`), when the caller is an ADMIN
+personal-data field (`api/graphql/visibility.py: PERSONAL_DATA_FIELDS`), when the caller is an ADMIN
 or STAFF viewer allowed to see personal data. STOREFRONT callers read their own member's
 record, and PARTNER and ANALYTICS callers never get personal data: theirs are not logged.
 

@@ -22,7 +22,7 @@ from strawberry.http.ides import get_graphql_ide_html
 
 from api.graphql.compiled.fast_path import FastPath
 from api.graphql.context import Context
-from api.graphql.visibility import FIELD_RULES
+from api.graphql.visibility import PERSONAL_DATA_FIELDS
 from api.http.audit import ReadAudit, given_request_id, request_id_of
 from api.http.execution import Execution, InvalidDocument, formatted
 from api.http.faults import fault_error, status_of
@@ -57,7 +57,7 @@ class GraphQLEndpoint:
         rules = [limit_rule(limits), *([] if introspection else [IntrospectionDisabled])]
         self._execution = Execution(schema, rules=rules, max_tokens=limits.max_tokens,
                                     cache_size=cache_size, fast_path=fast_path, tracer=tracer)
-        self._read_audit = ReadAudit(schema, FIELD_RULES, cache_size)  # reads of personal data
+        self._read_audit = ReadAudit(schema, PERSONAL_DATA_FIELDS, cache_size)
 
     async def handle(self, request: Request) -> Response:
         """The answer, with the caller's rate-limit budget in its headers when one applies;

@@ -175,8 +175,9 @@ async def purchase_in(uow: UnitOfWork, viewer: Viewer, cmd: RecordPurchase) -> P
         "points": purchase.points}))
     uow.emit(Event("PurchaseRecorded", customer.id, now, {
         "purchase_id": str(purchase.id), "channel": purchase.channel.value,
-        "order_id": purchase.order_id, "amount": str(purchase.net_amount),
-        "currency": purchase.currency, "points": purchase.points}))
+        "order_id": purchase.order_id, "occurred_at": occurred_at.isoformat(),
+        "amount": str(purchase.net_amount), "currency": purchase.currency,
+        "points": purchase.points}))
     return PurchaseRecorded(purchase, replayed=False)
 
 

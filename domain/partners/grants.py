@@ -46,12 +46,21 @@ def shares_with_partners(customer: Customer) -> bool:
 
 @dataclass(frozen=True)
 class Occasion:
-    """A fact about one member that may issue a grant: what and when."""
+    """A fact about one member that may issue a grant: what, and when it happened (`at`):
+    the offer's dates, her eligibility and the quota's period are judged then. Her consent,
+    the offer's status and its partner's are judged as they are now. `recorded_at` is when
+    the service learnt of it, if later (a till back from an outage sends the day's sales):
+    the grant is issued then, and is good for the offer's days from then."""
 
     customer: Customer
     source_key: str
     at: datetime
     purchase_id: UUID | None = None
+    recorded_at: datetime | None = None
+
+    @property
+    def issued_at(self) -> datetime:
+        return self.recorded_at or self.at
 
 
 # --- issuing ------------------------------------------------------------------------------
@@ -74,7 +83,7 @@ async def refusal(uow: UnitOfWork, offer: Offer, occasion: Occasion,
         return FieldError(("customer_id",), ErrorCode.NOT_ELIGIBLE,
                           "the customer does not meet the offer's eligibility")
     counts = await uow.partners.grant_counts(offer.id, occasion.customer.id,
-                                             quota_period_start(offer.quota.period, occasion.at))
+                                             *quota_period(offer.quota.period, occasion.at))
     quota = offer.quota
     for limit, count, what in ((quota.total, counts.total, "in all"),
                                (quota.per_member, counts.member, "to one member"),
@@ -88,11 +97,12 @@ async def refusal(uow: UnitOfWork, offer: Offer, occasion: Occasion,
 async def issue(uow: UnitOfWork, offer: Offer, occasion: Occasion, actor: str,
                 reason: str | None = None) -> Grant:
     """A new grant of `offer` for the occasion's member, with a fresh code."""
+    issued_at = occasion.issued_at
     for _ in range(CODE_ATTEMPTS):
         grant = Grant(id=new_id(), offer_id=offer.id, partner_id=offer.partner_id,
                       customer_id=occasion.customer.id, code=new_code(),
-                      source_key=occasion.source_key, issued_at=occasion.at,
-                      expires_at=offer.grant_expiry(occasion.at), issued_by=actor,
+                      source_key=occasion.source_key, issued_at=issued_at,
+                      expires_at=offer.grant_expiry(issued_at), issued_by=actor,
                       purchase_id=occasion.purchase_id, reason=reason)
         try:
             await uow.partners.add_grant(grant)
@@ -100,7 +110,7 @@ async def issue(uow: UnitOfWork, offer: Offer, occasion: Occasion, actor: str,
             if clash.key is not UniqueKey.GRANT_CODE:
                 raise
             continue
-        uow.emit(Event("GrantIssued", grant.customer_id, occasion.at, {
+        uow.emit(Event("GrantIssued", grant.customer_id, issued_at, {
             "grant_id": str(grant.id), "offer_id": str(offer.id),
             "partner_id": str(offer.partner_id), "source": occasion.source_key,
             "expires_at": grant.expires_at.isoformat()}))
@@ -131,6 +141,14 @@ def quota_period_start(period: QuotaPeriod, at: datetime) -> datetime:
     if period is QuotaPeriod.WEEK:
         return day - timedelta(days=day.weekday())
     return day.replace(day=1)
+
+
+def quota_period(period: QuotaPeriod, at: datetime) -> tuple[datetime, datetime]:
+    """The quota period `at` falls in: its start, and the next one's."""
+    start = quota_period_start(period, at)
+    if period is QuotaPeriod.MONTH:
+        return start, (start + timedelta(days=31)).replace(day=1)
+    return start, start + timedelta(days=1 if period is QuotaPeriod.DAY else 7)
 
 
 async def _eligible(uow: UnitOfWork, offer: Offer, customer: Customer, at: datetime) -> bool:
@@ -185,7 +203,10 @@ def _matches(trigger: Trigger, line: PurchaseLine) -> bool:
 
 
 async def on_purchase_recorded(event: Event, uow: UnitOfWork) -> None:
-    offers = await uow.partners.issuing_offers(PURCHASE_TRIGGERS, event.occurred_at)
+    """A sale issues the offers that were issuing when it was made, though its till
+    records it later; one a till's clock dates ahead (`CLOCK_SKEW`) was made now."""
+    sold_at = min(datetime.fromisoformat(event.data["occurred_at"]), event.occurred_at)
+    offers = await uow.partners.issuing_offers(PURCHASE_TRIGGERS, sold_at)
     if not offers:
         return  # the common case costs one read
     purchase = await uow.loyalty.get_purchase(UUID(event.data["purchase_id"]))
@@ -197,8 +218,8 @@ async def on_purchase_recorded(event: Event, uow: UnitOfWork) -> None:
     for offer in offers:
         source = purchase_triggers(offer, purchase, programme, customer)
         if source is not None:
-            await issue_on(uow, [offer], Occasion(customer, source, event.occurred_at,
-                                                  purchase.id))
+            await issue_on(uow, [offer], Occasion(customer, source, sold_at, purchase.id,
+                                                  recorded_at=event.occurred_at))
 
 
 async def on_tier_changed(event: Event, uow: UnitOfWork) -> None:

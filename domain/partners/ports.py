@@ -21,7 +21,10 @@ from domain.partners.model import (
 
 @dataclass(frozen=True)
 class GrantCounts:
-    """Grants of one offer not revoked: in all, to one member, and since a period began."""
+    """Grants of one offer not revoked: in all, to one member, and in one period (all
+    members). A grant counts in the period of the fact that issued it: the purchase's time
+    (never after the grant's issue: a till's clock may run ahead) when a purchase did, else
+    its issue."""
 
     total: int
     member: int
@@ -97,8 +100,10 @@ class PartnerRepository(Protocol):
         ...
 
     # --- grants -----------------------------------------------------------------------
-    async def grant_counts(self, offer_id: UUID, customer_id: UUID,
-                           period_start: datetime) -> GrantCounts: ...
+    async def grant_counts(self, offer_id: UUID, customer_id: UUID, period_start: datetime,
+                           period_end: datetime) -> GrantCounts:
+        """The period is from `period_start` up to, not including, `period_end`."""
+        ...
 
     async def add_grant(self, grant: Grant) -> None:
         """Raises Duplicate(GRANT_SOURCE) when the member has a grant of the offer from the

@@ -4,7 +4,8 @@ Every entry point (GraphQL, the CLI, later jobs) acts as a `Viewer`. A use case 
 names the `Operation` it performs and calls `viewer.require(operation)`; `POLICY` says which
 roles may perform it. Beyond the role, a viewer reaches only some customers
 (`CustomerReach`): a clerk those of her stores, a web shop the member it acts for.
-Fields can require a `Scope` (personal data); a viewer without it gets them masked.
+Fields can require a `Scope` (personal data, a partnership's terms); a viewer without it
+gets them masked.
 """
 
 from collections.abc import Mapping
@@ -25,13 +26,17 @@ class Role(StrEnum):
 
 class Scope(StrEnum):
     PERSONAL_DATA = "personal_data"  # email, phone, address, birth date
+    # What the brand and a partner agreed: an offer's cost and quota, the partner's terms,
+    # point value and contacts, its whole list of offers. The brand's staff and the partner
+    # itself (who reaches only its own) see them; a web shop shows members the offer alone.
+    PARTNER_TERMS = "partner_terms"
 
 
 ROLE_SCOPES: Mapping[Role, frozenset[Scope]] = {
-    Role.ADMIN: frozenset({Scope.PERSONAL_DATA}),
-    Role.STAFF: frozenset({Scope.PERSONAL_DATA}),
+    Role.ADMIN: frozenset({Scope.PERSONAL_DATA, Scope.PARTNER_TERMS}),
+    Role.STAFF: frozenset({Scope.PERSONAL_DATA, Scope.PARTNER_TERMS}),
     Role.STOREFRONT: frozenset({Scope.PERSONAL_DATA}),
-    Role.PARTNER: frozenset(),
+    Role.PARTNER: frozenset({Scope.PARTNER_TERMS}),
     Role.ANALYTICS: frozenset(),
 }
 

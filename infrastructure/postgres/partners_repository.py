@@ -33,6 +33,7 @@ from sqlalchemy import (
     case,
     cast,
     exists,
+    false,
     func,
     literal,
     literal_column,
@@ -102,6 +103,7 @@ from infrastructure.postgres.tables import (
     partner_settlement_entries,
     partner_settlement_periods,
     partners,
+    purchases,
 )
 from infrastructure.postgres.unique import duplicate_of, raising_duplicates
 
@@ -171,10 +173,11 @@ class PgPartnerRepository:
 
     # --- grants -------------------------------------------------------------------------
 
-    async def grant_counts(self, offer_id: UUID, customer_id: UUID,
-                           period_start: datetime) -> GrantCounts:
+    async def grant_counts(self, offer_id: UUID, customer_id: UUID, period_start: datetime,
+                           period_end: datetime) -> GrantCounts:
         row = await _GRANT_COUNTS.fetchrow(self._connection, offer_id=offer_id,
-                                           customer_id=customer_id, since=period_start)
+                                           customer_id=customer_id, since=period_start,
+                                           until=period_end)
         assert row is not None, "an aggregate has one row"
         return GrantCounts(total=row["total"], member=row["member"], period=row["period"])
 
@@ -386,10 +389,23 @@ _ISSUING_OFFERS = PreparedQuery(
            or_(_o.valid_until.is_(None), _o.valid_until > _NOW))
     .order_by(_o.created_at, _o.id))
 
+
+def _in_period() -> ColumnElement[bool]:
+    """Whether the fact that issued a grant happened in the period: its purchase's time
+    (never after the grant's issue), else the grant's issue. A grant issued before the
+    period began was earned before it too, so its purchase is never looked up."""
+    since, until = bindparam("since", type_=TZ), bindparam("until", type_=TZ)
+    sold_at = (select(purchases.c.occurred_at).where(purchases.c.id == _g.purchase_id)
+               .scalar_subquery())
+    earned_at = func.least(sold_at, _g.issued_at)  # LEAST ignores a NULL: no purchase
+    return case((_g.issued_at < since, false()),
+                else_=and_(earned_at >= since, earned_at < until))
+
+
 _GRANT_COUNTS = PreparedQuery(
     select(func.count().label("total"),
            func.count().filter(_g.customer_id == bindparam("customer_id")).label("member"),
-           func.count().filter(_g.issued_at >= bindparam("since", type_=TZ)).label("period"))
+           func.count().filter(_in_period()).label("period"))
     .where(_g.offer_id == bindparam("offer_id"), _g.state != _REVOKED))
 _ADD_GRANT, _SAVE_GRANT = PreparedInsert(partner_grants, _DO_NOTHING), _save(partner_grants)
 _GRANT_CODE_HELD = _held(partner_grants, "code")

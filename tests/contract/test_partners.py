@@ -11,6 +11,7 @@ import pytest
 
 from domain.customers.model import Consent, ConsentPurpose, Customer
 from domain.loyalty.model import Programme, TierOverride
+from domain.partners.grants import quota_period
 from domain.partners.model import (
     EntryKind,
     Grant,
@@ -19,6 +20,7 @@ from domain.partners.model import (
     OfferStatus,
     Partner,
     PartnerStatus,
+    QuotaPeriod,
     SharedMember,
     Trigger,
     TriggerKind,
@@ -58,6 +60,11 @@ async def _grants(uow_factory: UowFactory, *grants: Grant) -> None:
         for grant in grants:
             await uow.partners.add_grant(grant)
         await uow.commit()
+
+
+def _day_of(moment: datetime) -> tuple[datetime, datetime]:
+    """The quota period of a day, as `grant_counts` is asked for it."""
+    return quota_period(QuotaPeriod.DAY, moment)
 
 
 async def _cinema_offer_and_lisa(
@@ -247,7 +254,8 @@ async def test_a_grant_clashing_by_code_or_source_is_a_duplicate_and_the_transac
     expected = UniqueKey.GRANT_CODE if clash == "code" else UniqueKey.GRANT_SOURCE
     assert refused.value.key is expected
     async with uow_factory() as uow:
-        assert await uow.partners.grant_counts(ticket.id, lisa.id, clock.now()) == GrantCounts(
+        assert await uow.partners.grant_counts(ticket.id, lisa.id,
+                                               *_day_of(clock.now())) == GrantCounts(
             total=2 if clash == "code" else 1, member=2 if clash == "code" else 1,
             period=2 if clash == "code" else 1)
 
@@ -270,11 +278,35 @@ async def test_grant_counts_leave_out_revoked_grants_and_count_the_period_for_ev
         records.a_grant(other_offer, lisa.id, week_start),
     )
 
+    week = (week_start, week_start + timedelta(days=7))
     async with uow_factory() as uow:
-        counts = await uow.partners.grant_counts(ticket.id, lisa.id, week_start)
-        nothing = await uow.partners.grant_counts(new_id(), lisa.id, week_start)
+        counts = await uow.partners.grant_counts(ticket.id, lisa.id, *week)
+        nothing = await uow.partners.grant_counts(new_id(), lisa.id, *week)
     assert counts == GrantCounts(total=4, member=3, period=3)
     assert nothing == GrantCounts(0, 0, 0)
+
+
+async def test_a_grant_counts_in_the_period_its_purchase_was_made_in_not_after_its_issue(
+    uow_factory: UowFactory, clock: FixedClock
+) -> None:
+    _, ticket, lisa = await _cinema_offer_and_lisa(uow_factory, clock)
+    wardrobe = await builders.a_programme(uow_factory())
+    today, yesterday = clock.now(), clock.now() - timedelta(days=1)
+    made_yesterday = records.a_purchase(wardrobe, lisa.id, yesterday)
+    dated_ahead = records.a_purchase(wardrobe, lisa.id, today + timedelta(days=1))
+    async with uow_factory() as uow:
+        for purchase in (made_yesterday, dated_ahead):
+            await uow.loyalty.add_purchase(purchase)
+        await uow.commit()
+    await _grants(uow_factory,  # all three issued today
+                  records.a_grant(ticket, lisa.id, today, purchase_id=made_yesterday.id),
+                  records.a_grant(ticket, lisa.id, today, purchase_id=dated_ahead.id),
+                  records.a_grant(ticket, lisa.id, today, source_key="tier:silver"))
+
+    async with uow_factory() as uow:
+        on_the_day = await uow.partners.grant_counts(ticket.id, lisa.id, *_day_of(yesterday))
+        today_s = await uow.partners.grant_counts(ticket.id, lisa.id, *_day_of(today))
+    assert (on_the_day.period, today_s.period) == (1, 2)
 
 
 async def test_grants_of_a_purchase_come_oldest_first(
@@ -361,7 +393,8 @@ async def test_a_merge_moves_the_duplicate_s_grants_keeping_a_shared_source_apar
 
     async with uow_factory() as uow:
         moved = {g.id: await uow.partners.get_grant(g.id) for g in (theirs, own, mine)}
-        counts = await uow.partners.grant_counts(ticket.id, survivor.id, clock.now())
+        counts = await uow.partners.grant_counts(ticket.id, survivor.id,
+                                                 *_day_of(clock.now()))
     assert moved == {
         theirs.id: replace(theirs, customer_id=survivor.id,
                            source_key=f"tier:gold merged from {duplicate.id}"),

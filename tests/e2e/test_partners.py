@@ -4,11 +4,15 @@ is settled for it; a coffee at the café earns her the brand's points, in both l
 
 import csv
 import io
+from collections.abc import Awaitable, Callable
+from typing import Any
 
+import httpx
 import pytest
 
 from domain.partners.codes import canonical
-from tests.e2e.api import Api, Gql, ago
+from domain.shared.access import Role, Viewer
+from tests.e2e.api import Api, Gql, ago, gql_of, uuid_in
 from tests.e2e.loyalty_api import PURCHASE_RECORD, LoyaltyApi, line, purchase_input
 from tests.e2e.partners_api import (
     GRANT_REDEMPTION_REVERSE,
@@ -25,6 +29,8 @@ from tests.e2e.partners_api import (
     set_up_alliance,
     this_period,
 )
+
+ClientAs = Callable[..., Awaitable[httpx.AsyncClient]]
 
 LEDGER = """
 query($id: ID!) {
@@ -83,13 +89,21 @@ async def test_lisa_buys_mascara_and_the_cinema_redeems_her_ticket_and_is_settle
     assert alliance.lisa not in settlement["csv"]
 
 
-async def test_a_retried_redemption_replays_and_a_reversal_makes_the_grant_good_again(
-    alliance: Alliance, loyalty: LoyaltyApi, gql: Gql
-) -> None:
+async def _ticket_redeemed(alliance: Alliance, loyalty: LoyaltyApi, gql: Gql
+                           ) -> tuple[dict[str, Any], PartnerCounter, dict[str, Any]]:
+    """Lisa's ticket for her mascara, the cinema's counter, and its redemption there (she
+    spent 60 CNY alongside)."""
     await buy_mascara(loyalty, alliance)
     (grant,) = await PartnersApi(gql).benefits(alliance.lisa)
     cinema = PartnerCounter(gql, alliance.cinema_key)
     first = payload(await cinema.redeem(grant["code"], amount="60.00"), "grantRedeem")
+    return grant, cinema, first
+
+
+async def test_a_retried_redemption_replays_and_a_reversal_makes_the_grant_good_again(
+    alliance: Alliance, loyalty: LoyaltyApi, gql: Gql
+) -> None:
+    grant, cinema, first = await _ticket_redeemed(alliance, loyalty, gql)
 
     again = payload(await cinema.redeem(grant["code"], amount="60.00"), "grantRedeem")
     assert (again["redemption"]["id"], again["replayed"]) == (first["redemption"]["id"], True)
@@ -104,6 +118,25 @@ async def test_a_retried_redemption_replays_and_a_reversal_makes_the_grant_good_
     assert sorted((ln["kind"], money(ln["amount"])) for ln in settlement["lines"]) == [
         ("REDEMPTION", "35.00 CNY"), ("REDEMPTION_REVERSAL", "-35.00 CNY")]
     assert money(settlement["brandOwes"]) == "0.00 CNY"
+
+
+async def test_a_retry_of_a_reversed_redemption_answers_it_reversed_and_redeems_nothing(
+    alliance: Alliance, loyalty: LoyaltyApi, gql: Gql
+) -> None:
+    grant, cinema, first = await _ticket_redeemed(alliance, loyalty, gql)
+    payload(await cinema.ask(GRANT_REDEMPTION_REVERSE, {"input": {
+        "redemptionId": first["redemption"]["id"], "reason": "screening cancelled"}}),
+        "grantRedemptionReverse")
+
+    again = payload(await cinema.redeem(grant["code"], amount="60.00"), "grantRedeem")
+
+    assert (again["redemption"]["id"], again["redemption"]["reversed"],
+            again["redemption"]["reverseReason"], again["replayed"]) == (
+        first["redemption"]["id"], True, "screening cancelled", True)
+    assert (await cinema.validate(grant["code"]))["valid"] is True
+    settlement = await cinema.settlement(this_period())
+    assert sorted(ln["kind"] for ln in settlement["lines"]) == [
+        "REDEMPTION", "REDEMPTION_REVERSAL"]
 
 
 async def test_a_coffee_at_the_cafe_earns_lisa_points_in_her_ledger_and_the_cafes_settlement(
@@ -144,6 +177,31 @@ async def test_a_coffee_at_the_cafe_earns_lisa_points_in_her_ledger_and_the_cafe
     assert money(settlement["partnerOwes"]) == "0.38 CNY"
 
 
+async def test_a_member_who_shares_nothing_with_partners_earns_at_the_cafe_unnamed_to_it(
+    alliance: Alliance, api: Api, gql: Gql
+) -> None:
+    mei = await lisa_customer(api, alliance.store, shares=False, ref="MEI-1", name="Mei")
+    cafe = PartnerCounter(gql, alliance.cafe_key)
+    sold_at = ago(minutes=10)
+
+    hers = payload(await cafe.earn("CAFE-MEI", "38.00", member="MEI-1", occurredAt=sold_at),
+                   "partnerPurchaseRecord")
+    lisas = payload(await cafe.earn("CAFE-LISA", "38.00", occurredAt=sold_at),
+                    "partnerPurchaseRecord")
+
+    def of_anyone(answer: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in answer["purchase"].items()
+                if k not in ("id", "orderId", "recordedAt")}
+
+    assert of_anyone(hers) == of_anyone(lisas)
+    assert hers["purchase"]["points"] == 76
+    body = await gql(LEDGER, {"id": mei})
+    assert "errors" not in body, body
+    assert [(e["kind"], e["points"], e["partner"]["code"])
+            for e in body["data"]["customer"]["loyalty"]["ledger"]["nodes"]] == [
+        ("EARN", 76, "harbour-cafe")]
+
+
 async def test_a_purchase_without_mascara_or_by_a_member_who_shares_nothing_issues_nothing(
     alliance: Alliance, api: Api, loyalty: LoyaltyApi, gql: Gql
 ) -> None:
@@ -175,6 +233,66 @@ async def test_a_refused_purchase_issues_nothing_and_a_returned_one_revokes_its_
     assert await PartnersApi(gql).benefits(alliance.lisa, state="ISSUED") == []
     check = await PartnerCounter(gql, alliance.cinema_key).validate(grant["code"])
     assert check["problem"] == "REVOKED"
+
+
+async def test_a_till_back_from_an_outage_issues_the_offers_that_ran_when_it_sold(
+    alliance: Alliance, loyalty: LoyaltyApi, gql: Gql
+) -> None:
+    partners = PartnersApi(gql)
+    await partners.offer(alliance.cinema, active=True, code="matinee", validUntil=ago(hours=2))
+    await partners.offer(alliance.cinema, active=True, code="premiere",
+                         validFrom=ago(minutes=30))
+
+    await loyalty.purchase(alliance.lisa, "JA-OFFLINE-1",
+                           line("MASCARA-01", "180.00", category="mascara"),
+                           occurredAt=ago(hours=3))
+
+    grants = await partners.benefits(alliance.lisa)
+    assert sorted(g["offer"]["code"] for g in grants) == ["mascara-movie", "matinee"]
+
+
+GRANT_PURCHASES = """
+query($id: ID!) {
+  customer(id: $id) { benefits(first: 10) { nodes {
+    offer { code } purchase { id orderId netAmount { amount } }
+  } } }
+}
+"""
+
+
+def _purchases_of_grants(body: dict[str, Any]) -> dict[str, Any]:
+    assert "errors" not in body, body
+    return {g["offer"]["code"]: g["purchase"]
+            for g in body["data"]["customer"]["benefits"]["nodes"]}
+
+
+async def test_staff_see_the_purchase_that_issued_a_grant_and_none_for_one_issued_by_hand(
+    alliance: Alliance, loyalty: LoyaltyApi, gql: Gql
+) -> None:
+    bought = (await buy_mascara(loyalty, alliance))["purchase"]
+    manual = await PartnersApi(gql).offer(alliance.cinema, active=True, code="apology",
+                                          trigger={"kind": "MANUAL"})
+    await PartnersApi(gql).issue(manual["id"], alliance.lisa)
+
+    grants = _purchases_of_grants(await gql(GRANT_PURCHASES, {"id": alliance.lisa}))
+
+    assert grants == {"mascara-movie": {"id": bought["id"], "orderId": "JA-1001",
+                                        "netAmount": {"amount": "185.00"}},
+                      "apology": None}
+
+
+@pytest.mark.parametrize("compiled", [True, False], ids=["compiled", "executed"])
+async def test_a_web_shop_sees_the_purchase_that_issued_its_member_s_grant(
+    alliance: Alliance, loyalty: LoyaltyApi, client_as: ClientAs, compiled: bool
+) -> None:
+    bought = (await buy_mascara(loyalty, alliance))["purchase"]
+    shop = gql_of(await client_as(Viewer(Role.STOREFRONT, "client:web-shop",
+                                         member_id=uuid_in(alliance.lisa)),
+                                  compiled_reads=compiled))
+
+    grants = _purchases_of_grants(await shop(GRANT_PURCHASES, {"id": alliance.lisa}))
+
+    assert grants["mascara-movie"]["id"] == bought["id"]
 
 
 async def test_staff_issue_a_grant_by_hand_and_see_the_alliance(

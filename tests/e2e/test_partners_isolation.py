@@ -1,7 +1,8 @@
 """Isolation: every partner-facing field and mutation, called by the partner it belongs to,
 another partner, a suspended partner, staff, a web shop and an anonymous caller. Partner A
-never lists, validates, redeems, reverses, returns or settles anything of partner B's, and
-what a partner sees of a member is `SharedMember`, nothing else, on any path."""
+never lists, validates, redeems, reverses, returns or settles anything of partner B's;
+what a partner sees of a member is `SharedMember`, nothing else, on any path; and a web shop
+sees a member's benefits without what the brand agreed with their partners."""
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -230,6 +231,15 @@ def test_nothing_a_partner_may_call_leads_to_a_customer_or_a_grant() -> None:
     assert "SharedMember" in reachable
 
 
+def test_a_partner_told_of_a_purchase_it_reported_learns_nothing_of_the_member() -> None:
+    """Her name, tier, balance or consent: nothing the partner did not send, or could not
+    work out from its own terms (the points are its amount times its earn rate)."""
+    purchase = schema._schema.type_map["PartnerPurchase"]
+    assert isinstance(purchase, GraphQLObjectType)
+    assert set(purchase.fields) == {"id", "orderId", "amount", "occurredAt", "recordedAt",
+                                    "points", "returnedAmount", "returnedPoints"}
+
+
 @pytest.mark.parametrize("compiled", [True, False], ids=["compiled", "executed"])
 async def test_a_partner_reaches_no_customer_by_id_by_reference_or_by_search(
     compiled: bool, world: World, client_as: ClientAs
@@ -246,6 +256,36 @@ async def test_a_partner_reaches_no_customer_by_id_by_reference_or_by_search(
                                                   "variables": variables})).json()
         assert [e["extensions"]["code"] for e in body["errors"]] == ["NOT_ALLOWED"], body
         assert not any((body.get("data") or {}).values()), body
+
+
+HER_BENEFITS = """
+query($id: ID!) {
+  customer(id: $id) { benefits(first: 10) { nodes {
+    offer { code cost { payer unitCost { amount } } quota { total perMember } }
+    partner { code termsDays pointValue { amount } contactName contactEmail
+              offers { nodes { code } } }
+  } } }
+}
+"""
+
+
+@pytest.mark.parametrize("compiled", [True, False], ids=["compiled", "executed"])
+async def test_a_web_shop_reads_her_benefits_without_the_partnership_s_terms(
+    compiled: bool, world: World, client_as: ClientAs
+) -> None:
+    shop = await client_as(viewer_of("storefront", "wanda-cinema", world),
+                           compiled_reads=compiled)
+
+    body = (await shop.post("/graphql", json={"query": HER_BENEFITS,
+                                              "variables": {"id": world.lisa}})).json()
+
+    assert "errors" not in body, body
+    grants = body["data"]["customer"]["benefits"]["nodes"]
+    assert sorted(g["offer"]["code"] for g in grants) == ["apology", "mascara-movie"]
+    assert all(g["offer"]["cost"] is g["offer"]["quota"] is None for g in grants), grants
+    assert all(g["partner"] == {"code": "wanda-cinema", "termsDays": None, "pointValue": None,
+                                "contactName": None, "contactEmail": None, "offers": None}
+               for g in grants), grants
 
 
 async def test_a_member_who_withdraws_her_consent_is_hidden_from_partners_at_once(

@@ -278,6 +278,27 @@ async def test_redeeming_twice_a_revoked_or_an_expired_grant_is_refused(
         [(["code"], "REVOKED")], [(["code"], "EXPIRED")])
 
 
+async def test_the_key_of_a_reversed_redemption_with_another_amount_or_code_is_refused(
+    alliance: Alliance, loyalty: LoyaltyApi, gql: Gql, cinema: Gql, snapshot: Snapshot,
+) -> None:
+    code = await lisas_code(alliance, loyalty, gql)
+    redemption = payload(await cinema(GRANT_REDEEM, {"input": {
+        "code": code, "idempotencyKey": "k-1", "location": "counter"}}),
+        "grantRedeem")["redemption"]
+    payload(await cinema(GRANT_REDEMPTION_REVERSE, {"input": {
+        "redemptionId": redemption["id"], "reason": "oops"}}), "grantRedemptionReverse")
+    other = await PartnersApi(gql).issue(
+        (await PartnersApi(gql).offer(alliance.cinema, active=True, code="apology",
+                                      trigger={"kind": "MANUAL"}))["id"], alliance.lisa)
+
+    amount = await refused(cinema, snapshot, GRANT_REDEEM, "grantRedeem", {
+        "code": code, "idempotencyKey": "k-1", "location": "counter", "amount": "45.00"})
+    another_code = await refused(cinema, snapshot, GRANT_REDEEM, "grantRedeem", {
+        "code": other["code"], "idempotencyKey": "k-1", "location": "counter"})
+
+    assert amount == another_code == [(["idempotencyKey"], "IDEMPOTENCY_KEY_REUSED")]
+
+
 async def test_an_unknown_code_changes_nothing_but_the_count_of_misses_then_locks_out(
     alliance: Alliance, cinema: Gql, row_counts: Callable[[], Awaitable[dict[str, int]]],
 ) -> None:

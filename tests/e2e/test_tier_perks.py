@@ -1,7 +1,8 @@
 """A tier's perks pointing at partner offers, over HTTP. The loyalty manager points Gold's
 movie-ticket perk at the cinema's offer and reads it back; what she may not point it at is
 refused with a code and changes nothing; a web shop shows its member her tier's perks, with
-the offer while she can get it; a partner sees no offer on any perk, not even its own."""
+the offer while she can get it but none of the partnership's terms, compiled or executed; a
+partner sees no offer on any perk, not even its own."""
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -30,6 +31,20 @@ HER_TIER = """
 query($id: ID!) {
   customer(id: $id) {
     loyalty { tier { code perkDetails { text offer { title benefit { kind item } } } } }
+  }
+}
+"""
+# Everything of an offer and its partner that is the brand's business with the partner.
+TERMS = """
+query($id: ID!) {
+  customer(id: $id) {
+    loyalty { tier { code perkDetails { text offer {
+      title
+      cost { payer unitCost { amount } brandShare brandOwes { amount } }
+      quota { total perMember perPeriod period }
+      partner { name termsDays pointValue { amount } contactName contactEmail
+                offers { nodes { code } } }
+    } } } }
   }
 }
 """
@@ -175,12 +190,20 @@ async def test_perks_and_perk_details_given_together_are_refused(
 # --- who sees a perk's offer -----------------------------------------------------------------
 
 
-async def _web_shop_of_a_gold_member(api: Api, loyalty: LoyaltyApi, client_as: ClientAs,
-                                     ) -> tuple[Gql, str]:
-    """The web shop acting for a member who spent her way to Gold, and her id."""
-    member = (await api.customer(displayName="Lisa Wang"))["id"]
+async def _gold_member(api: Api, loyalty: LoyaltyApi) -> str:
+    """A member who spent her way to Gold: her id."""
+    member: str = (await api.customer(displayName="Lisa Wang"))["id"]
     await loyalty.purchase(member, "WEB-GOLD-1", line("CASHMERE-COAT", "20000.00"))
-    shop = await client_as(Viewer(Role.STOREFRONT, "client:web-shop", member_id=uuid_in(member)))
+    return member
+
+
+async def _web_shop_of_a_gold_member(api: Api, loyalty: LoyaltyApi, client_as: ClientAs,
+                                     **changes: Any) -> tuple[Gql, str]:
+    """The web shop acting for a member who spent her way to Gold (its app's settings
+    changed by `changes`), and her id."""
+    member = await _gold_member(api, loyalty)
+    shop = await client_as(Viewer(Role.STOREFRONT, "client:web-shop", member_id=uuid_in(member)),
+                           **changes)
     return gql_of(shop), member
 
 
@@ -214,6 +237,41 @@ async def test_a_web_shop_shows_the_perk_s_text_alone_while_its_offer_is_paused(
     await _change(gql, cinema.offer, "PAUSED")
 
     assert (await _her_perks(shop, member))[1] == {"text": TICKET, "offer": None}
+
+
+@pytest.mark.parametrize("compiled", [True, False], ids=["compiled", "executed"])
+async def test_a_web_shop_sees_none_of_the_partnership_s_terms_on_a_perk_s_offer(
+    gql: Gql, api: Api, loyalty: LoyaltyApi, client_as: ClientAs, cinema: Cinema,
+    compiled: bool,
+) -> None:
+    await _saved_gold(gql, gold_pointing_at(cinema.ticket))
+    shop, member = await _web_shop_of_a_gold_member(api, loyalty, client_as,
+                                                    compiled_reads=compiled)
+
+    body = await shop(TERMS, {"id": member})
+
+    assert "errors" not in body, body
+    ticket = body["data"]["customer"]["loyalty"]["tier"]["perkDetails"][1]["offer"]
+    assert ticket == {"title": OFFER_INPUT["title"], "cost": None, "quota": None,
+                      "partner": {"name": CINEMA["name"], "termsDays": None,
+                                  "pointValue": None, "contactName": None,
+                                  "contactEmail": None, "offers": None}}
+
+
+async def test_staff_see_the_terms_of_a_perk_s_offer(
+    gql: Gql, api: Api, loyalty: LoyaltyApi, cinema: Cinema
+) -> None:
+    await _saved_gold(gql, gold_pointing_at(cinema.ticket))
+    member = await _gold_member(api, loyalty)
+
+    body = await gql(TERMS, {"id": member})
+
+    assert "errors" not in body, body
+    ticket = body["data"]["customer"]["loyalty"]["tier"]["perkDetails"][1]["offer"]
+    assert (ticket["cost"]["unitCost"], ticket["quota"]["perMember"]) == ({"amount": "35.00"}, 1)
+    assert (ticket["partner"]["contactName"], ticket["partner"]["termsDays"]) == (
+        CINEMA["contactName"], 30)
+    assert ticket["partner"]["offers"] == {"nodes": [{"code": OFFER_INPUT["code"]}]}
 
 
 async def test_a_partner_sees_the_perks_texts_and_no_offer_not_even_its_own(

@@ -14,12 +14,14 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain.customers.model import Customer
+from domain.partners.grants import quota_period
 from domain.partners.model import (
     Grant,
     GrantState,
     Offer,
     Partner,
     Quota,
+    QuotaPeriod,
     SettlementEntry,
 )
 from domain.ports import UnitOfWork
@@ -32,6 +34,7 @@ from tests.fakes import FixedClock
 
 T = TypeVar("T")
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
+TODAY = quota_period(QuotaPeriod.DAY, NOW)
 CONCURRENT = 16
 MARCH, APRIL = "2026-03", "2026-04"
 
@@ -116,7 +119,7 @@ async def test_sixteen_purchases_issuing_against_one_quota_at_once_never_over_is
         async with units() as uow:
             offer = await uow.partners.get_offer(ticket.id, for_update=True)
             assert offer is not None
-            counts = await uow.partners.grant_counts(offer.id, lisa.id, NOW)
+            counts = await uow.partners.grant_counts(offer.id, lisa.id, *TODAY)
             assert offer.quota.total is not None
             if counts.total >= offer.quota.total:
                 return False
@@ -130,7 +133,7 @@ async def test_sixteen_purchases_issuing_against_one_quota_at_once_never_over_is
 
     assert sum(issued) == 5
     async with units() as uow:
-        assert (await uow.partners.grant_counts(ticket.id, lisa.id, NOW)).total == 5
+        assert (await uow.partners.grant_counts(ticket.id, lisa.id, *TODAY)).total == 5
 
 
 async def test_a_close_during_sixteen_writers_loses_no_entry_and_none_lands_after_it(

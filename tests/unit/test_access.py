@@ -43,6 +43,13 @@ def test_personal_data_is_for_roles_that_serve_members() -> None:
                     Role.PARTNER: False, Role.ANALYTICS: False}
 
 
+def test_a_partnership_s_terms_are_for_the_brand_s_staff_and_the_partner() -> None:
+    sees = {role: Viewer(role, "x").may_see(Scope.PARTNER_TERMS) for role in Role}
+
+    assert sees == {Role.ADMIN: True, Role.STAFF: True, Role.STOREFRONT: False,
+                    Role.PARTNER: True, Role.ANALYTICS: False}
+
+
 def test_scopes_given_explicitly_replace_the_roles_even_when_empty() -> None:
     assert not Viewer(Role.ADMIN, "x", scopes=frozenset()).may_see(Scope.PERSONAL_DATA)
 

@@ -146,6 +146,15 @@ class TestRecordPurchase:
         assert uow.event_names[-3:] == ["LoyaltyMemberEnrolled", "PointsEarned",
                                         "PurchaseRecorded"]
 
+    async def test_its_event_says_when_it_was_sold_as_well_as_when_it_was_recorded(
+        self, uow: FakeUnitOfWork, mrs_li: Customer
+    ) -> None:
+        sold_at = DEFAULT_NOW - timedelta(hours=20)  # a till that was offline overnight
+        await a_purchase(uow, mrs_li.id, occurred_at=sold_at)
+        recorded = next(e for e in uow.events if e.name == "PurchaseRecorded")
+        assert (recorded.occurred_at, recorded.data["occurred_at"]) == (
+            DEFAULT_NOW, sold_at.isoformat())
+
     async def test_crossing_a_threshold_upgrades_her_at_once(
         self, uow: FakeUnitOfWork, programme: Programme, mrs_li: Customer
     ) -> None:

@@ -11,7 +11,7 @@ import pytest
 from domain.customers.model import Customer, CustomerKind, Profile
 from domain.loyalty.model import Programme, Purchase, PurchaseLine, SalesChannel, Tier
 from domain.partners import codes
-from domain.partners.grants import purchase_triggers, quota_period_start
+from domain.partners.grants import purchase_triggers, quota_period, quota_period_start
 from domain.partners.model import (
     Benefit,
     BenefitKind,
@@ -145,6 +145,16 @@ class TestQuotaPeriods:
     def test_a_period_begins_at_midnight_utc(self, period: QuotaPeriod,
                                              start: datetime) -> None:
         assert quota_period_start(period, NOW) == start
+
+    @pytest.mark.parametrize(("period", "end"), [
+        (QuotaPeriod.DAY, datetime(2026, 12, 3, tzinfo=UTC)),
+        (QuotaPeriod.WEEK, datetime(2026, 12, 7, tzinfo=UTC)),
+        (QuotaPeriod.MONTH, datetime(2027, 1, 1, tzinfo=UTC)),
+    ])
+    def test_a_period_ends_where_the_next_begins(self, period: QuotaPeriod,
+                                                 end: datetime) -> None:
+        assert quota_period(period, NOW) == (quota_period_start(period, NOW), end)
+        assert quota_period_start(period, end) == end
 
 
 class TestCostSharing:

@@ -6,6 +6,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
+from uuid import UUID
 
 import pytest
 
@@ -33,6 +34,7 @@ from tests.builders import (
     a_ref,
     problems,
     refused,
+    withdraw_partner_sharing,
 )
 from tests.fakes import DEFAULT_NOW, FakeUnitOfWork
 
@@ -154,6 +156,37 @@ class TestEarn:
         recorded = await _recorded(uow, till, a_coffee(member_system=" Brand-Card ",
                                                        member_reference=f" {LISAS_CARD} "))
         assert recorded.purchase.customer_id == lisa.id
+
+
+class TestEarnWithoutPartnerSharing:
+    """A member who shares nothing with partners still earns with her card at their
+    counter; what the partner is told of it is what it would be told of anyone."""
+
+    async def test_she_earns_though_she_withdrew_her_consent(
+        self, uow: FakeUnitOfWork, programme: Programme, till: Viewer, lisa: Customer
+    ) -> None:
+        await withdraw_partner_sharing(uow, lisa)
+        recorded = await _recorded(uow, till)
+        assert (recorded.purchase.customer_id, recorded.purchase.points) == (lisa.id, 58)
+        assert _balance(uow, programme, lisa) == 58
+
+    async def test_the_answer_is_the_one_a_member_who_shares_gets(
+        self, uow: FakeUnitOfWork, till: Viewer, lisa: Customer
+    ) -> None:
+        mei = await a_consenting_member(uow, "Mei", consents=False,
+                                        external_refs=(a_ref("brand-card", "MEI-0001"),))
+        hers = (await _recorded(uow, till, a_coffee(member_reference="MEI-0001",
+                                                    order_id="CAFE-0002"))).purchase
+        lisas = (await _recorded(uow, till)).purchase
+        assert _of_anyone(hers) == _of_anyone(lisas)
+        assert hers.customer_id == mei.id
+
+
+def _of_anyone(purchase: PartnerPurchase) -> PartnerPurchase:
+    """The purchase without what is its own alone: its ids, its member's, its order's."""
+    nobody = UUID(int=0)
+    return replace(purchase, id=nobody, customer_id=nobody, order_id="", fingerprint="",
+                   earn_entry_id=None)
 
 
 @pytest.mark.usefixtures("lisa")

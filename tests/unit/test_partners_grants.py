@@ -220,6 +220,47 @@ class TestIssuedByAPurchase:
         assert sorted(g.offer_id for g in _grants(uow, lisa)) == sorted([ticket.id, coffee.id])
 
 
+class TestRecordedLate:
+    """A till offline for a while records its sales when it is back: a sale issues what
+    was issuing when it was made, from when it is recorded."""
+
+    async def test_a_sale_made_while_the_offer_ran_and_recorded_after_it_ended_issues_it(
+        self, uow: FakeUnitOfWork, cinema: Partner, lisa: Customer
+    ) -> None:
+        ended = await an_offer(uow, cinema, valid_from=DEFAULT_NOW - timedelta(days=7),
+                               valid_until=DEFAULT_NOW - timedelta(hours=1))
+        await _buys_mascara(uow, lisa, occurred_at=DEFAULT_NOW - timedelta(hours=2))
+        assert [g.offer_id for g in _grants(uow, lisa)] == [ended.id]
+
+    async def test_a_sale_made_before_the_offer_began_issues_none_though_recorded_after(
+        self, uow: FakeUnitOfWork, cinema: Partner, lisa: Customer
+    ) -> None:
+        await an_offer(uow, cinema, valid_from=DEFAULT_NOW - timedelta(hours=1))
+        await _buys_mascara(uow, lisa, occurred_at=DEFAULT_NOW - timedelta(hours=2))
+        assert _grants(uow, lisa) == []
+
+    async def test_its_grant_is_issued_and_good_for_the_offer_s_days_from_when_recorded(
+        self, uow: FakeUnitOfWork, cinema: Partner, lisa: Customer
+    ) -> None:
+        ticket = await an_offer(uow, cinema, valid_until=DEFAULT_NOW - timedelta(hours=1))
+        await _buys_mascara(uow, lisa, occurred_at=DEFAULT_NOW - timedelta(days=3))
+        [grant] = _grants(uow, lisa)
+        assert (grant.issued_at, grant.expires_at) == (
+            DEFAULT_NOW, DEFAULT_NOW + timedelta(days=ticket.grant_valid_days))
+
+    async def test_it_counts_in_the_period_quota_of_the_day_it_was_made(
+        self, uow: FakeUnitOfWork, cinema: Partner
+    ) -> None:
+        await an_offer(uow, cinema, quota=Quota(per_period=1, period=QuotaPeriod.DAY))
+        yesterdays, todays, yesterdays_too = await _film_lovers(uow, 3)
+        yesterday = DEFAULT_NOW - timedelta(days=1)
+        await _buys_mascara(uow, yesterdays, occurred_at=yesterday)
+        await _buys_mascara(uow, todays)
+        await _buys_mascara(uow, yesterdays_too, occurred_at=yesterday)
+        assert [len(_grants(uow, fan)) for fan in (yesterdays, todays, yesterdays_too)] == [
+            1, 1, 0]
+
+
 @pytest.mark.usefixtures("ticket")
 class TestPurchaseEligibility:
     async def test_a_tier_bound_offer_skips_a_member_below_the_tier(

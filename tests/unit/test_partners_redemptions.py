@@ -17,6 +17,7 @@ from domain.loyalty.model import Programme
 from domain.partners import codes
 from domain.partners.commands import (
     ReactivatePartner,
+    RedeemGrant,
     ReverseRedemption,
     RevokeGrant,
     SuspendPartner,
@@ -383,6 +384,57 @@ class TestRedeemIdempotency:
         await _redeemed(uow, counter, grant, idempotency_key="till-1")
         theirs = await _redeemed(uow, a_partner_client(rival), rivals, idempotency_key="till-1")
         assert not theirs.replayed
+
+
+class TestReplayAfterReversal:
+    """A till that retries a redemption reversed meanwhile gets the first redemption back,
+    reversed, and redeems nothing: the grant stays good for a redemption of its own."""
+
+    async def _redeemed_then_reversed(self, uow: FakeUnitOfWork, counter: Viewer,
+                                      grant: Grant) -> tuple[RedeemGrant, Redeemed]:
+        command = a_redeem_command(grant)
+        first = await redeem_grant(command, uow=uow, viewer=counter)
+        await _reversed(uow, counter, first)
+        return command, first
+
+    async def test_the_same_key_replays_the_redemption_as_reversed_and_writes_nothing(
+        self, uow: FakeUnitOfWork, counter: Viewer, grant: Grant
+    ) -> None:
+        command, first = await self._redeemed_then_reversed(uow, counter, grant)
+        before = uow.snapshot()
+        again = await redeem_grant(command, uow=uow, viewer=counter)
+        assert (again.redemption.id, again.redemption.reversed, again.replayed) == (
+            first.redemption.id, True, True)
+        assert again.grant.state is GrantState.ISSUED
+        assert uow.snapshot() == before
+
+    async def test_once_redeemed_again_the_first_key_still_replays_the_reversed_one(
+        self, uow: FakeUnitOfWork, counter: Viewer, grant: Grant
+    ) -> None:
+        command, first = await self._redeemed_then_reversed(uow, counter, grant)
+        second = await _redeemed(uow, counter, grant)
+        again = await redeem_grant(command, uow=uow, viewer=counter)
+        assert (again.redemption.id, again.redemption.reversed, again.replayed) == (
+            first.redemption.id, True, True)
+        assert again.grant == second.grant
+
+    async def test_the_same_key_with_another_amount_is_refused(
+        self, uow: FakeUnitOfWork, counter: Viewer, grant: Grant
+    ) -> None:
+        first = await _redeemed(uow, counter, grant, idempotency_key="till-3-0001")
+        await _reversed(uow, counter, first)
+        error = await refused(uow, _redeemed(uow, counter, grant, idempotency_key="till-3-0001",
+                                             amount=Decimal("45.00")))
+        assert problems(error) == {(("idempotency_key",), ErrorCode.IDEMPOTENCY_KEY_REUSED)}
+
+    async def test_the_same_key_for_another_code_is_refused(
+        self, uow: FakeUnitOfWork, counter: Viewer, ticket: Offer, grant: Grant
+    ) -> None:
+        hers = await a_grant(uow, ticket, await a_consenting_member(uow, "Mei"))
+        first = await _redeemed(uow, counter, grant, idempotency_key="till-3-0001")
+        await _reversed(uow, counter, first)
+        error = await refused(uow, _redeemed(uow, counter, hers, idempotency_key="till-3-0001"))
+        assert problems(error) == {(("idempotency_key",), ErrorCode.IDEMPOTENCY_KEY_REUSED)}
 
 
 class TestReverse:

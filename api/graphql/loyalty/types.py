@@ -5,6 +5,7 @@ and all of a request's standings are read as of one instant (`info.context.now`)
 import math
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import Protocol
 from uuid import UUID
 
 import strawberry
@@ -560,3 +561,30 @@ class CustomerLoyaltyFields:
         key = PageKey(root.uuid, None, page_request(first, after, last, before))
         page = await info.context.loaders.purchases.load(key)
         return PurchaseConnection(**connection_parts(page, PurchaseType.from_domain))
+
+
+class NamesItsPurchase(Protocol):
+    @property
+    def purchase_id(self) -> UUID | None: ...
+
+
+class WithPurchaseSource(Protocol):
+    """Another context's type whose domain object may name the purchase behind it: a
+    partner's grant (loyalty's types know nothing of the alliance's)."""
+
+    @property
+    def source(self) -> NamesItsPurchase: ...
+
+
+@strawberry.type
+class GrantLoyaltyFields:
+    """What loyalty gives a partner's grant (added to Grant in schema.py)."""
+
+    @strawberry.field(description="The purchase that issued it (a purchase's or a birthday "
+                                  "month's offer); null when staff issued it by hand or a "
+                                  "tier reached did. For those who may read the member's "
+                                  "loyalty: never a partner.")
+    async def purchase(self, root: strawberry.Parent[WithPurchaseSource],
+                       info: Info) -> PurchaseType | None:
+        require_loyalty_read(info)
+        return await load_purchase(info, root.source.purchase_id)

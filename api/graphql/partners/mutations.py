@@ -123,7 +123,9 @@ class GrantRevokePayload(GrantPayload):
 class GrantRedeemPayload:
     redemption: RedemptionType | None = None
     replayed: bool | None = strawberry.field(
-        default=None, description="True: this key redeemed before; this is that result.")
+        default=None, description="True: this key redeemed before; this is that result, "
+                                  "nothing was redeemed now (`redemption.reversed` says "
+                                  "whether it was reversed since).")
     user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 

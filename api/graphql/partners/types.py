@@ -55,6 +55,11 @@ DirectionEnum = model.Direction
 strawberry.enum(DirectionEnum, name="SettlementDirection")
 
 
+# The fields api/graphql/visibility.py keeps to viewers who see a partnership's terms.
+TERMS_ONLY = ("Part of the partnership's terms, for the brand's staff and the partner: null "
+              "for a web shop or app")
+
+
 async def load_partner(info: Info, partner_id: UUID) -> model.Partner:
     partner = await info.context.loaders.partner.load(partner_id)
     assert partner is not None, f"partner {partner_id} is missing"
@@ -79,14 +84,15 @@ class PartnerType(Node):
     name: str
     industry: str
     currency_code: str = strawberry.field(description="What it is settled in.")
-    contact_name: str | None
-    contact_email: str | None
-    terms_days: int = strawberry.field(description="Days after a period closes to settle.")
+    contact_name: str | None = strawberry.field(description=f"{TERMS_ONLY}.")
+    contact_email: str | None = strawberry.field(description=f"{TERMS_ONLY}.")
+    terms_days: int | None = strawberry.field(
+        description=f"Days after a period closes to settle. {TERMS_ONLY}.")
     earn_rate: Decimal | None = strawberry.field(
         description="The brand's points a member earns per unit of its currency spent with "
                     "it; null: none.")
-    point_value: MoneyType = strawberry.field(
-        description="What it owes the brand per point its customers earn.")
+    point_value: MoneyType | None = strawberry.field(
+        description=f"What it owes the brand per point its customers earn. {TERMS_ONLY}.")
     status: PartnerStatusEnum
     version: int = strawberry.field(description="Pass as expectedVersion when editing.")
     created_at: datetime
@@ -106,11 +112,11 @@ class PartnerType(Node):
             updated_at=partner.updated_at,
         )
 
-    @strawberry.field(description="Its offers, oldest first.")
+    @strawberry.field(description=f"Its offers, oldest first. {TERMS_ONLY}.")
     async def offers(
         self, info: Info, status: OfferStatusEnum | None = None, first: int | None = None,
         after: str | None = None, last: int | None = None, before: str | None = None,
-    ) -> "OfferConnection":
+    ) -> "OfferConnection | None":
         key = PageKey(self.uuid, status, page_request(first, after, last, before))
         page = await info.context.loaders.partner_offers.load(key)
         return OfferConnection(**connection_parts(page, OfferType.from_domain))
@@ -188,7 +194,7 @@ class OfferType(Node):
         description="No grant of it is good past this.")
     eligibility: EligibilityType
     trigger: TriggerType
-    quota: QuotaType
+    quota: QuotaType | None = strawberry.field(description=f"{TERMS_ONLY}.")
     version: int = strawberry.field(description="Pass as expectedVersion when editing.")
     created_at: datetime
     updated_at: datetime
@@ -230,8 +236,8 @@ class OfferType(Node):
         return BenefitType(kind=benefit.kind, item=benefit.item, amount=amount,
                            percent=benefit.percent, multiplier=benefit.multiplier)
 
-    @strawberry.field
-    async def cost(self, info: Info) -> CostType:
+    @strawberry.field(description=f"{TERMS_ONLY}.")
+    async def cost(self, info: Info) -> CostType | None:
         cost = self.source.cost
         currency = (await load_partner(info, self.source.partner_id)).currency
         return CostType(payer=cost.payer, unit_cost=MoneyType.of(cost.unit_cost, currency),

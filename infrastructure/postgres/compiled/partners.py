@@ -18,7 +18,7 @@ _FIELDS: dict[str, tuple[str, ...]] = {
     "OfferQuota": ("total", "perMember", "perPeriod", "period"),
     "OfferCost": ("payer", "unitCost", "brandShare", "brandOwes"),
     "Grant": ("id", "code", "issuedAt", "expiresAt", "issuedBy", "reason", "redeemedAt",
-              "revokedAt", "state", "offer", "partner", "customer", "redemptions"),
+              "revokedAt", "state", "offer", "partner", "customer", "redemptions", "purchase"),
     "Redemption": ("id", "location", "redeemedAt", "redeemedBy", "reversedAt",
                    "reverseReason", "reversed", "amount", "code", "offer"),
     "GrantCheck": ("code", "valid", "problem", "expiresAt", "member", "offer"),
