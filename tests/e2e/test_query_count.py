@@ -80,6 +80,25 @@ async def test_a_compiled_page_of_customers_with_nested_lists_is_one_statement(
     assert await _statements_for_page(client, statement_counter, 50) == 1
 
 
+
+async def test_a_compiled_page_writes_its_size_into_the_statement(
+    container: Container, client: httpx.AsyncClient, statement_counter: StatementCounter
+) -> None:
+    """Compiled reads run generic plans, and a generic plan of `LIMIT $1` is planned for a
+    tenth of the table: at a million customers, a scan and sort of all of them. A size
+    written into the statement is planned as the index read it is."""
+    for number in range(3):
+        await _customer_with_history(container, number)
+    query = "query($first: Int!) { customers(first: $first) { nodes { id } } }"
+
+    sizes_seen = []
+    for size in (2, 3):
+        with statement_counter() as statements:
+            await client.post("/graphql", json={"query": query, "variables": {"first": size}})
+        sizes_seen.append([f"LIMIT {size}" in statement for statement in statements])
+
+    assert sizes_seen == [[True], [True]]
+
 async def test_an_executed_page_of_customers_with_nested_lists_costs_constant_statements(
     container: Container, executed_client: httpx.AsyncClient,
     statement_counter: StatementCounter,

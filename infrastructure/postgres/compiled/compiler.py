@@ -297,10 +297,10 @@ class _PageSql:
         conditions = [c.sql for c in query.conditions]
         cursor_parameters = [PARAMETER + _CASTS[k.kind] for k in query.keys] \
             if query.cursor_values is not None else []
-        *self.conditions, size, cursor_text = renderer._numbered(
-            slot, *conditions, PARAMETER + "::int", ", ".join(cursor_parameters))
+        *self.conditions, cursor_text = renderer._numbered(
+            slot, *conditions, ", ".join(cursor_parameters))
         self.conditions = [renderer._sql(c, p=parent) for c in self.conditions]
-        self.size, self.cursor = size, cursor_text
+        self.size, self.cursor = int(query.page.size), cursor_text  # see PageQuery.shape
         self.row = renderer._alias()
         backwards = query.page.backwards
         # Rows are fetched from the cursor outwards: for `last`, in reverse.

@@ -155,13 +155,16 @@ class PageQuery:
 
     @property
     def shape(self) -> object:
+        # The page size is written into the SQL, not bound: a generic plan of `LIMIT $n`
+        # assumes a tenth of the table is wanted, and at a million customers chooses a
+        # parallel scan and sort of all of them over the index that gives the first 50.
         return (self.table, tuple(c.sql for c in self.conditions), self.keys, self.descending,
-                self.page.backwards, self.page.after is not None, self.page.before is not None)
+                self.page.backwards, self.page.after is not None, self.page.before is not None,
+                self.page.size)
 
     @property
     def values(self) -> tuple[Any, ...]:
         values = [v for c in self.conditions for v in c.values]
-        values.append(self.page.size)
         values.extend(self.cursor_values or ())
         return tuple(values)
 

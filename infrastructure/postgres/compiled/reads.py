@@ -35,7 +35,8 @@ class PgCompiledReads:
             "timezone": "UTC",
             # A compiled statement is a large expression tree that costs ~0.3 ms to plan;
             # left to choose, Postgres keeps re-planning some of them for every execution.
-            # Their plans are index lookups whatever the values, so plan them once.
+            # Their plans are index lookups whatever the values, so plan them once. (Page sizes
+            # are no values: they are written into the SQL, see mapping.PageQuery.shape.)
             "plan_cache_mode": "force_generic_plan",
         }
         self._pool: asyncpg.Pool | None = None
