@@ -6,6 +6,7 @@ from datetime import timedelta
 from uuid import UUID
 
 from domain.access.commands import CreateApiClient, ListApiClients, RevokeApiClient, RotateApiKey
+from domain.access.events import AccessEvent
 from domain.access.model import ApiClient, IssuedKey, new_key
 from domain.ports import UnitOfWork
 from domain.shared.access import Operation, Role, Viewer
@@ -33,7 +34,7 @@ async def create_api_client(
         with duplicate_as(UniqueKey.ACTIVE_API_CLIENT_NAME, ("name",), taken):
             await uow.api_clients.add(client)
         # Names and prefixes only: a secret never leaves this function but in its result.
-        uow.emit(Event("ApiClientCreated", client.id, now, {
+        uow.emit(Event(AccessEvent.API_CLIENT_CREATED, client.id, now, {
             "name": name, "role": role.value, "prefix": key.prefix,
         }))
         await uow.commit()
@@ -54,7 +55,7 @@ async def rotate_api_key(cmd: RotateApiKey, *, uow: UnitOfWork, viewer: Viewer) 
         key, presented = new_key(new_id(), client.id, now)
         rotated = client.with_new_key(key, old_keys_end=old_keys_end)
         await uow.api_clients.save(rotated)
-        uow.emit(Event("ApiKeyRotated", client.id, now, {
+        uow.emit(Event(AccessEvent.API_KEY_ROTATED, client.id, now, {
             "prefix": key.prefix, "old_keys_end": old_keys_end.isoformat(),
         }))
         await uow.commit()
@@ -73,7 +74,7 @@ async def revoke_api_client(
         now = uow.clock.now()
         revoked = client.revoked_on(now)
         await uow.api_clients.save(revoked)
-        uow.emit(Event("ApiClientRevoked", client.id, now))
+        uow.emit(Event(AccessEvent.API_CLIENT_REVOKED, client.id, now))
         await uow.commit()
     return revoked
 

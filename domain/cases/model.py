@@ -4,6 +4,7 @@ from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
+from domain.cases.events import CaseEvent
 from domain.interactions.model import Channel
 from domain.shared.errors import DomainError, ErrorCode
 from domain.shared.events import Event
@@ -125,7 +126,7 @@ class Case:
         if status not in TRANSITIONS[self.status]:
             raise self._cannot_go_to(status)
         self.status = status
-        self._changed(now, "CaseStatusChanged", status=status.value)
+        self._changed(now, CaseEvent.STATUS_CHANGED, status=status.value)
 
     def start(self, now: datetime) -> None:
         """OPEN → IN_PROGRESS only; a resolved case goes back to work by `reopen`."""
@@ -136,9 +137,8 @@ class Case:
     def resolve(self, note: str, follow_up_at: datetime, now: datetime) -> None:
         self.move_to(CaseStatus.RESOLVED, now)
         self.resolution_note, self.resolved_at, self.follow_up_at = note, now, follow_up_at
-        self.events.append(
-            Event("FollowUpScheduled", self.id, now, {"follow_up_at": follow_up_at.isoformat()})
-        )
+        self.events.append(Event(CaseEvent.FOLLOW_UP_SCHEDULED, self.id, now,
+                                 {"follow_up_at": follow_up_at.isoformat()}))
 
     def close(self, now: datetime) -> None:
         self.move_to(CaseStatus.CLOSED, now)
@@ -157,7 +157,7 @@ class Case:
                 ("case_id",), ErrorCode.INVALID_TRANSITION, "a closed case cannot be reassigned"
             )
         self.owner_id, self.queue = owner_id, queue
-        self._changed(now, "CaseAssigned", owner_id=str(owner_id) if owner_id else None)
+        self._changed(now, CaseEvent.ASSIGNED, owner_id=str(owner_id) if owner_id else None)
 
     def _cannot_go_to(self, status: CaseStatus) -> DomainError:
         return DomainError.single(
@@ -165,7 +165,7 @@ class Case:
             f"a case cannot go from {self.status.value} to {status.value}",
         )
 
-    def _changed(self, now: datetime, event: str, **data: Any) -> None:
+    def _changed(self, now: datetime, event: CaseEvent, **data: Any) -> None:
         self.version += 1
         self.updated_at = now
         self.events.append(Event(event, self.id, now, data))

@@ -14,6 +14,7 @@ from domain.cases.commands import (
     ResolveCase,
     StartCase,
 )
+from domain.cases.events import CaseEvent
 from domain.cases.model import DEFAULT_QUEUE, Case, RoutingRule, SlaPolicy, route
 from domain.customers.services import customer_to_act_on
 from domain.organisation.services import require_staff, require_store
@@ -69,7 +70,7 @@ async def open_case(cmd: OpenCase, *, uow: UnitOfWork, viewer: Viewer, sla: SlaP
             queue=routed.queue, category=category, description=description, channel=channel,
             store_id=store_id, origin_interaction_id=cmd.interaction_id,
         )
-        case.events.append(Event("CaseOpened", case.id, now, {"queue": case.queue}))
+        case.events.append(Event(CaseEvent.OPENED, case.id, now, {"queue": case.queue}))
         await uow.cases.add(case)
         await remember_result(uow.idempotency, OPEN_SCOPE, cmd, case.id)
         await uow.commit()

@@ -6,6 +6,7 @@ from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
+from domain.customers.events import CustomerEvent
 from domain.shared.events import Event
 
 
@@ -185,7 +186,7 @@ class Customer:
     def header(self) -> "CustomerHeader":
         return CustomerHeader(self.id, self.profile, self.merged_into_id, self.erased_at)
 
-    def touch(self, now: datetime, event: str, **data: Any) -> None:
+    def touch(self, now: datetime, event: CustomerEvent, **data: Any) -> None:
         """Every change bumps the version (optimistic concurrency) and records an event."""
         self.version += 1
         self.updated_at = now
@@ -194,7 +195,7 @@ class Customer:
     def change_profile(self, profile: Profile, now: datetime) -> None:
         changed = [k for k in PROFILE_FIELDS if getattr(profile, k) != getattr(self.profile, k)]
         self.profile = profile
-        self.touch(now, "CustomerUpdated", fields=sorted(changed))
+        self.touch(now, CustomerEvent.UPDATED, fields=sorted(changed))
 
     def replace_item(self, items: list[Any], updated: Any) -> None:
         index = next(i for i, item in enumerate(items) if item.id == updated.id)
@@ -230,13 +231,13 @@ class Customer:
             custom_attributes={**theirs.custom_attributes, **mine.custom_attributes},
             **filled,
         )
-        self.touch(now, "CustomerMerged", duplicate_id=str(duplicate.id))
+        self.touch(now, CustomerEvent.MERGED, duplicate_id=str(duplicate.id))
 
     def become_merged_into(self, survivor_id: UUID, now: datetime) -> None:
         self.contact_points, self.external_refs, self.household = [], [], []
         self.merged_into_id = survivor_id
         self.archived_at = self.archived_at or now
-        self.touch(now, "CustomerMergedInto", survivor_id=str(survivor_id))
+        self.touch(now, CustomerEvent.MERGED_INTO, survivor_id=str(survivor_id))
 
 
 def _latest_answers(answers: tuple[Consent, ...]) -> tuple[Consent, ...]:

@@ -11,6 +11,7 @@ from datetime import datetime
 from uuid import UUID
 
 from domain.customers.commands import EraseCustomer, ExportCustomerData
+from domain.customers.events import CustomerEvent
 from domain.customers.model import (
     ConsentEvent,
     ContactPoint,
@@ -105,7 +106,7 @@ def forget_personal_data(customer: Customer, now: datetime, reason: str) -> None
     customer.profile = erased_profile(customer.profile)
     customer.contact_points, customer.household, customer.external_refs = [], [], []
     customer.erased_at = now
-    customer.touch(now, "CustomerErased", reason=reason)
+    customer.touch(now, CustomerEvent.ERASED, reason=reason)
 
 
 async def _survivor(uow: UnitOfWork, customer_id: UUID, *, for_update: bool = False) -> Customer:

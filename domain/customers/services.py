@@ -33,6 +33,7 @@ from domain.customers.consents import (
     folded_contact_points,
     record_consent_changes,
 )
+from domain.customers.events import CustomerEvent
 from domain.customers.model import Customer, CustomerHeader, ExternalReference, Profile
 from domain.customers.parts import CustomerPart
 from domain.customers.rules import (
@@ -105,7 +106,7 @@ async def add_customer(
         id=new_id(), profile=profile, created_at=now, updated_at=now,
         contact_points=contacts, household=household, external_refs=refs,
     )
-    customer.events.append(Event("CustomerCreated", customer.id, now))
+    customer.events.append(Event(CustomerEvent.CREATED, customer.id, now))
     for point, given in zip(contacts, cmd.contact_points, strict=True):
         record_consent_changes(customer, point, (), given.consents, viewer.subject)
     with _refs_taken_meanwhile(("external_refs",)):
@@ -137,7 +138,7 @@ async def archive_customer(cmd: ArchiveCustomer, *, uow: UnitOfWork, viewer: Vie
         if not customer.is_archived:
             now = uow.clock.now()
             customer.archived_at = now
-            customer.touch(now, "CustomerArchived")
+            customer.touch(now, CustomerEvent.ARCHIVED)
             await uow.customers.save(customer)
             await uow.commit()
     return customer
@@ -151,7 +152,7 @@ async def restore_customer(cmd: RestoreCustomer, *, uow: UnitOfWork, viewer: Vie
         )
         if customer.is_archived:
             customer.archived_at = None
-            customer.touch(uow.clock.now(), "CustomerRestored")
+            customer.touch(uow.clock.now(), CustomerEvent.RESTORED)
             await uow.customers.save(customer)
             await uow.commit()
     return customer
@@ -214,7 +215,7 @@ async def add_contact_point(cmd: AddContactPoint, *, uow: UnitOfWork, viewer: Vi
         problems.raise_if_any()
         customer.contact_points.append(point)
         record_consent_changes(customer, point, (), cmd.contact_point.consents, viewer.subject)
-        customer.touch(uow.clock.now(), "ContactPointAdded", kind=point.kind.value)
+        customer.touch(uow.clock.now(), CustomerEvent.CONTACT_POINT_ADDED, kind=point.kind.value)
 
     return await _edit(uow, viewer, cmd.customer_id, cmd.expected_version, change)
 
@@ -242,7 +243,7 @@ async def update_contact_point(
         problems.raise_if_any()
         customer.replace_item(customer.contact_points, point)
         record_consent_changes(customer, point, current.consents, answers, viewer.subject)
-        customer.touch(now, "ContactPointUpdated", kind=point.kind.value)
+        customer.touch(now, CustomerEvent.CONTACT_POINT_UPDATED, kind=point.kind.value)
 
     return await _edit(uow, viewer, cmd.customer_id, cmd.expected_version, change)
 
@@ -258,7 +259,7 @@ async def add_household_member(
         )
         problems.raise_if_any()
         customer.household.append(member)
-        customer.touch(uow.clock.now(), "HouseholdMemberAdded")
+        customer.touch(uow.clock.now(), CustomerEvent.HOUSEHOLD_MEMBER_ADDED)
 
     return await _edit(uow, viewer, cmd.customer_id, cmd.expected_version, change)
 
@@ -280,7 +281,7 @@ async def update_household_member(
         )
         problems.raise_if_any()
         customer.replace_item(customer.household, member)
-        customer.touch(uow.clock.now(), "HouseholdMemberUpdated")
+        customer.touch(uow.clock.now(), CustomerEvent.HOUSEHOLD_MEMBER_UPDATED)
 
     return await _edit(uow, viewer, cmd.customer_id, cmd.expected_version, change)
 
@@ -295,7 +296,7 @@ async def add_external_reference(
         problems.raise_if_any()
         await _check_ref_free(uow, ref, ("reference",))
         customer.external_refs.append(ref)
-        customer.touch(uow.clock.now(), "ExternalReferenceAdded", system=ref.system)
+        customer.touch(uow.clock.now(), CustomerEvent.EXTERNAL_REFERENCE_ADDED, system=ref.system)
 
     return await _edit(uow, viewer, cmd.customer_id, cmd.expected_version, change,
                        refs_at=("reference",))
@@ -314,7 +315,7 @@ async def update_external_reference(
         if ref.value != current.value:
             await _check_ref_free(uow, ref, ("value",))
         customer.replace_item(customer.external_refs, ref)
-        customer.touch(uow.clock.now(), "ExternalReferenceUpdated", system=ref.system)
+        customer.touch(uow.clock.now(), CustomerEvent.EXTERNAL_REFERENCE_UPDATED, system=ref.system)
 
     return await _edit(uow, viewer, cmd.customer_id, cmd.expected_version, change,
                        refs_at=("value",))
@@ -325,7 +326,7 @@ async def remove_contact_point(
 ) -> Customer:
     viewer.require(Operation.CUSTOMER_EDIT)
     return await _remove(
-        uow, viewer, cmd, "contact_points", "contact_point_id", "ContactPointRemoved"
+        uow, viewer, cmd, "contact_points", "contact_point_id", CustomerEvent.CONTACT_POINT_REMOVED
     )
 
 
@@ -333,7 +334,8 @@ async def remove_household_member(
     cmd: RemoveCustomerItem, *, uow: UnitOfWork, viewer: Viewer
 ) -> Customer:
     viewer.require(Operation.CUSTOMER_EDIT)
-    return await _remove(uow, viewer, cmd, "household", "member_id", "HouseholdMemberRemoved")
+    return await _remove(uow, viewer, cmd, "household", "member_id",
+                         CustomerEvent.HOUSEHOLD_MEMBER_REMOVED)
 
 
 async def remove_external_reference(
@@ -341,13 +343,13 @@ async def remove_external_reference(
 ) -> Customer:
     viewer.require(Operation.CUSTOMER_EDIT)
     return await _remove(
-        uow, viewer, cmd, "external_refs", "reference_id", "ExternalReferenceRemoved"
+        uow, viewer, cmd, "external_refs", "reference_id", CustomerEvent.EXTERNAL_REFERENCE_REMOVED
     )
 
 
 async def _remove(
     uow: UnitOfWork, viewer: Viewer, cmd: RemoveCustomerItem, collection: str, field: str,
-    event: str,
+    event: CustomerEvent,
 ) -> Customer:
     async def change(customer: Customer) -> None:
         items = getattr(customer, collection)

@@ -4,6 +4,7 @@ from datetime import UTC, timedelta
 
 from domain.customers.services import customer_to_act_on
 from domain.interactions.commands import RecordInteraction
+from domain.interactions.events import InteractionEvent
 from domain.interactions.model import Interaction
 from domain.organisation.services import require_staff, require_store
 from domain.ports import UnitOfWork
@@ -63,7 +64,7 @@ async def record_interaction(
             geo=cmd.geo, place=place, staff_id=cmd.staff_id, case_id=cmd.case_id,
         )
         await uow.interactions.add(interaction)
-        uow.emit(Event("InteractionRecorded", customer.id, now, {
+        uow.emit(Event(InteractionEvent.RECORDED, customer.id, now, {
             "interaction_id": str(interaction.id), "channel": interaction.channel.value,
             "kind": interaction.kind,
         }))

@@ -14,6 +14,7 @@ from enum import StrEnum
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
+from domain.loyalty.events import LoyaltyEvent
 from domain.shared.events import Event
 
 
@@ -235,7 +236,7 @@ class Membership:
         for overrides."""
         self.tier_changes.append(TierChange(
             self.customer_id, self.programme_id, before, after, reason, now, actor, note))
-        self.events.append(Event("LoyaltyTierChanged", self.customer_id, now, {
+        self.events.append(Event(LoyaltyEvent.TIER_CHANGED, self.customer_id, now, {
             "programme_id": str(self.programme_id), "from_tier_id": str(before),
             "to_tier_id": str(after), "reason": reason.value,
         }))

@@ -21,6 +21,7 @@ from domain.loyalty.commands import (
     RefundPurchase,
     UnreadablePurchase,
 )
+from domain.loyalty.events import LoyaltyEvent
 from domain.loyalty.model import (
     LedgerKind,
     Programme,
@@ -173,7 +174,7 @@ async def purchase_in(uow: UnitOfWork, viewer: Viewer, cmd: RecordPurchase) -> P
         "purchase_id": str(purchase.id), "order_id": purchase.order_id,
         "amount": str(purchase.net_amount), "currency": purchase.currency,
         "points": purchase.points}))
-    uow.emit(Event("PurchaseRecorded", customer.id, now, {
+    uow.emit(Event(LoyaltyEvent.PURCHASE_RECORDED, customer.id, now, {
         "purchase_id": str(purchase.id), "channel": purchase.channel.value,
         "order_id": purchase.order_id, "occurred_at": occurred_at.isoformat(),
         "amount": str(purchase.net_amount), "currency": purchase.currency,
@@ -259,7 +260,7 @@ async def refund_purchase(
             "purchase_id": str(purchase.id), "refund_id": str(refund.id),
             "order_id": purchase.order_id, "amount": str(refund.amount),
             "currency": purchase.currency, "points": -refund.points}))
-        uow.emit(Event("PurchaseRefunded", customer.id, now, {
+        uow.emit(Event(LoyaltyEvent.PURCHASE_REFUNDED, customer.id, now, {
             "purchase_id": str(purchase.id), "refund_id": str(refund.id),
             "amount": str(refund.amount), "points": refund.points}))
         await uow.commit()

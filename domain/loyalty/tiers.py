@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 
 from domain.customers.services import customer_to_act_on
 from domain.loyalty.commands import ClosePeriod, OverrideTier
+from domain.loyalty.events import LoyaltyEvent
 from domain.loyalty.model import Membership, Programme, TierChangeReason, TierOverride
 from domain.loyalty.reassessment import qualified_tier
 from domain.loyalty.rules import (
@@ -124,7 +125,8 @@ async def _review(uow: UnitOfWork, programme: Programme, membership: Membership,
                                       period_end)
         if review.downgrade_due_at is not None and membership.downgrade_due_at is None:
             report.grace_started += 1
-            membership.events.append(Event("LoyaltyTierAtRisk", membership.customer_id, as_of, {
+            membership.events.append(Event(
+                LoyaltyEvent.TIER_AT_RISK, membership.customer_id, as_of, {
                 "programme_id": str(programme.id), "tier_id": str(membership.tier_id),
                 "downgrade_due_at": review.downgrade_due_at.isoformat()}))
         membership.change_tier(review.tier_id, TierChangeReason.PERIOD_CLOSED, as_of, actor)

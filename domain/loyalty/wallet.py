@@ -5,6 +5,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from domain.loyalty.events import LoyaltyEvent
 from domain.loyalty.model import (
     LedgerEntry,
     LedgerKind,
@@ -20,10 +21,10 @@ from domain.shared.errors import DomainError, ErrorCode, not_found
 from domain.shared.events import Event
 from domain.shared.ids import new_id
 
-_EVENT_NAMES = {
-    LedgerKind.EARN: "PointsEarned", LedgerKind.REDEEM: "PointsRedeemed",
-    LedgerKind.EXPIRE: "PointsExpired", LedgerKind.ADJUST: "PointsAdjusted",
-    LedgerKind.REVERSE: "PointsReversed",
+_EVENT_NAMES: dict[LedgerKind, LoyaltyEvent] = {
+    LedgerKind.EARN: LoyaltyEvent.POINTS_EARNED, LedgerKind.REDEEM: LoyaltyEvent.POINTS_REDEEMED,
+    LedgerKind.EXPIRE: LoyaltyEvent.POINTS_EXPIRED, LedgerKind.ADJUST: LoyaltyEvent.POINTS_ADJUSTED,
+    LedgerKind.REVERSE: LoyaltyEvent.POINTS_REVERSED,
 }
 
 
@@ -141,7 +142,7 @@ async def locked_membership(uow: UnitOfWork, programme: Programme,
         tier_since=now, retained_tier_id=entry_tier, enrolled_at=now,
         tier_changes=[TierChange(customer_id, programme.id, None, entry_tier,
                                  TierChangeReason.ENROLLED, now, "system")],
-        events=[Event("LoyaltyMemberEnrolled", customer_id, now, {
+        events=[Event(LoyaltyEvent.MEMBER_ENROLLED, customer_id, now, {
             "programme_id": str(programme.id), "tier_id": str(entry_tier)})],
     )
     return await uow.loyalty.enrol(joining)

@@ -16,6 +16,7 @@ from domain.customers.queries import ByExternalRef
 from domain.loyalty.model import LedgerKind
 from domain.loyalty.wallet import Wallet, locked_membership, programme_named
 from domain.partners.commands import RecordPartnerPurchase, ReturnPartnerPurchase
+from domain.partners.events import PartnerEvent
 from domain.partners.model import EntryKind, Partner, PartnerPurchase
 from domain.partners.partners import acting_partner
 from domain.partners.settlement import settle
@@ -88,7 +89,7 @@ async def record_partner_purchase(
         await settle(uow, partner, EntryKind.COALITION_EARN, points * partner.point_value,
                      occurred_at, partner_purchase_id=purchase.id, customer_id=customer_id,
                      points=points)
-        uow.emit(Event("PartnerPurchaseRecorded", customer_id, now, {
+        uow.emit(Event(PartnerEvent.PURCHASE_RECORDED, customer_id, now, {
             "partner_purchase_id": str(purchase.id), "partner_id": str(partner.id),
             "order_id": order_id, "amount": str(cmd.amount), "currency": currency,
             "points": points}))
@@ -145,7 +146,7 @@ async def return_partner_purchase(
         await settle(uow, partner, EntryKind.COALITION_RETURN, -points * partner.point_value,
                      now, partner_purchase_id=purchase.id, customer_id=purchase.customer_id,
                      points=-points)
-        uow.emit(Event("PartnerPurchaseReturned", purchase.customer_id, now, {
+        uow.emit(Event(PartnerEvent.PURCHASE_RETURNED, purchase.customer_id, now, {
             "partner_purchase_id": str(purchase.id), "amount": str(amount),
             "points": points}))
         await uow.commit()

@@ -18,10 +18,12 @@ from uuid import UUID
 
 from domain.customers.model import ConsentPurpose, Customer
 from domain.customers.services import customer_to_act_on
+from domain.loyalty.events import LoyaltyEvent
 from domain.loyalty.model import Programme, Purchase, PurchaseLine
 from domain.loyalty.rules import is_birthday_month
 from domain.partners.codes import new_code
 from domain.partners.commands import ExpireGrants, IssueGrant, RevokeGrant
+from domain.partners.events import PartnerEvent
 from domain.partners.model import Grant, GrantState, Offer, QuotaPeriod, Trigger, TriggerKind
 from domain.ports import UnitOfWork
 from domain.reactions import Reactions
@@ -110,7 +112,7 @@ async def issue(uow: UnitOfWork, offer: Offer, occasion: Occasion, actor: str,
             if clash.key is not UniqueKey.GRANT_CODE:
                 raise
             continue
-        uow.emit(Event("GrantIssued", grant.customer_id, issued_at, {
+        uow.emit(Event(PartnerEvent.GRANT_ISSUED, grant.customer_id, issued_at, {
             "grant_id": str(grant.id), "offer_id": str(offer.id),
             "partner_id": str(offer.partner_id), "source": occasion.source_key,
             "expires_at": grant.expires_at.isoformat()}))
@@ -265,9 +267,9 @@ async def on_purchase_refunded(event: Event, uow: UnitOfWork) -> None:
 
 
 REACTIONS: Reactions = {
-    "PurchaseRecorded": (on_purchase_recorded,),
-    "LoyaltyTierChanged": (on_tier_changed,),
-    "PurchaseRefunded": (on_purchase_refunded,),
+    LoyaltyEvent.PURCHASE_RECORDED: (on_purchase_recorded,),
+    LoyaltyEvent.TIER_CHANGED: (on_tier_changed,),
+    LoyaltyEvent.PURCHASE_REFUNDED: (on_purchase_refunded,),
 }
 
 
@@ -329,7 +331,7 @@ async def expire_grants(
             now = uow.clock.now()
             grants = await uow.partners.expire_grants(now, cmd.limit)
             for grant in grants:
-                uow.emit(Event("GrantExpired", grant.customer_id, now, {
+                uow.emit(Event(PartnerEvent.GRANT_EXPIRED, grant.customer_id, now, {
                     "grant_id": str(grant.id), "offer_id": str(grant.offer_id)}))
             await uow.commit()
         expired += len(grants)
@@ -340,7 +342,7 @@ async def expire_grants(
 async def _revoke(uow: UnitOfWork, grant: Grant, now: datetime, reason: str) -> Grant:
     revoked = grant.revoked(now, reason)
     await uow.partners.save_grant(revoked)
-    uow.emit(Event("GrantRevoked", grant.customer_id, now, {
+    uow.emit(Event(PartnerEvent.GRANT_REVOKED, grant.customer_id, now, {
         "grant_id": str(grant.id), "offer_id": str(grant.offer_id)}))
     return revoked
 

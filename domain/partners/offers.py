@@ -13,6 +13,7 @@ from domain.partners.commands import (
     CreateOffer,
     UpdateOffer,
 )
+from domain.partners.events import PartnerEvent
 from domain.partners.model import (
     OFFER_TRANSITIONS,
     Benefit,
@@ -62,7 +63,7 @@ async def create_offer(cmd: CreateOffer, *, uow: UnitOfWork, viewer: Viewer) -> 
         with duplicate_as(UniqueKey.OFFER_CODE, ("code",),
                           f"{partner.name} has an offer with the code {code}"):
             await uow.partners.add_offer(offer)
-        uow.emit(Event("OfferCreated", offer.id, now, {
+        uow.emit(Event(PartnerEvent.OFFER_CREATED, offer.id, now, {
             "partner_id": str(partner.id), "code": code, "title": offer.title}))
         await uow.commit()
     return offer
@@ -85,7 +86,7 @@ async def update_offer(cmd: UpdateOffer, *, uow: UnitOfWork, viewer: Viewer) -> 
         changed = replace(offer, **fields, version=offer.version + 1, updated_at=now)
         _check_window(changed)
         await uow.partners.save_offer(changed)
-        uow.emit(Event("OfferUpdated", offer.id, now, {"fields": sorted(fields)}))
+        uow.emit(Event(PartnerEvent.OFFER_UPDATED, offer.id, now, {"fields": sorted(fields)}))
         await uow.commit()
     return changed
 
@@ -105,7 +106,7 @@ async def change_offer_status(
         now = uow.clock.now()
         changed = replace(offer, status=cmd.status, version=offer.version + 1, updated_at=now)
         await uow.partners.save_offer(changed)
-        uow.emit(Event("OfferStatusChanged", offer.id, now, {
+        uow.emit(Event(PartnerEvent.OFFER_STATUS_CHANGED, offer.id, now, {
             "from": offer.status.value, "to": cmd.status.value}))
         await uow.commit()
     return changed

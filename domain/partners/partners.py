@@ -24,6 +24,7 @@ from domain.partners.commands import (
     SuspendPartner,
     UpdatePartner,
 )
+from domain.partners.events import PartnerEvent
 from domain.partners.model import Partner, PartnerStatus
 from domain.ports import UnitOfWork
 from domain.shared.access import Operation, Role, Viewer
@@ -60,7 +61,8 @@ async def create_partner(cmd: CreatePartner, *, uow: UnitOfWork, viewer: Viewer)
                           updated_at=now, **fields)
         with duplicate_as(UniqueKey.PARTNER_CODE, ("code",), taken):
             await uow.partners.add(partner)
-        uow.emit(Event("PartnerCreated", partner.id, now, {"code": code, "name": partner.name}))
+        uow.emit(Event(PartnerEvent.PARTNER_CREATED, partner.id, now,
+                       {"code": code, "name": partner.name}))
         await uow.commit()
     return partner
 
@@ -76,7 +78,7 @@ async def update_partner(cmd: UpdatePartner, *, uow: UnitOfWork, viewer: Viewer)
         now = uow.clock.now()
         changed = _saved(replace(partner, **fields), now)
         await uow.partners.save(changed)
-        uow.emit(Event("PartnerUpdated", partner.id, now, {"fields": sorted(fields)}))
+        uow.emit(Event(PartnerEvent.PARTNER_UPDATED, partner.id, now, {"fields": sorted(fields)}))
         await uow.commit()
     return changed
 
@@ -87,7 +89,7 @@ async def suspend_partner(cmd: SuspendPartner, *, uow: UnitOfWork, viewer: Viewe
     reason = problems.text(("reason",), cmd.reason, max_length=500, required=True)
     problems.raise_if_any()
     return await _set_status(uow, cmd.partner_id, cmd.expected_version,
-                             PartnerStatus.SUSPENDED, "PartnerSuspended", reason)
+                             PartnerStatus.SUSPENDED, PartnerEvent.PARTNER_SUSPENDED, reason)
 
 
 async def reactivate_partner(
@@ -95,7 +97,7 @@ async def reactivate_partner(
 ) -> Partner:
     viewer.require(Operation.PARTNER_MANAGE)
     return await _set_status(uow, cmd.partner_id, cmd.expected_version,
-                             PartnerStatus.ACTIVE, "PartnerReactivated", None)
+                             PartnerStatus.ACTIVE, PartnerEvent.PARTNER_REACTIVATED, None)
 
 
 async def create_partner_api_client(
@@ -123,7 +125,7 @@ async def acting_partner(uow: UnitOfWork, viewer: Viewer) -> Partner:
 
 
 async def _set_status(uow: UnitOfWork, partner_id: UUID, expected_version: int | None,
-                      status: PartnerStatus, event: str, reason: str | None) -> Partner:
+                      status: PartnerStatus, event: PartnerEvent, reason: str | None) -> Partner:
     async with uow:
         partner = await _locked(uow, partner_id, expected_version)
         if partner.status is status:

@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from domain.partners import codes
 from domain.partners.acting import no_partner, partner_code_of, still_active
 from domain.partners.commands import RedeemGrant, ReverseRedemption, ValidateGrant
+from domain.partners.events import PartnerEvent
 from domain.partners.model import (
     EntryKind,
     Grant,
@@ -127,7 +128,7 @@ async def redeem_grant(cmd: RedeemGrant, *, uow: UnitOfWork, viewer: Viewer) -> 
         await settle(uow, partner, EntryKind.REDEMPTION, offer.cost.brand_owes, now,
                      offer_id=offer.id, redemption_id=redemption.id,
                      customer_id=grant.customer_id)
-        uow.emit(Event("GrantRedeemed", grant.customer_id, now, {
+        uow.emit(Event(PartnerEvent.GRANT_REDEEMED, grant.customer_id, now, {
             "grant_id": str(grant.id), "redemption_id": str(redemption.id),
             "offer_id": str(offer.id), "partner_id": str(partner.id)}))
         await uow.commit()
@@ -167,7 +168,7 @@ async def reverse_redemption(
         await settle(uow, partner, EntryKind.REDEMPTION_REVERSAL, -offer.cost.brand_owes, now,
                      offer_id=offer.id, redemption_id=redemption.id,
                      customer_id=grant.customer_id)
-        uow.emit(Event("GrantRedemptionReversed", grant.customer_id, now, {
+        uow.emit(Event(PartnerEvent.GRANT_REDEMPTION_REVERSED, grant.customer_id, now, {
             "grant_id": str(grant.id), "redemption_id": str(redemption.id)}))
         await uow.commit()
     return Redeemed(reversed_, reinstated, offer, replayed=False)

@@ -29,6 +29,7 @@ from domain.pipeline.commands import (
     ReopenDeal,
     UpdateDeal,
 )
+from domain.pipeline.events import PipelineEvent
 from domain.pipeline.model import (
     Deal,
     DealLink,
@@ -111,7 +112,7 @@ async def update_deal(cmd: UpdateDeal, *, uow: UnitOfWork, viewer: Viewer) -> De
         changed = replace(deal, **changes, version=deal.version + 1, updated_at=now)
         reached(viewer, changed)  # a clerk does not give her deal away out of her sight
         await uow.pipeline.save_deal(changed)
-        uow.emit(_event("DealUpdated", changed, now, fields=sorted(changes)))
+        uow.emit(_event(PipelineEvent.DEAL_UPDATED, changed, now, fields=sorted(changes)))
         await uow.commit()
     return changed
 
@@ -201,8 +202,8 @@ async def link_to_deal(cmd: LinkToDeal, *, uow: UnitOfWork, viewer: Viewer) -> D
                         linked_by=viewer.subject, interaction_id=cmd.interaction_id,
                         case_id=cmd.case_id)
         if await uow.pipeline.add_link(link):
-            uow.emit(_event("DealLinked", deal, now, interaction_id=cmd.interaction_id,
-                            case_id=cmd.case_id))
+            uow.emit(_event(PipelineEvent.DEAL_LINKED, deal, now,
+                            interaction_id=cmd.interaction_id, case_id=cmd.case_id))
             await uow.commit()
     return deal
 
@@ -247,7 +248,7 @@ async def open_deal(uow: UnitOfWork, viewer: Viewer, customer_id: UUID,
         id=new_id(), deal_id=deal.id, customer_id=customer_id, pipeline_id=pipeline.id,
         to_stage_id=stage.id, kind=MoveKind.OPENED, moved_at=opened_at,
         moved_by=viewer.subject, staff_id=viewer.staff_id))
-    uow.emit(_event("DealOpened", deal, now, stage_id=stage.id))
+    uow.emit(_event(PipelineEvent.DEAL_OPENED, deal, now, stage_id=stage.id))
     return deal
 
 
@@ -344,7 +345,7 @@ async def _moved(uow: UnitOfWork, viewer: Viewer, deal: Deal, to: Stage, kind: M
                     moved_by=viewer.subject, from_stage_id=deal.stage_id,
                     staff_id=viewer.staff_id, reason=reason)
     await uow.pipeline.add_move(move)
-    uow.emit(_event(f"Deal{kind.value.title()}", changed, now, from_stage_id=deal.stage_id,
+    uow.emit(_event(_MOVE_EVENTS[kind], changed, now, from_stage_id=deal.stage_id,
                     to_stage_id=to.id))
     return changed, move
 
@@ -408,7 +409,13 @@ def _check_time(problems: Problems, field: Path, moment: datetime | None,
         problems.add(field, ErrorCode.INVALID, "in the future")
 
 
-def _event(name: str, deal: Deal, now: datetime, **data: object) -> Event:
+_MOVE_EVENTS = {
+    MoveKind.MOVED: PipelineEvent.DEAL_MOVED, MoveKind.WON: PipelineEvent.DEAL_WON,
+    MoveKind.LOST: PipelineEvent.DEAL_LOST, MoveKind.REOPENED: PipelineEvent.DEAL_REOPENED,
+}
+
+
+def _event(name: PipelineEvent, deal: Deal, now: datetime, **data: object) -> Event:
     """The deal's events name its customer: the audit and the outbox follow her."""
     values = {key: str(value) if isinstance(value, UUID) else value
               for key, value in data.items() if value is not None}

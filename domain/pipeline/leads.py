@@ -14,6 +14,8 @@ from typing import Any
 from uuid import UUID
 
 from domain.customers.services import add_customer, customer_to_act_on
+from domain.interactions.events import InteractionEvent
+from domain.loyalty.events import LoyaltyEvent
 from domain.organisation.services import require_staff, require_store
 from domain.pipeline.commands import (
     LEAD_EDITABLE,
@@ -28,6 +30,7 @@ from domain.pipeline.deals import (
     check_terms,
     open_deal,
 )
+from domain.pipeline.events import PipelineEvent
 from domain.pipeline.model import Lead, LeadStatus
 from domain.ports import UnitOfWork
 from domain.reactions import Reactions
@@ -82,7 +85,7 @@ async def create_lead(cmd: CreateLead, *, uow: UnitOfWork, viewer: Viewer) -> Le
             next_follow_up_on=cmd.next_follow_up_on))
         with duplicate_as(UniqueKey.OPEN_LEAD, ("customer_id",), HAS_OPEN_LEAD):
             await uow.pipeline.add_lead(lead)
-        uow.emit(_event("LeadCreated", lead, now, channel=lead.source.channel))
+        uow.emit(_event(PipelineEvent.LEAD_CREATED, lead, now, channel=lead.source.channel))
         await remember_result(uow.idempotency, CREATE_SCOPE, cmd, lead.id)
         await uow.commit()
     return lead
@@ -101,7 +104,8 @@ async def update_lead(cmd: UpdateLead, *, uow: UnitOfWork, viewer: Viewer) -> Le
         await require_store(uow, changes.get("store_id"), ("store_id",))
         return _reached(viewer, replace(lead, **changes))
 
-    return await _change(uow, viewer, cmd.lead_id, cmd.expected_version, "LeadUpdated", change)
+    return await _change(uow, viewer, cmd.lead_id, cmd.expected_version,
+                         PipelineEvent.LEAD_UPDATED, change)
 
 
 async def qualify_lead(cmd: QualifyLead, *, uow: UnitOfWork, viewer: Viewer) -> Lead:
@@ -117,8 +121,8 @@ async def qualify_lead(cmd: QualifyLead, *, uow: UnitOfWork, viewer: Viewer) -> 
                                lead.source, lead_id=lead.id, at=("deal",))
         return replace(lead, status=LeadStatus.QUALIFIED, deal_id=deal.id, closed_at=now)
 
-    return await _change(uow, viewer, cmd.lead_id, cmd.expected_version, "LeadQualified",
-                         qualified)
+    return await _change(uow, viewer, cmd.lead_id, cmd.expected_version,
+                         PipelineEvent.LEAD_QUALIFIED, qualified)
 
 
 async def disqualify_lead(cmd: DisqualifyLead, *, uow: UnitOfWork, viewer: Viewer) -> Lead:
@@ -132,8 +136,8 @@ async def disqualify_lead(cmd: DisqualifyLead, *, uow: UnitOfWork, viewer: Viewe
         return replace(lead, status=LeadStatus.UNQUALIFIED, unqualified_reason=reason,
                        closed_at=now)
 
-    return await _change(uow, viewer, cmd.lead_id, cmd.expected_version, "LeadDisqualified",
-                         disqualified)
+    return await _change(uow, viewer, cmd.lead_id, cmd.expected_version,
+                         PipelineEvent.LEAD_DISQUALIFIED, disqualified)
 
 
 async def on_timeline_entry(event: Event, uow: UnitOfWork) -> None:
@@ -145,12 +149,12 @@ async def on_timeline_entry(event: Event, uow: UnitOfWork) -> None:
     contacted = replace(lead, status=LeadStatus.CONTACTED, updated_at=event.occurred_at,
                         version=lead.version + 1)
     await uow.pipeline.save_lead(contacted)
-    uow.emit(_event("LeadContacted", contacted, event.occurred_at))
+    uow.emit(_event(PipelineEvent.LEAD_CONTACTED, contacted, event.occurred_at))
 
 
 REACTIONS: Reactions = {
-    "InteractionRecorded": (on_timeline_entry,),
-    "PurchaseRecorded": (on_timeline_entry,),
+    InteractionEvent.RECORDED: (on_timeline_entry,),
+    LoyaltyEvent.PURCHASE_RECORDED: (on_timeline_entry,),
 }
 
 
@@ -158,7 +162,7 @@ REACTIONS: Reactions = {
 
 
 async def _change(uow: UnitOfWork, viewer: Viewer, lead_id: UUID,
-                  expected_version: int | None, event: str,
+                  expected_version: int | None, event: PipelineEvent,
                   change: Callable[[Lead, datetime], Awaitable[Lead]]) -> Lead:
     """Locks the open lead, checks its version, applies `change`, saves the next version."""
     async with uow:
@@ -191,6 +195,6 @@ def _reached(viewer: Viewer, lead: Lead) -> Lead:
     return lead
 
 
-def _event(name: str, lead: Lead, now: datetime, **data: object) -> Event:
+def _event(name: PipelineEvent, lead: Lead, now: datetime, **data: object) -> Event:
     values = {key: str(value) for key, value in data.items() if value is not None}
     return Event(name, lead.id, now, {"customer_id": str(lead.customer_id), **values})

@@ -20,6 +20,7 @@ from domain.pipeline.commands import (
     UpdatePipeline,
     UpdateStage,
 )
+from domain.pipeline.events import PipelineEvent
 from domain.pipeline.model import Pipeline, Stage, StageKind
 from domain.ports import UnitOfWork
 from domain.shared.access import Operation, Viewer
@@ -66,7 +67,7 @@ async def create_pipeline(cmd: CreatePipeline, *, uow: UnitOfWork, viewer: Viewe
         _check_stages(pipeline)
         with duplicate_as(UniqueKey.PIPELINE_CODE, ("code",), taken):
             await uow.pipeline.add(pipeline)
-        uow.emit(Event("PipelineCreated", pipeline.id, now, {"code": code}))
+        uow.emit(Event(PipelineEvent.PIPELINE_CREATED, pipeline.id, now, {"code": code}))
         await uow.commit()
     return pipeline
 
@@ -186,7 +187,7 @@ async def _change(uow: UnitOfWork, pipeline_id: UUID, expected_version: int | No
         _check_stages(changed)
         changed = replace(changed, version=pipeline.version + 1, updated_at=now)
         await uow.pipeline.save(changed)
-        uow.emit(Event("PipelineChanged", pipeline.id, now, {"change": what}))
+        uow.emit(Event(PipelineEvent.PIPELINE_CHANGED, pipeline.id, now, {"change": what}))
         await uow.commit()
     return changed
 

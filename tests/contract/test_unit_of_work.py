@@ -4,6 +4,7 @@ wrote reach the outbox with it, or not at all."""
 import pytest
 
 from domain.audit.model import AuditAction, AuditEntry
+from domain.customers.events import CustomerEvent
 from domain.shared.events import Event
 from tests.contract import records
 from tests.contract.conftest import UowFactory
@@ -123,7 +124,7 @@ async def test_the_events_of_a_changed_aggregate_left_unsaved_never_reach_the_ou
     async with uow_factory() as uow:
         loaded = await uow.customers.get(customer.id)
         assert loaded is not None
-        loaded.touch(clock.now(), "CustomerUpdated")
+        loaded.touch(clock.now(), CustomerEvent.UPDATED, fields=["tags"])
         await uow.commit()
 
     assert await uow_factory.outbox() == []

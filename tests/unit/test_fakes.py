@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 
 from domain.customers.commands import CreateCustomer
+from domain.customers.events import CustomerEvent
 from domain.customers.model import ExternalReference
 from domain.customers.services import create_customer
 from domain.interactions.commands import RecordInteraction
@@ -35,7 +36,7 @@ class TestFakeUnitOfWork:
         async with uow:
             loaded = await uow.customers.get(customer.id)
             assert loaded is not None
-            loaded.touch(uow.clock.now(), "CustomerUpdated")
+            loaded.touch(uow.clock.now(), CustomerEvent.UPDATED, fields=["tags"])
             await uow.customers.save(loaded)
             await uow.idempotency.claim("scope", "key", "digest")
             uow.emit(Event("Something", customer.id, uow.clock.now()))
@@ -67,7 +68,7 @@ class TestFakeUnitOfWork:
         async with uow:
             loaded = await uow.customers.get(customer.id)
             assert loaded is not None
-            loaded.touch(uow.clock.now(), "CustomerUpdated")
+            loaded.touch(uow.clock.now(), CustomerEvent.UPDATED, fields=["tags"])
             await uow.customers.save(loaded)
             await uow.commit()
         assert uow.committed
@@ -80,7 +81,7 @@ class TestFakeUnitOfWork:
         async with uow:
             loaded = await uow.customers.get(customer.id)
             assert loaded is not None
-            loaded.touch(uow.clock.now(), "CustomerUpdated")
+            loaded.touch(uow.clock.now(), CustomerEvent.UPDATED, fields=["tags"])
             await uow.commit()
         assert uow.stored_customer(customer.id).version == 1
         assert "CustomerUpdated" not in uow.event_names
@@ -92,7 +93,7 @@ class TestFakeUnitOfWork:
         async with uow:
             loaded = await uow.customers.get(customer.id)
             assert loaded is not None
-            loaded.touch(uow.clock.now(), "CustomerUpdated")
+            loaded.touch(uow.clock.now(), CustomerEvent.UPDATED, fields=["tags"])
             await uow.customers.save(loaded)
             uow.emit(Event("Emitted", customer.id, uow.clock.now()))
             assert uow.event_names == ["CustomerCreated"]
