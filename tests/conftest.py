@@ -22,14 +22,15 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import event, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from infrastructure.event_types import problems_of
 from infrastructure.migrations import upgrade_to_head
 from infrastructure.postgres.compiled.compiler import Statement
 from infrastructure.postgres.compiled.reads import PgCompiledReads
 from infrastructure.postgres.engine import create_engine
-from infrastructure.postgres.tables import ALL_TABLES, audit_log
+from infrastructure.postgres.tables import ALL_TABLES, audit_log, outbox
 from infrastructure.settings import Settings
 from tests.streaming_replica import (
     Replicated,
@@ -148,9 +149,27 @@ async def clean_db(engine: AsyncEngine) -> None:
 
 
 @pytest.fixture
-def db(engine: AsyncEngine, clean_db: None) -> AsyncEngine:
-    """The engine over the session's database, emptied for this test."""
-    return engine
+async def db(
+    engine: AsyncEngine, clean_db: None, request: pytest.FixtureRequest
+) -> AsyncIterator[AsyncEngine]:
+    """The engine over the session's database, emptied for this test; afterwards, every event
+    the test wrote to the outbox must be of a known type and match its schema (events/), so
+    the whole suite checks the events the use cases really write. A test that writes events
+    of its own to try the outbox itself is marked `made_up_events`."""
+    yield engine
+    if request.node.get_closest_marker("made_up_events") is None:
+        await check_outbox(engine)
+
+
+async def check_outbox(engine: AsyncEngine) -> None:
+    async with engine.connect() as connection:
+        rows = (await connection.execute(
+            select(outbox.c.id, outbox.c.name, outbox.c.data).order_by(outbox.c.id))).all()
+    problems = [f"outbox row {row.id}: {problem}"
+                for row in rows for problem in problems_of(row.name, row.data)]
+    if problems:
+        pytest.fail("events that do not match their schema (events/schemas/):\n"
+                    + "\n".join(problems), pytrace=False)
 
 
 @pytest.fixture(scope="session")

@@ -735,6 +735,7 @@ async def test_misses_are_counted_per_caller_since_a_moment(
 # --- the unit of work: grants' events, reactions ---------------------------------------------
 
 
+@pytest.mark.made_up_events
 async def test_the_events_of_added_and_saved_grants_are_committed_to_the_outbox(
     uow_factory: UowFactory, clock: FixedClock
 ) -> None:
@@ -760,6 +761,7 @@ async def test_the_events_of_added_and_saved_grants_are_committed_to_the_outbox(
     assert loaded.events == []
 
 
+@pytest.mark.made_up_events
 async def test_reactions_run_in_the_committing_transaction_and_so_do_their_own_events(
     uow_factory: UowFactory, clock: FixedClock
 ) -> None:

@@ -10,6 +10,9 @@ from tests.contract import records
 from tests.contract.conftest import UowFactory
 from tests.fakes import FixedClock
 
+# These tests write events of their own to try the outbox itself.
+pytestmark = pytest.mark.made_up_events
+
 
 class Refused(Exception):
     """What a use case raising in the middle of its block looks like."""

@@ -106,6 +106,7 @@ async def test_the_database_refuses_to_change_or_remove_entries(
     assert [e.outcome for e in await _all(db)] == ["NOT_ALLOWED"]
 
 
+@pytest.mark.made_up_events
 async def test_a_staged_entry_commits_with_the_transaction_and_its_events_ids(
     db: AsyncEngine,
 ) -> None:
