@@ -25,7 +25,7 @@ import pytest
 from sqlalchemy import event, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from infrastructure.event_types import problems_of
+from infrastructure.event_types import EVENT_TYPES, problems_of
 from infrastructure.migrations import upgrade_to_head
 from infrastructure.postgres.compiled.compiler import Statement
 from infrastructure.postgres.compiled.reads import PgCompiledReads
@@ -161,10 +161,25 @@ async def db(
         await check_outbox(engine)
 
 
+_CHECKED_EVENTS: set[str] = set()
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Which event types no test wrote, when tests on the database ran: their schemas are
+    checked for validity only (tests/unit/test_event_types.py)."""
+    if _CHECKED_EVENTS:
+        unchecked = sorted(set(EVENT_TYPES) - _CHECKED_EVENTS)
+        terminalreporter.write_line(
+            f"events checked against their schemas: {len(EVENT_TYPES) - len(unchecked)} of "
+            f"{len(EVENT_TYPES)} types" + (f"; never written: {', '.join(unchecked)}"
+                                            if unchecked else ""))
+
+
 async def check_outbox(engine: AsyncEngine) -> None:
     async with engine.connect() as connection:
         rows = (await connection.execute(
             select(outbox.c.id, outbox.c.name, outbox.c.data).order_by(outbox.c.id))).all()
+    _CHECKED_EVENTS.update(row.name for row in rows)
     problems = [f"outbox row {row.id}: {problem}"
                 for row in rows for problem in problems_of(row.name, row.data)]
     if problems:
