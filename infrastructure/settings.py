@@ -74,6 +74,17 @@ def _otel_exporter(env: Mapping[str, str], signal: str) -> str:
     return "none"
 
 
+def _legacy_endpoint(env: Mapping[str, str], signal: str) -> str | None:
+    """Where the deprecated RAPPORT_OTEL_ENDPOINT (a base URL) sends a signal, unless a
+    standard variable names a place for it: the SDK reads those itself, the signal's own
+    over the general one, and both win over the deprecated one."""
+    legacy = env.get("RAPPORT_OTEL_ENDPOINT")
+    if (not legacy or legacy == "console" or env.get("OTEL_EXPORTER_OTLP_ENDPOINT")
+            or env.get(f"OTEL_EXPORTER_OTLP_{signal}_ENDPOINT")):
+        return None
+    return f"{legacy.rstrip('/')}/v1/{signal.lower()}"
+
+
 def _otlp_protocol(env: Mapping[str, str]) -> None:
     for name in ("OTEL_EXPORTER_OTLP_PROTOCOL", "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL",
                  "OTEL_EXPORTER_OTLP_METRICS_PROTOCOL"):
@@ -126,7 +137,10 @@ class Settings:
     test_database_url: str | None = None
     otel_traces_exporter: str = "none"  # otlp, console or none (off)
     otel_metrics_exporter: str = "none"
-    otel_endpoint: str | None = None  # deprecated RAPPORT_OTEL_ENDPOINT, unless OTEL_* set it
+    # Where the deprecated RAPPORT_OTEL_ENDPOINT sends each signal; None: where the standard
+    # OTEL_EXPORTER_OTLP_(TRACES_|METRICS_)ENDPOINT say (the SDK reads them).
+    otel_traces_endpoint: str | None = None
+    otel_metrics_endpoint: str | None = None
     anonymous_role: Role | None = None
     jwt_issuer: str | None = None
     jwt_audience: str | None = None
@@ -190,9 +204,8 @@ class Settings:
             test_database_url=env.get("RAPPORT_TEST_DATABASE_URL") or None,
             otel_traces_exporter=_otel_exporter(env, "TRACES"),
             otel_metrics_exporter=_otel_exporter(env, "METRICS"),
-            otel_endpoint=None if env.get("OTEL_EXPORTER_OTLP_ENDPOINT")
-            or env.get("RAPPORT_OTEL_ENDPOINT") == "console"
-            else env.get("RAPPORT_OTEL_ENDPOINT") or None,
+            otel_traces_endpoint=_legacy_endpoint(env, "TRACES"),
+            otel_metrics_endpoint=_legacy_endpoint(env, "METRICS"),
             anonymous_role=_anonymous_role(env, production),
             jwt_issuer=env.get("RAPPORT_JWT_ISSUER") or None,
             jwt_audience=env.get("RAPPORT_JWT_AUDIENCE") or None,

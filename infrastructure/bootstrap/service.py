@@ -81,7 +81,7 @@ def configured_from_environment() -> tuple[Settings, Telemetry]:
     if settings.anonymous_role is not None:
         log.warning("callers without credentials act as %s (RAPPORT_ANONYMOUS_ROLE); "
                     "set RAPPORT_ENV=production to refuse them", settings.anonymous_role.value)
-    if settings.otel_endpoint:
+    if settings.otel_traces_endpoint or settings.otel_metrics_endpoint:
         log.warning("RAPPORT_OTEL_ENDPOINT is deprecated: set OTEL_EXPORTER_OTLP_ENDPOINT")
     return settings, telemetry
 
