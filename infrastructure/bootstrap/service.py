@@ -33,11 +33,12 @@ from infrastructure.migrations import (
 )
 from infrastructure.postgres.engine import create_engine
 from infrastructure.postgres.replica import ReadReplica
-from infrastructure.settings import Settings
+from infrastructure.settings import ConfigurationError, Settings
 from infrastructure.telemetry import configure_telemetry
 
 __all__ = [
     "REQUEST_FIELDS",
+    "ConfigurationError",
     "DatabaseUnavailable",
     "SchemaBehind",
     "Settings",
