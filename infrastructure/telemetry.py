@@ -109,8 +109,7 @@ def telemetry(
 def configure_telemetry(settings: Settings) -> Telemetry:
     """The process's telemetry, from the settings, installed as OpenTelemetry's global
     providers too (for libraries that trace on their own)."""
-    spans = _span_exporter(settings.otel_traces_exporter, settings.otel_endpoint)
-    readers = _metric_exporter(settings.otel_metrics_exporter, settings.otel_endpoint)
+    spans, readers = exporters(settings)
     configured = telemetry(
         [BatchSpanProcessor(spans)] if spans is not None else (),
         [PeriodicExportingMetricReader(readers)] if readers is not None else (),
@@ -123,27 +122,30 @@ def configure_telemetry(settings: Settings) -> Telemetry:
     return configured
 
 
-def _span_exporter(kind: str, legacy_endpoint: str | None) -> SpanExporter | None:
+def exporters(settings: Settings) -> tuple[SpanExporter | None, MetricExporter | None]:
+    """Where spans and metrics go (None: that signal is off). An OTLP exporter given no
+    endpoint reads OTEL_EXPORTER_OTLP_(TRACES_|METRICS_)ENDPOINT, _HEADERS… itself."""
+    return (_span_exporter(settings.otel_traces_exporter, settings.otel_traces_endpoint),
+            _metric_exporter(settings.otel_metrics_exporter, settings.otel_metrics_endpoint))
+
+
+def _span_exporter(kind: str, endpoint: str | None) -> SpanExporter | None:
     if kind == "console":
         return ConsoleSpanExporter()
     if kind == "otlp":
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
-        if legacy_endpoint:  # RAPPORT_OTEL_ENDPOINT, the base URL, as before
-            return OTLPSpanExporter(endpoint=legacy_endpoint.rstrip("/") + "/v1/traces")
-        return OTLPSpanExporter()  # OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT, _HEADERS, …
+        return OTLPSpanExporter(endpoint=endpoint)
     return None
 
 
-def _metric_exporter(kind: str, legacy_endpoint: str | None) -> MetricExporter | None:
+def _metric_exporter(kind: str, endpoint: str | None) -> MetricExporter | None:
     if kind == "console":
         return ConsoleMetricExporter()
     if kind == "otlp":
         from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
 
-        if legacy_endpoint:
-            return OTLPMetricExporter(endpoint=legacy_endpoint.rstrip("/") + "/v1/metrics")
-        return OTLPMetricExporter()
+        return OTLPMetricExporter(endpoint=endpoint)
     return None
 
 

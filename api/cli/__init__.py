@@ -13,8 +13,8 @@ import sys
 from collections.abc import Callable, Sequence
 
 from api.cli import access, database, loyalty, partners, schema, serve
-from api.cli.jobs import EXIT_INTERRUPTED, CommandError, say
-from infrastructure.bootstrap.service import Settings
+from api.cli.jobs import EXIT_CONFIGURATION, EXIT_INTERRUPTED, CommandError, say
+from infrastructure.bootstrap.service import ConfigurationError, Settings
 
 __all__ = ["CommandError", "build_parser", "main"]
 
@@ -38,11 +38,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     # SIGTERM (kill, systemd, docker stop) must unwind like Ctrl-C, so that the embedded
     # PostgreSQL is stopped on the way out instead of being left running.
     signal.signal(signal.SIGTERM, signal.default_int_handler)
+    # Every setting is checked here, before any command does anything (no migration, no pool).
     try:
         settings = Settings.from_environment()
-    except ValueError as error:
+    except ConfigurationError as error:
         say(f"rapport: configuration error: {error}")
-        return 2
+        return EXIT_CONFIGURATION
     command: Callable[[argparse.Namespace, Settings], int] = args.run
     try:
         return command(args, settings)

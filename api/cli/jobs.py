@@ -19,6 +19,7 @@ from infrastructure.bootstrap.service import (
     job,
 )
 
+EXIT_CONFIGURATION = 2
 EXIT_SCHEMA_BEHIND = 2
 EXIT_INTERRUPTED = 130
 T = TypeVar("T")

@@ -88,9 +88,6 @@ def build_edge(settings: Settings, telemetry: Telemetry = OFF) -> Edge:
 def _persisted_queries(settings: Settings) -> PersistedQueries:
     """The allow-list of the manifest the settings name, and the Automatic Persisted
     Queries clients register."""
-    if settings.persisted_queries_only and not settings.persisted_queries:
-        raise ValueError("RAPPORT_PERSISTED_QUERIES_ONLY needs a manifest in "
-                         "RAPPORT_PERSISTED_QUERIES: it would refuse every operation")
     allowed = load_manifest(settings.persisted_queries) if settings.persisted_queries else {}
     return PersistedQueries(allowed, only_persisted=settings.persisted_queries_only,
                             cache_size=settings.document_cache_size)

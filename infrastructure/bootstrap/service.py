@@ -33,11 +33,12 @@ from infrastructure.migrations import (
 )
 from infrastructure.postgres.engine import create_engine
 from infrastructure.postgres.replica import ReadReplica
-from infrastructure.settings import Settings
+from infrastructure.settings import ConfigurationError, Settings
 from infrastructure.telemetry import configure_telemetry
 
 __all__ = [
     "REQUEST_FIELDS",
+    "ConfigurationError",
     "DatabaseUnavailable",
     "SchemaBehind",
     "Settings",
@@ -81,7 +82,7 @@ def configured_from_environment() -> tuple[Settings, Telemetry]:
     if settings.anonymous_role is not None:
         log.warning("callers without credentials act as %s (RAPPORT_ANONYMOUS_ROLE); "
                     "set RAPPORT_ENV=production to refuse them", settings.anonymous_role.value)
-    if settings.otel_endpoint:
+    if settings.otel_traces_endpoint or settings.otel_metrics_endpoint:
         log.warning("RAPPORT_OTEL_ENDPOINT is deprecated: set OTEL_EXPORTER_OTLP_ENDPOINT")
     return settings, telemetry
 

@@ -1,9 +1,14 @@
 """Which exporter each signal goes to, from the standard OTEL_* variables (and the
 deprecated RAPPORT_OTEL_ENDPOINT), and the timeouts of faults and shutdown."""
 
+import os
+
 import pytest
+from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
+from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
 from infrastructure.settings import Settings
+from infrastructure.telemetry import exporters
 
 
 def _exporters(**env: str) -> tuple[str, str]:
@@ -44,18 +49,35 @@ def test_otlp_over_grpc_is_refused_at_start_up() -> None:
         Settings.from_environment({"OTEL_EXPORTER_OTLP_PROTOCOL": "grpc"})
 
 
-def test_the_deprecated_rapport_otel_endpoint_still_exports_otlp_there() -> None:
-    settings = Settings.from_environment({"RAPPORT_OTEL_ENDPOINT": "http://collector:4318"})
-
-    assert (settings.otel_traces_exporter, settings.otel_endpoint) == (
-        "otlp", "http://collector:4318")
+OLD, NEW = "http://old:4318", "http://new:4318"
+TRACES = "http://traces:4318/v1/traces"
 
 
-def test_the_standard_endpoint_wins_over_the_deprecated_one() -> None:
-    settings = Settings.from_environment({"RAPPORT_OTEL_ENDPOINT": "http://old:4318",
-                                          "OTEL_EXPORTER_OTLP_ENDPOINT": "http://new:4318"})
+@pytest.mark.parametrize(("environment", "traces_to", "metrics_to"), [
+    ({"RAPPORT_OTEL_ENDPOINT": OLD}, f"{OLD}/v1/traces", f"{OLD}/v1/metrics"),
+    ({"RAPPORT_OTEL_ENDPOINT": OLD, "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": TRACES},
+     TRACES, f"{OLD}/v1/metrics"),
+    ({"RAPPORT_OTEL_ENDPOINT": OLD, "OTEL_EXPORTER_OTLP_ENDPOINT": NEW},
+     f"{NEW}/v1/traces", f"{NEW}/v1/metrics"),
+    ({"RAPPORT_OTEL_ENDPOINT": OLD, "OTEL_EXPORTER_OTLP_ENDPOINT": NEW,
+      "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": TRACES}, TRACES, f"{NEW}/v1/metrics"),
+], ids=["deprecated-only", "signal-over-deprecated", "general-over-deprecated",
+        "signal-over-general"])
+def test_the_standard_endpoints_win_over_the_deprecated_one(
+    monkeypatch: pytest.MonkeyPatch, environment: dict[str, str], traces_to: str,
+    metrics_to: str,
+) -> None:
+    # The SDK reads the standard variables from the process's environment itself.
+    for name in [name for name in os.environ if name.startswith(("OTEL_", "RAPPORT_"))]:
+        monkeypatch.delenv(name)
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
 
-    assert settings.otel_endpoint is None  # the exporter reads OTEL_EXPORTER_OTLP_ENDPOINT
+    spans, metrics = exporters(Settings.from_environment())
+
+    assert isinstance(spans, OTLPSpanExporter)
+    assert isinstance(metrics, OTLPMetricExporter)
+    assert (str(spans._endpoint), str(metrics._endpoint)) == (traces_to, metrics_to)
 
 
 def test_fault_and_shutdown_timeouts_come_from_the_environment() -> None:
