@@ -37,6 +37,7 @@ from domain.loyalty.model import (
 )
 from domain.shared.lru import LruCache
 from infrastructure.postgres.loyalty_rows import (
+    any_of,
     entry_from_row,
     entry_to_row,
     is_default_programme,
@@ -228,9 +229,27 @@ class PgLoyaltyRepository:
             purchase_line_to_row(purchase, line) for line in purchase.lines])
 
     async def move_purchases(self, from_customer_id: UUID, to_customer_id: UUID) -> None:
-        await self._connection.execute(
+        """The purchases, then their lines, refunds and refund lines, found by purchase (the
+        keys that lead their indexes). Purchases first: a return being recorded holds its
+        purchase's row (`add_refund`), so the move waits for it, and the statements after
+        see its rows."""
+        moved = list((await self._connection.execute(
             update(purchases).where(_p.customer_id == from_customer_id)
-            .values(customer_id=to_customer_id))
+            .values(customer_id=to_customer_id).returning(_p.id))).scalars())
+        if not moved:
+            return
+        of_moved = any_of(moved)
+        refunds = select(purchase_refunds.c.id).where(purchase_refunds.c.purchase_id == of_moved)
+        for table, belongs in (
+            (purchase_lines, purchase_lines.c.purchase_id == of_moved),
+            (purchase_refunds, purchase_refunds.c.purchase_id == of_moved),
+            (purchase_refund_lines, purchase_refund_lines.c.refund_id.in_(refunds)),
+        ):
+            # Not written twice where the shim kept for the previous release (migration
+            # 0010) moved them with their purchase already.
+            await self._connection.execute(
+                update(table).where(belongs, table.c.customer_id != to_customer_id)
+                .values(customer_id=to_customer_id))
 
     async def record_of(self, customer_id: UUID) -> LoyaltyRecord:
         def rows_of(table: Any, *order: Any) -> Any:
