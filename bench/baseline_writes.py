@@ -210,7 +210,7 @@ class _Purchase:
     occurred_at: datetime
     payment_total: Decimal
     fingerprint: str
-    lines: list[tuple[Any, ...]]  # the purchase_lines columns after purchase_id
+    lines: list[tuple[Any, ...]]  # the purchase_lines columns after customer_id
     net_amount: Decimal
     points: int
     earn_entry_id: UUID | None
@@ -277,10 +277,10 @@ class _Writes:
             purchase.order_id, purchase.occurred_at, self.now, purchase.payment_total,
             purchase.fingerprint, purchase.earn_entry_id, purchase.net_amount, purchase.points)
         await connection.executemany(
-            "INSERT INTO purchase_lines (purchase_id, line_no, sku, name, category, quantity, "
-            "unit_price, discount, margin, points) "
-            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-            [(purchase.id, *line) for line in purchase.lines])
+            "INSERT INTO purchase_lines (purchase_id, customer_id, line_no, sku, name, category,"
+            " quantity, unit_price, discount, margin, points) "
+            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+            [(purchase.id, self.customer_id, *line) for line in purchase.lines])
 
     async def earn(self, connection: asyncpg.Connection, purchase: _Purchase,
                    membership: dict[str, Any]) -> int:

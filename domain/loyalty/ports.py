@@ -79,7 +79,8 @@ class LoyaltyRepository(Protocol):
     async def add_purchase(self, purchase: Purchase) -> None: ...
 
     async def move_purchases(self, from_customer_id: UUID, to_customer_id: UUID) -> None:
-        """A merge: the duplicate's purchases become the survivor's."""
+        """A merge: the duplicate's purchases become the survivor's, with every row of
+        theirs (lines, refunds and their lines carry the customer's id too)."""
         ...
 
     async def record_of(self, customer_id: UUID) -> LoyaltyRecord:

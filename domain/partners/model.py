@@ -310,10 +310,10 @@ class SettlementEntry:
     amount: Decimal
     currency: str
     occurred_at: datetime
+    customer_id: UUID  # whose benefit or points; kept off partners' exports
     offer_id: UUID | None = None
     redemption_id: UUID | None = None
     partner_purchase_id: UUID | None = None
-    customer_id: UUID | None = None  # whose benefit or points; kept off partners' exports
     points: int = 0
 
     @property

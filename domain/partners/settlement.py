@@ -33,10 +33,11 @@ PERIOD_FORMAT = "YYYY-MM"
 
 
 async def settle(uow: UnitOfWork, partner: Partner, kind: EntryKind, amount: Decimal,
-                 occurred_at: datetime, *, offer_id: UUID | None = None,
+                 occurred_at: datetime, *, customer_id: UUID, offer_id: UUID | None = None,
                  redemption_id: UUID | None = None, partner_purchase_id: UUID | None = None,
-                 customer_id: UUID | None = None, points: int = 0) -> SettlementEntry:
-    """One entry, in the first open period from the one `occurred_at` falls in."""
+                 points: int = 0) -> SettlementEntry:
+    """One entry, in the first open period from the one `occurred_at` falls in, for the
+    customer whose redemption or purchase it settles."""
     period = await uow.partners.open_period(partner.id, period_of(occurred_at))
     entry = SettlementEntry(
         id=new_id(), partner_id=partner.id, period=period, kind=kind,

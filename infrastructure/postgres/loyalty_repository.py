@@ -37,6 +37,7 @@ from domain.loyalty.model import (
 )
 from domain.shared.lru import LruCache
 from infrastructure.postgres.loyalty_rows import (
+    any_of,
     entry_from_row,
     entry_to_row,
     is_default_programme,
@@ -225,12 +226,30 @@ class PgLoyaltyRepository:
     async def add_purchase(self, purchase: Purchase) -> None:
         await _ADD_PURCHASE.run(self._connection, [purchase_to_row(purchase)])
         await _ADD_LINES.run(self._connection, [
-            purchase_line_to_row(purchase.id, line) for line in purchase.lines])
+            purchase_line_to_row(purchase, line) for line in purchase.lines])
 
     async def move_purchases(self, from_customer_id: UUID, to_customer_id: UUID) -> None:
-        await self._connection.execute(
+        """The purchases, then their lines, refunds and refund lines, found by purchase (the
+        keys that lead their indexes). Purchases first: a return being recorded holds its
+        purchase's row (`add_refund`), so the move waits for it, and the statements after
+        see its rows."""
+        moved = list((await self._connection.execute(
             update(purchases).where(_p.customer_id == from_customer_id)
-            .values(customer_id=to_customer_id))
+            .values(customer_id=to_customer_id).returning(_p.id))).scalars())
+        if not moved:
+            return
+        of_moved = any_of(moved)
+        refunds = select(purchase_refunds.c.id).where(purchase_refunds.c.purchase_id == of_moved)
+        for table, belongs in (
+            (purchase_lines, purchase_lines.c.purchase_id == of_moved),
+            (purchase_refunds, purchase_refunds.c.purchase_id == of_moved),
+            (purchase_refund_lines, purchase_refund_lines.c.refund_id.in_(refunds)),
+        ):
+            # Not written twice where the shim kept for the previous release (migration
+            # 0010) moved them with their purchase already.
+            await self._connection.execute(
+                update(table).where(belongs, table.c.customer_id != to_customer_id)
+                .values(customer_id=to_customer_id))
 
     async def record_of(self, customer_id: UUID) -> LoyaltyRecord:
         def rows_of(table: Any, *order: Any) -> Any:
@@ -256,12 +275,21 @@ class PgLoyaltyRepository:
         return list(rows.scalars())
 
     async def add_refund(self, refund: Refund) -> None:
+        # The purchase's row first: locked, it gives the customer the refund's rows carry,
+        # and a merge moving it (`move_purchases`) either waits for this transaction or has
+        # moved it already.
+        customer_id = (await self._connection.execute(
+            update(purchases).where(_p.id == refund.purchase_id).values(
+                refunded_amount=_p.refunded_amount + refund.amount,
+                refunded_points=_p.refunded_points + refund.points)
+            .returning(_p.customer_id))).scalar_one()
         await self._connection.execute(insert(purchase_refunds).values(
             id=refund.id, purchase_id=refund.purchase_id, refund_ref=refund.refund_ref,
-            occurred_at=refund.occurred_at, recorded_at=refund.recorded_at))
+            occurred_at=refund.occurred_at, recorded_at=refund.recorded_at,
+            customer_id=customer_id))
         await self._connection.execute(insert(purchase_refund_lines), [
             {"refund_id": refund.id, "line_no": line.line_no, "quantity": line.quantity,
-             "amount": line.amount, "points": line.points}
+             "amount": line.amount, "points": line.points, "customer_id": customer_id}
             for line in refund.lines])
         lines = purchase_lines.c
         await self._connection.execute(
@@ -273,10 +301,6 @@ class PgLoyaltyRepository:
             [{"returned_line": line.line_no, "returned_quantity": line.quantity}
              for line in refund.lines],
         )
-        await self._connection.execute(
-            update(purchases).where(_p.id == refund.purchase_id).values(
-                refunded_amount=_p.refunded_amount + refund.amount,
-                refunded_points=_p.refunded_points + refund.points))
 
     async def qualifying_totals(
         self, programme_id: UUID, customer_id: UUID, since: datetime, until: datetime | None

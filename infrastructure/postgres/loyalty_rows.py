@@ -225,8 +225,9 @@ def purchase_to_row(purchase: Purchase) -> dict[str, Any]:
     )
 
 
-def purchase_line_to_row(purchase_id: UUID, line: PurchaseLine) -> dict[str, Any]:
-    return model_row(line, purchase_id=purchase_id)
+def purchase_line_to_row(purchase: Purchase, line: PurchaseLine) -> dict[str, Any]:
+    """With her id, as every row of a customer's carries it (DESIGN.md §9)."""
+    return model_row(line, purchase_id=purchase.id, customer_id=purchase.customer_id)
 
 
 def _purchase_line_from_row(row: Row) -> PurchaseLine:

@@ -402,6 +402,8 @@ purchase_lines = Table(
     Column("margin", Amount),
     Column("points", Integer, nullable=False),
     Column("refunded_quantity", Integer, nullable=False, server_default="0"),
+    # The purchase's customer (migration 0010): the future distribution column, DESIGN.md §9.
+    Column("customer_id", UUID(as_uuid=True), ForeignKey("customers.id"), nullable=False),
     PrimaryKeyConstraint("purchase_id", "line_no"),
     CheckConstraint("quantity > 0 AND refunded_quantity BETWEEN 0 AND quantity",
                     name="refunded_at_most_bought"),
@@ -413,6 +415,8 @@ purchase_refunds = Table(
     Column("refund_ref", Text, nullable=False),
     Column("occurred_at", TZ, nullable=False),
     Column("recorded_at", TZ, nullable=False),
+    # The purchase's customer (migration 0010): the future distribution column, DESIGN.md §9.
+    Column("customer_id", UUID(as_uuid=True), ForeignKey("customers.id"), nullable=False),
     UniqueConstraint("purchase_id", "refund_ref"),
 )
 
@@ -423,6 +427,8 @@ purchase_refund_lines = Table(
     Column("quantity", Integer, nullable=False),
     Column("amount", Amount, nullable=False),
     Column("points", Integer, nullable=False),
+    # The purchase's customer (migration 0010): the future distribution column, DESIGN.md §9.
+    Column("customer_id", UUID(as_uuid=True), ForeignKey("customers.id"), nullable=False),
     PrimaryKeyConstraint("refund_id", "line_no"),
 )
 
@@ -635,7 +641,8 @@ partner_settlement_entries = Table(
     Column("partner_purchase_id", UUID(as_uuid=True),
            ForeignKey("partner_purchases.id",
                       name="fk_partner_settlement_entries_partner_purchase")),
-    Column("customer_id", UUID(as_uuid=True), ForeignKey("customers.id")),
+    Column("customer_id", UUID(as_uuid=True), ForeignKey("customers.id"),
+           nullable=False),  # NOT NULL since migration 0010
     Column("points", Integer, nullable=False),
     ForeignKeyConstraint(
         ["partner_id", "period"],

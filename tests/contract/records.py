@@ -276,11 +276,12 @@ def a_partner_purchase(partner: Partner, programme: Programme, customer_id: UUID
                            **{**defaults, **fields})
 
 
-def an_entry(partner: Partner, period: str, at: datetime, **fields: Any) -> SettlementEntry:
+def an_entry(partner: Partner, customer_id: UUID, period: str, at: datetime,
+             **fields: Any) -> SettlementEntry:
     defaults: dict[str, Any] = {"kind": EntryKind.REDEMPTION, "amount": Decimal("21.00"),
                                 "currency": partner.currency}
     return SettlementEntry(new_id(), partner.id, period, occurred_at=at,
-                           **{**defaults, **fields})
+                           customer_id=customer_id, **{**defaults, **fields})
 
 
 def a_pipeline_record(now: datetime, code: str | None = None, **fields: Any) -> Pipeline:

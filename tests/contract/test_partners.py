@@ -661,15 +661,14 @@ async def test_entries_are_listed_per_period_oldest_first(
     grant = records.a_grant(ticket, lisa.id, now)
     redemption = records.a_redemption(grant, now)
     latte = records.a_partner_purchase(cafe, wardrobe, lisa.id, now)
-    given = records.an_entry(cinema, MARCH, now + timedelta(minutes=1), offer_id=ticket.id,
-                             redemption_id=redemption.id, customer_id=lisa.id)
-    reversed_ = records.an_entry(cinema, MARCH, now + timedelta(minutes=2),
+    given = records.an_entry(cinema, lisa.id, MARCH, now + timedelta(minutes=1),
+                             offer_id=ticket.id, redemption_id=redemption.id)
+    reversed_ = records.an_entry(cinema, lisa.id, MARCH, now + timedelta(minutes=2),
                                  kind=EntryKind.REDEMPTION_REVERSAL, amount=Decimal("-21.00"),
                                  offer_id=ticket.id, redemption_id=redemption.id)
-    earned = records.an_entry(cafe, MARCH, now, kind=EntryKind.COALITION_EARN,
-                              amount=Decimal("2.90"), partner_purchase_id=latte.id,
-                              customer_id=lisa.id, points=58)
-    later = records.an_entry(cinema, APRIL, now)
+    earned = records.an_entry(cafe, lisa.id, MARCH, now, kind=EntryKind.COALITION_EARN,
+                              amount=Decimal("2.90"), partner_purchase_id=latte.id, points=58)
+    later = records.an_entry(cinema, lisa.id, APRIL, now)
     async with uow_factory() as uow:
         await uow.partners.add_grant(grant)
         await uow.partners.add_redemption(redemption)

@@ -159,8 +159,8 @@ async def test_a_close_during_sixteen_writers_loses_no_entry_and_none_lands_afte
                     all_opened.set()
                 await closing.wait()
                 await asyncio.sleep(0.05)  # still holding March while the close waits
-            entry = records.an_entry(cinema, period, NOW + timedelta(seconds=writer),
-                                     offer_id=ticket.id, customer_id=lisa.id)
+            entry = records.an_entry(cinema, lisa.id, period, NOW + timedelta(seconds=writer),
+                                     offer_id=ticket.id)
             await uow.partners.add_entries([entry])
             await uow.commit()
             return entry
@@ -191,12 +191,12 @@ async def test_sixteen_writers_opening_a_new_period_at_once_all_write_in_it(
     units: Callable[[], UnitOfWork],
 ) -> None:
     """The first makes the period's row; the others' inserts wait for it to commit."""
-    cinema, *_ = await _cinema(units)
+    cinema, _, lisa = await _cinema(units)
 
     async def write(writer: int) -> str:
         async with units() as uow:
             period = await uow.partners.open_period(cinema.id, MARCH)
-            await uow.partners.add_entries([records.an_entry(cinema, period, NOW)])
+            await uow.partners.add_entries([records.an_entry(cinema, lisa.id, period, NOW)])
             await uow.commit()
             return period
 
@@ -274,10 +274,10 @@ async def test_the_database_refuses_to_change_or_remove_settlement_entries(
     db: AsyncEngine, statement: str
 ) -> None:
     clock = FixedClock(NOW)
-    cinema, *_ = await _cinema(lambda: PgUnitOfWork(db, clock))
+    cinema, _, lisa = await _cinema(lambda: PgUnitOfWork(db, clock))
     async with PgUnitOfWork(db, clock) as uow:
         period = await uow.partners.open_period(cinema.id, MARCH)
-        await uow.partners.add_entries([records.an_entry(cinema, period, NOW)])
+        await uow.partners.add_entries([records.an_entry(cinema, lisa.id, period, NOW)])
         await uow.commit()
 
     with pytest.raises(DBAPIError, match="append-only"):

@@ -1,19 +1,38 @@
 """A rolling upgrade: the new release migrates first (the Helm chart's pre-upgrade hook),
 then replaces the pods of the previous one. Until replaced, those keep serving on a schema
 ahead of their head, which they do not know: ready, and able to (re)start and run jobs.
-Behind head stays refused (tests/e2e/test_http.py, tests/integration/test_cli.py)."""
+Behind head stays refused (tests/e2e/test_http.py, tests/integration/test_cli.py).
+
+And what they write on it still holds: the statements of the release before a migration,
+as its repositories send them, against the schema after it, with the shims it keeps for
+them (triggers named previous_release_*, which the other tests' database goes without)."""
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from uuid import UUID
 
 import httpx
 import pytest
+from alembic import command
 from sqlalchemy import text
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from api.http.app import create_app
+from domain.shared.ids import new_id
 from infrastructure.bootstrap import build_container
 from infrastructure.bootstrap.service import job
-from infrastructure.migrations import current_revision, head_revision, is_newer_than_head
+from infrastructure.migrations import (
+    alembic_config,
+    current_revision,
+    head_revision,
+    is_newer_than_head,
+)
 from infrastructure.migrations import upgrade_to_head as migrate
 from infrastructure.postgres.engine import create_engine
 from infrastructure.settings import Settings
+from tests.fakes import FixedClock
+from tests.integration.loyalty_setup import a_container, a_customer, a_programme
 
 NEWER = "9999_of_a_newer_release"
 
@@ -67,3 +86,115 @@ def test_a_revision_this_release_has_is_not_newer_than_its_head() -> None:
 
 def test_no_revision_at_all_is_behind_not_ahead() -> None:
     assert not is_newer_than_head(None)
+
+
+# --- 0010: customer_id on purchase lines, refunds and refund lines -----------------------------
+
+NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
+# A sale and a return as the release before 0010 writes them: its rows have no customer_id
+# but the purchase's.
+PREVIOUS_RELEASE_SALE = (
+    """INSERT INTO purchases (id, programme_id, customer_id, channel, order_id, occurred_at,
+        recorded_at, currency, payment_total, fingerprint, net_amount, points)
+       VALUES (:purchase, :programme, :customer, 'POS', :order_id, :now, :now, 'CNY', 600,
+        'f', 600, 600)""",
+    """INSERT INTO purchase_lines (purchase_id, line_no, sku, quantity, unit_price, discount,
+        points) VALUES (:purchase, 1, 'SILK-DRESS', 1, 500, 0, 500),
+        (:purchase, 2, 'SILK-SCARF', 1, 100, 0, 100)""",
+    """INSERT INTO purchase_refunds (id, purchase_id, refund_ref, occurred_at, recorded_at)
+       VALUES (:refund, :purchase, 'scarf-back', :now, :now)""",
+    """INSERT INTO purchase_refund_lines (refund_id, line_no, quantity, amount, points)
+       VALUES (:refund, 2, 1, 100, 100)""",
+)
+# Its merge moves the purchases alone.
+PREVIOUS_RELEASE_MERGE = (
+    "UPDATE purchases SET customer_id = :survivor WHERE customer_id = :duplicate")
+_OWNERS = text("""
+    SELECT customer_id FROM purchase_lines WHERE purchase_id = :purchase
+    UNION ALL SELECT customer_id FROM purchase_refunds WHERE purchase_id = :purchase
+    UNION ALL SELECT x.customer_id FROM purchase_refund_lines x
+        JOIN purchase_refunds r ON r.id = x.refund_id WHERE r.purchase_id = :purchase
+""")
+
+
+@pytest.fixture
+async def scratch_engine(empty_database_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(empty_database_url, pooled=False)
+    yield engine
+    await engine.dispose()
+
+
+async def _migrate_to(engine: AsyncEngine, revision: str) -> None:
+    def upgrade(connection: Connection) -> None:
+        config = alembic_config()
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)
+
+    async with engine.begin() as connection:
+        await connection.run_sync(upgrade)
+
+
+async def _previous_release_sale(connection: AsyncConnection, programme_id: UUID,
+                                 customer_id: UUID) -> UUID:
+    """Her purchase of a dress and a scarf, the scarf returned: the purchase's id."""
+    purchase_id = new_id()
+    ids = {"purchase": purchase_id, "refund": new_id(), "programme": programme_id,
+           "customer": customer_id, "order_id": f"till-{purchase_id}", "now": NOW}
+    for statement in PREVIOUS_RELEASE_SALE:
+        await connection.execute(text(statement), ids)
+    return purchase_id
+
+
+async def _owners(connection: AsyncConnection, purchase_id: UUID) -> list[UUID]:
+    """Whose the purchase's two lines, its refund and the refund's line are."""
+    return list((await connection.execute(_OWNERS, {"purchase": purchase_id})).scalars())
+
+
+async def test_migrating_gives_the_previous_release_s_purchase_rows_her_id(
+    scratch_engine: AsyncEngine,
+) -> None:
+    await _migrate_to(scratch_engine, "0009")
+    # Customers and programmes are this release's: 0010 leaves their tables as they were.
+    container = a_container(scratch_engine, FixedClock(NOW))
+    wardrobe, li = await a_programme(container), await a_customer(container)
+    async with scratch_engine.begin() as connection:
+        bought = await _previous_release_sale(connection, wardrobe.id, li.id)
+
+    await migrate(scratch_engine)
+
+    async with scratch_engine.connect() as connection:
+        assert await _owners(connection, bought) == [li.id] * 4
+
+
+async def test_the_previous_release_s_purchase_rows_get_her_id_from_their_purchase(
+    scratch_engine: AsyncEngine,
+) -> None:
+    await migrate(scratch_engine)
+    container = a_container(scratch_engine, FixedClock(NOW))
+    wardrobe, li = await a_programme(container), await a_customer(container)
+
+    async with scratch_engine.begin() as connection:
+        bought = await _previous_release_sale(connection, wardrobe.id, li.id)
+
+    async with scratch_engine.connect() as connection:
+        assert await _owners(connection, bought) == [li.id] * 4
+
+
+async def test_the_previous_release_s_merge_moves_purchase_rows_with_their_purchase(
+    scratch_engine: AsyncEngine,
+) -> None:
+    await migrate(scratch_engine)
+    container = a_container(scratch_engine, FixedClock(NOW))
+    wardrobe = await a_programme(container)
+    li, web_account = await a_customer(container), await a_customer(container, "Li Mei")
+    async with scratch_engine.begin() as connection:
+        online = await _previous_release_sale(connection, wardrobe.id, web_account.id)
+        own = await _previous_release_sale(connection, wardrobe.id, li.id)
+
+    async with scratch_engine.begin() as connection:
+        await connection.execute(text(PREVIOUS_RELEASE_MERGE),
+                                 {"survivor": li.id, "duplicate": web_account.id})
+
+    async with scratch_engine.connect() as connection:
+        assert await _owners(connection, online) == [li.id] * 4
+        assert await _owners(connection, own) == [li.id] * 4
