@@ -805,7 +805,7 @@ class FakePartnerRepository:
             grants[grant.id] = grant.expired()
         return [_loaded(grants[grant.id]) for grant in due]
 
-    async def move_grants(self, from_customer_id: UUID, to_customer_id: UUID) -> None:
+    async def move_to_customer(self, from_customer_id: UUID, to_customer_id: UUID) -> None:
         """As the adapter: a grant of an offer the survivor has from the same source keeps
         its source apart."""
         grants = self._tx.data.grants
@@ -815,6 +815,13 @@ class FakePartnerRepository:
             if any(self._same_source(g, to_customer_id, grant) for g in grants.values()):
                 source = f"{source} merged from {from_customer_id}"
             grants[grant.id] = replace(grant, customer_id=to_customer_id, source_key=source)
+        data = self._tx.data
+        for key, redemption in list(data.redemptions.items()):
+            if redemption.customer_id == from_customer_id:
+                data.redemptions[key] = replace(redemption, customer_id=to_customer_id)
+        for key, bought in list(data.partner_purchases.items()):
+            if bought.customer_id == from_customer_id:
+                data.partner_purchases[key] = replace(bought, customer_id=to_customer_id)
 
     # --- redemptions ---
 

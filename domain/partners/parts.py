@@ -24,7 +24,7 @@ class PartnersPart:
     async def merge(
         self, uow: UnitOfWork, duplicate_id: UUID, survivor_id: UUID, actor: str
     ) -> None:
-        await uow.partners.move_grants(duplicate_id, survivor_id)
+        await uow.partners.move_to_customer(duplicate_id, survivor_id)
 
 
 def _grant(grant: Grant) -> Document:

@@ -137,8 +137,9 @@ class PartnerRepository(Protocol):
         returns them as they are now."""
         ...
 
-    async def move_grants(self, from_customer_id: UUID, to_customer_id: UUID) -> None:
-        """A merge: the duplicate's grants become the survivor's."""
+    async def move_to_customer(self, from_customer_id: UUID, to_customer_id: UUID) -> None:
+        """A merge: the duplicate's grants, their redemptions and the purchases partners
+        reported for her become the survivor's."""
         ...
 
     # --- redemptions ------------------------------------------------------------------

@@ -26,6 +26,7 @@ from sqlalchemy import (
     ColumnElement,
     Integer,
     Select,
+    Table,
     Text,
     and_,
     any_,
@@ -235,9 +236,10 @@ class PgPartnerRepository:
         return sorted((grant_from_row(row) for row in rows),
                       key=lambda grant: (grant.expires_at, grant.id))
 
-    async def move_grants(self, from_customer_id: UUID, to_customer_id: UUID) -> None:
-        await _MOVE_GRANTS.fetch(self._connection, from_id=from_customer_id,
-                                 to_id=to_customer_id)
+    async def move_to_customer(self, from_customer_id: UUID, to_customer_id: UUID) -> None:
+        for moving in (_MOVE_GRANTS, _MOVE_REDEMPTIONS, _MOVE_PARTNER_PURCHASES):
+            await moving.fetch(self._connection, from_id=from_customer_id,
+                               to_id=to_customer_id)
 
     # --- redemptions --------------------------------------------------------------------
 
@@ -452,6 +454,18 @@ def _moving() -> PreparedQuery:
 
 
 _MOVE_GRANTS = _moving()
+
+
+def _moving_rows_of(table: Table) -> PreparedQuery:
+    """A merge: the duplicate's rows of `table` become the survivor's (customer_id stays
+    the distribution column of every row of hers, DESIGN.md §9)."""
+    return PreparedQuery(
+        update(table).where(table.c.customer_id == bindparam("from_id"))
+        .values(customer_id=bindparam("to_id")).returning(table.c.id))
+
+
+_MOVE_REDEMPTIONS = _moving_rows_of(partner_redemptions)
+_MOVE_PARTNER_PURCHASES = _moving_rows_of(partner_purchases)
 
 
 def _at_counter() -> PreparedQuery:

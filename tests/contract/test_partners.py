@@ -388,7 +388,7 @@ async def test_a_merge_moves_the_duplicate_s_grants_keeping_a_shared_source_apar
     await _grants(uow_factory, theirs, own, mine)
 
     async with uow_factory() as uow:
-        await uow.partners.move_grants(duplicate.id, survivor.id)
+        await uow.partners.move_to_customer(duplicate.id, survivor.id)
         await uow.commit()
 
     async with uow_factory() as uow:
@@ -403,6 +403,32 @@ async def test_a_merge_moves_the_duplicate_s_grants_keeping_a_shared_source_apar
     }
     assert counts.member == 3
 
+
+
+async def test_a_merge_moves_the_duplicate_s_redemptions_and_partner_purchases(
+    uow_factory: UowFactory, clock: FixedClock
+) -> None:
+    cinema, ticket, survivor = await _cinema_offer_and_lisa(uow_factory, clock)
+    wardrobe = await builders.a_programme(uow_factory())
+    [duplicate] = await stored_customers(uow_factory, clock.now(), 1)
+    grant = records.a_grant(ticket, duplicate.id, clock.now())
+    redemption = records.a_redemption(grant, clock.now())
+    latte = records.a_partner_purchase(cinema, wardrobe, duplicate.id, clock.now())
+    await _grants(uow_factory, grant)
+    async with uow_factory() as uow:
+        await uow.partners.add_redemption(redemption)
+        await uow.partners.add_partner_purchase(latte)
+        await uow.commit()
+
+    async with uow_factory() as uow:
+        await uow.partners.move_to_customer(duplicate.id, survivor.id)
+        await uow.commit()
+
+    async with uow_factory() as uow:
+        assert await uow.partners.get_redemption(redemption.id) == replace(
+            redemption, customer_id=survivor.id)
+        assert await uow.partners.partner_purchase(cinema.id, latte.order_id) == replace(
+            latte, customer_id=survivor.id)
 
 # --- what a partner's counter sees ---------------------------------------------------------
 
