@@ -152,7 +152,7 @@ class Plan:
             self._mappings, self._rules, bound, scopes).statement(self._root, self._selections))
         parameters = [value for slot in self._slots for value in bound[slot].values]
         if uses_now:
-            parameters.append(now.isoformat())
+            parameters.append(now)
         return Statement(sql, parameters)
 
 
@@ -174,7 +174,7 @@ class _Renderer:
         for slot in sorted(bound):
             self._first_parameter[slot] = number
             number += len(bound[slot].values)
-        self._now = f"${number}::text::timestamptz"
+        self._now = f"${number}::timestamptz"
         self._uses_now = False
 
     def statement(self, root: str, selections: tuple[Selection, ...]) -> tuple[str, bool]:

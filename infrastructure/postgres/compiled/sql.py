@@ -43,12 +43,11 @@ def money_amount(amount: str, currency: str) -> str:
     Written small, as a page of purchases holds dozens of amounts and Postgres sets up every
     expression anew for each execution, branches not taken included: a CASE naming every
     currency cost ~4 µs an amount. The currencies without two decimals are one constant
-    looked up once, and an amount stored with exactly its currency's decimals (most are)
-    is shown as it is, without rounding."""
+    looked up once; an amount whose significant decimals fit the currency's (`min_scale`)
+    is rounded to them, which pads "12.5" to "12.50" and only drops zeros."""
     units = currency_units(currency)
-    return (f"CASE WHEN scale({amount}) = {units} THEN ({amount})::text"
-            f" WHEN round({amount}, {units}) = {amount} THEN round({amount}, {units})::text"
-            f" ELSE ({amount})::text END")
+    return (f"(CASE WHEN min_scale({amount}) <= {units} THEN round({amount}, {units})"
+            f" ELSE {amount} END)::text")
 
 
 def float_json(expression: str) -> str:
