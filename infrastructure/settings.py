@@ -297,8 +297,19 @@ class Settings:
 
     @property
     def embedded(self) -> bool:
-        """No database given: run a private PostgreSQL under `data_dir`."""
+        """No database given: run a private PostgreSQL under `data_dir` (in development;
+        `require_database` refuses it in production)."""
         return not self.database_url
+
+    def require_database(self) -> None:
+        """What a command that needs a database checks before it does anything: production
+        names its database. The embedded server would keep the data in the pod's own
+        directory, lost with the pod, and the image does not carry it anyway. A command
+        that needs none (export-schema) runs without."""
+        if self.embedded and self.environment == "production":
+            raise ConfigurationError(
+                "RAPPORT_DATABASE_URL is required with RAPPORT_ENV=production: production "
+                "never runs the embedded PostgreSQL")
 
     @classmethod
     def from_environment(cls, env: Mapping[str, str] | None = None) -> "Settings":
