@@ -137,6 +137,15 @@ def test_production_exports_the_schema_without_a_database(run: Run, tmp_path: Pa
     assert written.read_text() == (REPO / "schema.graphql").read_text()
 
 
+def test_an_issuer_without_an_audience_is_a_configuration_error_naming_both(run: Run) -> None:
+    exit_code, stderr = run(["migrate"], {
+        "RAPPORT_JWT_ISSUER": "https://login.example.com/",
+        "RAPPORT_JWT_JWKS_URL": "https://login.example.com/.well-known/jwks.json"})
+
+    _refused(exit_code, stderr, "RAPPORT_JWT_ISSUER")
+    assert "RAPPORT_JWT_AUDIENCE" in stderr
+
+
 def test_a_bad_manifest_is_refused_with_its_reason(run: Run, tmp_path: Path) -> None:
     manifest = tmp_path / "manifest.json"
     manifest.write_text('{"0000000000000000000000000000000000000000000000000000000000000000": '
