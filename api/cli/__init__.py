@@ -3,8 +3,9 @@ database (migrate, seed), schema (export-schema, check-schema), access (api-clie
 loyalty, partners; jobs.py is how each runs.
 
 Every command reads its configuration from the environment. With no RAPPORT_DATABASE_URL a
-command runs against the embedded PostgreSQL under the data directory, migrated to head;
-with a URL it refuses a schema behind head unless told to migrate.
+command runs against the embedded PostgreSQL under the data directory, migrated to head (in
+development: in production that is a configuration error); with a URL it refuses a schema
+behind head unless told to migrate.
 """
 
 import argparse
