@@ -30,6 +30,8 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 # HMAC one anybody could sign a token.
 TOKEN_ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512",
                     "ES256", "ES384", "ES512", "EdDSA")
+TOKEN_KEYS = ("a signing key (RAPPORT_JWT_JWKS_URL, RAPPORT_JWT_PUBLIC_KEY or "
+              "RAPPORT_JWT_PUBLIC_KEY_FILE)")
 OTEL_EXPORTERS = ("otlp", "console", "none")
 # limits' storages Rapport installs a client for (the async-redis extra), `async+` or not.
 STORAGE_SCHEMES = ("memory", "redis", "rediss", "redis+unix", "redis+cluster", "redis+sentinel")
@@ -288,17 +290,47 @@ class Settings:
         if self.persisted_queries_only and not self.persisted_queries:
             raise ConfigurationError("RAPPORT_PERSISTED_QUERIES_ONLY needs a manifest in "
                                      "RAPPORT_PERSISTED_QUERIES: it would refuse every operation")
+        self._check_token_settings()
+
+    def _check_token_settings(self) -> None:
+        """Bearer tokens are verified against an issuer, an audience and a signing key, all
+        three. Some of them without the others is a half-done set-up, never a way to turn
+        tokens off (that is leaving all of them unset): refused, rather than starting with
+        every token answered 401."""
+        key = ("RAPPORT_JWT_JWKS_URL" if self.jwt_jwks_url
+               else "RAPPORT_JWT_PUBLIC_KEY(_FILE)" if self.jwt_public_key else None)
+        given = {"RAPPORT_JWT_ISSUER": bool(self.jwt_issuer),
+                 "RAPPORT_JWT_AUDIENCE": bool(self.jwt_audience), key or TOKEN_KEYS: bool(key)}
+        named = [name for name, is_set in given.items() if is_set]
+        missing = [name for name, is_set in given.items() if not is_set]
+        if named and missing:
+            raise ConfigurationError(
+                f"{' and '.join(named)} {'needs' if len(named) == 1 else 'need'} "
+                f"{' and '.join(missing)}: bearer tokens are verified against the issuer, the "
+                "audience and a signing key together; leave all of them unset to accept none")
 
     @property
     def tokens_enabled(self) -> bool:
-        """Bearer tokens are accepted once an issuer, an audience and a key source are set."""
+        """Bearer tokens are accepted: an issuer, an audience and a key source are set (the
+        rules between settings allow all of them, or none)."""
         return bool(self.jwt_issuer and self.jwt_audience
                     and (self.jwt_jwks_url or self.jwt_public_key))
 
     @property
     def embedded(self) -> bool:
-        """No database given: run a private PostgreSQL under `data_dir`."""
+        """No database given: run a private PostgreSQL under `data_dir` (in development;
+        `require_database` refuses it in production)."""
         return not self.database_url
+
+    def require_database(self) -> None:
+        """What a command that needs a database checks before it does anything: production
+        names its database. The embedded server would keep the data in the pod's own
+        directory, lost with the pod, and the image does not carry it anyway. A command
+        that needs none (export-schema) runs without."""
+        if self.embedded and self.environment == "production":
+            raise ConfigurationError(
+                "RAPPORT_DATABASE_URL is required with RAPPORT_ENV=production: production "
+                "never runs the embedded PostgreSQL")
 
     @classmethod
     def from_environment(cls, env: Mapping[str, str] | None = None) -> "Settings":

@@ -25,6 +25,7 @@ import pytest
 from sqlalchemy import event, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from domain.shared.events import Event
 from infrastructure.event_types import EVENT_TYPES, problems_of
 from infrastructure.migrations import upgrade_to_head
 from infrastructure.postgres.compiled.compiler import Statement
@@ -194,6 +195,15 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
             f"events checked against their schemas: {len(EVENT_TYPES) - len(unchecked)} of "
             f"{len(EVENT_TYPES)} types" + (f"; never written: {', '.join(unchecked)}"
                                             if unchecked else ""))
+
+
+async def events_written(engine: AsyncEngine, name: str) -> list[Event]:
+    """The events named `name` in the outbox, oldest first, as a consumer will read them:
+    what `data` holds after its round trip through jsonb."""
+    async with engine.connect() as connection:
+        rows = await connection.execute(
+            select(outbox).where(outbox.c.name == name).order_by(outbox.c.id))
+        return [Event(r.name, r.aggregate_id, r.occurred_at, r.data) for r in rows]
 
 
 async def check_outbox(engine: AsyncEngine) -> None:

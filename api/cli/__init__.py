@@ -3,8 +3,9 @@ database (migrate, seed), schema (export-schema, check-schema), access (api-clie
 loyalty, partners; jobs.py is how each runs.
 
 Every command reads its configuration from the environment. With no RAPPORT_DATABASE_URL a
-command runs against the embedded PostgreSQL under the data directory, migrated to head;
-with a URL it refuses a schema behind head unless told to migrate.
+command runs against the embedded PostgreSQL under the data directory, migrated to head (in
+development: in production that is a configuration error); with a URL it refuses a schema
+behind head unless told to migrate.
 """
 
 import argparse
@@ -38,15 +39,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     # SIGTERM (kill, systemd, docker stop) must unwind like Ctrl-C, so that the embedded
     # PostgreSQL is stopped on the way out instead of being left running.
     signal.signal(signal.SIGTERM, signal.default_int_handler)
-    # Every setting is checked here, before any command does anything (no migration, no pool).
+    # Every setting is checked here, before any command does anything (no migration, no pool);
+    # what a command alone needs (a database in production) it checks before it starts.
+    command: Callable[[argparse.Namespace, Settings], int] = args.run
     try:
-        settings = Settings.from_environment()
+        return command(args, Settings.from_environment())
     except ConfigurationError as error:
         say(f"rapport: configuration error: {error}")
         return EXIT_CONFIGURATION
-    command: Callable[[argparse.Namespace, Settings], int] = args.run
-    try:
-        return command(args, settings)
     except CommandError as error:
         say(f"rapport {args.command}: {error}")
         return error.exit_code

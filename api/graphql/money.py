@@ -8,7 +8,7 @@ import strawberry
 from strawberry.types.scalar import ScalarDefinition
 
 from domain.shared.errors import DomainError, ErrorCode
-from domain.shared.money import smallest_unit
+from domain.shared.money import in_units
 
 NOT_A_NUMBER = Decimal("NaN")
 
@@ -59,9 +59,7 @@ class MoneyType:
     def of(cls, amount: Decimal, currency: str) -> "MoneyType":
         """Shown with the currency's decimals (4800 CNY is "4800.00"); an amount finer than
         that (a point's value) keeps its own."""
-        unit = smallest_unit(currency)
-        shown = amount.quantize(unit) if amount == amount.quantize(unit) else amount
-        return cls(amount=shown, currency_code=currency)
+        return cls(amount=in_units(amount, currency), currency_code=currency)
 
     @classmethod
     def maybe(cls, amount: Decimal | None, currency: str) -> "MoneyType | None":

@@ -157,7 +157,8 @@ class Case:
                 ("case_id",), ErrorCode.INVALID_TRANSITION, "a closed case cannot be reassigned"
             )
         self.owner_id, self.queue = owner_id, queue
-        self._changed(now, CaseEvent.ASSIGNED, owner_id=str(owner_id) if owner_id else None)
+        self._changed(now, CaseEvent.ASSIGNED, owner_id=str(owner_id) if owner_id else None,
+                      queue=queue)
 
     def _cannot_go_to(self, status: CaseStatus) -> DomainError:
         return DomainError.single(

@@ -1,6 +1,6 @@
 """Her loyalty data as a section of her data export (domain/customers/privacy.py): her
-memberships, tier history, purchases and points ledger. Amounts are strings (Decimal),
-tiers and programmes named by code."""
+memberships, tier history, purchases and points ledger. Amounts are fixed-point strings
+with their currency's decimals (`money_text`), tiers and programmes named by code."""
 
 from collections.abc import Mapping
 from datetime import datetime
@@ -15,6 +15,7 @@ from domain.loyalty.model import (
     TierChange,
 )
 from domain.ports import UnitOfWork
+from domain.shared.money import money_text
 
 Document = dict[str, Any]
 
@@ -83,14 +84,16 @@ def _purchase(p: Purchase) -> Document:
         "id": str(p.id), "channel": p.channel.value, "orderId": p.order_id,
         "storeId": str(p.store_id) if p.store_id else None,
         "occurredAt": _time(p.occurred_at), "currency": p.currency,
-        "paymentTotal": str(p.payment_total), "pointsEarned": p.points,
+        "paymentTotal": money_text(p.payment_total, p.currency), "pointsEarned": p.points,
         "lines": [{"lineNo": line.line_no, "sku": line.sku, "name": line.name,
                    "category": line.category, "quantity": line.quantity,
-                   "unitPrice": str(line.unit_price), "discount": str(line.discount),
+                   "unitPrice": money_text(line.unit_price, p.currency),
+                   "discount": money_text(line.discount, p.currency),
                    "points": line.points, "returnedQuantity": line.refunded_quantity}
                   for line in p.lines],
         "returns": [{"refundRef": r.refund_ref, "occurredAt": _time(r.occurred_at),
-                     "amount": str(r.amount), "points": r.points} for r in p.refunds],
+                     "amount": money_text(r.amount, p.currency), "points": r.points}
+                    for r in p.refunds],
     }
 
 
@@ -100,5 +103,13 @@ def _entry(e: LedgerEntry, programmes: Mapping[UUID, Programme]) -> Document:
         "kind": e.kind.value, "points": e.points, "occurredAt": _time(e.occurred_at),
         "recordedAt": _time(e.recorded_at), "by": e.actor, "reason": e.reason,
         "expiresAt": _time(e.expires_at), "orderRef": e.order_ref,
-        "moneyValue": None if e.money_value is None else str(e.money_value),
+        "moneyValue": _money_value(e, programmes),
     }
+
+
+def _money_value(e: LedgerEntry, programmes: Mapping[UUID, Programme]) -> str | None:
+    """What the points paid, in their programme's currency."""
+    programme = programmes.get(e.programme_id)
+    if e.money_value is None or programme is None:
+        return None if e.money_value is None else format(e.money_value, "f")
+    return money_text(e.money_value, programme.currency)

@@ -41,7 +41,7 @@ from domain.shared.errors import DomainError, ErrorCode, FieldError, not_found
 from domain.shared.events import Event
 from domain.shared.idempotency import fingerprint, replayed_result
 from domain.shared.ids import new_id
-from domain.shared.money import check_amount, check_currency
+from domain.shared.money import check_amount, check_currency, money_text
 from domain.shared.validation import Problems
 
 MAX_LINES = 500
@@ -172,12 +172,14 @@ async def purchase_in(uow: UnitOfWork, viewer: Viewer, cmd: RecordPurchase) -> P
     await uow.interactions.add(_timeline_entry(
         customer.id, purchase, "purchase", occurred_at, now, {
         "purchase_id": str(purchase.id), "order_id": purchase.order_id,
-        "amount": str(purchase.net_amount), "currency": purchase.currency,
+        "amount": money_text(purchase.net_amount, purchase.currency),
+        "currency": purchase.currency,
         "points": purchase.points}))
     uow.emit(Event(LoyaltyEvent.PURCHASE_RECORDED, customer.id, now, {
         "purchase_id": str(purchase.id), "channel": purchase.channel.value,
         "order_id": purchase.order_id, "occurred_at": occurred_at.isoformat(),
-        "amount": str(purchase.net_amount), "currency": purchase.currency,
+        "amount": money_text(purchase.net_amount, purchase.currency),
+        "currency": purchase.currency,
         "points": purchase.points}))
     return PurchaseRecorded(purchase, replayed=False)
 
@@ -258,11 +260,12 @@ async def refund_purchase(
         await uow.interactions.add(_timeline_entry(
             customer.id, purchase, "return", refund.occurred_at, now, {
             "purchase_id": str(purchase.id), "refund_id": str(refund.id),
-            "order_id": purchase.order_id, "amount": str(refund.amount),
+            "order_id": purchase.order_id,
+            "amount": money_text(refund.amount, purchase.currency),
             "currency": purchase.currency, "points": -refund.points}))
         uow.emit(Event(LoyaltyEvent.PURCHASE_REFUNDED, customer.id, now, {
             "purchase_id": str(purchase.id), "refund_id": str(refund.id),
-            "amount": str(refund.amount), "points": refund.points}))
+            "amount": money_text(refund.amount, purchase.currency), "points": refund.points}))
         await uow.commit()
     return RefundRecorded(refund, purchase.with_refund(refund), replayed=False)
 

@@ -26,7 +26,7 @@ from domain.shared.errors import DomainError, ErrorCode, UniqueKey, duplicate_as
 from domain.shared.events import Event
 from domain.shared.idempotency import Claim, fingerprint, replayed_result
 from domain.shared.ids import new_id
-from domain.shared.money import check_amount, check_currency
+from domain.shared.money import check_amount, check_currency, money_text
 from domain.shared.validation import Problems
 
 CLOCK_SKEW = timedelta(minutes=5)
@@ -91,8 +91,8 @@ async def record_partner_purchase(
                      points=points)
         uow.emit(Event(PartnerEvent.PURCHASE_RECORDED, customer_id, now, {
             "partner_purchase_id": str(purchase.id), "partner_id": str(partner.id),
-            "order_id": order_id, "amount": str(cmd.amount), "currency": currency,
-            "points": points}))
+            "order_id": order_id, "amount": money_text(cmd.amount, currency),
+            "currency": currency, "points": points}))
         await uow.commit()
     return PartnerPurchaseRecorded(purchase, replayed=False)
 
@@ -147,7 +147,8 @@ async def return_partner_purchase(
                      now, partner_purchase_id=purchase.id, customer_id=purchase.customer_id,
                      points=-points)
         uow.emit(Event(PartnerEvent.PURCHASE_RETURNED, purchase.customer_id, now, {
-            "partner_purchase_id": str(purchase.id), "amount": str(amount),
+            "partner_purchase_id": str(purchase.id),
+            "amount": money_text(amount, purchase.currency),
             "points": points}))
         await uow.commit()
     return PartnerPurchaseRecorded(returned, replayed=False)

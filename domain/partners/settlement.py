@@ -27,7 +27,7 @@ from domain.ports import UnitOfWork
 from domain.shared.access import Operation, Role, Viewer, not_allowed
 from domain.shared.errors import DomainError, ErrorCode, not_found
 from domain.shared.ids import new_id
-from domain.shared.money import Money
+from domain.shared.money import Money, money_text
 
 PERIOD_FORMAT = "YYYY-MM"
 
@@ -134,5 +134,6 @@ CSV_COLUMNS = ("period", "occurred_at", "kind", "direction", "amount", "currency
 def csv_rows(entries: list[SettlementEntry]) -> list[tuple[str, ...]]:
     """The export's rows: no customer in them, so a partner may have the file."""
     return [(e.period, e.occurred_at.isoformat(), e.kind.value, e.direction.value,
-             str(e.amount), e.currency, str(e.points), str(e.offer_id or ""), str(e.id))
+             money_text(e.amount, e.currency), e.currency, str(e.points),
+             str(e.offer_id or ""), str(e.id))
             for e in entries]

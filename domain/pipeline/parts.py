@@ -8,6 +8,7 @@ from uuid import UUID
 from domain.pipeline.model import Deal, DealMove, Lead
 from domain.ports import UnitOfWork
 from domain.shared.documents import Document, date_text, id_text, time_text
+from domain.shared.money import money_text
 
 
 class PipelinePart:
@@ -41,7 +42,7 @@ def _lead(lead: Lead) -> Document:
 
 def _deal(deal: Deal, moves: list[DealMove]) -> Document:
     return {
-        "id": str(deal.id), "title": deal.title, "amount": format(deal.amount, "f"),
+        "id": str(deal.id), "title": deal.title, "amount": money_text(deal.amount, deal.currency),
         "currency": deal.currency, "status": deal.status.value,
         "openedAt": time_text(deal.opened_at), "closedAt": time_text(deal.closed_at),
         "expectedCloseOn": date_text(deal.expected_close_on), "lostReason": deal.lost_reason,

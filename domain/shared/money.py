@@ -22,6 +22,19 @@ def smallest_unit(currency: str) -> Decimal:
     return Decimal(1).scaleb(-minor_units(currency))
 
 
+def in_units(amount: Decimal, currency: str) -> Decimal:
+    """`amount` with its currency's decimals (4800 CNY is 4800.00); an amount finer than
+    that (a point's value) keeps its own."""
+    unit = smallest_unit(currency)
+    return amount.quantize(unit) if amount == amount.quantize(unit) else amount
+
+
+def money_text(amount: Decimal, currency: str) -> str:
+    """An amount as events, timelines, exports and the API write it: fixed point with its
+    currency's decimals ("1000.00"). `str()` would keep a till's "1E+3" as it came."""
+    return format(in_units(amount, currency), "f")
+
+
 @dataclass(frozen=True)
 class Money:
     amount: Decimal

@@ -91,7 +91,8 @@ def configured_from_environment() -> tuple[Settings, Telemetry]:
 def database(settings: Settings, notify: Notify = _quiet) -> Iterator[Settings]:
     """`settings` with a database URL: the configured one, or that of the embedded server,
     which runs for as long as the block does (other processes may share it: the last one
-    out stops it)."""
+    out stops it). In production, no URL is a ConfigurationError."""
+    settings.require_database()
     if not settings.embedded:
         yield settings
         return

@@ -71,6 +71,7 @@ DEAL_REOPEN = _mutation("dealReopen", "DealReopenInput", "deal { ...DealFields }
                         DEAL_FIELDS)
 DEAL_LINK = _mutation("dealLink", "DealLinkInput", "deal { id interactions { id } cases { id } }")
 LEAD_CREATE = _mutation("leadCreate", "LeadCreateInput", "lead { ...LeadFields }", LEAD_FIELDS)
+LEAD_UPDATE = _mutation("leadUpdate", "LeadUpdateInput", "lead { ...LeadFields }", LEAD_FIELDS)
 LEAD_QUALIFY = _mutation("leadQualify", "LeadQualifyInput",
                          "lead { ...LeadFields } deal { id source { channel } }", LEAD_FIELDS)
 LEAD_DISQUALIFY = _mutation("leadDisqualify", "LeadDisqualifyInput", "lead { ...LeadFields }",

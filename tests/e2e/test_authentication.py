@@ -156,7 +156,7 @@ async def test_an_analytics_token_may_not_read_customers(
 async def test_bearer_tokens_are_refused_when_no_provider_is_configured(
     client_with: Callable[..., Any],
 ) -> None:
-    http = await client_with(jwt_issuer=None)
+    http = await client_with(jwt_issuer=None, jwt_audience=None, jwt_public_key=None)
     response = await _ask(http, WHO_AM_I, **bearer(token(rapport_role="ADMIN")))
 
     assert response.status_code == 401

@@ -5,7 +5,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+from tests.conftest import events_written
 from tests.e2e.api import (
     CASE_ASSIGN,
     CASE_CLOSE,
@@ -23,6 +25,7 @@ from tests.e2e.api import (
     refused,
     result,
     unknown_id,
+    uuid_in,
 )
 from tests.e2e.conftest import MovableClock
 
@@ -170,6 +173,28 @@ async def test_assign_sets_the_owner_and_null_returns_it_to_a_queue(
     queued = await api.move_case(CASE_ASSIGN, "caseAssign", case["id"], ownerId=None,
                                  queue="after-sales")
     assert (queued["owner"], queued["queue"]) == (None, "after-sales")
+
+
+async def test_assign_to_a_queue_tells_the_outbox_the_queue_it_waits_in(
+    api: Api, li: dict[str, Any], db: AsyncEngine
+) -> None:
+    case = await api.case(li["id"])
+    await api.move_case(CASE_ASSIGN, "caseAssign", case["id"], ownerId=None,
+                        queue="after-sales")
+
+    [assigned] = await events_written(db, "CaseAssigned")
+    assert (assigned.aggregate_id, assigned.data) == (
+        uuid_in(case["id"]), {"owner_id": None, "queue": "after-sales"})
+
+
+async def test_assign_to_an_owner_tells_the_outbox_the_queue_the_case_stays_in(
+    api: Api, li: dict[str, Any], db: AsyncEngine
+) -> None:
+    case, staff = await api.case(li["id"]), await api.staff()
+    await api.move_case(CASE_ASSIGN, "caseAssign", case["id"], ownerId=staff["id"])
+
+    [assigned] = await events_written(db, "CaseAssigned")
+    assert assigned.data == {"owner_id": str(uuid_in(staff["id"])), "queue": case["queue"]}
 
 
 async def test_assign_to_an_unknown_owner_is_not_found(

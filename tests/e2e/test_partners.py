@@ -9,9 +9,11 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain.partners.codes import canonical
 from domain.shared.access import Role, Viewer
+from tests.conftest import events_written
 from tests.e2e.api import Api, Gql, ago, gql_of, uuid_in
 from tests.e2e.loyalty_api import PURCHASE_RECORD, LoyaltyApi, line, purchase_input
 from tests.e2e.partners_api import (
@@ -175,6 +177,31 @@ async def test_a_coffee_at_the_cafe_earns_lisa_points_in_her_ledger_and_the_cafe
     assert (money(returned["returnedAmount"]), returned["returnedPoints"]) == ("19.00 CNY", 38)
     settlement = await cafe.settlement(this_period())
     assert money(settlement["partnerOwes"]) == "0.38 CNY"
+
+
+async def test_a_cafe_amount_sent_with_an_exponent_reaches_the_outbox_in_fixed_point(
+    alliance: Alliance, gql: Gql, db: AsyncEngine
+) -> None:
+    cafe = PartnerCounter(gql, alliance.cafe_key)
+
+    payload(await cafe.earn("CAFE-1000", "1E+3"), "partnerPurchaseRecord")
+
+    [recorded] = await events_written(db, "PartnerPurchaseRecorded")
+    assert (recorded.data["amount"], recorded.data["currency"]) == ("1000.00", "CNY")
+
+
+async def test_a_returned_amount_sent_with_an_exponent_reaches_the_outbox_in_fixed_point(
+    alliance: Alliance, gql: Gql, db: AsyncEngine
+) -> None:
+    cafe = PartnerCounter(gql, alliance.cafe_key)
+    payload(await cafe.earn("CAFE-1000", "1000.00"), "partnerPurchaseRecord")
+
+    payload(await cafe.ask(PARTNER_PURCHASE_RETURN, {"input": {
+        "orderId": "CAFE-1000", "returnRef": "CAFE-R-1", "amount": "1E+2"}}),
+        "partnerPurchaseReturn")
+
+    [returned] = await events_written(db, "PartnerPurchaseReturned")
+    assert returned.data["amount"] == "100.00"
 
 
 async def test_a_member_who_shares_nothing_with_partners_earns_at_the_cafe_unnamed_to_it(

@@ -8,23 +8,27 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain.shared.access import Role, Viewer
-from tests.conftest import StatementCounter
+from tests.conftest import StatementCounter, events_written
 from tests.e2e.api import Api, Gql, result
 from tests.e2e.loyalty_api import LoyaltyApi, line
 from tests.e2e.pipeline_api import (
     BOARD,
     DEAL_LINK,
+    DEAL_UPDATE,
     DEALS,
     FLOOR,
     FUNNEL,
     LEAD_CREATE,
     LEAD_QUALIFY,
+    LEAD_UPDATE,
     Floor,
     PipelineApi,
     columns,
     set_up_floor,
+    uuid,
 )
 
 ClientAs = Callable[..., Awaitable[httpx.AsyncClient]]
@@ -165,6 +169,34 @@ async def test_a_deal_links_her_interactions_and_cases(
                                                     "caseId": case["id"]}}), "dealLink")
     assert (linked["interactions"], linked["cases"]) == ([{"id": call["id"]}],
                                                          [{"id": case["id"]}])
+
+
+async def test_an_updated_deal_tells_the_outbox_which_fields_changed(
+    floor: Floor, pipeline_api: PipelineApi, gql: Gql, db: AsyncEngine
+) -> None:
+    deal = await pipeline_api.deal(floor)
+    result(await gql(DEAL_UPDATE, {"input": {
+        "dealId": deal["id"], "expectedVersion": deal["version"], "title": "Cashmere coat",
+        "amount": "5200.00"}}), "dealUpdate")
+
+    [updated] = await events_written(db, "DealUpdated")
+    assert (updated.aggregate_id, updated.data) == (uuid(deal["id"]), {
+        "customer_id": str(uuid(floor.customer)), "fields": ["amount", "title"]})
+
+
+async def test_an_updated_lead_tells_the_outbox_her_id_and_its_status(
+    floor: Floor, gql: Gql, db: AsyncEngine
+) -> None:
+    lead = result(await gql(LEAD_CREATE, {"input": {"customerId": floor.customer}}),
+                  "leadCreate")
+    next_week = (datetime.now(UTC).date() + timedelta(days=7)).isoformat()
+    result(await gql(LEAD_UPDATE, {"input": {
+        "leadId": lead["id"], "expectedVersion": lead["version"],
+        "nextFollowUpOn": next_week}}), "leadUpdate")
+
+    [updated] = await events_written(db, "LeadUpdated")
+    assert (updated.aggregate_id, updated.data) == (uuid(lead["id"]), {
+        "customer_id": str(uuid(floor.customer)), "status": "NEW"})
 
 
 # --- who sees what ------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from tests.e2e.pipeline_api import (
     FLOOR_STAGES,
     LEAD_CREATE,
     LEAD_DISQUALIFY,
+    LEAD_UPDATE,
     PIPELINE_CREATE,
     PIPELINE_STAGE_RETIRE,
     Floor,
@@ -184,6 +185,25 @@ async def test_a_lead_set_aside_needs_a_reason(
             )["data"]["leadCreate"]["lead"]
     assert await refused(gql, snapshot, LEAD_DISQUALIFY, "leadDisqualify", {
         "leadId": lead["id"], "reason": ""}) == [(["reason"], "REQUIRED")]
+
+
+async def test_a_lead_update_against_a_stale_version_is_a_conflict(
+    floor: Floor, gql: Gql, snapshot: Snapshot
+) -> None:
+    lead = (await gql(LEAD_CREATE, {"input": {"customerId": floor.customer}})
+            )["data"]["leadCreate"]["lead"]
+    assert await refused(gql, snapshot, LEAD_UPDATE, "leadUpdate", {
+        "leadId": lead["id"], "expectedVersion": lead["version"] + 1,
+        "storeId": floor.store}) == [(["expectedVersion"], "CONFLICT")]
+
+
+async def test_a_lead_given_to_an_unknown_owner_is_not_found(
+    floor: Floor, gql: Gql, snapshot: Snapshot
+) -> None:
+    lead = (await gql(LEAD_CREATE, {"input": {"customerId": floor.customer}})
+            )["data"]["leadCreate"]["lead"]
+    assert await refused(gql, snapshot, LEAD_UPDATE, "leadUpdate", {
+        "leadId": lead["id"], "ownerId": unknown_id("Staff")}) == [(["ownerId"], "NOT_FOUND")]
 
 
 async def test_an_id_of_another_type_is_not_found(

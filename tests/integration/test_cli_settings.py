@@ -117,6 +117,35 @@ def test_every_command_checks_its_settings_first(run: Run, argv: list[str]) -> N
     _refused(*run(argv, {"RAPPORT_LOG_LEVEL": "WARN"}), "RAPPORT_LOG_LEVEL")
 
 
+@pytest.mark.parametrize("argv", COMMANDS, ids=" ".join)
+def test_production_without_a_database_url_is_a_configuration_error(
+    run: Run, argv: list[str], tmp_path: Path
+) -> None:
+    """Production never runs the embedded PostgreSQL: without a URL it would keep its data
+    in the pod's own directory, and lose it with the pod."""
+    _refused(*run(argv, {"RAPPORT_ENV": "production", "RAPPORT_DATABASE_URL": "",
+                         "RAPPORT_DATA_DIR": str(tmp_path)}), "RAPPORT_DATABASE_URL")
+
+
+def test_production_exports_the_schema_without_a_database(run: Run, tmp_path: Path) -> None:
+    written = tmp_path / "schema.graphql"
+
+    exit_code, stderr = run(["export-schema", "--output", str(written)],
+                            {"RAPPORT_ENV": "production", "RAPPORT_DATABASE_URL": ""})
+
+    assert exit_code == 0, stderr
+    assert written.read_text() == (REPO / "schema.graphql").read_text()
+
+
+def test_an_issuer_without_an_audience_is_a_configuration_error_naming_both(run: Run) -> None:
+    exit_code, stderr = run(["migrate"], {
+        "RAPPORT_JWT_ISSUER": "https://login.example.com/",
+        "RAPPORT_JWT_JWKS_URL": "https://login.example.com/.well-known/jwks.json"})
+
+    _refused(exit_code, stderr, "RAPPORT_JWT_ISSUER")
+    assert "RAPPORT_JWT_AUDIENCE" in stderr
+
+
 def test_a_bad_manifest_is_refused_with_its_reason(run: Run, tmp_path: Path) -> None:
     manifest = tmp_path / "manifest.json"
     manifest.write_text('{"0000000000000000000000000000000000000000000000000000000000000000": '

@@ -22,7 +22,7 @@ from domain.loyalty.commands import (
     RefundLineInput,
     RefundPurchase,
 )
-from domain.loyalty.model import Membership
+from domain.loyalty.model import DowngradePolicy, Membership
 from domain.loyalty.points import ExpiryReport, PointsMoved
 from domain.loyalty.purchases import PurchaseRecorded, RefundRecorded
 from domain.loyalty.tiers import PeriodReport
@@ -36,6 +36,7 @@ from infrastructure.postgres.tables import (
     purchases,
 )
 from infrastructure.postgres.unit_of_work import PgUnitOfWork
+from tests.conftest import events_written
 from tests.fakes import FixedClock
 from tests.integration.loyalty_setup import (
     SCARF_COST,
@@ -282,6 +283,28 @@ async def test_closing_a_period_concurrently_reviews_each_member_once(
     assert sum(r.downgraded for r in reports) == 1
     assert await count_rows(container.engine, loyalty_tier_changes) == changes_before + 1
     assert await container.queries.loyalty.ledger_mismatches() == []
+
+
+async def test_a_shortfall_in_a_grace_programme_tells_the_outbox_her_tier_is_at_risk(
+    container: Container, clock: FixedClock
+) -> None:
+    clock.set(datetime(2025, 2, 10, tzinfo=UTC))
+    programme = await a_programme(container, downgrade=DowngradePolicy.GRACE_PERIOD,
+                                  grace_months=3)
+    li = await a_customer(container)
+    await a_purchase(container, li.id, "old", clock.now(), a_line("1200.00"))
+    clock.set(NOW)
+
+    await container.use_cases.loyalty.close_period(ClosePeriod())
+
+    [at_risk] = await events_written(container.engine, "LoyaltyTierAtRisk")
+    kept = await _membership(container, li.id)
+    silver = programme.tier_by_code("silver")
+    assert silver is not None
+    assert kept.downgrade_due_at is not None
+    assert (at_risk.aggregate_id, at_risk.data) == (li.id, {
+        "programme_id": str(programme.id), "tier_id": str(silver.id),
+        "downgrade_due_at": kept.downgrade_due_at.isoformat()})
 
 
 async def test_expiring_points_twice_expires_them_once(

@@ -429,7 +429,7 @@ class TestAssignCase:
         assert (assigned.owner_id, assigned.queue, assigned.version) == (clerk.id, "vip-desk", 2)
         assert uow.stored_case(case.id) == assigned
         assert uow.events[-1].name == "CaseAssigned"
-        assert uow.events[-1].data == {"owner_id": str(clerk.id)}
+        assert uow.events[-1].data == {"owner_id": str(clerk.id), "queue": "vip-desk"}
 
     async def test_without_a_queue_the_case_stays_in_its_queue(self, uow: FakeUnitOfWork) -> None:
         case = await a_case_in(uow, IN_PROGRESS)

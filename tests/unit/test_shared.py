@@ -1,9 +1,11 @@
-"""Shared building blocks: ids, idempotency fingerprints, page requests, normalisation."""
+"""Shared building blocks: ids, idempotency fingerprints, page requests, normalisation,
+money as text."""
 
 import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -12,6 +14,7 @@ from domain.customers.commands import CreateCustomer
 from domain.shared.errors import DomainError, ErrorCode
 from domain.shared.idempotency import Claim, fingerprint, replayed_result
 from domain.shared.ids import new_id
+from domain.shared.money import money_text
 from domain.shared.paging import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, PageRequest
 from domain.shared.validation import normalise_email, normalise_phone
 from tests.builders import a_ref, problems
@@ -165,3 +168,24 @@ class TestNormalisation:
     )
     def test_phones(self, typed: str, stored: str | None) -> None:
         assert normalise_phone(typed) == stored
+
+
+class TestMoneyText:
+    @pytest.mark.parametrize(
+        ("amount", "currency", "text"),
+        [
+            ("1E+3", "CNY", "1000.00"),
+            ("4800", "CNY", "4800.00"),
+            ("1280.00", "CNY", "1280.00"),
+            ("2E+4", "JPY", "20000"),
+            ("1.5", "KWD", "1.500"),
+            ("-19", "CNY", "-19.00"),
+        ],
+    )
+    def test_an_amount_is_fixed_point_with_its_currencys_decimals(
+        self, amount: str, currency: str, text: str
+    ) -> None:
+        assert money_text(Decimal(amount), currency) == text
+
+    def test_an_amount_finer_than_its_currency_keeps_its_digits(self) -> None:
+        assert money_text(Decimal("1E-3"), "CNY") == "0.001"
