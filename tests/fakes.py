@@ -806,8 +806,8 @@ class FakePartnerRepository:
         return [_loaded(grants[grant.id]) for grant in due]
 
     async def move_to_customer(self, from_customer_id: UUID, to_customer_id: UUID) -> None:
-        """As the adapter: a grant of an offer the survivor has from the same source keeps
-        its source apart."""
+        """As the adapter: a live grant of an offer the survivor has a live grant of from
+        the same source keeps its source apart."""
         grants = self._tx.data.grants
         theirs = [g for g in grants.values() if g.customer_id == from_customer_id]
         for grant in theirs:
@@ -939,7 +939,10 @@ class FakePartnerRepository:
 
     @staticmethod
     def _same_source(grant: Grant, customer_id: UUID, other: Grant) -> bool:
-        return (grant.offer_id, grant.customer_id, grant.source_key) == (
+        """Whether `grant` holds the source `other` would have as `customer_id`'s: as the
+        adapter's unique index, among the grants not revoked."""
+        return GrantState.REVOKED not in (grant.state, other.state) and (
+            grant.offer_id, grant.customer_id, grant.source_key) == (
             other.offer_id, customer_id, other.source_key)
 
     def _tier_name(self, offer: Offer, customer_id: UUID, now: datetime) -> str | None:

@@ -107,8 +107,8 @@ class PartnerRepository(Protocol):
 
     async def add_grant(self, grant: Grant) -> None:
         """Raises Duplicate(GRANT_SOURCE) when the member has a grant of the offer from the
-        same source, Duplicate(GRANT_CODE) in the (astronomically rare) case of a code
-        clash."""
+        same source that is not revoked, Duplicate(GRANT_CODE) in the (astronomically
+        rare) case of a code clash."""
         ...
 
     async def get_grant(self, grant_id: UUID, *, for_update: bool = False) -> Grant | None: ...

@@ -411,7 +411,10 @@ _GRANT_COUNTS = PreparedQuery(
     .where(_g.offer_id == bindparam("offer_id"), _g.state != _REVOKED))
 _ADD_GRANT, _SAVE_GRANT = PreparedInsert(partner_grants, _DO_NOTHING), _save(partner_grants)
 _GRANT_CODE_HELD = _held(partner_grants, "code")
-_GRANT_SOURCE_HELD = _held(partner_grants, "offer_id", "customer_id", "source_key")
+_GRANT_SOURCE_HELD = PreparedQuery(  # as the unique index: among the grants not revoked
+    select(literal(1)).select_from(partner_grants)
+    .where(*(_g[key] == bindparam(key) for key in ("offer_id", "customer_id", "source_key")),
+           _g.state != _REVOKED))
 _GET_GRANT, _LOCK_GRANT = _by(partner_grants, "id"), _by(partner_grants, "id", locked=True)
 _GRANT_BY_CODE = _by(partner_grants, "code")
 _GRANTS_OF_PURCHASE = _by(partner_grants, "purchase_id", order=(_g.issued_at, _g.id))
@@ -437,13 +440,15 @@ _EXPIRE_GRANTS = _expiring()
 
 
 def _moving() -> PreparedQuery:
-    """The duplicate's grants become the survivor's. A grant of an offer she also got from
-    the same source (both records reached a tier, had a birthday) keeps its source apart,
-    `… merged from <id>`: both grants were issued, and the unique key must still hold."""
+    """The duplicate's grants become the survivor's. A live grant of an offer she also has
+    a live grant of from the same source (both records reached a tier, had a birthday)
+    keeps its source apart, `… merged from <id>`: both grants were issued, and the unique
+    key must still hold. A revoked grant holds no source, so it keeps its own, and a live
+    one clashing only with a revoked one keeps its own too: it is the source's grant."""
     survivors = partner_grants.alias("survivors")
-    clash = exists().where(survivors.c.offer_id == _g.offer_id,
-                           survivors.c.customer_id == bindparam("to_id"),
-                           survivors.c.source_key == _g.source_key)
+    clash = and_(_g.state != _REVOKED, exists().where(
+        survivors.c.offer_id == _g.offer_id, survivors.c.customer_id == bindparam("to_id"),
+        survivors.c.source_key == _g.source_key, survivors.c.state != _REVOKED))
     # On the right of SET, columns are the row as it was: customer_id is the duplicate's.
     merged = _g.source_key + " merged from " + cast(_g.customer_id, Text)
     return PreparedQuery(
