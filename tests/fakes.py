@@ -926,6 +926,15 @@ class FakePartnerRepository:
     async def record_miss(self, caller: str, at: datetime) -> None:
         self._tx.data.code_misses.append((caller, at))
 
+    async def prune_misses(self, before: datetime, limit: int) -> int:
+        """As the adapter: the first `limit` recorded before `before`, in the order
+        recorded."""
+        misses = self._tx.data.code_misses
+        old = [i for i, (_, at) in enumerate(misses) if at < before][:limit]
+        for i in reversed(old):
+            del misses[i]
+        return len(old)
+
     async def misses_since(self, caller: str, instants: Sequence[datetime]) -> list[int]:
         return [sum(c == caller and at >= since for c, at in self._tx.data.code_misses)
                 for since in instants]

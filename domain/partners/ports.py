@@ -193,6 +193,11 @@ class PartnerRepository(Protocol):
         """A lookup by `caller` (an API key) that found no grant of its partner."""
         ...
 
+    async def prune_misses(self, before: datetime, limit: int) -> int:
+        """Deletes up to `limit` misses, of any caller, recorded before `before`, skipping
+        those another transaction is deleting; how many it deleted."""
+        ...
+
     async def misses_since(self, caller: str, instants: Sequence[datetime]) -> list[int]:
         """How many lookups `caller` missed since each of `instants` (the limits' windows),
         in one read."""

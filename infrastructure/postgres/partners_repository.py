@@ -33,6 +33,7 @@ from sqlalchemy import (
     bindparam,
     case,
     cast,
+    delete,
     exists,
     false,
     func,
@@ -325,6 +326,12 @@ class PgPartnerRepository:
     async def record_miss(self, caller: str, at: datetime) -> None:
         await _RECORD_MISS.run(self._connection, [{"caller": caller, "at": at}])
 
+    async def prune_misses(self, before: datetime, limit: int) -> int:
+        row = await _PRUNE_MISSES.fetchrow(self._connection, before=before, limit=limit)
+        assert row is not None, "a count has one row"
+        deleted: int = row["deleted"]
+        return deleted
+
     async def misses_since(self, caller: str, instants: Sequence[datetime]) -> list[int]:
         row = await _MISSES_SINCE.fetchrow(self._connection, caller=caller,
                                            instants=list(instants))
@@ -565,6 +572,22 @@ def _with_open_periods() -> PreparedQuery:
 _WITH_OPEN_PERIODS = _with_open_periods()
 
 _RECORD_MISS = PreparedInsert(partner_code_misses)
+
+
+def _pruning_misses() -> PreparedQuery:
+    """One statement: up to `limit` misses recorded before `before`, not locked by a
+    concurrent run, deleted; how many. In id order, so the scan of the primary key meets
+    the oldest first and stops at the limit."""
+    # MATERIALIZED: evaluated once, as in _expiring.
+    old = (select(_miss.id).where(_miss.at < bindparam("before", type_=TZ))
+           .order_by(_miss.id).limit(bindparam("limit", type_=Integer))
+           .with_for_update(skip_locked=True).cte("old").prefix_with("MATERIALIZED"))
+    gone = (delete(partner_code_misses).where(_miss.id == old.c.id)
+            .returning(_miss.id).cte("gone"))
+    return PreparedQuery(select(func.count().label("deleted")).select_from(gone))
+
+
+_PRUNE_MISSES = _pruning_misses()
 _SINCE = func.unnest(bindparam("instants", type_=ARRAY(TZ))).table_valued(
     "since", with_ordinality="n").render_derived()
 # One count per instant, in their order, as an array.

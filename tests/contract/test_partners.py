@@ -813,6 +813,30 @@ async def test_misses_are_counted_per_caller_since_a_moment(
         assert await uow.partners.misses_since("client:nobody", windows) == [0, 0, 0]
 
 
+async def test_pruning_deletes_misses_of_every_caller_before_a_moment_up_to_the_limit(
+    uow_factory: UowFactory, clock: FixedClock
+) -> None:
+    now = clock.now()
+    async with uow_factory() as uow:
+        for caller, minutes in (("client:cinema", 90), ("client:cafe", 80),
+                                ("client:cinema", 70), ("client:cinema", 10)):
+            await uow.partners.record_miss(caller, now - timedelta(minutes=minutes))
+        await uow.commit()
+
+    cut = now - timedelta(hours=1)
+    async with uow_factory() as uow:
+        first = await uow.partners.prune_misses(cut, limit=2)
+        await uow.commit()
+    async with uow_factory() as uow:
+        rest = await uow.partners.prune_misses(cut, limit=2)
+        await uow.commit()
+
+    async with uow_factory() as uow:
+        left = [await uow.partners.misses_since(caller, [now - timedelta(days=1)])
+                for caller in ("client:cinema", "client:cafe")]
+    assert (first, rest, left) == (2, 1, [[1], [0]])
+
+
 # --- the unit of work: grants' events, reactions ---------------------------------------------
 
 
