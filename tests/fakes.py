@@ -197,6 +197,10 @@ class FakeCustomerRepository:
         stored = self._tx.data.customers.get(customer_id)
         return None if stored is None else copy.deepcopy(stored.header)
 
+    async def hold(self, customer_id: UUID) -> CustomerHeader | None:
+        """One transaction at a time: nothing to wait for."""
+        return await self.header(customer_id)
+
     async def get(self, customer_id: UUID, *, for_update: bool = False) -> Customer | None:
         found = self._tx.data.customers.get(customer_id)
         return copy.deepcopy(found)
