@@ -197,6 +197,10 @@ class FakeCustomerRepository:
         stored = self._tx.data.customers.get(customer_id)
         return None if stored is None else copy.deepcopy(stored.header)
 
+    async def hold(self, customer_id: UUID) -> CustomerHeader | None:
+        """One transaction at a time: nothing to wait for."""
+        return await self.header(customer_id)
+
     async def get(self, customer_id: UUID, *, for_update: bool = False) -> Customer | None:
         found = self._tx.data.customers.get(customer_id)
         return copy.deepcopy(found)
@@ -806,8 +810,8 @@ class FakePartnerRepository:
         return [_loaded(grants[grant.id]) for grant in due]
 
     async def move_to_customer(self, from_customer_id: UUID, to_customer_id: UUID) -> None:
-        """As the adapter: a grant of an offer the survivor has from the same source keeps
-        its source apart."""
+        """As the adapter: a live grant of an offer the survivor has a live grant of from
+        the same source keeps its source apart."""
         grants = self._tx.data.grants
         theirs = [g for g in grants.values() if g.customer_id == from_customer_id]
         for grant in theirs:
@@ -926,6 +930,15 @@ class FakePartnerRepository:
     async def record_miss(self, caller: str, at: datetime) -> None:
         self._tx.data.code_misses.append((caller, at))
 
+    async def prune_misses(self, before: datetime, limit: int) -> int:
+        """As the adapter: the first `limit` recorded before `before`, in the order
+        recorded."""
+        misses = self._tx.data.code_misses
+        old = [i for i, (_, at) in enumerate(misses) if at < before][:limit]
+        for i in reversed(old):
+            del misses[i]
+        return len(old)
+
     async def misses_since(self, caller: str, instants: Sequence[datetime]) -> list[int]:
         return [sum(c == caller and at >= since for c, at in self._tx.data.code_misses)
                 for since in instants]
@@ -939,7 +952,10 @@ class FakePartnerRepository:
 
     @staticmethod
     def _same_source(grant: Grant, customer_id: UUID, other: Grant) -> bool:
-        return (grant.offer_id, grant.customer_id, grant.source_key) == (
+        """Whether `grant` holds the source `other` would have as `customer_id`'s: as the
+        adapter's unique index, among the grants not revoked."""
+        return GrantState.REVOKED not in (grant.state, other.state) and (
+            grant.offer_id, grant.customer_id, grant.source_key) == (
             other.offer_id, customer_id, other.source_key)
 
     def _tier_name(self, offer: Offer, customer_id: UUID, now: datetime) -> str | None:

@@ -1,6 +1,7 @@
-"""`rapport partners`: the alliance's jobs (closing a settlement period, expiring grants),
-the settlement's CSV export, and a partner's API clients. The jobs are safe twice or
-concurrently (domain/partners): a scheduler may run them as often as it likes."""
+"""`rapport partners`: the alliance's jobs (closing a settlement period, expiring grants,
+pruning failed code lookups), the settlement's CSV export, and a partner's API clients.
+The jobs are safe twice or concurrently (domain/partners): a scheduler may run them as
+often as it likes."""
 
 import argparse
 import csv
@@ -12,7 +13,12 @@ from pathlib import Path
 from typing import IO, Any
 
 from api.cli.jobs import CommandError, run_action, say
-from domain.partners.commands import ClosePeriod, CreatePartnerApiClient, ExpireGrants
+from domain.partners.commands import (
+    ClosePeriod,
+    CreatePartnerApiClient,
+    ExpireGrants,
+    PruneCodeMisses,
+)
 from domain.partners.model import Partner, period_of
 from domain.partners.settlement import CSV_COLUMNS, PERIOD_FORMAT, checked_period, csv_rows
 from domain.shared.errors import DomainError
@@ -38,6 +44,11 @@ def add_commands(commands: Any) -> None:
     expiring = actions.add_parser(
         "expire-grants", help="mark issued grants past their expiry as expired; run it daily")
     expiring.set_defaults(action=_expire_grants)
+
+    pruning = actions.add_parser(
+        "prune-code-misses",
+        help="delete failed code lookups older than the lock-out counts; run it hourly")
+    pruning.set_defaults(action=_prune_code_misses)
 
     exporting = actions.add_parser(
         "export", help="a partner's settlement entries for a month, as CSV")
@@ -96,6 +107,11 @@ async def _close_period(container: Container, args: argparse.Namespace) -> None:
 async def _expire_grants(container: Container, args: argparse.Namespace) -> None:
     expired = await container.use_cases.partners.expire_grants(ExpireGrants())
     print(f"expired {expired} grants", flush=True)
+
+
+async def _prune_code_misses(container: Container, args: argparse.Namespace) -> None:
+    pruned = await container.use_cases.partners.prune_code_misses(PruneCodeMisses())
+    print(f"pruned {pruned} failed code lookups", flush=True)
 
 
 async def _export(container: Container, args: argparse.Namespace) -> None:

@@ -14,6 +14,12 @@ class CustomerRepository(Protocol):
         """Her own row only (one statement): for use cases that don't change her."""
         ...
 
+    async def hold(self, customer_id: UUID) -> CustomerHeader | None:
+        """As `header`, her row held until the transaction ends against a merge (which
+        locks it for update) and nothing else: other writes of hers go on. Waits for a
+        merge of hers under way, and reads her row as it left it."""
+        ...
+
     async def add(self, customer: Customer) -> None: ...
 
     async def save(self, customer: Customer) -> None:

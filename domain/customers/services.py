@@ -170,7 +170,8 @@ async def merge_customers(
             ("duplicate_id",), ErrorCode.SELF_MERGE, "a customer cannot be merged into itself"
         )
     async with uow:
-        # Lock both rows in id order so two opposite merges cannot deadlock.
+        # Lock both rows in id order so two opposite merges cannot deadlock; a sale or a
+        # return of theirs holds her row before her other rows too (customer_to_act_on).
         locked = {}
         for customer_id in sorted((cmd.survivor_id, cmd.duplicate_id)):
             locked[customer_id] = await uow.customers.get(customer_id, for_update=True)
@@ -424,14 +425,22 @@ def require_reach(viewer: Viewer, customer: C) -> C:
 
 
 async def customer_to_act_on(
-    uow: UnitOfWork, viewer: Viewer, customer_id: UUID
+    uow: UnitOfWork, viewer: Viewer, customer_id: UUID, *, hold: bool = False
 ) -> CustomerHeader:
     """The customer another context's use case writes about (an interaction, a case, a
     purchase): a merged duplicate's id finds the survivor; she must be the viewer's to act
-    on, and not erased. Her own row only: such use cases don't change her."""
-    customer = await uow.customers.header(customer_id)
-    if customer is not None and customer.merged_into_id is not None:
-        customer = await uow.customers.header(customer.merged_into_id)
+    on, and not erased. Her own row only: such use cases don't change her.
+
+    `hold`: her row is held until the transaction ends, before the use case takes any
+    other row of hers. A merge locks both customers' rows first, then moves their rows
+    (purchases, memberships, grants); a write that took her membership or her purchase
+    first and reached her row later (a foreign key to it, her last interaction) would wait
+    for a merge waiting for it. Held first, the two take turns, and a merge that commits
+    while we wait is seen: the survivor is held and written to, not the duplicate."""
+    read = uow.customers.hold if hold else uow.customers.header
+    customer = await read(customer_id)
+    while customer is not None and customer.merged_into_id is not None:
+        customer = await read(customer.merged_into_id)
     if customer is None:
         raise not_found(("customer_id",), "customer")
     require_reach(viewer, customer)

@@ -1,5 +1,6 @@
 """Spending, adjusting and expiring points. A redemption never takes a balance below zero:
-the membership row is locked first, so concurrent tills see each other's spending."""
+the membership row is locked first (after her customer row, held against a merge as
+`customer_to_act_on` says), so concurrent tills see each other's spending."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -51,7 +52,7 @@ async def redeem_reward(cmd: RedeemReward, *, uow: UnitOfWork, viewer: Viewer) -
             return PointsMoved(replay.entry, replay.balance, reward, replayed=True)
         if reward is None or not reward.active:
             raise not_found(("reward_code",), "reward")
-        customer = await customer_to_act_on(uow, viewer, cmd.customer_id)
+        customer = await customer_to_act_on(uow, viewer, cmd.customer_id, hold=True)
         wallet = Wallet(uow, programme, await existing_membership(uow, programme, customer.id),
                         viewer.subject)
         entry = await wallet.take(LedgerKind.REDEEM, reward.points_cost * cmd.quantity,
@@ -77,7 +78,7 @@ async def pay_with_points(cmd: PayWithPoints, *, uow: UnitOfWork, viewer: Viewer
         replay = await _replay(uow, viewer, cmd, "pointsPay")
         if replay is not None:
             return PointsMoved(replay.entry, replay.balance, paid=paid, replayed=True)
-        customer = await customer_to_act_on(uow, viewer, cmd.customer_id)
+        customer = await customer_to_act_on(uow, viewer, cmd.customer_id, hold=True)
         wallet = Wallet(uow, programme, await existing_membership(uow, programme, customer.id),
                         viewer.subject)
         entry = await wallet.take(LedgerKind.REDEEM, cmd.points, uow.clock.now(),
@@ -101,7 +102,7 @@ async def adjust_points(cmd: AdjustPoints, *, uow: UnitOfWork, viewer: Viewer) -
         replay = await _replay(uow, viewer, cmd, "pointsAdjust")
         if replay is not None:
             return PointsMoved(replay.entry, replay.balance, replayed=True)
-        customer = await customer_to_act_on(uow, viewer, cmd.customer_id)
+        customer = await customer_to_act_on(uow, viewer, cmd.customer_id, hold=True)
         wallet = Wallet(uow, programme, await locked_membership(uow, programme, customer.id),
                         viewer.subject)
         now = uow.clock.now()

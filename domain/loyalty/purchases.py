@@ -138,7 +138,7 @@ async def purchase_in(uow: UnitOfWork, viewer: Viewer, cmd: RecordPurchase) -> P
                                 purchase_id)
     if first is not None:
         return PurchaseRecorded(await _replayed(uow, viewer, first), replayed=True)
-    customer = await customer_to_act_on(uow, viewer, cmd.customer_id)
+    customer = await customer_to_act_on(uow, viewer, cmd.customer_id, hold=True)
     await require_store(uow, cmd.store_id, ("store_id",))
     membership = await locked_membership(uow, programme, customer.id)
     tier = programme.tier(membership.effective_tier_id(now))
@@ -231,9 +231,11 @@ async def refund_purchase(
         purchase = await _purchase_named(uow, cmd)
         programme = await uow.programmes.get(purchase.programme_id)
         assert programme is not None, "a purchase's programme is never deleted"
-        customer = await customer_to_act_on(uow, viewer, purchase.customer_id)
+        # Her row first, as a merge takes it: then her membership, then the purchase.
+        customer = await customer_to_act_on(uow, viewer, purchase.customer_id, hold=True)
         membership = await locked_membership(uow, programme, customer.id)
-        purchase = await _reloaded(uow, purchase.id)  # a concurrent return may have landed
+        # A concurrent return may have landed, a merge moved it to the survivor.
+        purchase = await _reloaded(uow, purchase.id)
         key = f"{purchase.id}:{refund_ref}"
         digest = fingerprint(cmd)
         refund_id = new_id()

@@ -40,7 +40,7 @@ async def override_tier(cmd: OverrideTier, *, uow: UnitOfWork, viewer: Viewer) -
     problems.raise_if_any()
     async with uow:
         programme = await programme_named(uow, cmd.programme_code)
-        customer = await customer_to_act_on(uow, viewer, cmd.customer_id)
+        customer = await customer_to_act_on(uow, viewer, cmd.customer_id, hold=True)
         membership = await locked_membership(uow, programme, customer.id)
         if cmd.tier_code is None:
             if membership.override is None:

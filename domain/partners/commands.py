@@ -127,6 +127,13 @@ class ExpireGrants:
 
 
 @dataclass(frozen=True)
+class PruneCodeMisses:
+    """The hourly job: failed code lookups too old for the lock-out to count are deleted."""
+
+    limit: int = 10_000
+
+
+@dataclass(frozen=True)
 class ValidateGrant:
     code: str
 

@@ -4,10 +4,11 @@ expired by the daily job.
 
 The triggers are reactions (domain/reactions.py) to loyalty's events: `PurchaseRecorded`
 (purchase and birthday-month offers), `LoyaltyTierChanged` (tier-reached offers) and
-`PurchaseRefunded` (revocation). Each issues at most one grant per offer, member and
-source ("purchase:<id>", "tier:<id>", "birthday:<year>"), so a fact seen twice issues
+`PurchaseRefunded` (revocation). Each issues at most one live grant per offer, member
+and source ("purchase:<id>", "tier:<id>", "birthday:<year>"), so a fact seen twice issues
 once; and the offer row is locked while its quota is counted, so concurrent purchases
-never issue past it.
+never issue past it. A revoked grant counts for neither: the member never had its
+benefit, so it uses up neither her quota nor her once-a-year birthday grant.
 """
 
 from collections.abc import Callable

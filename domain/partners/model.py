@@ -194,8 +194,12 @@ class GrantState(StrEnum):
 @dataclass(frozen=True)
 class Grant:
     """One offer issued to one member. `source_key` says what issued it ("purchase:<id>",
-    "tier:<tier id>", "birthday:2026", "manual:<id>"): unique per offer and member, so a
-    trigger that fires twice (a till's retry, a replayed event) issues once."""
+    "tier:<tier id>", "birthday:2026", "manual:<id>"): unique per offer and member among
+    the grants not revoked, so a trigger that fires twice (a till's retry, a replayed
+    event) issues once. A revoked grant gives its source back, as it gives back its place
+    in the quota: the member never had the benefit, so her birthday purchase returned,
+    her next one that month issues it. A redeemed or expired grant keeps it: she had the
+    benefit, or let it lapse."""
 
     id: UUID
     offer_id: UUID

@@ -107,8 +107,8 @@ class PartnerRepository(Protocol):
 
     async def add_grant(self, grant: Grant) -> None:
         """Raises Duplicate(GRANT_SOURCE) when the member has a grant of the offer from the
-        same source, Duplicate(GRANT_CODE) in the (astronomically rare) case of a code
-        clash."""
+        same source that is not revoked, Duplicate(GRANT_CODE) in the (astronomically
+        rare) case of a code clash."""
         ...
 
     async def get_grant(self, grant_id: UUID, *, for_update: bool = False) -> Grant | None: ...
@@ -191,6 +191,11 @@ class PartnerRepository(Protocol):
     # --- failed code lookups ----------------------------------------------------------
     async def record_miss(self, caller: str, at: datetime) -> None:
         """A lookup by `caller` (an API key) that found no grant of its partner."""
+        ...
+
+    async def prune_misses(self, before: datetime, limit: int) -> int:
+        """Deletes up to `limit` misses, of any caller, recorded before `before`, skipping
+        those another transaction is deleting; how many it deleted."""
         ...
 
     async def misses_since(self, caller: str, instants: Sequence[datetime]) -> list[int]:

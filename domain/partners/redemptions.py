@@ -5,19 +5,27 @@ Only the partner whose offer it is may see or redeem a grant: another partner's 
 answers exactly as a code that does not exist. Codes are unguessable, and guessing is
 limited besides: a mistyped code is caught by its check character before any lookup, and
 every lookup that finds nothing counts against the caller's key (`MISSES_PER_MINUTE`
-then a wait; `MISSES_PER_HOUR` and the key is locked out for the rest of that hour).
+then a wait; `MISSES_PER_HOUR` and the key is locked out for the rest of that hour). A
+miss older than that hour counts no more, and the hourly job deletes it
+(`prune_code_misses`).
 
 Redeeming locks the grant: of sixteen tills redeeming one code at once, one succeeds and
 the others are told it is redeemed. The partner's idempotency key makes a retry of the
 same redemption replay it.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from domain.partners import codes
 from domain.partners.acting import no_partner, partner_code_of, still_active
-from domain.partners.commands import RedeemGrant, ReverseRedemption, ValidateGrant
+from domain.partners.commands import (
+    PruneCodeMisses,
+    RedeemGrant,
+    ReverseRedemption,
+    ValidateGrant,
+)
 from domain.partners.events import PartnerEvent
 from domain.partners.model import (
     EntryKind,
@@ -41,6 +49,9 @@ from domain.shared.validation import Problems
 
 MISSES_PER_MINUTE = 5
 MISSES_PER_HOUR = 20
+LOCKOUT_WINDOW = timedelta(hours=1)  # the longest the misses are counted over
+# Kept a little longer than counted: the job's clock and a pod's may differ.
+MISSES_KEPT = LOCKOUT_WINDOW + timedelta(minutes=5)
 REVERSAL_WINDOW = timedelta(hours=24)
 
 
@@ -201,7 +212,7 @@ async def _counter(uow: UnitOfWork, viewer: Viewer, now: datetime) -> Partner:
     now: both in one read, before every lookup."""
     found = await uow.partners.partner_with_misses(
         partner_code_of(viewer), _caller(viewer),
-        [now - timedelta(hours=1), now - timedelta(minutes=1)])
+        [now - LOCKOUT_WINDOW, now - timedelta(minutes=1)])
     if found is None:
         raise no_partner()
     partner = still_active(found.partner)
@@ -214,6 +225,26 @@ async def _counter(uow: UnitOfWork, viewer: Viewer, now: datetime) -> Partner:
         raise DomainError.single(("code",), ErrorCode.TOO_MANY_ATTEMPTS,
                                  "too many unknown codes: wait a minute and check the code")
     return partner
+
+
+async def prune_code_misses(
+    cmd: PruneCodeMisses, *, new_uow: Callable[[], UnitOfWork], viewer: Viewer
+) -> int:
+    """The hourly job: misses older than the lock-out counts (`MISSES_KEPT`) are deleted,
+    `cmd.limit` per transaction until none is left; how many. Safe to run twice or
+    concurrently: what one run deletes the other does not find, and recent misses stay, so
+    a locked-out key stays locked out."""
+    viewer.require(Operation.PARTNER_MANAGE)
+    pruned = 0
+    while True:
+        uow = new_uow()
+        async with uow:
+            deleted = await uow.partners.prune_misses(uow.clock.now() - MISSES_KEPT,
+                                                      cmd.limit)
+            await uow.commit()
+        pruned += deleted
+        if deleted < cmd.limit:
+            return pruned
 
 
 async def _miss(uow: UnitOfWork, viewer: Viewer, now: datetime) -> None:

@@ -300,6 +300,7 @@ class PartnerUseCases:
     issue_grant: UseCase[partner_commands.IssueGrant, Grant]
     revoke_grant: UseCase[partner_commands.RevokeGrant, Grant]
     expire_grants: UseCase[partner_commands.ExpireGrants, int]
+    prune_code_misses: UseCase[partner_commands.PruneCodeMisses, int]
     validate_grant: UseCase[partner_commands.ValidateGrant, GrantCheck]
     redeem_grant: UseCase[partner_commands.RedeemGrant, Redeemed]
     reverse_redemption: UseCase[partner_commands.ReverseRedemption, Redeemed]
@@ -427,6 +428,7 @@ def build_use_cases(wiring: Wiring) -> UseCases:
             issue_grant=once(grants.issue_grant),
             revoke_grant=once(grants.revoke_grant),
             expire_grants=many(grants.expire_grants),
+            prune_code_misses=many(redemptions.prune_code_misses),
             validate_grant=wiring.looking_up(redemptions.validate_grant),
             redeem_grant=once(redemptions.redeem_grant),
             reverse_redemption=once(redemptions.reverse_redemption),

@@ -61,6 +61,10 @@ _CHILDREN: list[tuple[Table, str, Callable[[Any], dict[str, Any]], Callable[[Any
 # Other contexts' use cases read her row on every write (a purchase): sent to asyncpg
 # directly, see prepared.py.
 _HEADER = PreparedQuery(select(customers).where(customers.c.id == bindparam("customer_id")))
+# FOR KEY SHARE: the weakest lock a merge's FOR UPDATE waits for; her edits (FOR UPDATE as
+# well) wait too, as they would for the foreign keys to her row of the rows written next.
+_HOLD = PreparedQuery(select(customers).where(customers.c.id == bindparam("customer_id"))
+                      .with_for_update(read=True, key_share=True))
 
 
 class PgCustomerRepository:
@@ -71,7 +75,13 @@ class PgCustomerRepository:
         self.seen: list[Customer] = []
 
     async def header(self, customer_id: UUID) -> CustomerHeader | None:
-        row = await _HEADER.fetchrow(self._connection, customer_id=customer_id)
+        return await self._header(_HEADER, customer_id)
+
+    async def hold(self, customer_id: UUID) -> CustomerHeader | None:
+        return await self._header(_HOLD, customer_id)
+
+    async def _header(self, query: PreparedQuery, customer_id: UUID) -> CustomerHeader | None:
+        row = await query.fetchrow(self._connection, customer_id=customer_id)
         if row is None:
             return None
         return read_model(CustomerHeader, row, profile=profile_from_row(row))

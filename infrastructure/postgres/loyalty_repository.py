@@ -1,7 +1,9 @@
 """Loyalty, write side: programmes, and members with their purchases, ledger and lots.
 
 Every points movement locks the member's row first (`lock_membership`, SELECT … FOR UPDATE),
-so two tills redeeming for her at once take turns and neither sees a stale balance.
+so two tills redeeming for her at once take turns and neither sees a stale balance; before
+it, the use case holds her customer row (`PgCustomerRepository.hold`), the lock a merge
+takes first, so that a merge and a movement of her points never wait for each other.
 """
 
 from collections.abc import Sequence
@@ -230,9 +232,10 @@ class PgLoyaltyRepository:
 
     async def move_purchases(self, from_customer_id: UUID, to_customer_id: UUID) -> None:
         """The purchases, then their lines, refunds and refund lines, found by purchase (the
-        keys that lead their indexes). Purchases first: a return being recorded holds its
-        purchase's row (`add_refund`), so the move waits for it, and the statements after
-        see its rows."""
+        keys that lead their indexes). A return being recorded holds her customer row,
+        which the merge locked before coming here, so none is under way; and should one
+        hold its purchase's row (`add_refund`), the move waits for it, and the statements
+        after see its rows."""
         moved = list((await self._connection.execute(
             update(purchases).where(_p.customer_id == from_customer_id)
             .values(customer_id=to_customer_id).returning(_p.id))).scalars())

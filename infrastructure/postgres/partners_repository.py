@@ -33,6 +33,7 @@ from sqlalchemy import (
     bindparam,
     case,
     cast,
+    delete,
     exists,
     false,
     func,
@@ -325,6 +326,12 @@ class PgPartnerRepository:
     async def record_miss(self, caller: str, at: datetime) -> None:
         await _RECORD_MISS.run(self._connection, [{"caller": caller, "at": at}])
 
+    async def prune_misses(self, before: datetime, limit: int) -> int:
+        row = await _PRUNE_MISSES.fetchrow(self._connection, before=before, limit=limit)
+        assert row is not None, "a count has one row"
+        deleted: int = row["deleted"]
+        return deleted
+
     async def misses_since(self, caller: str, instants: Sequence[datetime]) -> list[int]:
         row = await _MISSES_SINCE.fetchrow(self._connection, caller=caller,
                                            instants=list(instants))
@@ -411,7 +418,10 @@ _GRANT_COUNTS = PreparedQuery(
     .where(_g.offer_id == bindparam("offer_id"), _g.state != _REVOKED))
 _ADD_GRANT, _SAVE_GRANT = PreparedInsert(partner_grants, _DO_NOTHING), _save(partner_grants)
 _GRANT_CODE_HELD = _held(partner_grants, "code")
-_GRANT_SOURCE_HELD = _held(partner_grants, "offer_id", "customer_id", "source_key")
+_GRANT_SOURCE_HELD = PreparedQuery(  # as the unique index: among the grants not revoked
+    select(literal(1)).select_from(partner_grants)
+    .where(*(_g[key] == bindparam(key) for key in ("offer_id", "customer_id", "source_key")),
+           _g.state != _REVOKED))
 _GET_GRANT, _LOCK_GRANT = _by(partner_grants, "id"), _by(partner_grants, "id", locked=True)
 _GRANT_BY_CODE = _by(partner_grants, "code")
 _GRANTS_OF_PURCHASE = _by(partner_grants, "purchase_id", order=(_g.issued_at, _g.id))
@@ -437,13 +447,15 @@ _EXPIRE_GRANTS = _expiring()
 
 
 def _moving() -> PreparedQuery:
-    """The duplicate's grants become the survivor's. A grant of an offer she also got from
-    the same source (both records reached a tier, had a birthday) keeps its source apart,
-    `… merged from <id>`: both grants were issued, and the unique key must still hold."""
+    """The duplicate's grants become the survivor's. A live grant of an offer she also has
+    a live grant of from the same source (both records reached a tier, had a birthday)
+    keeps its source apart, `… merged from <id>`: both grants were issued, and the unique
+    key must still hold. A revoked grant holds no source, so it keeps its own, and a live
+    one clashing only with a revoked one keeps its own too: it is the source's grant."""
     survivors = partner_grants.alias("survivors")
-    clash = exists().where(survivors.c.offer_id == _g.offer_id,
-                           survivors.c.customer_id == bindparam("to_id"),
-                           survivors.c.source_key == _g.source_key)
+    clash = and_(_g.state != _REVOKED, exists().where(
+        survivors.c.offer_id == _g.offer_id, survivors.c.customer_id == bindparam("to_id"),
+        survivors.c.source_key == _g.source_key, survivors.c.state != _REVOKED))
     # On the right of SET, columns are the row as it was: customer_id is the duplicate's.
     merged = _g.source_key + " merged from " + cast(_g.customer_id, Text)
     return PreparedQuery(
@@ -560,6 +572,22 @@ def _with_open_periods() -> PreparedQuery:
 _WITH_OPEN_PERIODS = _with_open_periods()
 
 _RECORD_MISS = PreparedInsert(partner_code_misses)
+
+
+def _pruning_misses() -> PreparedQuery:
+    """One statement: up to `limit` misses recorded before `before`, not locked by a
+    concurrent run, deleted; how many. In id order, so the scan of the primary key meets
+    the oldest first and stops at the limit."""
+    # MATERIALIZED: evaluated once, as in _expiring.
+    old = (select(_miss.id).where(_miss.at < bindparam("before", type_=TZ))
+           .order_by(_miss.id).limit(bindparam("limit", type_=Integer))
+           .with_for_update(skip_locked=True).cte("old").prefix_with("MATERIALIZED"))
+    gone = (delete(partner_code_misses).where(_miss.id == old.c.id)
+            .returning(_miss.id).cte("gone"))
+    return PreparedQuery(select(func.count().label("deleted")).select_from(gone))
+
+
+_PRUNE_MISSES = _pruning_misses()
 _SINCE = func.unnest(bindparam("instants", type_=ARRAY(TZ))).table_valued(
     "since", with_ordinality="n").render_derived()
 # One count per instant, in their order, as an array.

@@ -569,7 +569,10 @@ partner_grants = Table(
     Column("reason", Text),
     Column("redeemed_at", TZ),
     Column("revoked_at", TZ),
-    UniqueConstraint("offer_id", "customer_id", "source_key"),  # a trigger issues once
+    # A trigger issues once per source; a revoked grant holds its source no longer
+    # (migration 0011): her birthday purchase returned, her next one that month issues it.
+    Index("uq_partner_grants_unrevoked_source", "offer_id", "customer_id", "source_key",
+          unique=True, postgresql_where=text("state <> 'REVOKED'::text")),
     Index("ix_partner_grants_customer", "customer_id", "issued_at"),
     Index("ix_partner_grants_purchase_id", "purchase_id"),
     Index("ix_partner_grants_offer_issued", "offer_id", "issued_at"),  # the quota's counts

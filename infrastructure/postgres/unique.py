@@ -23,7 +23,7 @@ CONSTRAINTS = {
     "uq_api_clients_active_name": UniqueKey.ACTIVE_API_CLIENT_NAME,
     "uq_partners_code": UniqueKey.PARTNER_CODE,
     "uq_partner_offers_partner_id_code": UniqueKey.OFFER_CODE,
-    "uq_partner_grants_offer_id_customer_id_source_key": UniqueKey.GRANT_SOURCE,
+    "uq_partner_grants_unrevoked_source": UniqueKey.GRANT_SOURCE,
     "uq_partner_grants_code": UniqueKey.GRANT_CODE,
     "uq_partner_redemptions_partner_id_idempotency_key": UniqueKey.REDEMPTION_KEY,
     "uq_partner_purchases_partner_id_order_id": UniqueKey.PARTNER_ORDER,

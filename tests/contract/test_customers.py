@@ -44,6 +44,17 @@ async def test_a_customer_s_header_is_her_own_row(
         assert await uow.customers.header(mrs_li.id) == mrs_li.header
 
 
+async def test_a_held_customer_reads_as_her_header(
+    uow_factory: UowFactory, clock: FixedClock
+) -> None:
+    mrs_li = records.a_customer(clock.now())
+    await _stored(uow_factory, mrs_li)
+
+    async with uow_factory() as uow:
+        assert await uow.customers.hold(mrs_li.id) == mrs_li.header
+        assert await uow.customers.hold(new_id()) is None
+
+
 async def test_a_saved_customer_reads_back_with_her_new_version_and_lists(
     uow_factory: UowFactory, clock: FixedClock
 ) -> None:

@@ -260,6 +260,39 @@ async def test_a_grant_clashing_by_code_or_source_is_a_duplicate_and_the_transac
             period=2 if clash == "code" else 1)
 
 
+async def test_a_revoked_grant_s_source_may_be_issued_again_once(
+    uow_factory: UowFactory, clock: FixedClock
+) -> None:
+    _, ticket, lisa = await _cinema_offer_and_lisa(uow_factory, clock)
+    revoked = records.a_grant(ticket, lisa.id, clock.now(), source_key="birthday:2026")
+    await _grants(uow_factory, revoked.revoked(clock.now(), "returned"))
+    again = records.a_grant(ticket, lisa.id, clock.now(), source_key="birthday:2026")
+    await _grants(uow_factory, again)
+
+    async with uow_factory() as uow:
+        with pytest.raises(Duplicate) as refused:
+            await uow.partners.add_grant(
+                records.a_grant(ticket, lisa.id, clock.now(), source_key="birthday:2026"))
+    assert refused.value.key is UniqueKey.GRANT_SOURCE
+    async with uow_factory() as uow:
+        assert await uow.partners.get_grant(again.id) == again
+
+
+@pytest.mark.parametrize("state", [GrantState.REDEEMED, GrantState.EXPIRED])
+async def test_a_redeemed_or_expired_grant_keeps_its_source(
+    uow_factory: UowFactory, clock: FixedClock, state: GrantState
+) -> None:
+    _, ticket, lisa = await _cinema_offer_and_lisa(uow_factory, clock)
+    await _grants(uow_factory, records.a_grant(ticket, lisa.id, clock.now(),
+                                               source_key="birthday:2026", state=state))
+
+    async with uow_factory() as uow:
+        with pytest.raises(Duplicate) as refused:
+            await uow.partners.add_grant(
+                records.a_grant(ticket, lisa.id, clock.now(), source_key="birthday:2026"))
+    assert refused.value.key is UniqueKey.GRANT_SOURCE
+
+
 async def test_grant_counts_leave_out_revoked_grants_and_count_the_period_for_everyone(
     uow_factory: UowFactory, clock: FixedClock
 ) -> None:
@@ -403,6 +436,29 @@ async def test_a_merge_moves_the_duplicate_s_grants_keeping_a_shared_source_apar
     }
     assert counts.member == 3
 
+
+
+async def test_a_merge_keeps_the_source_of_a_grant_that_clashes_only_with_a_revoked_one(
+    uow_factory: UowFactory, clock: FixedClock
+) -> None:
+    _, ticket, survivor = await _cinema_offer_and_lisa(uow_factory, clock)
+    [duplicate] = await stored_customers(uow_factory, clock.now(), 1)
+    live = records.a_grant(ticket, duplicate.id, clock.now(), source_key="birthday:2026")
+    revoked = records.a_grant(ticket, duplicate.id, clock.now(),
+                              source_key="birthday:2025").revoked(clock.now(), "returned")
+    mine_revoked = records.a_grant(ticket, survivor.id, clock.now(),
+                                   source_key="birthday:2026").revoked(clock.now(), "returned")
+    mine_live = records.a_grant(ticket, survivor.id, clock.now(), source_key="birthday:2025")
+    await _grants(uow_factory, live, revoked, mine_revoked, mine_live)
+
+    async with uow_factory() as uow:
+        await uow.partners.move_to_customer(duplicate.id, survivor.id)
+        await uow.commit()
+
+    async with uow_factory() as uow:
+        moved = [await uow.partners.get_grant(g.id) for g in (live, revoked)]
+    assert moved == [replace(live, customer_id=survivor.id),
+                     replace(revoked, customer_id=survivor.id)]
 
 
 async def test_a_merge_moves_the_duplicate_s_redemptions_and_partner_purchases(
@@ -755,6 +811,30 @@ async def test_misses_are_counted_per_caller_since_a_moment(
         assert await uow.partners.misses_since("client:cinema", windows) == [3, 4, 1]
         assert await uow.partners.misses_since("client:cafe", windows) == [1, 1, 1]
         assert await uow.partners.misses_since("client:nobody", windows) == [0, 0, 0]
+
+
+async def test_pruning_deletes_misses_of_every_caller_before_a_moment_up_to_the_limit(
+    uow_factory: UowFactory, clock: FixedClock
+) -> None:
+    now = clock.now()
+    async with uow_factory() as uow:
+        for caller, minutes in (("client:cinema", 90), ("client:cafe", 80),
+                                ("client:cinema", 70), ("client:cinema", 10)):
+            await uow.partners.record_miss(caller, now - timedelta(minutes=minutes))
+        await uow.commit()
+
+    cut = now - timedelta(hours=1)
+    async with uow_factory() as uow:
+        first = await uow.partners.prune_misses(cut, limit=2)
+        await uow.commit()
+    async with uow_factory() as uow:
+        rest = await uow.partners.prune_misses(cut, limit=2)
+        await uow.commit()
+
+    async with uow_factory() as uow:
+        left = [await uow.partners.misses_since(caller, [now - timedelta(days=1)])
+                for caller in ("client:cinema", "client:cafe")]
+    assert (first, rest, left) == (2, 1, [[1], [0]])
 
 
 # --- the unit of work: grants' events, reactions ---------------------------------------------

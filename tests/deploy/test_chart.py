@@ -42,6 +42,7 @@ CUSTOM_RESOURCES = {"ServiceMonitor"}  # no schema in kubernetes-validate (modul
 PERIODIC_COMMANDS = {  # the CLI's jobs that README.md says to run on a schedule
     ("loyalty", "close-period"), ("loyalty", "expire-points"),
     ("partners", "close-period"), ("partners", "expire-grants"),
+    ("partners", "prune-code-misses"),
 }
 POD_KINDS = {"Deployment", "Job", "CronJob"}
 STANDARD_LABELS = {"app.kubernetes.io/name", "app.kubernetes.io/instance",

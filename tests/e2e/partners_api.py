@@ -295,13 +295,15 @@ class Alliance:
 
 
 async def lisa_customer(api: Api, store: str, *, shares: bool = True,
-                        ref: str = "LISA-1", name: str = "Lisa") -> str:
+                        ref: str = "LISA-1", name: str = "Lisa", **fields: Any) -> str:
+    """A film lover sharing with partners (unless `shares` is False); more fields as
+    `customerCreate` takes them."""
     customer = await api.customer(
         displayName=f"{name} Wang", givenName=name, familyName="Wang", homeStoreId=store,
         interests=["loves-films"], tags=["white-collar"],
         contactPoints=[{"kind": "EMAIL", "value": f"{name.lower()}@example.com",
                         "consents": [{"purpose": "PARTNER_SHARING", "granted": shares}]}],
-        externalRefs=[{"system": "pos-card", "value": ref}])
+        externalRefs=[{"system": "pos-card", "value": ref}], **fields)
     return str(customer["id"])
 
 

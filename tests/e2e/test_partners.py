@@ -5,6 +5,7 @@ is settled for it; a coffee at the café earns her the brand's points, in both l
 import csv
 import io
 from collections.abc import Awaitable, Callable
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -14,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from domain.partners.codes import canonical
 from domain.shared.access import Role, Viewer
 from tests.conftest import events_written
-from tests.e2e.api import Api, Gql, ago, gql_of, uuid_in
+from tests.e2e.api import Api, Gql, ago, gql_of, iso, uuid_in
 from tests.e2e.loyalty_api import PURCHASE_RECORD, LoyaltyApi, line, purchase_input
 from tests.e2e.partners_api import (
     GRANT_REDEMPTION_REVERSE,
@@ -260,6 +261,54 @@ async def test_a_refused_purchase_issues_nothing_and_a_returned_one_revokes_its_
     assert await PartnersApi(gql).benefits(alliance.lisa, state="ISSUED") == []
     check = await PartnerCounter(gql, alliance.cinema_key).validate(grant["code"])
     assert check["problem"] == "REVOKED"
+
+
+GRANTS_AND_THEIR_PURCHASES = """
+query($id: ID!) {
+  customer(id: $id) { benefits(first: 10) { nodes {
+    state offer { code } purchase { orderId }
+  } } }
+}
+"""
+
+
+async def _grants_and_their_purchases(gql: Gql, customer: str) -> set[tuple[str, str, str]]:
+    body = await gql(GRANTS_AND_THEIR_PURCHASES, {"id": customer})
+    assert "errors" not in body, body
+    return {(g["state"], g["offer"]["code"], g["purchase"]["orderId"])
+            for g in body["data"]["customer"]["benefits"]["nodes"]}
+
+
+async def test_her_birthday_purchase_returned_her_next_one_that_month_issues_her_ticket(
+    alliance: Alliance, api: Api, loyalty: LoyaltyApi, gql: Gql
+) -> None:
+    sold_at = datetime.now(UTC) - timedelta(minutes=30)  # both sales: one birthday month
+    await PartnersApi(gql).offer(alliance.cinema, active=True, code="birthday-movie",
+                                 trigger={"kind": "BIRTHDAY_MONTH"})
+    mei = await lisa_customer(api, alliance.store, ref="MEI-1", name="Mei",
+                              birthDate=date(1990, sold_at.month, 1).isoformat())
+    scarf = line("SCARF-01", "90.00", category="scarves")
+
+    returned = await loyalty.purchase(mei, "JA-B1", scarf, occurredAt=iso(sold_at))
+    assert await _grants_and_their_purchases(gql, mei) == {
+        ("ISSUED", "birthday-movie", "JA-B1")}
+    await loyalty.refund(purchaseId=returned["purchase"]["id"], refundRef="R-B1")
+    await loyalty.purchase(mei, "JA-B2", scarf, occurredAt=iso(sold_at))
+
+    assert await _grants_and_their_purchases(gql, mei) == {
+        ("REVOKED", "birthday-movie", "JA-B1"), ("ISSUED", "birthday-movie", "JA-B2")}
+
+
+async def test_a_returned_purchase_s_grant_leaves_her_quota_to_her_next_purchase(
+    alliance: Alliance, loyalty: LoyaltyApi, gql: Gql
+) -> None:
+    returned = await buy_mascara(loyalty, alliance, "JA-Q1")  # the ticket: once per member
+    await loyalty.refund(purchaseId=returned["purchase"]["id"], refundRef="R-Q1")
+    await buy_mascara(loyalty, alliance, "JA-Q2")
+    await buy_mascara(loyalty, alliance, "JA-Q3")
+
+    assert await _grants_and_their_purchases(gql, alliance.lisa) == {
+        ("REVOKED", "mascara-movie", "JA-Q1"), ("ISSUED", "mascara-movie", "JA-Q2")}
 
 
 async def test_a_till_back_from_an_outage_issues_the_offers_that_ran_when_it_sold(

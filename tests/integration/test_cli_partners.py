@@ -1,8 +1,8 @@
 """`rapport partners` as a scheduler or an operator runs it: the period close prints what it
 closed and closes nothing the second time (nor twice when run concurrently); the grant
-expiry is the daily job; the export is the settlement's CSV; a partner's client key is
-printed once. One test starts the command as a user does (a subprocess); the others run it
-in a thread of the test process."""
+expiry is the daily job; the pruning of failed code lookups keeps the lock-out's hour; the
+export is the settlement's CSV; a partner's client key is printed once. One test starts the
+command as a user does (a subprocess); the others run it in a thread of the test process."""
 
 import asyncio
 import csv
@@ -13,13 +13,20 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from api.cli import CommandError, build_parser
 from api.cli.partners import previous_period
 from domain.customers.commands import ConsentInput, ContactPointInput, CreateCustomer
 from domain.customers.model import ConsentPurpose, ContactKind
-from domain.partners.commands import ChangeOfferStatus, CreateOffer, CreatePartner, RedeemGrant
+from domain.partners.commands import (
+    ChangeOfferStatus,
+    CreateOffer,
+    CreatePartner,
+    RedeemGrant,
+    ValidateGrant,
+)
 from domain.partners.model import (
     Benefit,
     BenefitKind,
@@ -33,12 +40,16 @@ from domain.partners.model import (
     period_of,
 )
 from domain.partners.queries import GrantFilter
+from domain.partners.redemptions import MISSES_PER_HOUR
 from domain.partners.settlement import CSV_COLUMNS
 from domain.shared.access import Role, Viewer
+from domain.shared.errors import DomainError, ErrorCode
+from domain.shared.ids import new_id
 from domain.shared.paging import PageRequest
 from infrastructure.bootstrap import Container
 from infrastructure.clock import SystemClock
 from infrastructure.postgres.api_keys import PgApiKeys
+from infrastructure.postgres.tables import partner_code_misses
 from infrastructure.settings import Settings
 from tests.fakes import FixedClock
 from tests.integration.loyalty_setup import a_container, a_line, a_programme, a_purchase
@@ -192,6 +203,64 @@ async def test_expire_grants_expires_what_is_due_once(
     grant = (await container.queries.partners.grants_by_ids([alliance.grant.id]))[
         alliance.grant.id]
     assert grant.state is GrantState.EXPIRED
+
+
+async def _misses(db: AsyncEngine, caller: str, n: int, ago: timedelta) -> None:
+    """`n` failed code lookups by `caller`, `ago` before now."""
+    at = datetime.now(UTC) - ago
+    async with db.begin() as connection:
+        await connection.execute(insert(partner_code_misses),
+                                 [{"caller": caller, "at": at}] * n)
+
+
+async def _misses_left(db: AsyncEngine) -> int:
+    async with db.connect() as connection:
+        left: int = (await connection.execute(
+            select(func.count()).select_from(partner_code_misses))).scalar_one()
+    return left
+
+
+async def _lookup(container: Container, counter: Viewer, code: str) -> set[ErrorCode]:
+    """What the counter's validation of `code` is refused with, now (nothing: answered)."""
+    clock = container.clock
+    assert isinstance(clock, FixedClock)
+    clock.set(datetime.now(UTC))
+    try:
+        await container.use_cases.partners.validate_grant.acting_as(counter)(
+            ValidateGrant(code))
+    except DomainError as error:
+        return {problem.code for problem in error.errors}
+    return set()
+
+
+async def test_prune_code_misses_deletes_those_past_the_lock_out_and_keeps_it_locked(
+    database_url: str, db: AsyncEngine, container: Container,
+    capsys: pytest.CaptureFixture[str]
+) -> None:
+    alliance = await _alliance(container)
+    guesser = Viewer(Role.PARTNER, "client:guesser", client_id=new_id(), partner_code=CINEMA)
+    await _misses(db, f"client:{guesser.client_id}", 3, timedelta(hours=2))
+    await _misses(db, f"client:{guesser.client_id}", MISSES_PER_HOUR, timedelta(minutes=30))
+
+    first = await partners(database_url, capsys, "prune-code-misses")
+
+    assert first[:2] == (0, "pruned 3 failed code lookups\n")
+    assert await _misses_left(db) == MISSES_PER_HOUR
+    assert await _lookup(container, guesser, alliance.grant.code) == {
+        ErrorCode.TOO_MANY_ATTEMPTS}
+
+
+async def test_prune_code_misses_run_again_deletes_nothing_more(
+    database_url: str, db: AsyncEngine, capsys: pytest.CaptureFixture[str]
+) -> None:
+    await _misses(db, "client:guesser", 3, timedelta(hours=2))
+    await _misses(db, "client:guesser", 2, timedelta(minutes=30))
+    await partners(database_url, capsys, "prune-code-misses")
+
+    second = await partners(database_url, capsys, "prune-code-misses")
+
+    assert second[:2] == (0, "pruned 0 failed code lookups\n")
+    assert await _misses_left(db) == 2
 
 
 async def test_export_writes_the_settlement_csv(

@@ -1,20 +1,20 @@
 """The alliance under real concurrency on Postgres, through the use cases the container
 binds: sixteen tills at once never issue past an offer's quota, never redeem one code
 twice, and a month closed while its redemptions are still coming in loses none of them
-and takes none in after it closed."""
+and takes none in after it closed; pruning jobs at once delete each old miss once."""
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 from uuid import UUID
 
 import pytest
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain.customers.model import Customer
-from domain.partners.commands import ChangeOfferStatus, ClosePeriod, IssueGrant
+from domain.partners.commands import ChangeOfferStatus, ClosePeriod, IssueGrant, PruneCodeMisses
 from domain.partners.model import (
     Grant,
     Offer,
@@ -29,6 +29,7 @@ from domain.shared.errors import DomainError, ErrorCode
 from infrastructure.bootstrap import Container
 from infrastructure.postgres.engine import create_engine
 from infrastructure.postgres.tables import (
+    partner_code_misses,
     partner_grants,
     partner_redemptions,
     partner_settlement_entries,
@@ -239,3 +240,23 @@ async def _redemption_ids(engine: AsyncEngine, grant: Grant) -> list[UUID]:
         rows = await connection.execute(
             select(redemptions.id).where(redemptions.grant_id == grant.id))
         return [row.id for row in rows]
+
+
+async def test_pruning_jobs_at_once_delete_each_old_miss_once_and_keep_the_recent(
+    wide_engine: AsyncEngine, container: Container
+) -> None:
+    old, recent = 400, 7
+    async with wide_engine.begin() as connection:
+        await connection.execute(insert(partner_code_misses), [
+            {"caller": f"client:{i % 3}", "at": NOW - timedelta(hours=2)} for i in range(old)])
+        await connection.execute(insert(partner_code_misses), [
+            {"caller": "client:0", "at": NOW - timedelta(minutes=10)}] * recent)
+    prune = container.use_cases.partners.prune_code_misses
+
+    outcomes = await _outcomes(*(prune(PruneCodeMisses(limit=25)) for _ in range(4)))
+
+    assert [o for o in outcomes if isinstance(o, BaseException)] == []
+    assert sum(o for o in outcomes if isinstance(o, int)) == old
+    async with wide_engine.connect() as connection:
+        left = (await connection.execute(select(partner_code_misses.c.at))).scalars().all()
+    assert left == [NOW - timedelta(minutes=10)] * recent

@@ -5,7 +5,8 @@ Behind head stays refused (tests/e2e/test_http.py, tests/integration/test_cli.py
 
 And what they write on it still holds: the statements of the release before a migration,
 as its repositories send them, against the schema after it, with the shims it keeps for
-them (triggers named previous_release_*, which the other tests' database goes without)."""
+them (triggers named previous_release_*, which the other tests' database goes without).
+And a migration's downgrade keeps what the newer schema allowed."""
 
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -19,6 +20,10 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from api.http.app import create_app
+from domain.customers.model import Customer
+from domain.partners.codes import new_code
+from domain.partners.model import Offer
+from domain.reactions import NO_REACTIONS
 from domain.shared.ids import new_id
 from infrastructure.bootstrap import build_container
 from infrastructure.bootstrap.service import job
@@ -30,7 +35,10 @@ from infrastructure.migrations import (
 )
 from infrastructure.migrations import upgrade_to_head as migrate
 from infrastructure.postgres.engine import create_engine
+from infrastructure.postgres.loyalty_repository import ProgrammeCache
+from infrastructure.postgres.unit_of_work import PgUnitOfWork
 from infrastructure.settings import Settings
+from tests.contract import records
 from tests.fakes import FixedClock
 from tests.integration.loyalty_setup import a_container, a_customer, a_programme
 
@@ -198,3 +206,105 @@ async def test_the_previous_release_s_merge_moves_purchase_rows_with_their_purch
     async with scratch_engine.connect() as connection:
         assert await _owners(connection, online) == [li.id] * 4
         assert await _owners(connection, own) == [li.id] * 4
+
+
+# --- 0011: a revoked grant frees its source -----------------------------------------------
+
+# A grant as the release before 0011 inserts it (PgPartnerRepository.add_grant): a clash on
+# its source inserts nothing.
+PREVIOUS_RELEASE_GRANT = text(
+    """INSERT INTO partner_grants (id, offer_id, partner_id, customer_id, code, source_key,
+        issued_at, expires_at, issued_by, state)
+       VALUES (:id, :offer, :partner, :customer, :code, 'birthday:2026', :now, :now,
+        'system', 'ISSUED')
+       ON CONFLICT DO NOTHING""")
+
+
+async def _downgrade_to(engine: AsyncEngine, revision: str) -> None:
+    def downgrade(connection: Connection) -> None:
+        config = alembic_config()
+        config.attributes["connection"] = connection
+        command.downgrade(config, revision)
+
+    async with engine.begin() as connection:
+        await connection.run_sync(downgrade)
+
+
+async def _an_offer_and_her(engine: AsyncEngine) -> tuple[Offer, Customer]:
+    """The cinema's ticket, and Mrs. Li, stored."""
+    uow = PgUnitOfWork(engine, FixedClock(NOW), ProgrammeCache(), NO_REACTIONS)
+    cinema = records.a_partner(NOW)
+    ticket = records.an_offer(cinema, NOW)
+    li = records.a_customer(NOW)
+    async with uow:
+        await uow.customers.add(li)
+        await uow.partners.add(cinema)
+        await uow.partners.add_offer(ticket)
+        await uow.commit()
+    return ticket, li
+
+
+async def _previous_release_grant(engine: AsyncEngine, offer: Offer, customer: Customer
+                                  ) -> bool:
+    """Whether the previous release's insert of her birthday grant inserted it."""
+    async with engine.begin() as connection:
+        inserted = await connection.execute(PREVIOUS_RELEASE_GRANT, {
+            "id": new_id(), "offer": offer.id, "partner": offer.partner_id,
+            "customer": customer.id, "code": new_code(), "now": NOW})
+    return inserted.rowcount == 1
+
+
+async def test_the_previous_release_issues_a_source_once_and_again_once_revoked(
+    scratch_engine: AsyncEngine,
+) -> None:
+    await migrate(scratch_engine)
+    ticket, li = await _an_offer_and_her(scratch_engine)
+
+    assert await _previous_release_grant(scratch_engine, ticket, li)
+    assert not await _previous_release_grant(scratch_engine, ticket, li)
+    async with scratch_engine.begin() as connection:
+        await connection.execute(text("UPDATE partner_grants SET state = 'REVOKED'"))
+    assert await _previous_release_grant(scratch_engine, ticket, li)
+
+
+async def test_downgrading_keeps_a_revoked_grant_whose_source_was_issued_again_apart(
+    scratch_engine: AsyncEngine,
+) -> None:
+    await migrate(scratch_engine)
+    ticket, li = await _an_offer_and_her(scratch_engine)
+    revoked = records.a_grant(ticket, li.id, NOW, source_key="birthday:2026").revoked(
+        NOW, "the purchase was returned")
+    again = records.a_grant(ticket, li.id, NOW, source_key="birthday:2026")
+    uow = PgUnitOfWork(scratch_engine, FixedClock(NOW), ProgrammeCache(), NO_REACTIONS)
+    async with uow:
+        await uow.partners.add_grant(revoked)
+        await uow.partners.add_grant(again)
+        await uow.commit()
+
+    await _downgrade_to(scratch_engine, "0010")
+
+    async with scratch_engine.connect() as connection:
+        rows = await connection.execute(text("SELECT id, source_key FROM partner_grants"))
+        sources = {row.id: row.source_key for row in rows}
+    assert sources == {revoked.id: f"birthday:2026 revoked {revoked.id}",
+                       again.id: "birthday:2026"}
+    assert not await _previous_release_grant(scratch_engine, ticket, li)  # the key holds
+
+
+async def test_the_index_built_beforehand_without_blocking_is_the_one_migrating_keeps(
+    scratch_engine: AsyncEngine,
+) -> None:
+    await _migrate_to(scratch_engine, "0010")
+    async with scratch_engine.connect() as connection:
+        autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
+        await autocommit.execute(text(  # as docs/operations.md tells, for a large table
+            "CREATE UNIQUE INDEX CONCURRENTLY uq_partner_grants_unrevoked_source ON"
+            " partner_grants (offer_id, customer_id, source_key) WHERE state <> 'REVOKED'"))
+
+    await migrate(scratch_engine)
+
+    async with scratch_engine.connect() as connection:
+        indexes = (await connection.execute(text(
+            "SELECT indexname FROM pg_indexes WHERE tablename = 'partner_grants'"
+            " AND indexname LIKE 'uq_partner_grants_%source%'"))).scalars().all()
+    assert indexes == ["uq_partner_grants_unrevoked_source"]

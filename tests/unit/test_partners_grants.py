@@ -396,6 +396,15 @@ class TestReturns:
         await a_refund(uow, purchase)
         assert _states(uow, lisa) == [GrantState.REDEEMED]
 
+    async def test_a_returned_purchase_s_grant_leaves_her_quota_for_the_next(
+        self, uow: FakeUnitOfWork, lisa: Customer
+    ) -> None:
+        returned = await _buys_mascara(uow, lisa)  # the ticket: once per member
+        await a_refund(uow, returned)
+        kept = await _buys_mascara(uow, lisa)
+        assert [(g.state, g.purchase_id) for g in _grants(uow, lisa)] == [
+            (GrantState.REVOKED, returned.id), (GrantState.ISSUED, kept.id)]
+
     async def test_a_return_leaves_other_purchases_grants_alone(
         self, uow: FakeUnitOfWork, cinema: Partner, lisa: Customer
     ) -> None:
@@ -487,6 +496,43 @@ class TestBirthdayMonth:
         await a_purchase(uow, born_in_march.id, a_line("100.00"))
         assert [g.source_key for g in _grants(uow, born_in_march)] == [
             "birthday:2026", "birthday:2027"]
+
+    async def test_her_birthday_purchase_returned_whole_lets_her_next_one_that_month_issue_it(
+        self, uow: FakeUnitOfWork, cinema: Partner
+    ) -> None:
+        await an_offer(uow, cinema, trigger=IN_HER_BIRTHDAY_MONTH, eligibility=ANYONE)
+        born_in_march = await a_consenting_member(uow, birth_date=date(1994, 3, 18))
+        returned = await a_purchase(uow, born_in_march.id, a_line("100.00"))
+        await a_refund(uow, returned)
+        uow.fixed_clock.advance(days=2)
+        kept = await a_purchase(uow, born_in_march.id, a_line("100.00"))
+        assert [(g.state, g.source_key, g.purchase_id) for g in _grants(uow, born_in_march)] == [
+            (GrantState.REVOKED, "birthday:2026", returned.id),
+            (GrantState.ISSUED, "birthday:2026", kept.id)]
+
+    async def test_her_birthday_grant_redeemed_uses_up_that_year_s(
+        self, uow: FakeUnitOfWork, cinema: Partner
+    ) -> None:
+        await an_offer(uow, cinema, trigger=IN_HER_BIRTHDAY_MONTH, eligibility=ANYONE,
+                       quota=UNLIMITED)
+        born_in_march = await a_consenting_member(uow, birth_date=date(1994, 3, 18))
+        await a_purchase(uow, born_in_march.id, a_line("100.00"))
+        [grant] = _grants(uow, born_in_march)
+        await _redeemed(uow, cinema, grant)
+        await a_purchase(uow, born_in_march.id, a_line("100.00"))
+        assert _states(uow, born_in_march) == [GrantState.REDEEMED]
+
+    async def test_her_birthday_grant_expired_uses_up_that_year_s(
+        self, uow: FakeUnitOfWork, cinema: Partner
+    ) -> None:
+        await an_offer(uow, cinema, trigger=IN_HER_BIRTHDAY_MONTH, eligibility=ANYONE,
+                       quota=UNLIMITED, grant_valid_days=7)
+        born_in_march = await a_consenting_member(uow, birth_date=date(1994, 3, 18))
+        await a_purchase(uow, born_in_march.id, a_line("100.00"))
+        uow.fixed_clock.advance(days=8)
+        await expire_grants(ExpireGrants(), new_uow=lambda: uow, viewer=ADMIN)
+        await a_purchase(uow, born_in_march.id, a_line("100.00"))
+        assert _states(uow, born_in_march) == [GrantState.EXPIRED]
 
     async def test_a_purchase_outside_her_birthday_month_issues_none(
         self, uow: FakeUnitOfWork, cinema: Partner

@@ -16,6 +16,7 @@ from domain.customers.model import Customer
 from domain.loyalty.model import Programme
 from domain.partners import codes
 from domain.partners.commands import (
+    PruneCodeMisses,
     ReactivatePartner,
     RedeemGrant,
     ReverseRedemption,
@@ -36,10 +37,13 @@ from domain.partners.model import (
 )
 from domain.partners.partners import reactivate_partner, suspend_partner
 from domain.partners.redemptions import (
+    LOCKOUT_WINDOW,
+    MISSES_KEPT,
     MISSES_PER_HOUR,
     MISSES_PER_MINUTE,
     GrantCheck,
     Redeemed,
+    prune_code_misses,
     redeem_grant,
     reverse_redemption,
     validate_grant,
@@ -596,3 +600,60 @@ class TestGuessingLimits:
         await self._misses(uow, counter, grant, MISSES_PER_MINUTE)
         await refused(uow, _redeemed(uow, counter, _nobodys(grant)))
         assert len(uow.data.code_misses) == MISSES_PER_MINUTE
+
+
+class TestPruningMisses:
+    """The hourly job: misses the lock-out counts no more are deleted."""
+
+    async def _pruned(self, uow: FakeUnitOfWork, limit: int = 10_000) -> int:
+        return await prune_code_misses(PruneCodeMisses(limit), new_uow=lambda: uow,
+                                       viewer=ADMIN)
+
+    async def _missed_at(self, uow: FakeUnitOfWork, counter: Viewer, grant: Grant,
+                         n: int, ago: timedelta) -> None:
+        """`n` misses of `counter`, `ago` before now."""
+        now = uow.clock.now()
+        uow.fixed_clock.set(now - ago)
+        for _ in range(n):
+            await _missed(uow, _redeemed(uow, counter, _nobodys(grant)))
+        uow.fixed_clock.set(now)
+
+    async def test_misses_older_than_the_lock_out_counts_are_deleted(
+        self, uow: FakeUnitOfWork, counter: Viewer, grant: Grant
+    ) -> None:
+        await self._missed_at(uow, counter, grant, 3, MISSES_KEPT + timedelta(seconds=1))
+        assert await self._pruned(uow) == 3
+        assert uow.data.code_misses == []
+
+    async def test_misses_the_lock_out_still_counts_are_kept_and_still_lock_the_key_out(
+        self, uow: FakeUnitOfWork, counter: Viewer, grant: Grant
+    ) -> None:
+        for minutes in range(0, 2 * MISSES_PER_HOUR, 2):  # under the minute's limit
+            await self._missed_at(uow, counter, grant, 1,
+                                  LOCKOUT_WINDOW - timedelta(minutes=minutes + 1))
+        assert await self._pruned(uow) == 0
+        assert len(uow.data.code_misses) == MISSES_PER_HOUR
+        error = await refused(uow, _validated(uow, counter, grant.code))
+        assert problems(error) == {(("code",), ErrorCode.TOO_MANY_ATTEMPTS)}
+
+    async def test_running_it_again_deletes_nothing_more(
+        self, uow: FakeUnitOfWork, counter: Viewer, grant: Grant
+    ) -> None:
+        await self._missed_at(uow, counter, grant, 2, timedelta(hours=3))
+        await self._missed_at(uow, counter, grant, 1, timedelta(minutes=10))
+        await self._pruned(uow)
+        before = uow.snapshot()
+        assert await self._pruned(uow) == 0
+        assert uow.snapshot() == before
+
+    async def test_more_misses_than_one_batch_are_all_deleted(
+        self, uow: FakeUnitOfWork, counter: Viewer, grant: Grant
+    ) -> None:
+        await self._missed_at(uow, counter, grant, 5, timedelta(hours=3))
+        assert await self._pruned(uow, limit=2) == 5
+
+    async def test_a_partner_may_not_run_it(
+        self, uow: FakeUnitOfWork, counter: Viewer
+    ) -> None:
+        attempt = prune_code_misses(PruneCodeMisses(), new_uow=lambda: uow, viewer=counter)
+        assert problems(await refused(uow, attempt)) == {((), ErrorCode.NOT_ALLOWED)}

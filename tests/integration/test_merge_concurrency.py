@@ -1,0 +1,166 @@
+"""A customer merge while tills return and sell to the two records it merges, at once on
+Postgres, each call in its own transaction on its own connection: none deadlocks, and
+nothing is lost. Every return is recorded once, every sale once, and every row of the
+duplicate's ends up the survivor's, whichever committed first.
+
+A merge locks both customers' rows, then moves their rows (purchases, memberships,
+grants); a return or a sale locks her row first too, before her membership and her
+purchase, so the two take turns instead of each holding what the other waits for
+(domain/customers/services.py, `customer_to_act_on(…, hold=True)`)."""
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any, TypeVar
+from uuid import UUID
+
+import pytest
+from sqlalchemy import Table, event, func, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from domain.customers.commands import MergeCustomers
+from domain.customers.model import Customer
+from domain.loyalty.commands import AdjustPoints, RefundLineInput, RefundPurchase, TierSpec
+from domain.loyalty.model import Purchase
+from domain.partners.commands import ChangeOfferStatus
+from domain.partners.model import OfferStatus, Quota, Trigger, TriggerKind
+from infrastructure.bootstrap import Container
+from infrastructure.postgres.engine import create_engine
+from infrastructure.postgres.tables import (
+    interactions,
+    partner_grants,
+    purchase_lines,
+    purchase_refund_lines,
+    purchase_refunds,
+    purchases,
+)
+from tests.builders import a_consenting_member_command, a_partner_command, an_offer_command
+from tests.fakes import FixedClock
+from tests.integration.loyalty_setup import (
+    a_container,
+    a_line,
+    a_programme,
+    a_purchase,
+    ledger_sum,
+    purchase_command,
+)
+
+T = TypeVar("T")
+NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
+PAIRS = 3  # merges at once, each of a survivor and a duplicate
+BOUGHT = 2  # purchases of each record before the merge
+# A deadlock is found after this long waiting for a lock (the server's default: 1 s).
+DEADLOCK_TIMEOUT = "100ms"
+GOODWILL = 50  # points added by hand to each record during the merge
+# Per pair: the merge, a return of each purchase, a sale and a goodwill gesture to each
+# record.
+CALLS = PAIRS * (1 + 2 * BOUGHT + 2 + 2)
+CUSTOMERS_ROWS = (purchases, purchase_lines, purchase_refunds, purchase_refund_lines,
+                  interactions, partner_grants)
+
+
+@pytest.fixture
+async def wide_engine(database_url: str, db: AsyncEngine) -> AsyncIterator[AsyncEngine]:
+    """A connection for each call at once (the session's engine has 10), each finding a
+    deadlock soon."""
+    engine = create_engine(database_url, pool_size=CALLS + 4)
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _soon(dbapi_connection: Any, _: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"SET deadlock_timeout = '{DEADLOCK_TIMEOUT}'")
+        cursor.close()
+
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+async def container(wide_engine: AsyncEngine) -> Container:
+    container = a_container(wide_engine, FixedClock(NOW))
+    # One tier: what a purchase earns is the same whichever side of the merge it lands on.
+    await a_programme(container, tiers=(TierSpec("classic", "Classic", Decimal(0)),))
+    use = container.use_cases.partners
+    cinema = await use.create_partner(a_partner_command())
+    # A grant with each silk scarf: its return revokes it, a merge moves it.
+    offer = await use.create_offer(an_offer_command(
+        cinema, trigger=Trigger(TriggerKind.PURCHASE, sku="SILK-SCARF"),
+        quota=Quota(per_member=None)))
+    await use.change_offer_status(ChangeOfferStatus(offer.id, OfferStatus.ACTIVE))
+    return container
+
+
+@dataclass(frozen=True)
+class Pair:
+    survivor: Customer
+    duplicate: Customer
+    bought: tuple[Purchase, ...]  # by either, before the merge
+
+
+async def _pair(container: Container, n: int) -> Pair:
+    create = container.use_cases.customers.create_customer
+    survivor = await create(a_consenting_member_command(f"Li{n}"))
+    duplicate = await create(a_consenting_member_command(f"Mei{n}"))
+    bought = [(await a_purchase(container, customer.id, f"{n}-{customer.id}-{i}", NOW,
+                                a_line("600.00"), a_line("80.00", sku="SILK-SCARF"))).purchase
+              for customer in (survivor, duplicate) for i in range(BOUGHT)]
+    return Pair(survivor, duplicate, tuple(bought))
+
+
+async def _outcomes(*calls: Awaitable[T]) -> list[T | BaseException]:
+    return await asyncio.gather(*calls, return_exceptions=True)
+
+
+def _calls(container: Container, pair: Pair, n: int) -> list[Awaitable[object]]:
+    """The merge, the scarf of each purchase returned, and a sale and goodwill points to
+    each record (the duplicate's find the survivor once the merge is in)."""
+    loyalty = container.use_cases.loyalty
+    merge = container.use_cases.customers.merge_customers(
+        MergeCustomers(pair.survivor.id, pair.duplicate.id))
+    returns = [loyalty.refund_purchase(RefundPurchase(
+        f"scarf-back-{bought.id}", NOW, purchase_id=bought.id,
+        lines=(RefundLineInput(2, 1),))) for bought in pair.bought]
+    sales = [loyalty.record_purchase(purchase_command(
+        customer.id, f"{n}-{customer.id}-during", NOW, a_line("600.00")))
+        for customer in (pair.survivor, pair.duplicate)]
+    goodwill = [loyalty.adjust_points(AdjustPoints(customer.id, GOODWILL, "late delivery"))
+                for customer in (pair.survivor, pair.duplicate)]
+    return [merge, *returns, *sales, *goodwill]
+
+
+async def _owners(engine: AsyncEngine, table: Table, of: set[UUID]) -> set[UUID]:
+    async with engine.connect() as connection:
+        rows = await connection.execute(
+            select(table.c.customer_id).where(table.c.customer_id.in_(of)).distinct())
+        return set(rows.scalars())
+
+
+async def _count(engine: AsyncEngine, table: Table) -> int:
+    async with engine.connect() as connection:
+        return int((await connection.execute(
+            select(func.count()).select_from(table))).scalar_one())
+
+
+async def test_returns_and_sales_during_merges_deadlock_none_and_lose_nothing(
+    wide_engine: AsyncEngine, container: Container
+) -> None:
+    pairs = [await _pair(container, n) for n in range(PAIRS)]
+
+    outcomes = await _outcomes(*(call for n, pair in enumerate(pairs)
+                                 for call in _calls(container, pair, n)))
+
+    assert [o for o in outcomes if isinstance(o, BaseException)] == []
+    assert await _count(wide_engine, purchase_refunds) == PAIRS * 2 * BOUGHT
+    assert await _count(wide_engine, purchases) == PAIRS * 2 * (BOUGHT + 1)
+    everyone = {c.id for pair in pairs for c in (pair.survivor, pair.duplicate)}
+    survivors = {pair.survivor.id for pair in pairs}
+    for table in CUSTOMERS_ROWS:
+        assert await _owners(wide_engine, table, everyone) == survivors, table.name
+    for pair in pairs:
+        # Each purchase before earned 680, less its scarf's 80 returned; each sale 600.
+        assert await ledger_sum(wide_engine, pair.survivor.id) == (
+            2 * BOUGHT * 600 + 2 * 600 + 2 * GOODWILL)
+        assert await ledger_sum(wide_engine, pair.duplicate.id) == 0
+    assert await container.queries.loyalty.ledger_mismatches() == []
