@@ -26,7 +26,7 @@
 # is DEBIAN_MIRROR, or else the one this machine's apt uses for bookworm; to pin the
 # packages themselves, point DEBIAN_MIRROR at a dated snapshot of the archive.
 # Environment: IMAGE (tag), DEBIAN_MIRROR, SOURCE_DATE_EPOCH (file times; default: the
-# last commit's), FORCE=1 (rebuild even if the tag exists).
+# last commit of this script), FORCE=1 (rebuild even if the tag exists).
 set -euo pipefail
 
 IMAGE=${IMAGE:-rapport-local/python:3.11-slim-bookworm}
@@ -61,7 +61,7 @@ if [[ -z $MIRROR ]]; then
     echo "no Debian $SUITE mirror in /etc/apt: set DEBIAN_MIRROR" >&2
     exit 2
 fi
-SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(git -C "$HERE" log -1 --format=%ct 2>/dev/null || echo 0)}
+SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(git -C "$HERE" log -1 --format=%ct -- local-base-image.sh 2>/dev/null || echo 0)}
 export SOURCE_DATE_EPOCH
 
 WORK=$(mktemp -d /tmp/rapport-base.XXXXXX)
@@ -84,7 +84,7 @@ local_authorities=(/usr/local/share/ca-certificates/*.crt)
 shopt -u nullglob
 if (( ${#local_authorities[@]} )); then
     cp "${local_authorities[@]}" "$ROOT/usr/local/share/ca-certificates/"
-    chroot "$ROOT" update-ca-certificates >/dev/null
+    chroot "$ROOT" update-ca-certificates >"$WORK/ca.log" 2>&1 || { cat "$WORK/ca.log" >&2; exit 1; }
 fi
 
 # What varies from one run to the next, and what an image does not need.
