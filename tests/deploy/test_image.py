@@ -1,12 +1,13 @@
 """The image itself: built from the Dockerfile and run, where a container engine answers.
 
-Skipped, with the reason, when `docker info` fails (no engine: CI's machines have only the
-client), when no base image is on the engine (it is never pulled: Docker Hub may be out of
-reach; tests/deploy/local-base-image.sh builds a stand-in), or when the test PostgreSQL is
-not on TCP (the container reaches it over the host's network). Otherwise the image is built
-once for the module, with its build stage tagged too so that both can be removed after, and
-the tests run what an operator runs: the CLI, `migrate` on a fresh database, `api-client
-create`, and `serve` on a read-only root filesystem until `docker stop`.
+Skipped, with the reason, when `docker info` fails (a machine with only the client, or an
+engine that is not running), when no base image is on the engine (it is never pulled:
+Docker Hub may be out of reach; tests/deploy/local-base-image.sh builds a stand-in), or
+when the test PostgreSQL is not on TCP (the container reaches it over the host's network).
+Otherwise the image is built once for the module, with its build stage tagged too so that
+both can be removed after, and the tests run what an operator runs: the CLI, `migrate` on
+a fresh database, `api-client create`, and `serve` on a read-only root filesystem until
+`docker stop`.
 """
 
 import json
@@ -72,7 +73,7 @@ class Server:
 
 
 @pytest.fixture(scope="module")
-def engine() -> None:
+def container_engine() -> None:
     if shutil.which("docker") is None:
         pytest.skip("no docker client on PATH")
     try:
@@ -86,7 +87,7 @@ def engine() -> None:
 
 
 @pytest.fixture(scope="module")
-def base_image(engine: None) -> str:
+def base_image(container_engine: None) -> str:
     """The Dockerfile's own base if the engine has it, else the local stand-in."""
     candidates = [global_args()["PYTHON_IMAGE"], STAND_IN_BASE]
     for candidate in candidates:
@@ -195,7 +196,7 @@ def test_the_base_name_label_names_the_base_it_was_built_from(image: Image) -> N
 # ---- against PostgreSQL: migrate, an API client, `serve` ---------------------------------
 
 @pytest.fixture(scope="module")
-def server_url(engine: None) -> str:
+def server_url(container_engine: None) -> str:
     configured = Settings.from_environment().test_database_url
     if not configured or not urlsplit(configured).hostname:
         pytest.skip("the container reaches PostgreSQL over the host's network: "
