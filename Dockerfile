@@ -13,10 +13,13 @@
 # Both stages use the same base, so the virtual environment built in the first one (its
 # scripts name /opt/rapport/bin/python, a link to the base's interpreter) runs in the second.
 # Pin the base by digest in your release pipeline if you rebuild rarely; the tag moves with
-# Debian's security updates.
+# Debian's security updates. PYTHON_IMAGE substitutes another base with the same layout
+# (the interpreter at /usr/local/bin/python3, pip, no compiler): a mirror's copy, a digest,
+# or the stand-in tests/deploy/local-base-image.sh builds where Docker Hub is out of reach.
+ARG PYTHON_IMAGE=python:3.12.12-slim-bookworm
 
 # ---- build: resolve the locked dependencies and install the project as a wheel -----------
-FROM python:3.12.12-slim-bookworm AS build
+FROM ${PYTHON_IMAGE} AS build
 
 # uv from PyPI, pinned; nothing else is installed in this stage, so a dependency without a
 # wheel for this platform fails the build here instead of being compiled.
@@ -44,8 +47,10 @@ COPY migrations ./migrations
 RUN uv sync --frozen --no-dev --no-editable
 
 # ---- runtime: the interpreter, the environment, an unprivileged user ----------------------
-FROM python:3.12.12-slim-bookworm AS runtime
+FROM ${PYTHON_IMAGE} AS runtime
 
+# Declared again so that the label below can name the base this image was built from.
+ARG PYTHON_IMAGE
 ARG VERSION=0.1.0
 ARG REVISION=unknown
 ARG CREATED=unknown
@@ -58,7 +63,7 @@ LABEL org.opencontainers.image.title="rapport" \
       org.opencontainers.image.created="${CREATED}" \
       org.opencontainers.image.licenses="Apache-2.0" \
       org.opencontainers.image.source="${SOURCE}" \
-      org.opencontainers.image.base.name="docker.io/library/python:3.12.12-slim-bookworm"
+      org.opencontainers.image.base.name="${PYTHON_IMAGE}"
 
 # A fixed uid/gid so that Kubernetes' runAsUser and a volume's fsGroup can name it; no home,
 # no shell, no password.

@@ -1,7 +1,9 @@
 """Reading the Dockerfile as the builder does: continuation lines joined, comments dropped,
-instructions grouped by stage. Enough for the tests to ask what each stage does."""
+instructions grouped by stage, a stage's base with the ARGs before the first FROM filled in
+at their defaults. Enough for the tests to ask what each stage does."""
 
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -59,13 +61,38 @@ def instructions(text: str) -> list[Instruction]:
     return found
 
 
-def stages(text: str | None = None) -> list[Stage]:
-    result: list[Stage] = []
+def global_args(text: str | None = None) -> dict[str, str]:
+    """The ARGs declared before the first FROM, at their defaults: what a FROM line may use
+    when no --build-arg is given."""
+    found: dict[str, str] = {}
     for instruction in instructions(DOCKERFILE.read_text() if text is None else text):
+        if instruction.keyword == "FROM":
+            break
+        if instruction.keyword == "ARG":
+            name, _, default = instruction.arguments.partition("=")
+            found[name.strip()] = default.strip().strip('"')
+    return found
+
+
+def _substitute(word: str, values: dict[str, str]) -> str:
+    def value(match: re.Match[str]) -> str:
+        name = match.group(1) or match.group(2)
+        if name not in values:
+            raise ValueError(f"FROM uses ${name}, which no ARG before the first FROM declares")
+        return values[name]
+
+    return re.sub(r"\$\{(\w+)\}|\$(\w+)", value, word)
+
+
+def stages(text: str | None = None) -> list[Stage]:
+    text = DOCKERFILE.read_text() if text is None else text
+    defaults = global_args(text)
+    result: list[Stage] = []
+    for instruction in instructions(text):
         if instruction.keyword == "FROM":
             words = instruction.arguments.split()
             name = words[2] if len(words) >= 3 and words[1].upper() == "AS" else None
-            result.append(Stage(words[0], name))
+            result.append(Stage(_substitute(words[0], defaults), name))
         elif result:
             result[-1].instructions.append(instruction)
     return result

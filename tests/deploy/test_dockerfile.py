@@ -1,7 +1,7 @@
 """The container image, checked without a container engine: hadolint over the Dockerfile,
 the rules of each stage, the build context, the production dependencies in uv.lock, and
-the HEALTHCHECK command run as the engine would run it. CI has no docker; building and
-running the image is described in docs/operations.md."""
+the HEALTHCHECK command run as the engine would run it. Building and running the image is
+tests/deploy/test_image.py, where an engine answers."""
 
 import os
 import re
@@ -17,7 +17,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.deploy.dockerfile import DOCKERFILE, REPO, Stage, instructions, stages
+from tests.deploy.dockerfile import (
+    DOCKERFILE,
+    REPO,
+    Stage,
+    global_args,
+    instructions,
+    stages,
+)
 
 HADOLINT = Path(sys.executable).parent / "hadolint"
 PRODUCTION_PORT = "8000"
@@ -69,6 +76,21 @@ def test_both_stages_start_from_the_same_pinned_slim_python() -> None:
     assert len(stages()) == 2
     assert build.base == runtime.base
     assert re.fullmatch(r"python:3\.1[1-3]\.\d+-slim-\w+", runtime.base), runtime.base
+
+
+def test_one_build_argument_names_the_base_of_both_stages() -> None:
+    """A mirror's copy or a local stand-in replaces the base with --build-arg PYTHON_IMAGE."""
+    froms = [i.arguments.split()[0] for i in instructions(DOCKERFILE.read_text())
+             if i.keyword == "FROM"]
+    assert froms == ["${PYTHON_IMAGE}", "${PYTHON_IMAGE}"]
+    assert "PYTHON_IMAGE" in global_args()
+
+
+def test_the_base_name_label_is_the_base_the_image_was_built_from() -> None:
+    runtime = _runtime()
+    assert "PYTHON_IMAGE" in [i.arguments for i in runtime.all("ARG")]
+    labels = " ".join(i.arguments for i in runtime.all("LABEL"))
+    assert 'org.opencontainers.image.base.name="${PYTHON_IMAGE}"' in labels
 
 
 def test_dependencies_come_from_the_lock_without_dev_tools_or_extras() -> None:
@@ -227,6 +249,13 @@ def test_the_healthcheck_fails_when_nothing_listens() -> None:
         probe.bind(("127.0.0.1", 0))
         closed_port: int = probe.getsockname()[1]
     assert _healthcheck(closed_port) != 0
+
+
+def test_the_dockerfile_reader_fills_a_base_from_the_args_before_the_first_from() -> None:
+    read = stages("ARG BASE=python:3.12-slim\nFROM ${BASE} AS one\nARG BASE=other\n"
+                  "FROM $BASE\n")
+    assert [(s.base, s.name) for s in read] == [("python:3.12-slim", "one"),
+                                               ("python:3.12-slim", None)]
 
 
 def test_the_dockerfile_reader_joins_continued_lines_and_skips_comments() -> None:
