@@ -28,13 +28,16 @@ from domain.loyalty.commands import AdjustPoints, RefundLineInput, RefundPurchas
 from domain.loyalty.model import Purchase
 from domain.partners.commands import (
     ChangeOfferStatus,
+    RecordPartnerPurchase,
+    ReturnPartnerPurchase,
 )
-from domain.partners.model import OfferStatus, Quota, Trigger, TriggerKind
+from domain.partners.model import OfferStatus, Partner, Quota, Trigger, TriggerKind
 from infrastructure.bootstrap import Container
 from infrastructure.postgres.engine import create_engine
 from infrastructure.postgres.tables import (
     interactions,
     partner_grants,
+    partner_purchases,
     purchase_lines,
     purchase_refund_lines,
     purchase_refunds,
@@ -42,6 +45,7 @@ from infrastructure.postgres.tables import (
 )
 from tests.builders import (
     a_consenting_member_command,
+    a_partner_client,
     a_partner_command,
     a_ref,
     an_offer_command,
@@ -69,6 +73,7 @@ GOODWILL = 50  # points added by hand to each record during the merge
 CALLS = PAIRS * (1 + 2 * BOUGHT + 2 + 2)
 WRITES = 4  # writes naming each duplicate while she is merged, in the tests after the first
 CARD = "brand-card"  # the system of the card a member shows at a partner's counter
+COFFEE = Decimal("58.00")  # at a café that gives a point a yuan
 CUSTOMERS_ROWS = (purchases, purchase_lines, purchase_refunds, purchase_refund_lines,
                   interactions, partner_grants)
 
@@ -211,6 +216,18 @@ def _survivors(pairs: list[Pair]) -> set[UUID]:
     return {pair.survivor.id for pair in pairs}
 
 
+async def _cafe(container: Container) -> Partner:
+    """A point per yuan, each worth 5 fen to the brand."""
+    partner: Partner = await container.use_cases.partners.create_partner(a_partner_command(
+        earn_rate=Decimal(1), point_value=Decimal("0.05")))
+    return partner
+
+
+def _coffee(n: int, order_id: str) -> RecordPartnerPurchase:
+    """Bought at the café by pair `n`'s duplicate, her card shown."""
+    return RecordPartnerPurchase(CARD, f"MEI-{n}", order_id, COFFEE, "CNY", NOW)
+
+
 async def test_interactions_recorded_during_merges_all_end_on_the_survivor(
     wide_engine: AsyncEngine, container: Container
 ) -> None:
@@ -223,3 +240,28 @@ async def test_interactions_recorded_during_merges_all_end_on_the_survivor(
 
     assert await _count(wide_engine, interactions) == PAIRS * (1 + WRITES)
     assert await _owners_of(wide_engine, interactions, pairs) == _survivors(pairs)
+
+
+async def test_partner_purchases_and_returns_during_merges_deadlock_none_and_end_on_the_survivor(
+    wide_engine: AsyncEngine, container: Container
+) -> None:
+    pairs = [await _records(container, n) for n in range(PAIRS)]
+    cafe = await _cafe(container)
+    till = container.use_cases.acting_as(a_partner_client(cafe)).partners
+    for n in range(PAIRS):
+        for i in range(WRITES):
+            await till.record_partner_purchase(_coffee(n, f"{n}-before-{i}"))
+
+    await _merged_during(container, pairs, [
+        [*(till.return_partner_purchase(ReturnPartnerPurchase(f"{n}-before-{i}", "back"))
+           for i in range(WRITES)),
+         *(till.record_partner_purchase(_coffee(n, f"{n}-during-{i}")) for i in range(WRITES))]
+        for n in range(PAIRS)])
+
+    assert await _count(wide_engine, partner_purchases) == PAIRS * 2 * WRITES
+    assert await _owners_of(wide_engine, partner_purchases, pairs) == _survivors(pairs)
+    for pair in pairs:
+        # The coffees before returned whole; those during earned a point a yuan.
+        assert await ledger_sum(wide_engine, pair.survivor.id) == WRITES * int(COFFEE)
+        assert await ledger_sum(wide_engine, pair.duplicate.id) == 0
+    assert await container.queries.loyalty.ledger_mismatches() == []
