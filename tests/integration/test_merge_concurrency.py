@@ -28,16 +28,19 @@ from domain.loyalty.commands import AdjustPoints, RefundLineInput, RefundPurchas
 from domain.loyalty.model import Purchase
 from domain.partners.commands import (
     ChangeOfferStatus,
+    IssueGrant,
     RecordPartnerPurchase,
     ReturnPartnerPurchase,
+    ReverseRedemption,
 )
-from domain.partners.model import OfferStatus, Partner, Quota, Trigger, TriggerKind
+from domain.partners.model import Offer, OfferStatus, Partner, Quota, Trigger, TriggerKind
 from infrastructure.bootstrap import Container
 from infrastructure.postgres.engine import create_engine
 from infrastructure.postgres.tables import (
     interactions,
     partner_grants,
     partner_purchases,
+    partner_redemptions,
     purchase_lines,
     purchase_refund_lines,
     purchase_refunds,
@@ -47,6 +50,7 @@ from tests.builders import (
     a_consenting_member_command,
     a_partner_client,
     a_partner_command,
+    a_redeem_command,
     a_ref,
     an_offer_command,
     record_command,
@@ -223,6 +227,15 @@ async def _cafe(container: Container) -> Partner:
     return partner
 
 
+async def _manual_offer(container: Container, partner: Partner) -> Offer:
+    """Given by staff by hand, as often as they like."""
+    use = container.use_cases.partners
+    offer = await use.create_offer(an_offer_command(
+        partner, trigger=Trigger(TriggerKind.MANUAL), quota=Quota(per_member=None)))
+    active: Offer = await use.change_offer_status(ChangeOfferStatus(offer.id, OfferStatus.ACTIVE))
+    return active
+
+
 def _coffee(n: int, order_id: str) -> RecordPartnerPurchase:
     """Bought at the café by pair `n`'s duplicate, her card shown."""
     return RecordPartnerPurchase(CARD, f"MEI-{n}", order_id, COFFEE, "CNY", NOW)
@@ -265,3 +278,27 @@ async def test_partner_purchases_and_returns_during_merges_deadlock_none_and_end
         assert await ledger_sum(wide_engine, pair.survivor.id) == WRITES * int(COFFEE)
         assert await ledger_sum(wide_engine, pair.duplicate.id) == 0
     assert await container.queries.loyalty.ledger_mismatches() == []
+
+
+async def test_redemptions_and_reversals_during_merges_deadlock_none_and_end_on_the_survivor(
+    wide_engine: AsyncEngine, container: Container
+) -> None:
+    pairs = [await _records(container, n) for n in range(PAIRS)]
+    use = container.use_cases.partners
+    partner: Partner = await use.create_partner(a_partner_command())
+    offer = await _manual_offer(container, partner)
+    counter = container.use_cases.acting_as(a_partner_client(partner)).partners
+    grants = [[await use.issue_grant(IssueGrant(offer.id, pair.duplicate.id, "Opening night"))
+               for _ in range(2 * WRITES)] for pair in pairs]
+    redeemed = [[await counter.redeem_grant(a_redeem_command(grant))
+                 for grant in theirs[:WRITES]] for theirs in grants]
+
+    await _merged_during(container, pairs, [
+        [*(counter.reverse_redemption(ReverseRedemption(r.redemption.id, "wrong film"))
+           for r in before),
+         *(counter.redeem_grant(a_redeem_command(grant)) for grant in theirs[WRITES:])]
+        for before, theirs in zip(redeemed, grants, strict=True)])
+
+    assert await _count(wide_engine, partner_redemptions) == PAIRS * 2 * WRITES
+    for table in (partner_grants, partner_redemptions):
+        assert await _owners_of(wide_engine, table, pairs) == _survivors(pairs), table.name
