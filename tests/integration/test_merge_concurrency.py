@@ -302,3 +302,19 @@ async def test_redemptions_and_reversals_during_merges_deadlock_none_and_end_on_
     assert await _count(wide_engine, partner_redemptions) == PAIRS * 2 * WRITES
     for table in (partner_grants, partner_redemptions):
         assert await _owners_of(wide_engine, table, pairs) == _survivors(pairs), table.name
+
+
+async def test_grants_issued_by_hand_during_merges_all_end_on_the_survivor(
+    wide_engine: AsyncEngine, container: Container
+) -> None:
+    pairs = [await _records(container, n) for n in range(PAIRS)]
+    use = container.use_cases.partners
+    offer = await _manual_offer(container, await use.create_partner(a_partner_command()))
+    issue = use.issue_grant
+
+    await _merged_during(container, pairs, [
+        [issue(IssueGrant(offer.id, customer.id, "Opening night"))
+         for customer in (pair.survivor, *(pair.duplicate,) * WRITES)] for pair in pairs])
+
+    assert await _count(wide_engine, partner_grants) == PAIRS * (1 + WRITES)
+    assert await _owners_of(wide_engine, partner_grants, pairs) == _survivors(pairs)
