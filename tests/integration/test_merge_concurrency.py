@@ -37,6 +37,7 @@ from domain.partners.model import Offer, OfferStatus, Partner, Quota, Trigger, T
 from infrastructure.bootstrap import Container
 from infrastructure.postgres.engine import create_engine
 from infrastructure.postgres.tables import (
+    cases,
     interactions,
     partner_grants,
     partner_purchases,
@@ -53,6 +54,7 @@ from tests.builders import (
     a_redeem_command,
     a_ref,
     an_offer_command,
+    open_command,
     record_command,
 )
 from tests.fakes import FixedClock
@@ -318,3 +320,17 @@ async def test_grants_issued_by_hand_during_merges_all_end_on_the_survivor(
 
     assert await _count(wide_engine, partner_grants) == PAIRS * (1 + WRITES)
     assert await _owners_of(wide_engine, partner_grants, pairs) == _survivors(pairs)
+
+
+async def test_cases_opened_during_merges_all_end_on_the_survivor(
+    wide_engine: AsyncEngine, container: Container
+) -> None:
+    pairs = [await _records(container, n) for n in range(PAIRS)]
+    open_case = container.use_cases.cases.open_case
+
+    await _merged_during(container, pairs, [
+        [open_case(open_command(customer.id))
+         for customer in (pair.survivor, *(pair.duplicate,) * WRITES)] for pair in pairs])
+
+    assert await _count(wide_engine, cases) == PAIRS * (1 + WRITES)
+    assert await _owners_of(wide_engine, cases, pairs) == _survivors(pairs)
