@@ -51,7 +51,8 @@ async def open_case(cmd: OpenCase, *, uow: UnitOfWork, viewer: Viewer, sla: SlaP
             customer_id = customer_id or origin.customer_id
             channel, store_id = channel or origin.channel, store_id or origin.store_id
         assert customer_id is not None
-        customer = await customer_to_act_on(uow, viewer, customer_id)
+        # Held, so that one opened while she is merged lands on the survivor.
+        customer = await customer_to_act_on(uow, viewer, customer_id, hold=True)
         # Compared after following a merge: a duplicate's interactions moved to its survivor.
         if origin is not None and origin.customer_id != customer.id:
             raise DomainError.single(

@@ -170,8 +170,9 @@ async def merge_customers(
             ("duplicate_id",), ErrorCode.SELF_MERGE, "a customer cannot be merged into itself"
         )
     async with uow:
-        # Lock both rows in id order so two opposite merges cannot deadlock; a sale or a
-        # return of theirs holds her row before her other rows too (customer_to_act_on).
+        # Lock both rows in id order so two opposite merges cannot deadlock; the other
+        # contexts' writes of theirs hold her row before her other rows too
+        # (customer_to_act_on, held_customer).
         locked = {}
         for customer_id in sorted((cmd.survivor_id, cmd.duplicate_id)):
             locked[customer_id] = await uow.customers.get(customer_id, for_update=True)
@@ -437,14 +438,28 @@ async def customer_to_act_on(
     first and reached her row later (a foreign key to it, her last interaction) would wait
     for a merge waiting for it. Held first, the two take turns, and a merge that commits
     while we wait is seen: the survivor is held and written to, not the duplicate."""
-    read = uow.customers.hold if hold else uow.customers.header
-    customer = await read(customer_id)
-    while customer is not None and customer.merged_into_id is not None:
-        customer = await read(customer.merged_into_id)
+    customer = await _followed(uow.customers.hold if hold else uow.customers.header,
+                               customer_id)
     if customer is None:
         raise not_found(("customer_id",), "customer")
     require_reach(viewer, customer)
     refuse_erased(customer, "customer_id")
+    return customer
+
+
+async def held_customer(uow: UnitOfWork, customer_id: UUID) -> CustomerHeader | None:
+    """Her row held as `customer_to_act_on(…, hold=True)` holds it, a merged duplicate's id
+    finding the survivor, for a writer that reaches her through no viewer of hers (a
+    partner's counter names her by her card, her grant's code)."""
+    return await _followed(uow.customers.hold, customer_id)
+
+
+async def _followed(
+    read: Callable[[UUID], Awaitable[CustomerHeader | None]], customer_id: UUID
+) -> CustomerHeader | None:
+    customer = await read(customer_id)
+    while customer is not None and customer.merged_into_id is not None:
+        customer = await read(customer.merged_into_id)
     return customer
 
 

@@ -46,7 +46,9 @@ async def record_interaction(
                 raise not_found(("idempotency_key",), "first result")
             viewer.require_reach(existing.customer_id, existing.store_id, existing.staff_id)
             return existing
-        customer = await customer_to_act_on(uow, viewer, cmd.customer_id)
+        # Held, so that one recorded while she is merged lands on the survivor, not on the
+        # duplicate the merge just emptied.
+        customer = await customer_to_act_on(uow, viewer, cmd.customer_id, hold=True)
         await require_store(uow, cmd.store_id, ("store_id",))
         await require_staff(uow, cmd.staff_id, ("staff_id",))
         if cmd.case_id is not None:

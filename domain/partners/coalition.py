@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import ROUND_DOWN, Decimal
 
 from domain.customers.queries import ByExternalRef
+from domain.customers.services import held_customer
 from domain.loyalty.model import LedgerKind
 from domain.loyalty.wallet import Wallet, locked_membership, programme_named
 from domain.partners.commands import RecordPartnerPurchase, ReturnPartnerPurchase
@@ -62,11 +63,14 @@ async def record_partner_purchase(
             return PartnerPurchaseRecorded(earlier, replayed=True)
         rate = _earn_rate(partner, currency)
         reference = ByExternalRef.of(cmd.member_system, cmd.member_reference)
-        customer_id = await uow.customers.find_by_external_ref(reference.system,
-                                                               reference.value)
-        if customer_id is None:
+        found = await uow.customers.find_by_external_ref(reference.system, reference.value)
+        # Her row held before her membership, as a merge takes them; a merge that moved her
+        # card meanwhile is followed to the survivor.
+        member = None if found is None else await held_customer(uow, found)
+        if member is None:
             raise DomainError.single(("member_reference",), ErrorCode.NOT_FOUND,
                                      "no member has this reference")
+        customer_id = member.id
         programme = await programme_named(uow, cmd.programme_code)
         membership = await locked_membership(uow, programme, customer_id)
         occurred_at = cmd.occurred_at.astimezone(UTC)
@@ -109,10 +113,15 @@ async def return_partner_purchase(
     problems.raise_if_any()
     async with uow:
         partner = await acting_partner(uow, viewer)
-        purchase = await uow.partners.partner_purchase(partner.id, cmd.order_id.strip(),
-                                                       for_update=True)
-        if purchase is None:
+        order_id = cmd.order_id.strip()
+        named = await uow.partners.partner_purchase(partner.id, order_id)
+        if named is None:
             raise not_found(("order_id",), "partner purchase")
+        # Her row first, as a merge takes it, then the purchase (a merge may have moved it
+        # to the survivor meanwhile), then her membership.
+        await held_customer(uow, named.customer_id)
+        purchase = await uow.partners.partner_purchase(partner.id, order_id, for_update=True)
+        assert purchase is not None, "a partner purchase is never deleted"
         if cmd.amount is not None:
             check_amount(problems, ("amount",), cmd.amount, purchase.currency, positive=True)
             problems.raise_if_any()

@@ -284,10 +284,11 @@ async def issue_grant(cmd: IssueGrant, *, uow: UnitOfWork, viewer: Viewer) -> Gr
     reason = problems.text(("reason",), cmd.reason, max_length=500, required=True)
     problems.raise_if_any()
     async with uow:
+        # Her row before the offer's, as a sale of hers that issues its grants takes them.
+        customer = await _customer_for(uow, viewer, cmd.customer_id, hold=True)
         offer = await uow.partners.get_offer(cmd.offer_id, for_update=True)
         if offer is None:
             raise not_found(("offer_id",), "offer")
-        customer = await _customer_for(uow, viewer, cmd.customer_id)
         now = uow.clock.now()
         grant_id = new_id()
         occasion = Occasion(customer, f"manual:{grant_id}", now)
@@ -348,9 +349,13 @@ async def _revoke(uow: UnitOfWork, grant: Grant, now: datetime, reason: str) -> 
     return revoked
 
 
-async def _customer_for(uow: UnitOfWork, viewer: Viewer, customer_id: UUID) -> Customer:
-    """The customer a staff member acts on (a merged duplicate's id finds the survivor)."""
-    header = await customer_to_act_on(uow, viewer, customer_id)
+async def _customer_for(uow: UnitOfWork, viewer: Viewer, customer_id: UUID, *,
+                        hold: bool = False) -> Customer:
+    """The customer a staff member acts on (a merged duplicate's id finds the survivor).
+    `hold` for a grant issued to her, so that one issued while she is merged is the
+    survivor's; not for a revocation, which holds her grant before her, as a merge moving
+    it would wait for it, and writes nothing of hers a merge moves but the grant."""
+    header = await customer_to_act_on(uow, viewer, customer_id, hold=hold)
     customer = await uow.customers.get(header.id)
     assert customer is not None
     return customer

@@ -11,13 +11,16 @@ miss older than that hour counts no more, and the hourly job deletes it
 
 Redeeming locks the grant: of sixteen tills redeeming one code at once, one succeeds and
 the others are told it is redeemed. The partner's idempotency key makes a retry of the
-same redemption replay it.
+same redemption replay it. Before the grant, a redemption and its reversal hold the
+member's customer row, which a merge of hers locks first: the two take turns, and the
+redemption of a grant a merge moved meanwhile is the survivor's.
 """
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
+from domain.customers.services import held_customer
 from domain.partners import codes
 from domain.partners.acting import no_partner, partner_code_of, still_active
 from domain.partners.commands import (
@@ -114,6 +117,10 @@ async def redeem_grant(cmd: RedeemGrant, *, uow: UnitOfWork, viewer: Viewer) -> 
         if cmd.amount is not None:
             check_amount(problems, ("amount",), cmd.amount, partner.currency)
             problems.raise_if_any()
+        named = await uow.partners.grant_by_code(code)
+        if named is not None and named.partner_id == partner.id:
+            # Her row first, as a merge takes it, then her grant (which a merge moves).
+            await held_customer(uow, named.customer_id)
         found = await uow.partners.grant_to_redeem(code)
         if found is None or found.grant.partner_id != partner.id:
             await _miss(uow, viewer, now)
@@ -157,9 +164,13 @@ async def reverse_redemption(
     problems.raise_if_any()
     async with uow:
         partner = await acting_partner(uow, viewer)
-        redemption = await uow.partners.get_redemption(cmd.redemption_id, for_update=True)
-        if redemption is None or redemption.partner_id != partner.id:
+        named = await uow.partners.get_redemption(cmd.redemption_id)
+        if named is None or named.partner_id != partner.id:
             raise not_found(("redemption_id",), "redemption")
+        # Her row first, as a merge takes it, then her redemption and grant (it moves both).
+        await held_customer(uow, named.customer_id)
+        redemption = await uow.partners.get_redemption(cmd.redemption_id, for_update=True)
+        assert redemption is not None, "a redemption is never deleted"
         now = uow.clock.now()
         if redemption.reversed:
             raise DomainError.single(("redemption_id",), ErrorCode.ALREADY_REVERSED,

@@ -1,12 +1,14 @@
-"""A customer merge while tills return and sell to the two records it merges, at once on
-Postgres, each call in its own transaction on its own connection: none deadlocks, and
-nothing is lost. Every return is recorded once, every sale once, and every row of the
+"""A customer merge while tills, partners and staff write about the two records it merges
+(returns and sales, interactions, partner purchases and redemptions, grants by hand,
+cases), at once on Postgres, each call in its own transaction on its own connection: none
+deadlocks, and nothing is lost. Every write is recorded once, and every row of the
 duplicate's ends up the survivor's, whichever committed first.
 
 A merge locks both customers' rows, then moves their rows (purchases, memberships,
-grants); a return or a sale locks her row first too, before her membership and her
-purchase, so the two take turns instead of each holding what the other waits for
-(domain/customers/services.py, `customer_to_act_on(…, hold=True)`)."""
+grants); each of these writes holds her row first too, before any other row of hers, so
+the two take turns instead of each holding what the other waits for, and a write that
+waited for a merge writes to the survivor, not the duplicate it named
+(domain/customers/services.py, `held_customer`)."""
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable
@@ -24,19 +26,37 @@ from domain.customers.commands import MergeCustomers
 from domain.customers.model import Customer
 from domain.loyalty.commands import AdjustPoints, RefundLineInput, RefundPurchase, TierSpec
 from domain.loyalty.model import Purchase
-from domain.partners.commands import ChangeOfferStatus
-from domain.partners.model import OfferStatus, Quota, Trigger, TriggerKind
+from domain.partners.commands import (
+    ChangeOfferStatus,
+    IssueGrant,
+    RecordPartnerPurchase,
+    ReturnPartnerPurchase,
+    ReverseRedemption,
+)
+from domain.partners.model import Offer, OfferStatus, Partner, Quota, Trigger, TriggerKind
 from infrastructure.bootstrap import Container
 from infrastructure.postgres.engine import create_engine
 from infrastructure.postgres.tables import (
+    cases,
     interactions,
     partner_grants,
+    partner_purchases,
+    partner_redemptions,
     purchase_lines,
     purchase_refund_lines,
     purchase_refunds,
     purchases,
 )
-from tests.builders import a_consenting_member_command, a_partner_command, an_offer_command
+from tests.builders import (
+    a_consenting_member_command,
+    a_partner_client,
+    a_partner_command,
+    a_redeem_command,
+    a_ref,
+    an_offer_command,
+    open_command,
+    record_command,
+)
 from tests.fakes import FixedClock
 from tests.integration.loyalty_setup import (
     a_container,
@@ -57,6 +77,9 @@ GOODWILL = 50  # points added by hand to each record during the merge
 # Per pair: the merge, a return of each purchase, a sale and a goodwill gesture to each
 # record.
 CALLS = PAIRS * (1 + 2 * BOUGHT + 2 + 2)
+WRITES = 4  # writes naming each duplicate while she is merged, in the tests after the first
+CARD = "brand-card"  # the system of the card a member shows at a partner's counter
+COFFEE = Decimal("58.00")  # at a café that gives a point a yuan
 CUSTOMERS_ROWS = (purchases, purchase_lines, purchase_refunds, purchase_refund_lines,
                   interactions, partner_grants)
 
@@ -65,7 +88,7 @@ CUSTOMERS_ROWS = (purchases, purchase_lines, purchase_refunds, purchase_refund_l
 async def wide_engine(database_url: str, db: AsyncEngine) -> AsyncIterator[AsyncEngine]:
     """A connection for each call at once (the session's engine has 10), each finding a
     deadlock soon."""
-    engine = create_engine(database_url, pool_size=CALLS + 4)
+    engine = create_engine(database_url, pool_size=max(CALLS, PAIRS * (1 + 2 * WRITES)) + 4)
 
     @event.listens_for(engine.sync_engine, "connect")
     def _soon(dbapi_connection: Any, _: Any) -> None:
@@ -164,3 +187,150 @@ async def test_returns_and_sales_during_merges_deadlock_none_and_lose_nothing(
             2 * BOUGHT * 600 + 2 * 600 + 2 * GOODWILL)
         assert await ledger_sum(wide_engine, pair.duplicate.id) == 0
     assert await container.queries.loyalty.ledger_mismatches() == []
+
+
+async def _records(container: Container, n: int) -> Pair:
+    """A survivor and a duplicate who shows her card at partners' counters."""
+    create = container.use_cases.customers.create_customer
+    survivor = await create(a_consenting_member_command(f"Li{n}"))
+    duplicate = await create(a_consenting_member_command(
+        f"Mei{n}", external_refs=(a_ref(CARD, f"MEI-{n}"),)))
+    return Pair(survivor, duplicate, ())
+
+
+def _merge(container: Container, pair: Pair) -> Awaitable[object]:
+    return container.use_cases.customers.merge_customers(
+        MergeCustomers(pair.survivor.id, pair.duplicate.id))
+
+
+async def _merged_during(container: Container, pairs: list[Pair],
+                         writes: list[list[Awaitable[object]]]) -> list[object]:
+    """Each pair's merge at once with its writes, and the writes' outcomes."""
+    outcomes = await _outcomes(*(call for pair, theirs in zip(pairs, writes, strict=True)
+                                 for call in (_merge(container, pair), *theirs)))
+    assert [o for o in outcomes if isinstance(o, BaseException)] == []
+    return outcomes
+
+
+async def _owners_of(engine: AsyncEngine, table: Table, pairs: list[Pair]) -> set[UUID]:
+    """Whose of the pairs' records the rows of `table` are."""
+    return await _owners(engine, table,
+                         {c.id for pair in pairs for c in (pair.survivor, pair.duplicate)})
+
+
+def _survivors(pairs: list[Pair]) -> set[UUID]:
+    return {pair.survivor.id for pair in pairs}
+
+
+async def _cafe(container: Container) -> Partner:
+    """A point per yuan, each worth 5 fen to the brand."""
+    partner: Partner = await container.use_cases.partners.create_partner(a_partner_command(
+        earn_rate=Decimal(1), point_value=Decimal("0.05")))
+    return partner
+
+
+async def _manual_offer(container: Container, partner: Partner) -> Offer:
+    """Given by staff by hand, as often as they like."""
+    use = container.use_cases.partners
+    offer = await use.create_offer(an_offer_command(
+        partner, trigger=Trigger(TriggerKind.MANUAL), quota=Quota(per_member=None)))
+    active: Offer = await use.change_offer_status(ChangeOfferStatus(offer.id, OfferStatus.ACTIVE))
+    return active
+
+
+def _coffee(n: int, order_id: str) -> RecordPartnerPurchase:
+    """Bought at the café by pair `n`'s duplicate, her card shown."""
+    return RecordPartnerPurchase(CARD, f"MEI-{n}", order_id, COFFEE, "CNY", NOW)
+
+
+async def test_interactions_recorded_during_merges_all_end_on_the_survivor(
+    wide_engine: AsyncEngine, container: Container
+) -> None:
+    pairs = [await _records(container, n) for n in range(PAIRS)]
+    record = container.use_cases.interactions.record_interaction
+
+    await _merged_during(container, pairs, [
+        [record(record_command(customer.id, NOW))
+         for customer in (pair.survivor, *(pair.duplicate,) * WRITES)] for pair in pairs])
+
+    assert await _count(wide_engine, interactions) == PAIRS * (1 + WRITES)
+    assert await _owners_of(wide_engine, interactions, pairs) == _survivors(pairs)
+
+
+async def test_partner_purchases_and_returns_during_merges_deadlock_none_and_end_on_the_survivor(
+    wide_engine: AsyncEngine, container: Container
+) -> None:
+    pairs = [await _records(container, n) for n in range(PAIRS)]
+    cafe = await _cafe(container)
+    till = container.use_cases.acting_as(a_partner_client(cafe)).partners
+    for n in range(PAIRS):
+        for i in range(WRITES):
+            await till.record_partner_purchase(_coffee(n, f"{n}-before-{i}"))
+
+    await _merged_during(container, pairs, [
+        [*(till.return_partner_purchase(ReturnPartnerPurchase(f"{n}-before-{i}", "back"))
+           for i in range(WRITES)),
+         *(till.record_partner_purchase(_coffee(n, f"{n}-during-{i}")) for i in range(WRITES))]
+        for n in range(PAIRS)])
+
+    assert await _count(wide_engine, partner_purchases) == PAIRS * 2 * WRITES
+    assert await _owners_of(wide_engine, partner_purchases, pairs) == _survivors(pairs)
+    for pair in pairs:
+        # The coffees before returned whole; those during earned a point a yuan.
+        assert await ledger_sum(wide_engine, pair.survivor.id) == WRITES * int(COFFEE)
+        assert await ledger_sum(wide_engine, pair.duplicate.id) == 0
+    assert await container.queries.loyalty.ledger_mismatches() == []
+
+
+async def test_redemptions_and_reversals_during_merges_deadlock_none_and_end_on_the_survivor(
+    wide_engine: AsyncEngine, container: Container
+) -> None:
+    pairs = [await _records(container, n) for n in range(PAIRS)]
+    use = container.use_cases.partners
+    partner: Partner = await use.create_partner(a_partner_command())
+    offer = await _manual_offer(container, partner)
+    counter = container.use_cases.acting_as(a_partner_client(partner)).partners
+    grants = [[await use.issue_grant(IssueGrant(offer.id, pair.duplicate.id, "Opening night"))
+               for _ in range(2 * WRITES)] for pair in pairs]
+    redeemed = [[await counter.redeem_grant(a_redeem_command(grant))
+                 for grant in theirs[:WRITES]] for theirs in grants]
+
+    await _merged_during(container, pairs, [
+        [*(counter.reverse_redemption(ReverseRedemption(r.redemption.id, "wrong film"))
+           for r in before),
+         *(counter.redeem_grant(a_redeem_command(grant)) for grant in theirs[WRITES:])]
+        for before, theirs in zip(redeemed, grants, strict=True)])
+
+    assert await _count(wide_engine, partner_redemptions) == PAIRS * 2 * WRITES
+    for table in (partner_grants, partner_redemptions):
+        assert await _owners_of(wide_engine, table, pairs) == _survivors(pairs), table.name
+
+
+async def test_grants_issued_by_hand_during_merges_all_end_on_the_survivor(
+    wide_engine: AsyncEngine, container: Container
+) -> None:
+    pairs = [await _records(container, n) for n in range(PAIRS)]
+    use = container.use_cases.partners
+    offer = await _manual_offer(container, await use.create_partner(a_partner_command()))
+    issue = use.issue_grant
+
+    await _merged_during(container, pairs, [
+        [issue(IssueGrant(offer.id, customer.id, "Opening night"))
+         for customer in (pair.survivor, *(pair.duplicate,) * WRITES)] for pair in pairs])
+
+    assert await _count(wide_engine, partner_grants) == PAIRS * (1 + WRITES)
+    assert await _owners_of(wide_engine, partner_grants, pairs) == _survivors(pairs)
+
+
+async def test_cases_opened_during_merges_all_end_on_the_survivor(
+    wide_engine: AsyncEngine, container: Container
+) -> None:
+    pairs = [await _records(container, n) for n in range(PAIRS)]
+    open_case = container.use_cases.cases.open_case
+
+    await _merged_during(container, pairs, [
+        [open_case(open_command(customer.id))
+         for customer in (pair.survivor, *(pair.duplicate,) * WRITES)] for pair in pairs])
+
+    assert await _count(wide_engine, cases) == PAIRS * (1 + WRITES)
+    assert await _owners_of(wide_engine, cases, pairs) == _survivors(pairs)
