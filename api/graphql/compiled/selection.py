@@ -120,7 +120,8 @@ class _Builder:
                 raise Unmapped(f"{parent.name}.{name} is abstract")
             children = self.selections(
                 named, [n.selection_set for n in nodes if n.selection_set], sites)
-        return Selection(key, name, children, slot, *leaf_of(definition.type))
+        return Selection(key, name, children, slot, *leaf_of(definition.type),
+                         enum=isinstance(named, GraphQLEnumType))
 
     def _collect(self, parent: GraphQLObjectType, selection_set: SelectionSetNode,
                  grouped: dict[str, list[FieldNode]]) -> None:

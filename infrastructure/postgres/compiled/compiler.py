@@ -6,9 +6,11 @@ the arguments of its connections and lookups, and renders SQL for their shape (w
 arguments were given) the first time that shape is seen; the values go as bind parameters.
 
 What the SQL looks like:
-- an object is `json_build_object('key', value, ...)`, keys in selection order;
-- a reference is a scalar subquery on the target's row, a list `array_to_json(ARRAY(…))`
-  of a subquery (no aggregate to set up: an ordered json_agg costs a sort per list);
+- an object is JSON text concatenated from its keys and values, keys in selection order
+  (sql.json_object; every value is JSON text, never null);
+- a reference is a scalar subquery on the target's row, a list the JSON texts of a subquery
+  as an array joined by commas (no aggregate to set up: an ordered one costs a sort per
+  list);
 - a connection pages its rows in a subquery (keyset condition, `LIMIT n + 1`), numbers them,
   and aggregates edges, nodes and pageInfo from the first n (without pageInfo, edges and
   nodes are arrays of `LIMIT n` rows); totalCount counts the same
@@ -41,11 +43,18 @@ from infrastructure.postgres.compiled.mapping import (
     Template,
     Value,
 )
-from infrastructure.postgres.compiled.sql import cursor, json_text, quoted
+from infrastructure.postgres.compiled.sql import (
+    cursor,
+    json_array,
+    json_nullable,
+    json_object,
+    json_string,
+    json_text,
+    json_value,
+)
 
 # Who may see which (type, field): the rest get the masked value, written into the SQL.
 Rules = Mapping[tuple[str, str], Restricted]
-MAX_KEYS = 50  # json_build_object takes at most 100 arguments
 STATEMENTS_PER_PLAN = 32
 # The fields the compiler writes itself for every connection (mapping.Paged).
 CONNECTION_PARTS = {
@@ -72,6 +81,7 @@ class Selection:
     slot: int | None = None
     scalar: str | None = None  # a scalar or enum field's GraphQL type
     is_list: bool = False  # of such values
+    enum: bool = False  # the scalar is an enum
 
     @property
     def leaf(self) -> Leaf | None:
@@ -100,8 +110,6 @@ class Plan:
         self._rendered: LruCache[object, tuple[str, bool]] = LruCache(STATEMENTS_PER_PLAN)
 
     def _check(self, mapping: ObjectMapping, selections: tuple[Selection, ...]) -> None:
-        if len(selections) > MAX_KEYS:
-            raise Unmapped(f"more than {MAX_KEYS} fields on one {mapping.type_name}")
         for selection in selections:
             if selection.name == "__typename":
                 continue
@@ -179,7 +187,7 @@ class _Renderer:
 
     def statement(self, root: str, selections: tuple[Selection, ...]) -> tuple[str, bool]:
         body = self._object(self._mappings[root], "", selections)
-        return f"SELECT convert_to({body}::text, 'UTF8')", self._uses_now
+        return f"SELECT convert_to({body}, 'UTF8')", self._uses_now
 
     def _alias(self) -> str:
         return f"t{next(self._aliases)}"
@@ -195,26 +203,27 @@ class _Renderer:
     def _object(self, mapping: ObjectMapping, alias: str,
                 selections: tuple[Selection, ...], names: Mapping[str, str] | None = None,
                 ) -> str:
-        pairs = (f"{quoted(s.key)}, {self._field(mapping, alias, s, names or {})}"
-                 for s in selections)
-        return f"json_build_object({', '.join(pairs)})"
+        return json_object((s.key, self._field(mapping, alias, s, names or {}))
+                           for s in selections)
 
     def _field(self, mapping: ObjectMapping, alias: str, selection: Selection,
                names: Mapping[str, str]) -> str:
         if selection.name == "__typename":
-            return quoted(mapping.type_name)
+            return json_string(mapping.type_name)
         field = mapping.field(selection.name, selection.leaf)
         assert field is not None, f"{mapping.type_name}.{selection.name} was checked"
         if isinstance(field, Value):
             rule = self._rules.get((mapping.type_name, selection.name))
             if rule is not None and rule.scope not in self._scopes:
-                return "NULL" if rule.masked is None else quoted(rule.masked)
-            return self._sql(field.sql, t=alias, **names)
+                return "'null'" if rule.masked is None else json_string(rule.masked)
+            sql = self._sql(field.sql, t=alias, **names)
+            return sql if field.is_json else self._value(selection, sql)
         if isinstance(field, Computed):
             assert selection.slot is not None
             expression = self._bound[selection.slot]
             assert isinstance(expression, Expression)
-            return self._numbered(selection.slot, self._sql(expression.sql, t=alias))[0]
+            return self._value(
+                selection, self._numbered(selection.slot, self._sql(expression.sql, t=alias))[0])
         if isinstance(field, Paged):
             return self._connection(field, alias, selection)
         target = self._mappings[field.type_name]
@@ -223,15 +232,21 @@ class _Renderer:
             value = self._object(target, alias, selection.selections, {**names, **inner})
             if field.present is None:
                 return value
-            return f"CASE WHEN {self._sql(field.present, t=alias, **names)} THEN {value} END"
+            return (f"CASE WHEN {self._sql(field.present, t=alias, **names)} THEN {value}"
+                    " ELSE 'null' END")
         if isinstance(field, Reference):
             assert target.row is not None, f"{target.type_name} has no row to refer to"
             child = self._alias()
             rows = self._sql(target.row, t=child, key=self._sql(field.key, t=alias))
-            return f"(SELECT {self._object(target, child, selection.selections)} FROM {rows})"
+            return json_nullable(
+                f"(SELECT {self._object(target, child, selection.selections)} FROM {rows})")
         if isinstance(field, Lookup):
             return self._lookup(target, alias, selection)
         return self._list(field, target, alias, selection)
+
+    @staticmethod
+    def _value(selection: Selection, sql: str) -> str:
+        return json_value(sql, selection.scalar, is_list=selection.is_list, enum=selection.enum)
 
     def _list(self, field: Children | Listing, target: ObjectMapping, alias: str,
               selection: Selection) -> str:
@@ -239,7 +254,7 @@ class _Renderer:
         node = self._object(target, child, selection.selections)
         rows = self._sql(field.rows, t=alias, c=child)
         order = self._sql(field.order, c=child)
-        return f"array_to_json(ARRAY(SELECT {node} FROM {rows} ORDER BY {order}))"
+        return json_array(f"ARRAY(SELECT {node} FROM {rows} ORDER BY {order})")
 
     def _lookup(self, target: ObjectMapping, parent: str, selection: Selection) -> str:
         assert selection.slot is not None
@@ -252,9 +267,10 @@ class _Renderer:
             # (Postgres refuses one it can't see, "could not determine data type").
             assert target.row is not None, f"{target.type_name} has no row to find none of"
             empty = self._sql(target.row, t=row, key="NULL")
-            return f"(SELECT {self._object(target, row, selection.selections)} FROM {empty})"
+            return json_nullable(
+                f"(SELECT {self._object(target, row, selection.selections)} FROM {empty})")
         found = self._numbered(selection.slot, self._sql(query.sql, t=row, p=parent))[0]
-        return f"(SELECT {self._object(target, row, selection.selections)} {found})"
+        return json_nullable(f"(SELECT {self._object(target, row, selection.selections)} {found})")
 
     def _numbered(self, slot: int, *templates: str) -> list[str]:
         """Each `$?` → the next parameter of `slot`, across `templates` in order."""
@@ -279,11 +295,10 @@ class _Renderer:
             # last rows: each list is an array of the page's rows, with no aggregate (whose
             # set-up, a sort and a group per connection, cost more than its rows). With no
             # list either, the page below still binds the size and cursor parameters.
-            listed = (f"{quoted(s.key)}, {page.listed_part(s)}" for s in selection.selections)
-            return f"json_build_object({', '.join(listed)})"
-        pairs = (f"{quoted(s.key)}, {page.part(s)}" for s in selection.selections)
+            return json_object((s.key, page.listed_part(s)) for s in selection.selections)
+        connection = json_object((s.key, page.part(s)) for s in selection.selections)
         # GROUP BY (): one row even when no part aggregates (only totalCount, say).
-        return f"(SELECT json_build_object({', '.join(pairs)}) FROM {page.rows()} GROUP BY ())"
+        return f"(SELECT {connection} FROM {page.rows()} GROUP BY ())"
 
 
 class _PageSql:
@@ -335,24 +350,22 @@ class _PageSql:
                 f" ORDER BY {self._order(inner)} LIMIT {self.size}")
         direction = " DESC" if self.query.descending else ""
         order = ", ".join(self.r._sql(k.sql, t=self.row) + direction for k in self.query.keys)
-        return (f"array_to_json(ARRAY(SELECT {value} FROM ({page}) {self.row}"
-                f" ORDER BY {order}))")
+        return json_array(f"ARRAY(SELECT {value} FROM ({page}) {self.row} ORDER BY {order})")
 
     def listed_part(self, selection: Selection) -> str:
         """A part of a connection without pageInfo."""
         if selection.name == "nodes":
             return self._listed(self._node(selection))
         if selection.name == "edges":
-            pairs = (f"{quoted(s.key)}, {self._edge_part(s)}" for s in selection.selections)
-            return self._listed(f"json_build_object({', '.join(pairs)})")
+            return self._listed(self._edge(selection))
         return self.part(selection)
 
     def _in_page(self) -> str:
         return f"FILTER (WHERE {self.row}._rn <= {self.size})"
 
     def _edges_of(self, value: str) -> str:
-        return (f"coalesce(json_agg({value} ORDER BY {self.edge_order}) {self._in_page()},"
-                f" '[]'::json)")
+        joined = f"string_agg({value}, ',' ORDER BY {self.edge_order}) {self._in_page()}"
+        return f"('[' || coalesce({joined}, '') || ']')"
 
     def _cursor(self, key_of: Callable[[SortKey], str] | None = None) -> str:
         """The cursor of the current row, or of the keys `key_of` picks."""
@@ -362,34 +375,35 @@ class _PageSql:
     def part(self, selection: Selection) -> str:
         name = selection.name
         if name == "__typename":
-            return quoted(self.field.connection_name)
+            return json_string(self.field.connection_name)
         if name == "nodes":
             return self._edges_of(self._node(selection))
         if name == "edges":
-            pairs = (f"{quoted(s.key)}, {self._edge_part(s)}" for s in selection.selections)
-            return self._edges_of(f"json_build_object({', '.join(pairs)})")
+            return self._edges_of(self._edge(selection))
         if name == "pageInfo":
-            pairs = (f"{quoted(s.key)}, {self._page_info(s.name)}" for s in selection.selections)
-            return f"json_build_object({', '.join(pairs)})"
+            return json_object((s.key, self._page_info(s.name)) for s in selection.selections)
         if name == "totalCount" and self.field.counted:
             counted = self.r._alias()
             return (f"(SELECT count(*) FROM {self.query.table} {counted}"
-                    f" WHERE {self._where(counted, with_cursor=False)})")
+                    f" WHERE {self._where(counted, with_cursor=False)})::text")
         raise AssertionError(f"{self.field.connection_name}.{name} is not mapped")
 
     def _node(self, selection: Selection) -> str:
         return self.r._object(self.node, self.row, selection.selections)
 
+    def _edge(self, selection: Selection) -> str:
+        return json_object((s.key, self._edge_part(s)) for s in selection.selections)
+
     def _edge_part(self, selection: Selection) -> str:
         if selection.name == "node":
             return self._node(selection)
         if selection.name == "cursor":
-            return self._cursor()
-        return quoted(f"{self.field.type_name}Edge")
+            return _json_cursor(self._cursor())
+        return json_string(f"{self.field.type_name}Edge")
 
     def _page_info(self, name: str) -> str:
         page = self.query.page
-        more = f"count(*) > {self.size}"
+        more = f"(count(*) > {self.size})::text"
         if name == "hasNextPage":
             return more if not page.backwards else _boolean(page.before is not None)
         if name == "hasPreviousPage":
@@ -398,11 +412,17 @@ class _PageSql:
             # The first (last) edge's sort keys, then one cursor of them: not a cursor
             # written for every row to keep one.
             order = self.edge_order if name == "startCursor" else self.reverse_edge_order
-            return self._cursor(lambda key: (
+            return _json_cursor(self._cursor(lambda key: (
                 f"(array_agg({self.r._sql(key.sql, t=self.row)} ORDER BY {order})"
-                f" {self._in_page()})[1]"))
-        return quoted("PageInfo")
+                f" {self._in_page()})[1]")))
+        return json_string("PageInfo")
 
 
 def _boolean(value: bool) -> str:
-    return "true" if value else "false"
+    return "'true'" if value else "'false'"
+
+
+def _json_cursor(text: str) -> str:
+    """A cursor (URL-safe base64: nothing to escape) as a JSON string; null on an empty
+    page."""
+    return json_nullable(f"'\"' || {text} || '\"'")

@@ -39,9 +39,12 @@ PARAMETER = "$?"  # where a bind value goes in a Condition; numbered when compil
 @dataclass(frozen=True)
 class Value:
     """A scalar, scalar list or JSON value computed from the row. `{now}` in the template is
-    the request's time, from the service clock."""
+    the request's time, from the service clock. The compiler writes the value as JSON by its
+    GraphQL type, unless `is_json`: then the template writes its JSON text itself, never
+    null."""
 
     sql: Template
+    is_json: bool = False
 
 
 @dataclass(frozen=True)
@@ -253,12 +256,16 @@ def by_convention(type_name: str, name: str, leaf: Leaf) -> Value | None:
     for what has no convention (a list of dates, an ID other than `id`)."""
     column = "{t}." + column_of(name)
     if leaf.type_name == "ID":
-        return Value(global_id(type_name, column)) if name == "id" and not leaf.is_list \
-            else None
+        return id_value(type_name, column) if name == "id" and not leaf.is_list else None
     writer = _WRITERS.get(leaf.type_name)
     if writer is None:
         return Value(column)
     return None if leaf.is_list else Value(writer(column))
+
+
+def id_value(type_name: str, expression: Template) -> Value:
+    """The global id of the uuid `expression`: base64, so quoted with nothing to escape."""
+    return Value(f"('\"' || {global_id(type_name, expression)} || '\"')", is_json=True)
 
 
 def column_of(name: str) -> str:

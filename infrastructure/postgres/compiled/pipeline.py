@@ -28,6 +28,7 @@ from infrastructure.postgres.compiled.mapping import (
     RowQuery,
     Value,
     column_of,
+    id_value,
     sort_keys,
     value_fields,
 )
@@ -35,7 +36,6 @@ from infrastructure.postgres.compiled.sql import (
     currency_units,
     date_json,
     datetime_json,
-    global_id,
     quoted,
 )
 from infrastructure.postgres.pipeline_queries import LONGEST_IN_STAGE
@@ -120,7 +120,7 @@ PIPELINE_STAGE = ObjectMapping(
 # Declared field by field, not by convention: a deal's computed scalars (stalled, days in
 # stage) are no columns, and are left to Python.
 DEAL = ObjectMapping("Deal", row="deals {t} WHERE {t}.id = {key}", fields={
-    "id": Value(global_id("Deal", "{t}.id")),
+    "id": id_value("Deal", "{t}.id"),
     **value_fields(title="{t}.title", status="{t}.status", lostReason="{t}.lost_reason",
                    version="{t}.version"),
     "expectedCloseOn": Value(date_json("{t}.expected_close_on")),

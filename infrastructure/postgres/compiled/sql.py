@@ -1,7 +1,15 @@
 """SQL expressions that write values exactly as the GraphQL layer writes them, so a compiled
-answer and an executed one are the same JSON."""
+answer and an executed one are the same JSON.
+
+The answer is JSON text put together by concatenation: every part is a text expression that
+is already JSON and never null. json_build_object would do the same work, but it looks up
+every argument's type and output function anew on each call, which cost PostgreSQL 15 a
+third of a compiled statement's execution (docs/performance.md); here only strings of
+free text go through to_json.
+"""
 
 import json
+from collections.abc import Iterable
 
 from domain.shared.ids import global_id_prefix
 from domain.shared.money import MINOR_UNITS
@@ -93,3 +101,47 @@ def cursor(parts: list[str]) -> str:
 def quoted(text: str) -> str:
     """A string literal; response keys are GraphQL names, which need no escaping."""
     return "'" + text.replace("'", "''") + "'"
+
+
+# Scalars whose SQL text needs no escaping, only quotes: the writers above make it of digits,
+# signs, dots, colons and letters (an enum's value is a GraphQL name).
+_QUOTED_SCALARS = frozenset({"DateTime", "Date", "Decimal"})
+# Scalars whose SQL text is their JSON (an integer's digits, a boolean's true or false).
+_BARE_SCALARS = frozenset({"Int", "Boolean"})
+
+
+def json_value(expression: str, scalar: str | None, *, is_list: bool = False,
+               enum: bool = False) -> str:
+    """A field's value as JSON text: `null` when the expression is null."""
+    if not is_list and scalar in _BARE_SCALARS:
+        return f"coalesce(({expression})::text, 'null')"
+    if not is_list and (enum or scalar in _QUOTED_SCALARS):
+        return f"coalesce('\"' || ({expression}) || '\"', 'null')"
+    return f"coalesce(to_json({expression})::text, 'null')"
+
+
+def json_string(text: str) -> str:
+    """A constant JSON string, as a SQL literal."""
+    return quoted(json.dumps(text, ensure_ascii=False))
+
+
+def json_object(members: Iterable[tuple[str, str]]) -> str:
+    """A JSON object of (key, value) pairs, keys in order, each value JSON text (never null)."""
+    pieces: list[str] = []
+    separator = "{"
+    for key, value in members:
+        pieces += [quoted(f"{separator}{json.dumps(key)}:"), f"({value})"]
+        separator = ","
+    if not pieces:
+        return "'{}'::text"
+    return "(" + " || ".join([*pieces, "'}'"]) + ")"
+
+
+def json_array(elements: str) -> str:
+    """A JSON array of `elements`, an SQL array of JSON texts (never null)."""
+    return f"('[' || array_to_string({elements}, ',') || ']')"
+
+
+def json_nullable(expression: str) -> str:
+    """JSON text that may be null (an object not found) → `null`."""
+    return f"coalesce({expression}, 'null')"
