@@ -4,25 +4,20 @@ Two tests start the command as a user does (a subprocess); the others run it in 
 the test process, which spares starting Python each time."""
 
 import asyncio
-from collections.abc import AsyncIterator
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from api.cli import CommandError, build_parser
 from domain.shared.access import Role
-from infrastructure.clock import SystemClock
 from infrastructure.postgres.api_keys import PgApiKeys
-from infrastructure.postgres.driver_pool import DriverPool
 from infrastructure.settings import Settings
 from tests.integration.test_cli import rapport
 
 
 @pytest.fixture
-async def keys(db: AsyncEngine) -> AsyncIterator[PgApiKeys]:
-    pool = DriverPool(db.url, pool_size=1, statement_timeout_ms=15_000)
-    yield PgApiKeys(pool, SystemClock())
-    await pool.close()
+def keys(api_keys: PgApiKeys) -> PgApiKeys:
+    return api_keys
 
 
 def _run(database_url: str, arguments: tuple[str, ...]) -> int:
