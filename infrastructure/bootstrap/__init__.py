@@ -39,8 +39,8 @@ from infrastructure.postgres.audit_queries import PgAuditQueries
 from infrastructure.postgres.cases_queries import PgCaseQueries
 from infrastructure.postgres.compiled.compiler import Statement
 from infrastructure.postgres.compiled.reads import PgCompiledReads
-from infrastructure.postgres.driver_pool import DriverPool
 from infrastructure.postgres.customers_queries import PgCustomerQueries
+from infrastructure.postgres.driver_pool import DriverPool
 from infrastructure.postgres.engine import MeasuredPool
 from infrastructure.postgres.interactions_queries import PgInteractionQueries
 from infrastructure.postgres.loyalty_queries import PgLoyaltyQueries
@@ -147,11 +147,13 @@ def build_container(
     clock = clock or SystemClock()
     programmes = ProgrammeCache()
 
-    def new_unit_of_work() -> UnitOfWork:
-        return PgUnitOfWork(engine, clock, programmes, reactions)
-
     # Reads are single statements: in autocommit they skip the BEGIN/ROLLBACK round trips.
+    # Units of work, in autocommit too, send BEGIN and COMMIT on the driver (prepared.py).
     on_primary = engine.execution_options(isolation_level="AUTOCOMMIT")
+
+    def new_unit_of_work() -> UnitOfWork:
+        return PgUnitOfWork(on_primary, clock, programmes, reactions)
+
     audit_log = PgAuditLog(on_primary)  # appends apart from a use case: one INSERT each
     # The primary's asyncpg pool: its compiled reads and the API-key check.
     on_the_driver = _driver_pool(settings, engine)
