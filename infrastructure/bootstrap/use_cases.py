@@ -358,11 +358,14 @@ class UseCases:
         """The same use cases acting as `viewer`."""
         return self._acting.get_or_add(viewer, lambda: self._copied_for(viewer))
 
+    def groups(self) -> dict[str, Any]:
+        """Each context's group of use cases, by its name."""
+        return {field.name: getattr(self, field.name) for field in dataclasses.fields(self)
+                if field.name not in ("viewer", "_acting")}
+
     def _copied_for(self, viewer: Viewer) -> "UseCases":
-        return UseCases(**{
-            group.name: _group_acting_as(getattr(self, group.name), viewer)
-            for group in dataclasses.fields(self) if group.name not in ("viewer", "_acting")
-        }, viewer=viewer)
+        return UseCases(**{name: _group_acting_as(group, viewer)
+                           for name, group in self.groups().items()}, viewer=viewer)
 
 
 def _group_acting_as(group: G, viewer: Viewer) -> G:
