@@ -133,6 +133,7 @@ class PreparedInsert:
     def __init__(self, table: Table, on_conflict: str = "") -> None:
         self._table, self._on_conflict = table.name, on_conflict
         self._json = frozenset(c.name for c in table.columns if isinstance(c.type, JSON))
+        self._statements: dict[tuple[str, ...], str] = {}  # by the columns rows set
 
     async def run(self, connection: AsyncConnection, rows: Sequence[Mapping[str, Any]]) -> None:
         if not rows:
@@ -156,7 +157,13 @@ class PreparedInsert:
     def _values(self, row: Mapping[str, Any], columns: Sequence[str]) -> tuple[Any, ...]:
         return tuple(to_json(row[c]) if c in self._json else row[c] for c in columns)
 
-    def _sql(self, columns: Sequence[str]) -> str:
+    def _sql(self, columns: tuple[str, ...]) -> str:
+        sql = self._statements.get(columns)
+        if sql is None:
+            sql = self._statements[columns] = self._statement(columns)
+        return sql
+
+    def _statement(self, columns: Sequence[str]) -> str:
         marks = ", ".join(f"${number}" + ("::jsonb" if column in self._json else "")
                           for number, column in enumerate(columns, start=1))
         return (f"INSERT INTO {self._table} ({', '.join(columns)}) VALUES ({marks})"
