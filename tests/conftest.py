@@ -15,7 +15,7 @@ import secrets
 import signal
 import tempfile
 from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -26,10 +26,11 @@ from sqlalchemy import event, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain.shared.events import Event
+from infrastructure.clock import SystemClock
 from infrastructure.event_types import EVENT_TYPES, problems_of
 from infrastructure.migrations import upgrade_to_head
-from infrastructure.postgres.compiled.compiler import Statement
-from infrastructure.postgres.compiled.reads import PgCompiledReads
+from infrastructure.postgres.api_keys import PgApiKeys
+from infrastructure.postgres.driver_pool import DriverPool
 from infrastructure.postgres.engine import create_engine
 from infrastructure.postgres.tables import ALL_TABLES, audit_log, outbox
 from infrastructure.settings import Settings
@@ -270,8 +271,9 @@ def statement_counter(engine: AsyncEngine) -> StatementCounter:
     """`with statement_counter() as statements: ...` then `len(statements)`: the SQL statements
     sent through the session's engine (or the engine given) inside the block — both those
     SQLAlchemy executes and the prepared reads run on the asyncpg connection directly
-    (infrastructure/postgres/reading.py) — and the compiled reads, which run on their own
-    pool, one statement each. Transaction control is not counted."""
+    (infrastructure/postgres/reading.py) — and what runs on an asyncpg pool of its own
+    (driver_pool.py: the compiled reads, the API-key check). Transaction control is not
+    counted."""
 
     @contextmanager
     def counting(counted: AsyncEngine | None = None) -> Iterator[list[str]]:
@@ -293,25 +295,38 @@ def statement_counter(engine: AsyncEngine) -> StatementCounter:
             if dbapi_connection is not None:  # None when the connection was invalidated
                 dbapi_connection.driver_connection.remove_query_logger(log)
 
-        run_compiled = PgCompiledReads.data_json
+        on_the_driver = DriverPool.connection
 
-        async def count_compiled(self: PgCompiledReads, statement: Statement) -> bytes:
-            statements.append(statement.sql)
-            return await run_compiled(self, statement)
+        @asynccontextmanager
+        async def count_on_the_driver(self: DriverPool) -> AsyncIterator[asyncpg.Connection]:
+            async with on_the_driver(self) as connection:
+                connection.add_query_logger(log)
+                try:
+                    yield connection
+                finally:
+                    connection.remove_query_logger(log)
 
         listeners: list[tuple[str, Callable[..., Any]]] = [
             ("before_cursor_execute", record), ("checkout", attach), ("checkin", detach)]
         for name, listener in listeners:
             event.listen(target, name, listener)
-        PgCompiledReads.data_json = count_compiled  # type: ignore[method-assign]  # counted, then put back
+        DriverPool.connection = count_on_the_driver  # type: ignore[method-assign]  # counted, then put back
         try:
             yield statements
         finally:
-            PgCompiledReads.data_json = run_compiled  # type: ignore[method-assign]  # put back
+            DriverPool.connection = on_the_driver  # type: ignore[method-assign]  # put back
             for name, listener in listeners:
                 event.remove(target, name, listener)
 
     return counting
+
+
+@pytest.fixture
+async def api_keys(db: AsyncEngine) -> AsyncIterator[PgApiKeys]:
+    """The API-key check over the test's database, on an asyncpg pool of its own."""
+    pool = DriverPool(db.url, pool_size=2, statement_timeout_ms=15_000)
+    yield PgApiKeys(pool, SystemClock())
+    await pool.close()
 
 
 @pytest.fixture

@@ -40,6 +40,7 @@ from infrastructure.postgres.cases_queries import PgCaseQueries
 from infrastructure.postgres.compiled.compiler import Statement
 from infrastructure.postgres.compiled.reads import PgCompiledReads
 from infrastructure.postgres.customers_queries import PgCustomerQueries
+from infrastructure.postgres.driver_pool import DriverPool
 from infrastructure.postgres.engine import MeasuredPool
 from infrastructure.postgres.interactions_queries import PgInteractionQueries
 from infrastructure.postgres.loyalty_queries import PgLoyaltyQueries
@@ -146,16 +147,20 @@ def build_container(
     clock = clock or SystemClock()
     programmes = ProgrammeCache()
 
-    def new_unit_of_work() -> UnitOfWork:
-        return PgUnitOfWork(engine, clock, programmes, reactions)
-
     # Reads are single statements: in autocommit they skip the BEGIN/ROLLBACK round trips.
+    # Units of work, in autocommit too, send BEGIN and COMMIT on the driver (prepared.py).
     on_primary = engine.execution_options(isolation_level="AUTOCOMMIT")
+
+    def new_unit_of_work() -> UnitOfWork:
+        return PgUnitOfWork(on_primary, clock, programmes, reactions)
+
     audit_log = PgAuditLog(on_primary)  # appends apart from a use case: one INSERT each
-    primary_queries = _queries(on_primary, clock, compiled=_compiled_reads(settings, engine))
+    # The primary's asyncpg pool: its compiled reads and the API-key check.
+    on_the_driver = _driver_pool(settings, engine)
+    primary_queries = _queries(on_primary, clock, compiled=PgCompiledReads(on_the_driver))
     queries = primary_queries if replica is None else _queries(
         replica.engine.execution_options(isolation_level="AUTOCOMMIT"), clock,
-        compiled=_compiled_reads(settings, replica.engine, replica))
+        compiled=PgCompiledReads(_driver_pool(settings, replica.engine, replica)))
     meter = telemetry.meter("rapport.postgres")
     background: tuple[Background, ...] = ()
     if meter is not None:
@@ -178,7 +183,7 @@ def build_container(
         programmes=programmes,
         reactions=reactions,
         tokens=_token_verifier(settings),
-        api_keys=PgApiKeys(engine, clock),
+        api_keys=PgApiKeys(on_the_driver, clock),
         queries=queries,
         primary_queries=primary_queries,
         replica=replica,
@@ -186,12 +191,12 @@ def build_container(
     )
 
 
-def _compiled_reads(settings: Settings, engine: AsyncEngine,
-                    replica: ReadReplica | None = None) -> PgCompiledReads:
-    return PgCompiledReads(engine.url, pool_size=settings.db_pool_size,
-                           statement_timeout_ms=settings.statement_timeout_ms,
-                           acquire_timeout_ms=settings.db_pool_timeout_ms,
-                           connect_timeout_ms=settings.db_connect_timeout_ms, replica=replica)
+def _driver_pool(settings: Settings, engine: AsyncEngine,
+                 replica: ReadReplica | None = None) -> DriverPool:
+    return DriverPool(engine.url, pool_size=settings.db_pool_size,
+                      statement_timeout_ms=settings.statement_timeout_ms,
+                      acquire_timeout_ms=settings.db_pool_timeout_ms,
+                      connect_timeout_ms=settings.db_connect_timeout_ms, replica=replica)
 
 
 def _queries(reads: AsyncEngine, clock: Clock, *, compiled: CompiledReads) -> Queries:

@@ -66,6 +66,7 @@ from domain.ports import UnitOfWork
 from domain.shared.access import Viewer
 from domain.shared.clock import Clock
 from domain.shared.documents import Document
+from domain.shared.lru import LruCache
 
 C = TypeVar("C")
 R = TypeVar("R")
@@ -127,6 +128,9 @@ CUSTOMER_PARTS: tuple[CustomerPart, ...] = (InteractionsPart(), CasesPart(), Loy
 PERK_OFFERS: PerkOffers = PartnerPerkOffers()
 
 Run = Callable[[C, Viewer], Awaitable[R]]
+# The callers whose use cases are kept bound (`UseCases.acting_as`): storefronts acting for
+# a member are one viewer per member, so this bounds them, not the keys and staff.
+ACTING_VIEWERS_KEPT = 1024
 
 
 class UseCase(Generic[C, R]):
@@ -344,14 +348,24 @@ class UseCases:
     partners: PartnerUseCases
     pipeline: PipelineUseCases
     viewer: Viewer = dataclasses.field(default_factory=Viewer.system)
+    # Made once per viewer: a caller's requests (one key, one token) act as equal viewers,
+    # and copying the ninety-odd use cases cost a request that writes more than its audit
+    # entry. Use cases are immutable, so a kept copy acts exactly as a new one would.
+    _acting: LruCache[Viewer, "UseCases"] = dataclasses.field(
+        default_factory=lambda: LruCache(ACTING_VIEWERS_KEPT), compare=False, repr=False)
 
     def acting_as(self, viewer: Viewer) -> "UseCases":
-        """The same use cases acting as `viewer`. Groups are small frozen dataclasses, so
-        this is a few dozen objects per request that writes."""
-        return UseCases(**{
-            group.name: _group_acting_as(getattr(self, group.name), viewer)
-            for group in dataclasses.fields(self) if group.name != "viewer"
-        }, viewer=viewer)
+        """The same use cases acting as `viewer`."""
+        return self._acting.get_or_add(viewer, lambda: self._copied_for(viewer))
+
+    def groups(self) -> dict[str, Any]:
+        """Each context's group of use cases, by its name."""
+        return {field.name: getattr(self, field.name) for field in dataclasses.fields(self)
+                if field.name not in ("viewer", "_acting")}
+
+    def _copied_for(self, viewer: Viewer) -> "UseCases":
+        return UseCases(**{name: _group_acting_as(group, viewer)
+                           for name, group in self.groups().items()}, viewer=viewer)
 
 
 def _group_acting_as(group: G, viewer: Viewer) -> G:

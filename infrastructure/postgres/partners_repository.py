@@ -22,6 +22,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+import asyncpg
 from sqlalchemy import (
     ColumnElement,
     Integer,
@@ -288,17 +289,22 @@ class PgPartnerRepository:
     async def open_period(self, partner_id: UUID, earliest: str) -> str:
         period = earliest
         while True:
-            # The row exists (ours, or one another transaction made: the insert waits for
-            # it), then FOR SHARE holds it; a close that committed first is seen here,
+            # FOR SHARE holds the period's row: a close that committed first is seen here,
             # and a close that comes later waits for this transaction.
-            await _ENSURE_PERIOD.run(self._connection, [{"partner_id": partner_id,
-                                                         "period": period}])
-            row = await _HOLD_PERIOD.fetchrow(self._connection, partner_id=partner_id,
-                                              period=period)
-            assert row is not None, "the period's row was just ensured"
+            row = await self._held_period(partner_id, period)
             if row["closed_at"] is None:
                 return period
             period = next_period(period)
+
+    async def _held_period(self, partner_id: UUID, period: str) -> asyncpg.Record:
+        key = {"partner_id": partner_id, "period": period}
+        row = await _HOLD_PERIOD.fetchrow(self._connection, **key)
+        if row is None:  # the month's first entry: the row is made (or another transaction
+            # makes it, and the insert waits for that one), then held
+            await _ENSURE_PERIOD.run(self._connection, [key])
+            row = await _HOLD_PERIOD.fetchrow(self._connection, **key)
+        assert row is not None, "the period's row was just ensured"
+        return row
 
     async def add_entries(self, entries: Sequence[SettlementEntry]) -> None:
         await _ADD_ENTRIES.run(self._connection, [entry_to_row(entry) for entry in entries])

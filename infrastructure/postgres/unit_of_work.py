@@ -30,6 +30,7 @@ from infrastructure.postgres.pipeline_repository import PgPipelineRepository
 from infrastructure.postgres.prepared import (
     PreparedInsert,
     back_to_sqlalchemy,
+    in_autocommit,
     transactions_on_the_driver,
 )
 from infrastructure.postgres.tables import outbox
@@ -41,7 +42,7 @@ class PgUnitOfWork:
     def __init__(self, engine: AsyncEngine, clock: Clock,
                  programmes: ProgrammeCache | None = None,
                  reactions: Reactions = NO_REACTIONS) -> None:
-        self._engine = engine
+        self._engine = in_autocommit(engine)  # transactions go to the driver (prepared.py)
         self._reactions = reactions
         # `is None`, not `or`: an empty cache is falsy, and the shared one starts empty.
         self._programmes = programmes if programmes is not None else ProgrammeCache()
@@ -57,9 +58,8 @@ class PgUnitOfWork:
         # is the driver's, begun with the first statement of either path.
         connection = await self._engine.connect()
         try:
-            driver = await transactions_on_the_driver(connection)
+            driver = transactions_on_the_driver(connection)
         except BaseException:
-            back_to_sqlalchemy(connection)
             await connection.close()
             raise
         self._connection, self._driver = connection, driver
@@ -127,7 +127,8 @@ class PgUnitOfWork:
             await insert_entries(self._connection, [audited])
         if self._driver.is_in_transaction():
             await self._driver.execute("COMMIT")
-        await self._connection.commit()  # SQLAlchemy's; the next statement begins anew
+        if self._connection.in_transaction():  # SQLAlchemy's, begun by its own statements
+            await self._connection.commit()  # the next statement begins anew
         if audited is not None:
             self._staged_audit, self._written_audit = None, audited
 

@@ -2,6 +2,7 @@
 revoked or ended key fails on the very next request; last use noted at most once a minute."""
 
 import asyncio
+from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, datetime
 from uuid import UUID
@@ -30,8 +31,10 @@ def clock() -> FixedClock:
 
 
 @pytest.fixture
-def container(db: AsyncEngine, clock: FixedClock) -> Container:
-    return build_container(Settings(database_url="postgresql://unused"), db, clock=clock)
+async def container(db: AsyncEngine, clock: FixedClock) -> AsyncIterator[Container]:
+    built = build_container(Settings(database_url="postgresql://unused"), db, clock=clock)
+    yield built
+    await built.close()  # the asyncpg pool the checks ran on
 
 
 @pytest.fixture

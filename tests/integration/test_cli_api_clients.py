@@ -10,15 +10,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from api.cli import CommandError, build_parser
 from domain.shared.access import Role
-from infrastructure.clock import SystemClock
 from infrastructure.postgres.api_keys import PgApiKeys
 from infrastructure.settings import Settings
 from tests.integration.test_cli import rapport
 
 
 @pytest.fixture
-def keys(db: AsyncEngine) -> PgApiKeys:
-    return PgApiKeys(db, SystemClock())
+def keys(api_keys: PgApiKeys) -> PgApiKeys:
+    return api_keys
 
 
 def _run(database_url: str, arguments: tuple[str, ...]) -> int:

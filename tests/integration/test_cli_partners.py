@@ -47,7 +47,6 @@ from domain.shared.errors import DomainError, ErrorCode
 from domain.shared.ids import new_id
 from domain.shared.paging import PageRequest
 from infrastructure.bootstrap import Container
-from infrastructure.clock import SystemClock
 from infrastructure.postgres.api_keys import PgApiKeys
 from infrastructure.postgres.tables import partner_code_misses
 from infrastructure.settings import Settings
@@ -293,7 +292,7 @@ async def test_export_writes_the_settlement_csv(
 
 
 async def test_create_client_prints_a_working_partner_key_once(
-    database_url: str, db: AsyncEngine, container: Container
+    database_url: str, container: Container, api_keys: PgApiKeys
 ) -> None:
     await _alliance(container)
 
@@ -304,7 +303,7 @@ async def test_create_client_prints_a_working_partner_key_once(
     key = done.stdout.strip()
     assert done.stdout == f"{key}\n"
     assert key not in done.stderr
-    identity = await PgApiKeys(db, SystemClock()).verify(key)
+    identity = await api_keys.verify(key)
     assert identity is not None
     assert (identity.client_name, identity.role, identity.partner_code) == (
         "box-office", Role.PARTNER, CINEMA)

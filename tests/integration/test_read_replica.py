@@ -14,6 +14,7 @@ from sqlalchemy import text
 from infrastructure.bootstrap.service import serving
 from infrastructure.postgres.compiled.compiler import Statement
 from infrastructure.postgres.compiled.reads import PgCompiledReads
+from infrastructure.postgres.driver_pool import DriverPool
 from infrastructure.postgres.replica import ReadReplica
 from infrastructure.settings import Settings
 from tests.streaming_replica import Replicated, StreamingReplica, free_port, until
@@ -48,8 +49,8 @@ async def compiled() -> AsyncIterator[Callable[[ReadReplica], PgCompiledReads]]:
     made: list[PgCompiledReads] = []
 
     def over(replica: ReadReplica) -> PgCompiledReads:
-        made.append(PgCompiledReads(replica.engine.url, pool_size=2,
-                                    statement_timeout_ms=15_000, replica=replica))
+        made.append(PgCompiledReads(DriverPool(replica.engine.url, pool_size=2,
+                                               statement_timeout_ms=15_000, replica=replica)))
         return made[-1]
 
     yield over

@@ -17,7 +17,6 @@ from domain.partners.queries import GrantFilter, OfferFilter
 from domain.shared.access import Role
 from domain.shared.paging import PageRequest
 from infrastructure.bootstrap import Container, build_container
-from infrastructure.clock import SystemClock
 from infrastructure.postgres.api_keys import PgApiKeys
 from infrastructure.postgres.cases_repository import case_from_row
 from infrastructure.postgres.customers_repository import PgCustomerRepository
@@ -248,9 +247,9 @@ async def test_gold_s_movie_ticket_perk_points_at_the_cinema_s_offer(
 
 
 async def test_the_seed_prints_a_working_key_for_each_partner(
-    seeded: SeedReport, db: AsyncEngine
+    seeded: SeedReport, api_keys: PgApiKeys
 ) -> None:
-    keys = PgApiKeys(db, SystemClock())
+    keys = api_keys
     assert [code for code, _ in seeded.keys] == [CINEMA, CAFE]
     for code, key in seeded.keys:
         identity = await keys.verify(key)

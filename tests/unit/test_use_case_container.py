@@ -1,6 +1,5 @@
 """The typed container holds every use case `domain/` has, each once, acting as who asks."""
 
-import dataclasses
 import importlib
 import inspect
 import pkgutil
@@ -20,8 +19,8 @@ def _use_cases(uow: Any = None) -> UseCases:
 
 
 def _bound(use_cases: UseCases) -> list[UseCase[Any, Any]]:
-    return [use_case for group in dataclasses.fields(use_cases) if group.name != "viewer"
-            for use_case in vars(getattr(use_cases, group.name)).values()]
+    return [use_case for group in use_cases.groups().values()
+            for use_case in vars(group).values()]
 
 
 def _domain_use_cases() -> set[str]:
@@ -65,3 +64,15 @@ async def test_a_use_case_runs_in_the_unit_of_work_the_container_provides() -> N
 
     async with uow:
         assert await uow.stores.get(store.id) == store
+
+
+def test_a_callers_use_cases_are_bound_once_and_act_as_her() -> None:
+    clerk = Viewer(Role.STAFF, "wang@example.com")
+    use_cases = _use_cases()
+
+    first, again = use_cases.acting_as(clerk), use_cases.acting_as(Viewer(Role.STAFF,
+                                                                         "wang@example.com"))
+    other = use_cases.acting_as(Viewer(Role.STAFF, "li@example.com"))
+
+    assert first is again
+    assert {u.viewer for u in _bound(other)} == {Viewer(Role.STAFF, "li@example.com")}
