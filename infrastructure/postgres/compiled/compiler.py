@@ -48,6 +48,7 @@ from infrastructure.postgres.compiled.sql import (
     json_array,
     json_nullable,
     json_object,
+    json_quoted,
     json_string,
     json_text,
     json_value,
@@ -425,4 +426,4 @@ def _boolean(value: bool) -> str:
 def _json_cursor(text: str) -> str:
     """A cursor (URL-safe base64: nothing to escape) as a JSON string; null on an empty
     page."""
-    return json_nullable(f"'\"' || {text} || '\"'")
+    return json_nullable(json_quoted(text))

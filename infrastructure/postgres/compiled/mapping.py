@@ -29,6 +29,7 @@ from infrastructure.postgres.compiled.sql import (
     decimal_json,
     float_json,
     global_id,
+    json_quoted,
 )
 from infrastructure.postgres.paging import Ordering
 
@@ -265,7 +266,7 @@ def by_convention(type_name: str, name: str, leaf: Leaf) -> Value | None:
 
 def id_value(type_name: str, expression: Template) -> Value:
     """The global id of the uuid `expression`: base64, so quoted with nothing to escape."""
-    return Value(f"('\"' || {global_id(type_name, expression)} || '\"')", is_json=True)
+    return Value(json_quoted(global_id(type_name, expression)), is_json=True)
 
 
 def column_of(name: str) -> str:

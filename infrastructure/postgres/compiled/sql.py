@@ -114,10 +114,15 @@ def json_value(expression: str, scalar: str | None, *, is_list: bool = False,
                enum: bool = False) -> str:
     """A field's value as JSON text: `null` when the expression is null."""
     if not is_list and scalar in _BARE_SCALARS:
-        return f"coalesce(({expression})::text, 'null')"
+        return json_nullable(f"({expression})::text")
     if not is_list and (enum or scalar in _QUOTED_SCALARS):
-        return f"coalesce('\"' || ({expression}) || '\"', 'null')"
-    return f"coalesce(to_json({expression})::text, 'null')"
+        return json_nullable(json_quoted(expression))
+    return json_nullable(f"to_json({expression})::text")
+
+
+def json_quoted(expression: str) -> str:
+    """Text with nothing to escape (digits, base64, a GraphQL name) as a JSON string."""
+    return f"('\"' || ({expression}) || '\"')"
 
 
 def json_string(text: str) -> str:
