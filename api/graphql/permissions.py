@@ -5,7 +5,8 @@ fields are checked here, before their resolvers run, on both execution paths (th
 path leaves to normal execution any operation the viewer may not fully read). A root
 field without an entry fails tests/e2e/test_role_matrix.py."""
 
-from collections.abc import Iterable, Mapping
+import functools
+from collections.abc import Mapping
 from typing import Any
 
 from graphql import GraphQLError, GraphQLObjectType, GraphQLResolveInfo, GraphQLSchema
@@ -168,19 +169,24 @@ def _checked(resolve: Any, operation: Operation) -> Any:
     return resolve_if_allowed
 
 
-def may_compile(viewer: Viewer, root_fields: Iterable[str],
-                fields: Iterable[tuple[str, str]] = ()) -> bool:
+def may_compile(viewer: Viewer, root_fields: frozenset[str],
+                fields: frozenset[tuple[str, str]] = frozenset()) -> bool:
     """The compiled path answers only what this viewer may read in full; the rest is
     executed, where the checks run (and answer with their errors). `fields` are all the
     operation selects, at any depth."""
-    for key in fields:
-        needed = FIELD_OPERATIONS.get(key)
-        if needed is not None and not viewer.may(needed):
-            return False
-    for name in root_fields:
-        operation = ROOT_OPERATIONS.get(f"Query.{name}")
-        if operation is not None and not viewer.may(operation):
-            return False
-        if name in REACH_DEPENDENT and not viewer.customer_reach.everyone:
-            return False
-    return True
+    operations, reach_dependent = _compile_requirements(root_fields, fields)
+    if reach_dependent and not viewer.customer_reach.everyone:
+        return False
+    return all(viewer.may(operation) for operation in operations)
+
+
+@functools.lru_cache(maxsize=1024)
+def _compile_requirements(root_fields: frozenset[str], fields: frozenset[tuple[str, str]]
+                          ) -> tuple[frozenset[Operation], bool]:
+    """What a viewer needs to read these fields in full: the operations, and whether she
+    must reach every customer. Worked out once per operation's fields: a plan's are the
+    same frozensets on every request."""
+    operations = {FIELD_OPERATIONS[key] for key in fields if key in FIELD_OPERATIONS}
+    operations.update(ROOT_OPERATIONS[f"Query.{name}"] for name in root_fields
+                      if f"Query.{name}" in ROOT_OPERATIONS)
+    return frozenset(operations), not REACH_DEPENDENT.isdisjoint(root_fields)

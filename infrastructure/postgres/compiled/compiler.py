@@ -90,6 +90,16 @@ class Selection:
 
 
 @dataclass(frozen=True)
+class _Bound:
+    """One slot's query for one request's arguments, with what the statement needs of it:
+    its shape, numbered (equal shapes, equal numbers: a cheap key), and its values."""
+
+    query: RowQuery | PageQuery | Expression
+    shape: int
+    values: tuple[Any, ...]
+
+
+@dataclass(frozen=True)
 class Statement:
     sql: str
     parameters: list[Any]
@@ -109,6 +119,10 @@ class Plan:
         self._check(mappings[root], selections)
         self._slots = sorted(self._binds)
         self._rendered: LruCache[object, tuple[str, bool]] = LruCache(STATEMENTS_PER_PLAN)
+        self._shape_numbers: dict[object, int] = {}
+        self._last_bound: list[tuple[object, _Bound] | None] = [None] * len(self._slots)
+        self.root_fields = frozenset(s.name for s in selections)
+        self.fields = frozenset(self._fields)  # every (type, field) selected, at any depth
 
     def _check(self, mapping: ObjectMapping, selections: tuple[Selection, ...]) -> None:
         for selection in selections:
@@ -137,15 +151,6 @@ class Plan:
                     self._check(node, edge_part.selections)
 
     @property
-    def root_fields(self) -> frozenset[str]:
-        return frozenset(s.name for s in self._selections)
-
-    @property
-    def fields(self) -> frozenset[tuple[str, str]]:
-        """Every (type, field) selected anywhere in the operation."""
-        return frozenset(self._fields)
-
-    @property
     def argument_slots(self) -> list[int]:
         return self._slots
 
@@ -154,15 +159,32 @@ class Plan:
         """The SQL and parameters for one request. `arguments[i]` are the arguments of the
         field in slot `argument_slots[i]`, as the mapping's bind takes them; a DomainError
         from binding (a bad cursor) means the request must be executed normally."""
-        bound = {slot: self._binds[slot](*args) for slot, args in zip(self._slots, arguments,
-                                                                      strict=True)}
-        shape = (scopes, tuple(bound[slot].shape for slot in self._slots))
+        if len(arguments) != len(self._slots):
+            raise ValueError(f"{len(arguments)} arguments for {len(self._slots)} slots")
+        bound = [self._bound(index, args) for index, args in enumerate(arguments)]
+        shape = (scopes, tuple(b.shape for b in bound))
         sql, uses_now = self._rendered.get_or_add(shape, lambda: _Renderer(
-            self._mappings, self._rules, bound, scopes).statement(self._root, self._selections))
-        parameters = [value for slot in self._slots for value in bound[slot].values]
+            self._mappings, self._rules,
+            {slot: b.query for slot, b in zip(self._slots, bound, strict=True)}, scopes,
+        ).statement(self._root, self._selections))
+        parameters = [value for b in bound for value in b.values]
         if uses_now:
             parameters.append(now)
         return Statement(sql, parameters)
+
+    def _bound(self, index: int, arguments: tuple[Any, ...]) -> _Bound:
+        """The slot's query for these arguments. Arguments that are the very object of the
+        slot's last request (an operation's literal arguments, read once by the API layer)
+        are not bound again: binding a page and hashing its shape is most of the Python
+        time a compiled read spends here."""
+        last = self._last_bound[index]
+        if last is not None and last[0] is arguments:
+            return last[1]
+        query = self._binds[self._slots[index]](*arguments)
+        number = self._shape_numbers.setdefault(query.shape, len(self._shape_numbers))
+        bound = _Bound(query, number, query.values)
+        self._last_bound[index] = (arguments, bound)
+        return bound
 
 
 class _Renderer:
