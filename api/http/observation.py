@@ -57,6 +57,9 @@ def observe(outcome: Outcome, duration_s: float, request_id: str | None,
         metrics.record(method=outcome.method, operation_type=outcome.operation_type,
                        read_path=outcome.read_path, status=outcome.status, error_codes=codes,
                        duration_s=duration_s)
+    level = logging.WARNING if outcome.status >= 500 else logging.INFO
+    if not log.isEnabledFor(level):  # production logs at WARNING: a 200's line is dropped
+        return
     context = trace.get_current_span().get_span_context()
     viewer = outcome.viewer
     line = {
@@ -73,5 +76,4 @@ def observe(outcome: Outcome, duration_s: float, request_id: str | None,
         "request_id": request_id,
     }
     assert tuple(line) == REQUEST_FIELDS, "the fields infrastructure/logging.py writes"
-    log.log(logging.WARNING if outcome.status >= 500 else logging.INFO, "graphql request",
-            extra=line)
+    log.log(level, "graphql request", extra=line)

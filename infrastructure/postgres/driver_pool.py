@@ -12,6 +12,7 @@ to the replica.
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import asyncpg
 from sqlalchemy.engine import URL
@@ -50,6 +51,23 @@ class DriverPool:
     async def connection(self) -> AsyncIterator[asyncpg.Connection]:
         """A connection for the block. One the server closed while idle is replaced by
         asyncpg's pool; none free in time is a TimeoutError (faults.py)."""
+        pool, connection = await self._acquire()
+        try:
+            yield connection
+        finally:
+            await pool.release(connection)
+
+    async def fetchval(self, sql: str, *parameters: Any) -> Any:
+        """The first value of the statement's first row, on a connection of the pool: as
+        `connection()` does, without a context manager's generator (a compiled read's
+        whole work here)."""
+        pool, connection = await self._acquire()
+        try:
+            return await connection.fetchval(sql, *parameters)
+        finally:
+            await pool.release(connection)
+
+    async def _acquire(self) -> tuple[asyncpg.Pool, asyncpg.Connection]:
         self.waiting += 1
         try:
             pool = self._pool or await self._open()
@@ -57,13 +75,12 @@ class DriverPool:
                 # Some connections may have been opened on the primary while it was away.
                 self._returns = self._replica.returns()
                 await pool.expire_connections()
-            connection = await pool.acquire(timeout=self._acquire_timeout)
+            # With a connection idle, acquiring it waits for no one (a closed one is
+            # reopened within the connect timeout): no timer to arm and cancel.
+            timeout = None if pool.get_idle_size() else self._acquire_timeout
+            return pool, await pool.acquire(timeout=timeout)
         finally:
             self.waiting -= 1
-        try:
-            yield connection
-        finally:
-            await pool.release(connection)
 
     def state(self) -> tuple[int, int, int]:
         """Connections in use, idle, and callers waiting for one (the pool metrics)."""

@@ -16,9 +16,8 @@ class PgCompiledReads:
 
     async def data_json(self, statement: Statement) -> bytes:
         """The `data` object of the answer: JSON built by Postgres, as UTF-8 bytes."""
-        async with self._pool.connection() as connection:
-            data: bytes = await connection.fetchval(statement.sql, *statement.parameters)
-            return data
+        data: bytes = await self._pool.fetchval(statement.sql, *statement.parameters)
+        return data
 
     def pool_state(self) -> tuple[int, int, int]:
         """Connections in use, idle, and callers waiting for one (the pool metrics)."""
