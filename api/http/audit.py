@@ -44,6 +44,7 @@ from graphql.execution.values import get_argument_values
 from starlette.requests import Request
 
 from api.graphql.relay import lookup_uuid, parse_global_id
+from api.http.headers import headers_of
 from domain.audit.model import ERROR, OK, AuditAction, AuditEntry
 from domain.audit.recording import REQUEST_ID
 from domain.shared.access import Role, Scope, Viewer
@@ -98,7 +99,7 @@ def request_id_of(request: Request) -> Iterator[None]:
 
 def given_request_id(request: Request) -> str | None:
     """The caller's `X-Request-ID`, if it is a plain token (it is the caller's text)."""
-    given = request.headers.get("x-request-id")
+    given = headers_of(request).get("x-request-id")
     return given if given and _REQUEST_ID.fullmatch(given) else None
 
 

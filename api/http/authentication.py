@@ -13,6 +13,7 @@ from typing import Protocol
 
 from starlette.requests import Request
 
+from api.http.headers import headers_of
 from api.http.negotiation import RequestError
 from domain.shared.access import Viewer
 from infrastructure.bootstrap.edge import Credentials, Forbidden, Unauthenticated
@@ -36,9 +37,10 @@ async def viewer_of(request: Request, authenticator: Authenticator) -> Viewer:
 
 
 def credentials_of(request: Request) -> Credentials:
-    key = request.headers.get("x-api-key")
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    member_ref = request.headers.get(MEMBER_HEADER)
+    headers = headers_of(request)
+    key = headers.get("x-api-key")
+    scheme, _, token = headers.get("authorization", "").partition(" ")
+    member_ref = headers.get(MEMBER_HEADER)
     if key is None and scheme.lower() == "bearer" and token.startswith(API_KEY_PREFIX):
         key = token
     if key is not None:

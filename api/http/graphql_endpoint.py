@@ -26,6 +26,7 @@ from api.graphql.visibility import PERSONAL_DATA_FIELDS
 from api.http.audit import ReadAudit, given_request_id, request_id_of
 from api.http.execution import Execution, InvalidDocument, formatted
 from api.http.faults import fault_error, status_of
+from api.http.headers import headers_of
 from api.http.limits import IntrospectionDisabled, QueryLimits, RateLimiter, admit, limit_rule
 from api.http.negotiation import (
     GRAPHQL_RESPONSE,
@@ -92,7 +93,7 @@ class GraphQLEndpoint:
         if self._graphiql and wants_html(request) and "query" not in request.query_params:
             return HTMLResponse(get_graphql_ide_html())
         try:
-            media_type = negotiate(request.headers.get("accept", ""))
+            media_type = negotiate(headers_of(request).get("accept", ""))
         except RequestError as error:
             outcome.errors([error.formatted], "BAD_REQUEST")
             return Response(str(error), status_code=error.status, media_type="text/plain")

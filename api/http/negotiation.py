@@ -11,6 +11,7 @@ from graphql import OperationDefinitionNode, OperationType
 from starlette.requests import Request
 from starlette.responses import Response
 
+from api.http.headers import headers_of
 from infrastructure.bootstrap.edge import PersistedQueryError, PersistedQueryNotFound
 
 JSON = "application/json"
@@ -49,7 +50,7 @@ class QueryTexts(Protocol):
 
 
 def wants_html(request: Request) -> bool:
-    return request.method == "GET" and "text/html" in request.headers.get("accept", "")
+    return request.method == "GET" and "text/html" in headers_of(request).get("accept", "")
 
 
 def negotiate(accept: str) -> str:
@@ -70,10 +71,11 @@ async def read_params(request: Request, max_bytes: int, texts: QueryTexts) -> Gr
             if name in raw:
                 raw[name] = _json(raw[name], name)
     else:
-        content_type = request.headers.get("content-type", "").split(";")[0].strip()
+        headers = headers_of(request)
+        content_type = headers.get("content-type", "").split(";")[0].strip()
         if content_type != JSON:
             raise RequestError(f"POST needs Content-Type: {JSON}", status=415)
-        if int(request.headers.get("content-length") or 0) > max_bytes:
+        if int(headers.get("content-length") or 0) > max_bytes:
             raise RequestError(f"the body is over {max_bytes} bytes", status=413)
         body = await request.body()
         if len(body) > max_bytes:
