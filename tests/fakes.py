@@ -72,6 +72,7 @@ from domain.partners.model import (
 from domain.partners.ports import (
     GrantAtCounter,
     GrantCounts,
+    GrantMember,
     GrantToRedeem,
     PartnerOffer,
     PartnerRepository,
@@ -776,6 +777,14 @@ class FakePartnerRepository:
                   if shares else None)
         return GrantAtCounter(grant=grant, offer=offer,
                               partner=data.partners[grant.partner_id], member=member)
+
+    async def hold_grant_member(self, code: str, partner_id: UUID) -> GrantMember | None:
+        """One transaction at a time: nothing to wait for."""
+        grant = await self.grant_by_code(code)
+        if grant is None or grant.partner_id != partner_id:
+            return None
+        customer = self._tx.data.customers[grant.customer_id]
+        return GrantMember(customer.id, customer.merged_into_id)
 
     async def grant_to_redeem(self, code: str) -> GrantToRedeem | None:
         grant = await self.grant_by_code(code)

@@ -51,6 +51,15 @@ class GrantToRedeem:
 
 
 @dataclass(frozen=True)
+class GrantMember:
+    """The member a partner's grant names, her row held (`hold_grant_member`):
+    `merged_into_id` is set when it is a merged duplicate's, whose survivor is held next."""
+
+    customer_id: UUID
+    merged_into_id: UUID | None
+
+
+@dataclass(frozen=True)
 class PartnerOffer:
     """An offer with its partner."""
 
@@ -117,6 +126,12 @@ class PartnerRepository(Protocol):
 
     async def grant_at_counter(self, code: str, now: datetime) -> GrantAtCounter | None:
         """One read of everything a partner's validation answers."""
+        ...
+
+    async def hold_grant_member(self, code: str, partner_id: UUID) -> GrantMember | None:
+        """The member the grant of `code` names, when it is `partner_id`'s, with her
+        customer row held as `CustomerRepository.hold` holds it, in one read; None (and
+        nothing held) for an unknown code or another partner's. The grant is not locked."""
         ...
 
     async def grant_to_redeem(self, code: str) -> GrantToRedeem | None:

@@ -117,10 +117,11 @@ async def redeem_grant(cmd: RedeemGrant, *, uow: UnitOfWork, viewer: Viewer) -> 
         if cmd.amount is not None:
             check_amount(problems, ("amount",), cmd.amount, partner.currency)
             problems.raise_if_any()
-        named = await uow.partners.grant_by_code(code)
-        if named is not None and named.partner_id == partner.id:
-            # Her row first, as a merge takes it, then her grant (which a merge moves).
-            await held_customer(uow, named.customer_id)
+        # Her row first, as a merge takes it, then her grant (which a merge moves): the
+        # row the grant names, and a merged duplicate's survivor after it.
+        member = await uow.partners.hold_grant_member(code, partner.id)
+        if member is not None and member.merged_into_id is not None:
+            await held_customer(uow, member.merged_into_id)
         found = await uow.partners.grant_to_redeem(code)
         if found is None or found.grant.partner_id != partner.id:
             await _miss(uow, viewer, now)

@@ -66,6 +66,7 @@ from domain.partners.model import (
 from domain.partners.ports import (
     GrantAtCounter,
     GrantCounts,
+    GrantMember,
     GrantToRedeem,
     PartnerOffer,
     PartnerWithMisses,
@@ -211,6 +212,11 @@ class PgPartnerRepository:
         return GrantAtCounter(grant=grant_from_row(row),
                               offer=offer_from_row(Prefixed(row, "o_")),
                               partner=partner_from_row(Prefixed(row, "p_")), member=member)
+
+    async def hold_grant_member(self, code: str, partner_id: UUID) -> GrantMember | None:
+        row = await _HOLD_GRANT_MEMBER.fetchrow(self._connection, code=code,
+                                                partner_id=partner_id)
+        return GrantMember(row["id"], row["merged_into_id"]) if row else None
 
     async def grant_to_redeem(self, code: str) -> GrantToRedeem | None:
         row = await _TO_REDEEM.fetchrow(self._connection, code=code)
@@ -528,6 +534,13 @@ def _at_counter() -> PreparedQuery:
 
 
 _AT_COUNTER = _at_counter()
+# Her row held as customers_repository's _HOLD holds it (FOR KEY SHARE, the weakest lock
+# a merge's FOR UPDATE waits for), and only hers: the grant is locked after it.
+_HOLD_GRANT_MEMBER = PreparedQuery(
+    select(customers.c.id, customers.c.merged_into_id)
+    .select_from(partner_grants.join(customers, customers.c.id == _g.customer_id))
+    .where(_g.code == bindparam("code"), _g.partner_id == bindparam("partner_id"))
+    .with_for_update(read=True, key_share=True, of=customers))
 _TO_REDEEM = PreparedQuery(
     select(*(_g[name] for name in GRANT_COLUMNS),
            *(_o[name].label(f"o_{name}") for name in OFFER_COLUMNS))

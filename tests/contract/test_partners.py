@@ -25,7 +25,13 @@ from domain.partners.model import (
     Trigger,
     TriggerKind,
 )
-from domain.partners.ports import GrantAtCounter, GrantCounts, GrantToRedeem, PartnerOffer
+from domain.partners.ports import (
+    GrantAtCounter,
+    GrantCounts,
+    GrantMember,
+    GrantToRedeem,
+    PartnerOffer,
+)
 from domain.ports import UnitOfWork
 from domain.shared.errors import Duplicate, UniqueKey
 from domain.shared.events import Event
@@ -552,6 +558,33 @@ async def test_a_grant_to_redeem_comes_with_its_offer_and_partner(
         unknown = await uow.partners.grant_to_redeem("0" * 16)
 
     assert found == GrantToRedeem(grant=grant, offer=ticket)
+    assert unknown is None
+
+
+async def test_a_redemption_holds_the_member_a_grant_of_its_partner_names(
+    uow_factory: UowFactory, clock: FixedClock
+) -> None:
+    cinema, ticket, lisa = await _cinema_offer_and_lisa(uow_factory, clock)
+    [survivor] = await stored_customers(uow_factory, clock.now(), 1)
+    duplicate = records.a_customer(clock.now(), name="Lisa W.")
+    duplicate.merged_into_id = survivor.id
+    async with uow_factory() as uow:
+        await uow.customers.add(duplicate)
+        await uow.commit()
+    hers = records.a_grant(ticket, lisa.id, clock.now())
+    merged = records.a_grant(ticket, duplicate.id, clock.now())  # not moved yet
+    await _grants(uow_factory, hers, merged)
+
+    async with uow_factory() as uow:
+        held = await uow.partners.hold_grant_member(hers.code, cinema.id)
+        of_a_duplicate = await uow.partners.hold_grant_member(merged.code, cinema.id)
+        another_partner_s = await uow.partners.hold_grant_member(hers.code, new_id())
+        unknown = await uow.partners.hold_grant_member("0" * 16, cinema.id)
+
+    assert held == GrantMember(customer_id=lisa.id, merged_into_id=None)
+    assert of_a_duplicate == GrantMember(customer_id=duplicate.id,
+                                         merged_into_id=survivor.id)
+    assert another_partner_s is None
     assert unknown is None
 
 

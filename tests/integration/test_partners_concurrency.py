@@ -248,6 +248,35 @@ async def test_expiry_skips_a_grant_being_redeemed_without_waiting_for_it(
     assert [grant.id for grant in expired] == [other.id]
 
 
+async def test_a_redemption_holds_the_member_s_row_against_a_merge_only_and_not_her_grant(
+    units: Callable[[], UnitOfWork], wide_engine: AsyncEngine
+) -> None:
+    cinema, ticket, lisa = await _cinema(units)
+    grant = records.a_grant(ticket, lisa.id, NOW)
+    await _stored(units, grant)
+
+    async def lockable(lock: str, table: str, row: object) -> bool:
+        async with wide_engine.connect() as other:
+            try:
+                await other.execute(text(f"SELECT 1 FROM {table} WHERE id = :id {lock} NOWAIT"),
+                                    {"id": row})
+            except DBAPIError:  # lock_not_available
+                return False
+            finally:
+                await other.rollback()
+            return True
+
+    async with units() as counter:
+        assert await counter.partners.hold_grant_member(grant.code, cinema.id)
+        # As customers.hold: a merge (FOR UPDATE) waits, her other writes go on.
+        assert not await lockable("FOR UPDATE", "customers", lisa.id)
+        assert await lockable("FOR NO KEY UPDATE", "customers", lisa.id)
+        assert await lockable("FOR UPDATE", "partner_grants", grant.id)
+    async with units() as another_partner:
+        assert await another_partner.partners.hold_grant_member(grant.code, ticket.id) is None
+        assert await lockable("FOR UPDATE", "customers", lisa.id)
+
+
 async def test_what_a_counter_sees_is_one_statement(
     db: AsyncEngine, statement_counter: StatementCounter
 ) -> None:
