@@ -11,7 +11,7 @@ from infrastructure.postgres.prepared import PreparedInsert
 from infrastructure.postgres.rows import Row, model_row, read_model
 from infrastructure.postgres.tables import audit_log
 
-_INSERT = PreparedInsert(audit_log)
+INSERT_ENTRIES = PreparedInsert(audit_log)  # rows of entry_to_row
 
 
 def entry_to_row(entry: AuditEntry) -> dict[str, Any]:
@@ -26,7 +26,7 @@ def entry_from_row(row: Row) -> AuditEntry:
 async def insert_entries(connection: AsyncConnection, entries: Sequence[AuditEntry]) -> None:
     """In the caller's transaction (the unit of work writes a mutation's entry this way)."""
     if entries:
-        await _INSERT.run(connection, [entry_to_row(e) for e in entries])
+        await INSERT_ENTRIES.run(connection, [entry_to_row(e) for e in entries])
 
 
 class PgAuditLog:

@@ -131,7 +131,7 @@ class PreparedInsert:
     optional ON CONFLICT clause. Several rows go in one executemany."""
 
     def __init__(self, table: Table, on_conflict: str = "") -> None:
-        self._table, self._on_conflict = table.name, on_conflict
+        self.table_name, self._on_conflict = table.name, on_conflict
         self._json = frozenset(c.name for c in table.columns if isinstance(c.type, JSON))
         self._statements: dict[tuple[str, ...], str] = {}  # by the columns rows set
 
@@ -140,7 +140,7 @@ class PreparedInsert:
             return
         columns = tuple(rows[0])
         sql = self._sql(columns)
-        values = [self._values(row, columns) for row in rows]
+        values = [self.values(row, columns) for row in rows]
         driver = await driver_of(connection)
         if len(values) == 1:
             await driver.execute(sql, *values[0])
@@ -151,23 +151,59 @@ class PreparedInsert:
         """One row; False when the ON CONFLICT clause (DO NOTHING) left it out."""
         driver = await driver_of(connection)
         columns = tuple(row)
-        status: str = await driver.execute(self._sql(columns), *self._values(row, columns))
+        status: str = await driver.execute(self._sql(columns), *self.values(row, columns))
         return status == "INSERT 0 1"
 
-    def _values(self, row: Mapping[str, Any], columns: Sequence[str]) -> tuple[Any, ...]:
+    def values(self, row: Mapping[str, Any], columns: Sequence[str]) -> tuple[Any, ...]:
         return tuple(to_json(row[c]) if c in self._json else row[c] for c in columns)
 
     def _sql(self, columns: tuple[str, ...]) -> str:
         sql = self._statements.get(columns)
         if sql is None:
-            sql = self._statements[columns] = self._statement(columns)
+            sql = self._statements[columns] = self.statement(columns)
         return sql
 
-    def _statement(self, columns: Sequence[str]) -> str:
-        marks = ", ".join(f"${number}" + ("::jsonb" if column in self._json else "")
-                          for number, column in enumerate(columns, start=1))
-        return (f"INSERT INTO {self._table} ({', '.join(columns)}) VALUES ({marks})"
+    def statement(self, columns: Sequence[str], rows: int = 1, first: int = 1) -> str:
+        """INSERT of `rows` rows, its parameters numbered from `first`, row by row."""
+        width = len(columns)
+        tuples = ", ".join(
+            "(" + ", ".join(f"${first + row * width + number}"
+                            + ("::jsonb" if column in self._json else "")
+                            for number, column in enumerate(columns)) + ")"
+            for row in range(rows))
+        return (f"INSERT INTO {self.table_name} ({', '.join(columns)}) VALUES {tuples}"
                 f" {self._on_conflict}").strip()
+
+
+# By each insert's table, the columns its rows set and how many rows: the statement.
+_TOGETHER: dict[tuple[tuple[str, tuple[str, ...], int], ...], str] = {}
+
+
+async def insert_together(
+    connection: AsyncConnection, *inserts: tuple[PreparedInsert, Sequence[Mapping[str, Any]]]
+) -> None:
+    """The rows of several inserts in one statement, one round trip: each insert but the
+    last in a data-modifying WITH, which PostgreSQL runs to completion whatever the last
+    one reads (the unit of work's outbox rows and audit entry at its commit). An insert
+    with no rows is left out. Each insert's rows set the same columns; a statement is built
+    once per shape (tables, columns, row counts), so callers keep the row counts few."""
+    present = [(insert, rows, tuple(rows[0])) for insert, rows in inserts if rows]
+    if not present:
+        return
+    shape = tuple((insert.table_name, columns, len(rows)) for insert, rows, columns in present)
+    sql = _TOGETHER.get(shape)
+    if sql is None:
+        parts, first = [], 1
+        for insert, rows, columns in present:
+            parts.append(insert.statement(columns, len(rows), first))
+            first += len(columns) * len(rows)
+        *withs, last = parts
+        written = ", ".join(f"written_{n} AS ({part})" for n, part in enumerate(withs))
+        sql = _TOGETHER[shape] = f"WITH {written} {last}" if withs else last
+    values = [value for insert, rows, columns in present
+              for row in rows for value in insert.values(row, columns)]
+    driver = await driver_of(connection)
+    await driver.execute(sql, *values)
 
 
 class PreparedUpdate:

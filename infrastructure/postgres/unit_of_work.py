@@ -14,7 +14,7 @@ from domain.reactions import NO_REACTIONS, Reactions, react
 from domain.shared.clock import Clock
 from domain.shared.events import Event
 from infrastructure.postgres.api_clients_repository import PgApiClientRepository
-from infrastructure.postgres.audit_log import insert_entries
+from infrastructure.postgres.audit_log import INSERT_ENTRIES, entry_to_row, insert_entries
 from infrastructure.postgres.cases_repository import PgCaseRepository, PgRoutingRuleRepository
 from infrastructure.postgres.customers_repository import PgCustomerRepository
 from infrastructure.postgres.idempotency_store import PgIdempotencyStore
@@ -31,11 +31,15 @@ from infrastructure.postgres.prepared import (
     PreparedInsert,
     back_to_sqlalchemy,
     in_autocommit,
+    insert_together,
     transactions_on_the_driver,
 )
 from infrastructure.postgres.tables import outbox
 
 _INSERT_OUTBOX = PreparedInsert(outbox)
+# Up to this many events go in one statement with the audit entry (a statement per count,
+# prepared once each); a commit of more sends the outbox's rows apart, in one executemany.
+_OUTBOX_ROWS_WITH_AUDIT = 8
 
 
 class PgUnitOfWork:
@@ -114,17 +118,23 @@ class PgUnitOfWork:
         # Reactions write in this transaction, before the outbox: theirs commit with it.
         events = await react(self, self._reactions, self._collect_events(),
                              self._collect_events)
-        if events:
-            await _INSERT_OUTBOX.run(self._connection, [
-                {"name": e.name, "aggregate_id": e.aggregate_id, "occurred_at": e.occurred_at,
-                 "data": e.data}
-                for e in events
-            ])
+        outbox_rows = [
+            {"name": e.name, "aggregate_id": e.aggregate_id, "occurred_at": e.occurred_at,
+             "data": e.data}
+            for e in events
+        ]
         audited = self._staged_audit
         if audited is not None:
             # The mutation's audit entry commits with it, or not at all (domain/audit/recording).
             audited = audited.targeting(ids_in_events(events))
-            await insert_entries(self._connection, [audited])
+        if audited is not None and 0 < len(outbox_rows) <= _OUTBOX_ROWS_WITH_AUDIT:
+            # Both in one statement: a mutation's writes end in one round trip, not two.
+            await insert_together(self._connection, (_INSERT_OUTBOX, outbox_rows),
+                                  (INSERT_ENTRIES, [entry_to_row(audited)]))
+        else:
+            await _INSERT_OUTBOX.run(self._connection, outbox_rows)
+            if audited is not None:
+                await insert_entries(self._connection, [audited])
         if self._driver.is_in_transaction():
             await self._driver.execute("COMMIT")
         if self._connection.in_transaction():  # SQLAlchemy's, begun by its own statements

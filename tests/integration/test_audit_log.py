@@ -6,8 +6,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import uuid4
 
+import asyncpg
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -19,7 +20,9 @@ from domain.shared.paging import PageRequest
 from infrastructure.clock import SystemClock
 from infrastructure.postgres.audit_log import PgAuditLog
 from infrastructure.postgres.audit_queries import PgAuditQueries
+from infrastructure.postgres.tables import outbox
 from infrastructure.postgres.unit_of_work import PgUnitOfWork
+from tests.conftest import StatementCounter
 
 CLERK = Viewer(Role.STAFF, "staff:wang@brand.example", staff_id=uuid4())
 START = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -131,5 +134,58 @@ async def test_a_staged_entry_is_not_written_when_the_transaction_rolls_back(
     async with uow:
         uow.stage_audit(_entry(1))
 
+    assert await _all(db) == []
+    assert uow.written_audit() is None
+
+
+async def _outbox(db: AsyncEngine) -> list[str]:
+    async with db.connect() as connection:
+        rows = await connection.execute(select(outbox.c.name).order_by(outbox.c.id))
+        return list(rows.scalars())
+
+
+@pytest.mark.made_up_events
+@pytest.mark.parametrize(("events", "audited", "statements"), [
+    (1, True, 1), (3, True, 1),  # the outbox's rows and the entry in one statement
+    (9, True, 2),  # more events than go with the entry: the outbox's apart, in one batch
+    (2, False, 1), (0, True, 1),  # only one kind of row
+])
+async def test_a_commit_writes_its_outbox_rows_and_its_entry_in_as_few_statements(
+    db: AsyncEngine, statement_counter: StatementCounter, events: int, audited: bool,
+    statements: int,
+) -> None:
+    created = [uuid4() for _ in range(events)]
+    uow = PgUnitOfWork(db, SystemClock())
+
+    with statement_counter() as sent:  # BEGIN and COMMIT are not counted
+        async with uow:
+            if audited:
+                uow.stage_audit(_entry(1))
+            for number, aggregate in enumerate(created):
+                uow.emit(Event(f"Happened{number}", aggregate, START, {"n": number}))
+            await uow.commit()
+
+    assert len(sent) == statements
+    assert await _outbox(db) == [f"Happened{number}" for number in range(events)]
+    written = await _all(db)
+    assert [entry.target_ids for entry in written] == ([tuple(created)] if audited else [])
+
+
+@pytest.mark.made_up_events
+@pytest.mark.parametrize("failing", ["outbox", "audit"])
+async def test_the_outbox_rows_and_the_entry_of_a_commit_are_written_together_or_not_at_all(
+    db: AsyncEngine, failing: str,
+) -> None:
+    uow = PgUnitOfWork(db, SystemClock())
+    entry = _entry(1, outcome=None) if failing == "audit" else _entry(1)
+    name: Any = None if failing == "outbox" else "Happened"  # NOT NULL: the statement fails
+
+    async with uow:
+        uow.stage_audit(entry)
+        uow.emit(Event(name, uuid4(), START, {}))
+        with pytest.raises(asyncpg.NotNullViolationError):
+            await uow.commit()
+
+    assert await _outbox(db) == []
     assert await _all(db) == []
     assert uow.written_audit() is None
