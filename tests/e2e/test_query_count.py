@@ -3,6 +3,7 @@ when compiled, and the same for 5 rows as for 50 (no N+1) when executed field by
 
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 import httpx
 
@@ -16,6 +17,15 @@ from domain.loyalty.commands import LineInput, RecordPurchase, SaveProgramme, Ti
 from domain.loyalty.model import SalesChannel
 from infrastructure.bootstrap import Container
 from tests.conftest import StatementCounter
+from tests.e2e.api import Api, Gql
+from tests.e2e.loyalty_api import LoyaltyApi
+from tests.e2e.partners_api import (
+    PartnerCounter,
+    PartnersApi,
+    lisa_customer,
+    payload,
+    set_up_alliance,
+)
 
 PAGE_WITH_NESTED_LISTS = """
 query Page($first: Int!) {
@@ -259,3 +269,45 @@ async def test_an_executed_page_of_members_with_their_loyalty_costs_constant_sta
     # expiring points, ledgers, tier histories; purchases (by page and by id, each with
     # lines and refunds): one statement each, whatever the page size.
     assert for_fifty <= 16, for_fifty
+
+
+# A partner's counter: a redemption's writes are fixed statements, a constant number.
+
+# What a till asks (as bench/operations.py): nothing read back beyond the redemption.
+TILL_REDEEM = """mutation GrantRedeem($input: GrantRedeemInput!) {
+  grantRedeem(input: $input) {
+    redemption { id location redeemedAt }
+    replayed
+    userErrors { field code message }
+  }
+}"""
+
+
+async def test_a_redemption_at_the_counter_costs_ten_statements(
+    api: Api, loyalty: LoyaltyApi, gql: Gql, statement_counter: StatementCounter
+) -> None:
+    alliance = await set_up_alliance(api, loyalty, gql)
+    partners, cinema = PartnersApi(gql), PartnerCounter(gql, alliance.cinema_key)
+    mei = await lisa_customer(api, alliance.store, ref="MEI-1", name="Mei")
+    first, second = [(await partners.issue(alliance.offer, member))["code"]
+                     for member in (alliance.lisa, mei)]
+
+    async def redeem(code: str, key: str) -> dict[str, Any]:
+        return payload(await cinema.ask(TILL_REDEEM, {"input": {
+            "code": code, "idempotencyKey": key, "location": "Jing'an counter 2"}}),
+            "grantRedeem")
+
+    assert (await redeem(first, "warm-up"))["redemption"]
+    with statement_counter() as statements:
+        redeemed = await redeem(second, "counted")
+
+    assert redeemed["redemption"]
+    # asyncpg reads the types of a statement's values on a connection's first use of them:
+    # once per pooled connection, which the warm-up may not have been.
+    sent = [sql for sql in statements
+            if "typeinfo_tree" not in sql and "set_config('jit'" not in sql]
+    # Her key; the partner with its misses; the member held; the grant locked with its
+    # offer; an earlier redemption of the key; the redemption, the grant, the period held,
+    # the settlement entry; the outbox row with the audit entry. With BEGIN and COMMIT,
+    # which are not counted here, 12 on the wire.
+    assert len(sent) == 10, "\n---\n".join(sent)
