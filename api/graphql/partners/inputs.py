@@ -7,6 +7,7 @@ from decimal import Decimal
 import strawberry
 
 from api.graphql.customers.inputs import ExternalReferenceInput
+from api.graphql.flat_inputs import flat_input
 from api.graphql.money import decimal_of, optional_decimal_of
 from api.graphql.partners.types import (
     BenefitKindEnum,
@@ -295,6 +296,7 @@ class GrantRevokeInput:
                                     reason=self.reason)
 
 
+@flat_input  # the counter's hot mutation: made in one step (flat_inputs.py)
 @strawberry.input
 class GrantRedeemInput:
     code: str = strawberry.field(description="As the member shows it: any case, with or "
