@@ -306,15 +306,23 @@ def statement_counter(engine: AsyncEngine) -> StatementCounter:
                 finally:
                     connection.remove_query_logger(log)
 
+        fetchval_on_the_driver = DriverPool.fetchval
+
+        async def count_fetchval(self: DriverPool, sql: str, *parameters: Any) -> Any:
+            statements.append(sql)  # a compiled read's one statement, on its own connection
+            return await fetchval_on_the_driver(self, sql, *parameters)
+
         listeners: list[tuple[str, Callable[..., Any]]] = [
             ("before_cursor_execute", record), ("checkout", attach), ("checkin", detach)]
         for name, listener in listeners:
             event.listen(target, name, listener)
         DriverPool.connection = count_on_the_driver  # type: ignore[method-assign]  # counted, then put back
+        DriverPool.fetchval = count_fetchval  # type: ignore[method-assign]  # counted, then put back
         try:
             yield statements
         finally:
             DriverPool.connection = on_the_driver  # type: ignore[method-assign]  # put back
+            DriverPool.fetchval = fetchval_on_the_driver  # type: ignore[method-assign]  # put back
             for name, listener in listeners:
                 event.remove(target, name, listener)
 
