@@ -757,13 +757,13 @@ class FakePartnerRepository:
         found = self._tx.data.grants.get(grant_id)
         return None if found is None else _loaded(found)
 
-    async def grant_by_code(self, code: str) -> Grant | None:
+    async def _grant_by_code(self, code: str) -> Grant | None:
         found = (g for g in self._tx.data.grants.values() if g.code == code)
         grant = next(found, None)
         return None if grant is None else _loaded(grant)
 
     async def grant_at_counter(self, code: str, now: datetime) -> GrantAtCounter | None:
-        grant = await self.grant_by_code(code)
+        grant = await self._grant_by_code(code)
         if grant is None:
             return None
         data = self._tx.data
@@ -780,14 +780,14 @@ class FakePartnerRepository:
 
     async def hold_grant_member(self, code: str, partner_id: UUID) -> GrantMember | None:
         """One transaction at a time: nothing to wait for."""
-        grant = await self.grant_by_code(code)
+        grant = await self._grant_by_code(code)
         if grant is None or grant.partner_id != partner_id:
             return None
         customer = self._tx.data.customers[grant.customer_id]
         return GrantMember(customer.id, customer.merged_into_id)
 
     async def grant_to_redeem(self, code: str) -> GrantToRedeem | None:
-        grant = await self.grant_by_code(code)
+        grant = await self._grant_by_code(code)
         if grant is None:
             return None
         return GrantToRedeem(grant=grant, offer=self._tx.data.offers[grant.offer_id])

@@ -199,10 +199,6 @@ class PgPartnerRepository:
         row = await query.fetchrow(self._connection, id=grant_id)
         return grant_from_row(row) if row else None
 
-    async def grant_by_code(self, code: str) -> Grant | None:
-        row = await _GRANT_BY_CODE.fetchrow(self._connection, code=code)
-        return grant_from_row(row) if row else None
-
     async def grant_at_counter(self, code: str, now: datetime) -> GrantAtCounter | None:
         row = await _AT_COUNTER.fetchrow(self._connection, code=code, now=now)
         if row is None:
@@ -435,7 +431,6 @@ _GRANT_SOURCE_HELD = PreparedQuery(  # as the unique index: among the grants not
     .where(*(_g[key] == bindparam(key) for key in ("offer_id", "customer_id", "source_key")),
            _g.state != _REVOKED))
 _GET_GRANT, _LOCK_GRANT = _by(partner_grants, "id"), _by(partner_grants, "id", locked=True)
-_GRANT_BY_CODE = _by(partner_grants, "code")
 _GRANTS_OF_PURCHASE = _by(partner_grants, "purchase_id", order=(_g.issued_at, _g.id))
 _GRANTS_OF_CUSTOMER = _by(partner_grants, "customer_id", order=(_g.issued_at, _g.id))
 _LOCK_GRANTS_OF_PURCHASE = _by(partner_grants, "purchase_id", locked=True,

@@ -225,9 +225,11 @@ async def test_a_grant_reads_back_by_id_and_by_code_and_saves(
     async with uow_factory() as uow:
         assert await uow.partners.get_grant(grant.id) == grant
         assert await uow.partners.get_grant(grant.id, for_update=True) == grant
-        assert await uow.partners.grant_by_code(grant.code) == grant
+        to_redeem = await uow.partners.grant_to_redeem(grant.code)
+        assert to_redeem is not None
+        assert to_redeem.grant == grant
         assert await uow.partners.get_grant(new_id()) is None
-        assert await uow.partners.grant_by_code("0" * 16) is None
+        assert await uow.partners.grant_to_redeem("0" * 16) is None
 
     redeemed = grant.redeemed(clock.advance(hours=2))
     async with uow_factory() as uow:

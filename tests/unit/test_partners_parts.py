@@ -20,7 +20,7 @@ async def test_a_merge_moves_the_duplicates_grants_to_the_survivor(
     await merge_customers(MergeCustomers(survivor.id, duplicate.id), uow=uow, viewer=ADMIN,
                           parts=PARTS)
     async with uow:
-        moved = await uow.partners.grant_by_code(grant.code)
+        moved = await uow.partners.get_grant(grant.id)
     assert moved is not None
     assert moved.customer_id == survivor.id
 
