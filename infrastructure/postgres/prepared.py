@@ -131,7 +131,7 @@ class PreparedInsert:
     optional ON CONFLICT clause. Several rows go in one executemany."""
 
     def __init__(self, table: Table, on_conflict: str = "") -> None:
-        self.table_name, self._on_conflict = table.name, on_conflict
+        self._table, self._on_conflict = table.name, on_conflict
         self._json = frozenset(c.name for c in table.columns if isinstance(c.type, JSON))
         self._statements: dict[tuple[str, ...], str] = {}  # by the columns rows set
 
@@ -171,12 +171,13 @@ class PreparedInsert:
                             + ("::jsonb" if column in self._json else "")
                             for number, column in enumerate(columns)) + ")"
             for row in range(rows))
-        return (f"INSERT INTO {self.table_name} ({', '.join(columns)}) VALUES {tuples}"
+        return (f"INSERT INTO {self._table} ({', '.join(columns)}) VALUES {tuples}"
                 f" {self._on_conflict}").strip()
 
 
-# By each insert's table, the columns its rows set and how many rows: the statement.
-_TOGETHER: dict[tuple[tuple[str, tuple[str, ...], int], ...], str] = {}
+# By each insert (its table and ON CONFLICT clause), the columns its rows set and how many
+# rows: the statement.
+_TOGETHER: dict[tuple[tuple["PreparedInsert", tuple[str, ...], int], ...], str] = {}
 
 
 async def insert_together(
@@ -186,11 +187,11 @@ async def insert_together(
     last in a data-modifying WITH, which PostgreSQL runs to completion whatever the last
     one reads (the unit of work's outbox rows and audit entry at its commit). An insert
     with no rows is left out. Each insert's rows set the same columns; a statement is built
-    once per shape (tables, columns, row counts), so callers keep the row counts few."""
+    once per shape (inserts, columns, row counts), so callers keep the row counts few."""
     present = [(insert, rows, tuple(rows[0])) for insert, rows in inserts if rows]
     if not present:
         return
-    shape = tuple((insert.table_name, columns, len(rows)) for insert, rows, columns in present)
+    shape = tuple((insert, columns, len(rows)) for insert, rows, columns in present)
     sql = _TOGETHER.get(shape)
     if sql is None:
         parts, first = [], 1
